@@ -1,0 +1,256 @@
+"""The public entry: run a stack over an input size and return plain per-layer rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import prod
+
+from . import receptive
+from .arithmetic import AxisStep, axis_step
+from .diagnostics import (
+    Code,
+    Diagnostic,
+    Level,
+    axis_findings,
+    channel_error,
+    parameter_error,
+    size_error,
+)
+from .grammar import Stack, parse_size, parse_stack, with_dims
+from .layers import Convention, Kind, Layer, Pair, axis_names
+
+
+@dataclass(frozen=True)
+class Field:
+    """Receptive field per axis: size, jump and start (see ``receptive``)."""
+
+    size: tuple[int, ...]
+    jump: tuple[Fraction, ...]
+    start: tuple[Fraction | None, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One layer's result. ``computed`` is False after an earlier layer's error.
+
+    Sizes are ``None`` where the tensor has no spatial axes (after flatten, or gap
+    under tf); ``features`` is the flat feature count there.
+    """
+
+    index: int
+    layer: Layer
+    computed: bool = False
+    in_size: tuple[int, ...] | None = None
+    out_size: tuple[int, ...] | None = None
+    in_channels: int | None = None
+    out_channels: int | None = None
+    features: int | None = None
+    padding: tuple[Pair, ...] | None = None
+    steps: tuple[AxisStep, ...] = ()
+    field: Field | None = None
+    error: Diagnostic | None = None
+    warnings: tuple[Diagnostic, ...] = ()
+    notes: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True)
+class Output:
+    size: tuple[int, ...] | None
+    channels: int | None
+    features: int | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a stack does to an input: rows, the final output and validity."""
+
+    input_size: tuple[int, ...]
+    input_channels: int | None
+    dims: int
+    convention: Convention
+    rows: tuple[Row, ...]
+    output: Output | None  # None when a layer is invalid
+
+    @property
+    def valid(self) -> bool:
+        return self.output is not None
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        return axis_names(self.dims)
+
+    @property
+    def error_row(self) -> Row | None:
+        return next((row for row in self.rows if row.error is not None), None)
+
+    def warning_codes(self) -> set[Code]:
+        return {w.code for row in self.rows for w in row.warnings}
+
+
+@dataclass
+class _State:
+    size: tuple[int, ...] | None
+    channels: int | None
+    features: int | None
+    fields: list[receptive.AxisField | None]
+    last_spatial: tuple[int, ...]
+    flattened: str | None = None  # why there are no spatial axes any more
+    field_exceeded: list[bool] = field(default_factory=list)
+
+
+def _flat_features(channels: int | None, size: tuple[int, ...]) -> int | None:
+    return None if channels is None else channels * prod(size)
+
+
+def _structure_error(layer: Layer, state: _State) -> Diagnostic | None:
+    if layer.kind.is_spatial and state.size is None:
+        return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, None, {"kind": layer.kind.value, "reason": state.flattened})
+    if layer.kind is Kind.LINEAR and state.size is not None:
+        channels = "?" if state.channels is None else state.channels
+        shape = "×".join([str(channels), *map(str, state.size)])
+        return Diagnostic(Code.LINEAR_NEEDS_FLAT, None, {"shape": shape})
+    return None
+
+
+def _next_fields(layer: Layer, state: _State, steps: list[AxisStep]) -> list[receptive.AxisField | None]:
+    fields = []
+    for axis, current in enumerate(state.fields):
+        if current is None:
+            fields.append(None)
+            continue
+        kind = layer.kind
+        if kind.is_windowed:
+            step = steps[axis]
+            new = receptive.through_window(current, step.kernel, step.stride, step.padding[0], step.dilation)
+        elif kind is Kind.CONVT:
+            step = steps[axis]
+            new = receptive.through_transposed(current, step.kernel, step.stride, step.padding[0], step.dilation)
+        elif kind is Kind.UP:
+            new = receptive.through_upsample(current, layer.scale[axis])
+        elif kind is Kind.PAD:
+            new = receptive.through_pad(current, steps[axis].padding[0])
+        elif kind is Kind.GAP or kind is Kind.LINEAR:
+            new = receptive.through_whole(current, state.last_spatial[axis])
+        else:  # flatten: each feature is one position of the map it came from
+            new = current
+        fields.append(new)
+    return fields
+
+
+def _field_of(fields: list[receptive.AxisField | None]) -> Field | None:
+    if any(f is None for f in fields):
+        return None
+    return Field(tuple(f.size for f in fields), tuple(f.jump for f in fields), tuple(f.start for f in fields))
+
+
+def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, axes: tuple[str, ...], input_size: tuple[int, ...]) -> tuple[Row, _State | None]:
+    base = {"index": index, "layer": layer, "in_size": state.size, "in_channels": state.channels}
+    error = _structure_error(layer, state) or parameter_error(layer, convention, axes)
+    out_channels = state.channels
+    if layer.kind in (Kind.CONV, Kind.CONVT) and layer.channels is not None:
+        out_channels = layer.channels
+    if error is None:
+        error = channel_error(layer, state.channels, out_channels)
+    if error is not None:
+        return Row(**base, error=error), None
+
+    steps: list[AxisStep] = []
+    if layer.kind.is_spatial:
+        for axis, in_size in enumerate(state.size):
+            step = axis_step(layer, axis, in_size, convention)
+            problem = size_error(layer, step, axes[axis])
+            if problem is not None:
+                return Row(**base, error=problem), None
+            steps.append(step)
+
+    warnings: list[Diagnostic] = []
+    notes: list[Diagnostic] = []
+    for axis, step in enumerate(steps):
+        for finding in axis_findings(layer, step, axes[axis], convention):
+            (warnings if finding.level is Level.WARNING else notes).append(finding)
+
+    kind = layer.kind
+    size: tuple[int, ...] | None = tuple(step.out_size for step in steps) if steps else state.size
+    features = state.features
+    flattened = state.flattened
+    last_spatial = state.size if state.size is not None else state.last_spatial
+    if kind is Kind.GAP and convention is Convention.TF:
+        size, features, flattened = None, out_channels, f"gap at layer {index} removed them (--convention tf)"
+    elif kind is Kind.FLATTEN:
+        if state.size is not None:
+            features = _flat_features(out_channels, state.size)
+            flattened = f"flatten at layer {index} removed them"
+        size = None
+    elif kind is Kind.LINEAR:
+        features = out_channels = layer.channels
+        size = None
+    if kind is Kind.FLATTEN and state.size is None:
+        features = state.features
+
+    fields = _next_fields(layer, state, steps)
+    if any(f is None for f in fields) and not any(f is None for f in state.fields):
+        notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, None, {"limit": receptive.MAX_PERIOD}))
+    exceeded = list(state.field_exceeded)
+    for axis, f in enumerate(fields):
+        if f is not None and not exceeded[axis] and f.size > input_size[axis]:
+            exceeded[axis] = True
+            notes.append(Diagnostic(Code.FIELD_EXCEEDS_INPUT, axes[axis], {"field": f.size, "input": input_size[axis]}))
+
+    row = Row(
+        **base,
+        computed=True,
+        out_size=size,
+        out_channels=out_channels,
+        features=features if size is None else None,
+        padding=tuple(step.padding for step in steps) if kind in (Kind.CONV, Kind.CONVT, Kind.PAD) or kind.is_pool else None,
+        steps=tuple(steps),
+        field=_field_of(fields),
+        warnings=tuple(warnings),
+        notes=tuple(notes),
+    )
+    return row, _State(size, out_channels, features if size is None else None, fields, last_spatial, flattened, exceeded)
+
+
+def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, convention: Convention = Convention.TORCH) -> Result:
+    """Run a parsed stack over an input size (one value per axis, or one for all)."""
+    dims = stack.dims
+    sizes = with_dims(tuple(input_size), dims)
+    if len(sizes) != dims:
+        raise ValueError(f"input has {len(sizes)} axes, stack has {dims}")
+    axes = axis_names(dims)
+    state: _State | None = _State(sizes, channels, None, [receptive.AxisField.identity()] * dims, sizes, None, [False] * dims)
+    rows: list[Row] = []
+    for index, layer in enumerate(stack.layers, 1):
+        if state is None:
+            rows.append(Row(index=index, layer=layer))
+            continue
+        row, state = _run_layer(index, layer, state, convention, axes, sizes)
+        rows.append(row)
+    output = None
+    if state is not None:
+        features = state.features if state.size is None else _flat_features(state.channels, state.size)
+        output = Output(state.size, state.channels, features)
+    return Result(sizes, channels, dims, Convention(convention), tuple(rows), output)
+
+
+def calc(
+    stack: str,
+    input_size: str | int | tuple[int, ...],
+    channels: int | None = None,
+    convention: str | Convention = "torch",
+    dims: int | None = None,
+) -> Result:
+    """Parse ``stack`` and run it over ``input_size``.
+
+    >>> calc("conv k3 s2", 7).output.size
+    (3, 3)
+    >>> calc("conv k3 p1 c64, maxpool k2, flatten", "32x32", channels=3).output.features
+    16384
+    """
+    if isinstance(input_size, int):
+        input_size = (input_size,)
+    elif isinstance(input_size, str):
+        input_size = parse_size(input_size)
+    parsed = parse_stack(stack, input_dims=len(input_size), dims=dims)
+    return run(parsed, input_size, channels, Convention(convention))

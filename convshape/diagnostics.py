@@ -1,0 +1,320 @@
+"""Diagnostics as data: a stable code, a level, the axis, and the numbers behind it.
+
+The message a person reads is derived from those numbers, so a script can rely on
+``code`` and a person on ``message``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+
+
+class Level(str, Enum):
+    ERROR = "error"  # the stack cannot run from this layer on
+    WARNING = "warning"  # it runs, but probably not as intended
+    NOTE = "note"  # worth knowing, usually intended
+
+
+class Code(str, Enum):
+    # warnings
+    FLOOR_ROUNDING = "floor_rounding"
+    STRIDE_GAP = "stride_gap"
+    PADDING_ONLY_OUTPUTS = "padding_only_outputs"
+    CEIL_WINDOW_DROPPED = "ceil_window_dropped"
+    # notes
+    PADDING_TRIMMED = "padding_trimmed"
+    FIELD_EXCEEDS_INPUT = "field_exceeds_input"
+    INEXACT_SCALE = "inexact_scale"
+    FIELD_NOT_TRACKED = "field_not_tracked"
+    # errors
+    KERNEL_TOO_LARGE = "kernel_too_large"
+    OUTPUT_TOO_SMALL = "output_too_small"
+    KERNEL_BELOW_1 = "kernel_below_1"
+    STRIDE_BELOW_1 = "stride_below_1"
+    DILATION_BELOW_1 = "dilation_below_1"
+    GROUPS_BELOW_1 = "groups_below_1"
+    CHANNELS_BELOW_1 = "channels_below_1"
+    SCALE_NOT_POSITIVE = "scale_not_positive"
+    NEGATIVE_PADDING = "negative_padding"
+    POOL_PADDING_TOO_LARGE = "pool_padding_too_large"
+    ASYMMETRIC_POOL_PADDING = "asymmetric_pool_padding"
+    SAME_WITH_STRIDE = "same_with_stride"
+    SAME_UNSUPPORTED = "same_unsupported"
+    OUTPUT_PADDING_TOO_LARGE = "output_padding_too_large"
+    GROUPS_MISMATCH = "groups_mismatch"
+    SPATIAL_AFTER_FLATTEN = "spatial_after_flatten"
+    LINEAR_NEEDS_FLAT = "linear_needs_flat"
+    CEIL_UNSUPPORTED = "ceil_unsupported"
+    STRIDE_WITH_DILATION = "stride_with_dilation"
+    FRACTIONAL_SCALE = "fractional_scale"
+
+
+WARNINGS = {Code.FLOOR_ROUNDING, Code.STRIDE_GAP, Code.PADDING_ONLY_OUTPUTS, Code.CEIL_WINDOW_DROPPED}
+NOTES = {Code.PADDING_TRIMMED, Code.FIELD_EXCEEDS_INPUT, Code.INEXACT_SCALE, Code.FIELD_NOT_TRACKED}
+
+
+def level_of(code: Code) -> Level:
+    if code in WARNINGS:
+        return Level.WARNING
+    if code in NOTES:
+        return Level.NOTE
+    return Level.ERROR
+
+
+# Each template is filled from the diagnostic's numbers; {where} is "on W: " or "".
+MESSAGES: dict[Code, str] = {
+    Code.FLOOR_ROUNDING: (
+        "{where}floor rounding: the last {dropped} never read "
+        "(({in_size} + {pb} + {pa} − {ke}) mod {stride} = {rem})"
+    ),
+    Code.PADDING_TRIMMED: (
+        "{where}({in_size} + {pb} + {pa} − {ke}) mod {stride} = {rem}: only padding is skipped, every input pixel is read"
+    ),
+    Code.STRIDE_GAP: "{where}kernel {ke} is smaller than stride {stride}: {gap} of every {stride} {what} never {verb}",
+    Code.PADDING_ONLY_OUTPUTS: "{where}padding {padding} is not smaller than the kernel {ke}: some outputs see only padding",
+    Code.CEIL_WINDOW_DROPPED: (
+        "{where}ceil mode would start a last window at {window_start}, past the input and left padding "
+        "({in_size} + {pb} = {limit}); PyTorch drops it"
+    ),
+    Code.FIELD_EXCEEDS_INPUT: "{where}the receptive field ({field}) is now larger than the input ({input})",
+    Code.INEXACT_SCALE: (
+        "{where}PyTorch computes floor({in_size} · {scale}) in floating point and {scale} has no exact binary form: "
+        "its result may differ by one"
+    ),
+    Code.FIELD_NOT_TRACKED: "the receptive field is not tracked past this layer (its period exceeds {limit} outputs)",
+    Code.KERNEL_TOO_LARGE: (
+        "{where}the padded input ({in_size} + {pb} + {pa} = {padded}) is smaller than the kernel {ke}"
+    ),
+    Code.OUTPUT_TOO_SMALL: "{where}the output size would be {out_size}, below 1",
+    Code.KERNEL_BELOW_1: "{where}kernel {value} is below 1",
+    Code.STRIDE_BELOW_1: "{where}stride {value} is below 1",
+    Code.DILATION_BELOW_1: "{where}dilation {value} is below 1",
+    Code.GROUPS_BELOW_1: "groups {value} is below 1",
+    Code.CHANNELS_BELOW_1: "channels {value} is below 1",
+    Code.SCALE_NOT_POSITIVE: "{where}scale factor {value} is not positive",
+    Code.NEGATIVE_PADDING: "{where}padding {value} is negative",
+    Code.POOL_PADDING_TOO_LARGE: (
+        "{where}padding {padding} is more than half the kernel {kernel}: PyTorch allows at most {limit}"
+    ),
+    Code.ASYMMETRIC_POOL_PADDING: (
+        "{where}PyTorch pools take one padding per axis, not {pb}:{pa}; put a pad layer before the pool"
+    ),
+    Code.SAME_WITH_STRIDE: "PyTorch refuses padding='same' with stride {stride}: it supports stride 1 only",
+    Code.SAME_UNSUPPORTED: "PyTorch's {kind} layers have no padding='same'",
+    Code.OUTPUT_PADDING_TOO_LARGE: (
+        "{where}output padding {output_padding} must be smaller than the stride {stride} or the dilation {dilation}"
+    ),
+    Code.GROUPS_MISMATCH: "groups {groups} do not divide the {which} channels ({channels})",
+    Code.SPATIAL_AFTER_FLATTEN: "{kind} needs spatial axes, but {reason}",
+    Code.LINEAR_NEEDS_FLAT: (
+        "linear needs flat input but gets {shape}: PyTorch fails with 'mat1 and mat2 shapes cannot be multiplied'; "
+        "add flatten before it"
+    ),
+    Code.CEIL_UNSUPPORTED: "Keras pooling layers have no ceil mode",
+    Code.STRIDE_WITH_DILATION: "Keras refuses strides > 1 together with dilation_rate > 1 ({stride} and {dilation})",
+    Code.FRACTIONAL_SCALE: "{where}Keras' UpSampling layers take whole-number sizes, not {value}",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding on one layer.
+
+    >>> Diagnostic(Code.STRIDE_BELOW_1, axis="W", numbers={"value": 0}).message
+    'on W: stride 0 is below 1'
+    """
+
+    code: Code
+    axis: str | None = None
+    numbers: dict = field(default_factory=dict)
+
+    @property
+    def level(self) -> Level:
+        return level_of(self.code)
+
+    @property
+    def message(self) -> str:
+        where = f"on {self.axis}: " if self.axis else ""
+        values = {key: _text(value) for key, value in self.numbers.items()}
+        return MESSAGES[self.code].format(where=where, **values)
+
+
+def _text(value) -> str:
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else decimal_or_fraction(value)
+    return str(value)
+
+
+def decimal_or_fraction(value) -> str:
+    """Exact text for a fraction: a decimal when it terminates, a/b otherwise.
+
+    >>> decimal_or_fraction(Fraction(-1, 2)), decimal_or_fraction(Fraction(2, 3))
+    ('-0.5', '2/3')
+    """
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    if den != 1:
+        return f"{value.numerator}/{value.denominator}"
+    digits = max(twos, fives)
+    scaled = abs(value.numerator) * 10**digits // value.denominator
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(scaled, 10**digits)
+    return f"{sign}{whole}.{str(frac).rjust(digits, '0')}"
+
+
+def dropped_text(count: int) -> str:
+    return "input pixel is" if count == 1 else f"{count} input pixels are"
+
+
+# ---------------------------------------------------------------------------
+# The checks: which diagnostics a layer gets, from its parameters and numbers.
+# ---------------------------------------------------------------------------
+from .arithmetic import AxisStep  # noqa: E402
+from .layers import Convention, Kind, Layer, PaddingRule  # noqa: E402
+
+_TORCH_NAMES = {Kind.MAXPOOL: "MaxPool", Kind.AVGPOOL: "AvgPool", Kind.CONVT: "ConvTranspose"}
+
+
+def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...]) -> Diagnostic | None:
+    """The first error in the layer's own parameters, before any size is computed."""
+    per_axis = [
+        (layer.kernel, Code.KERNEL_BELOW_1),
+        (layer.stride, Code.STRIDE_BELOW_1),
+        (layer.dilation, Code.DILATION_BELOW_1),
+    ]
+    for values, code in per_axis:
+        for axis, value in zip(axes, values or ()):
+            if value < 1:
+                return Diagnostic(code, axis, {"value": value})
+    if layer.kind in (Kind.CONV, Kind.CONVT) and layer.groups < 1:
+        return Diagnostic(Code.GROUPS_BELOW_1, None, {"value": layer.groups})
+    if layer.channels is not None and layer.channels < 1:
+        return Diagnostic(Code.CHANNELS_BELOW_1, None, {"value": layer.channels})
+    for axis, scale in zip(axes, layer.scale or ()):
+        if scale <= 0:
+            return Diagnostic(Code.SCALE_NOT_POSITIVE, axis, {"value": scale})
+        if convention is Convention.TF and scale.denominator != 1:
+            return Diagnostic(Code.FRACTIONAL_SCALE, axis, {"value": scale})
+    for axis, (before, after) in zip(axes, layer.padding or ()):
+        for value in (before, after):
+            if value < 0:
+                return Diagnostic(Code.NEGATIVE_PADDING, axis, {"value": value})
+    if convention is Convention.TORCH:
+        return _torch_parameter_error(layer, axes)
+    return _tf_parameter_error(layer)
+
+
+def _torch_parameter_error(layer: Layer, axes: tuple[str, ...]) -> Diagnostic | None:
+    if layer.padding_rule is PaddingRule.SAME:
+        if layer.kind is not Kind.CONV:
+            return Diagnostic(Code.SAME_UNSUPPORTED, None, {"kind": _TORCH_NAMES[layer.kind]})
+        if any(s > 1 for s in layer.stride):
+            return Diagnostic(Code.SAME_WITH_STRIDE, None, {"stride": max(layer.stride)})
+    if layer.kind.is_pool and layer.padding:
+        for axis, (before, after), kernel in zip(axes, layer.padding, layer.kernel):
+            if before != after:
+                return Diagnostic(Code.ASYMMETRIC_POOL_PADDING, axis, {"pb": before, "pa": after})
+    if layer.kind.is_pool:
+        for axis, kernel, dilation in zip(axes, layer.kernel, layer.dilation):
+            padding = _pool_padding(layer, axes.index(axis), kernel, dilation)
+            if padding > kernel // 2:
+                return Diagnostic(
+                    Code.POOL_PADDING_TOO_LARGE, axis, {"padding": padding, "kernel": kernel, "limit": kernel // 2}
+                )
+    if layer.kind is Kind.CONVT and layer.output_padding:
+        for axis, op, s, d in zip(axes, layer.output_padding, layer.stride, layer.dilation):
+            if op >= s and op >= d:
+                return Diagnostic(
+                    Code.OUTPUT_PADDING_TOO_LARGE, axis, {"output_padding": op, "stride": s, "dilation": d}
+                )
+    return None
+
+
+def _pool_padding(layer: Layer, axis: int, kernel: int, dilation: int) -> int:
+    if layer.padding_rule is PaddingRule.FULL:
+        return dilation * (kernel - 1)
+    return layer.padding[axis][0] if layer.padding else 0
+
+
+def _tf_parameter_error(layer: Layer) -> Diagnostic | None:
+    if layer.kind.is_pool and layer.ceil:
+        return Diagnostic(Code.CEIL_UNSUPPORTED)
+    if layer.kind in (Kind.CONV, Kind.CONVT) and max(layer.stride) > 1 and max(layer.dilation) > 1:
+        return Diagnostic(Code.STRIDE_WITH_DILATION, None, {"stride": max(layer.stride), "dilation": max(layer.dilation)})
+    return None
+
+
+def channel_error(layer: Layer, in_channels: int | None, out_channels: int | None) -> Diagnostic | None:
+    """Groups must divide both channel counts (where they are known)."""
+    if layer.kind not in (Kind.CONV, Kind.CONVT) or layer.groups == 1:
+        return None
+    for which, channels in (("input", in_channels), ("output", out_channels)):
+        if channels is not None and channels % layer.groups:
+            return Diagnostic(Code.GROUPS_MISMATCH, None, {"groups": layer.groups, "which": which, "channels": channels})
+    return None
+
+
+def size_error(layer: Layer, step: AxisStep, axis: str) -> Diagnostic | None:
+    """An output below 1 on one axis."""
+    if step.out_size >= 1:
+        return None
+    if layer.kind.is_windowed:
+        pb, pa = step.padding
+        return Diagnostic(
+            Code.KERNEL_TOO_LARGE,
+            axis,
+            {"in_size": step.in_size, "pb": pb, "pa": pa, "padded": step.in_size + pb + pa, "ke": step.effective_kernel},
+        )
+    return Diagnostic(Code.OUTPUT_TOO_SMALL, axis, {"out_size": step.out_size})
+
+
+def axis_findings(layer: Layer, step: AxisStep, axis: str, convention: Convention) -> list[Diagnostic]:
+    """Warnings and notes of a valid layer on one axis."""
+    found: list[Diagnostic] = []
+    kind = layer.kind
+    if kind is Kind.UP and convention is Convention.TORCH and step.scale is not None:
+        den = step.scale.denominator
+        while den % 2 == 0:
+            den //= 2
+        if den != 1:
+            found.append(Diagnostic(Code.INEXACT_SCALE, axis, {"in_size": step.in_size, "scale": step.scale}))
+    if kind not in (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL):
+        return found
+    ke, stride = step.effective_kernel, step.stride
+    pb, pa = step.padding
+    if ke < stride:
+        what, verb = ("output positions", "receive input") if kind is Kind.CONVT else ("input positions", "are read")
+        found.append(Diagnostic(Code.STRIDE_GAP, axis, {"ke": ke, "stride": stride, "gap": stride - ke, "what": what, "verb": verb}))
+    if kind is Kind.CONVT:
+        return found
+    if max(pb, pa) >= ke:
+        found.append(Diagnostic(Code.PADDING_ONLY_OUTPUTS, axis, {"padding": max(pb, pa), "ke": ke}))
+    if step.ceil_dropped:
+        window_start = step.out_size * stride
+        found.append(
+            Diagnostic(
+                Code.CEIL_WINDOW_DROPPED,
+                axis,
+                {"window_start": window_start, "in_size": step.in_size, "pb": pb, "limit": step.in_size + pb},
+            )
+        )
+    rem = step.remainder
+    if not step.ceil and rem:
+        numbers = {"in_size": step.in_size, "pb": pb, "pa": pa, "ke": ke, "stride": stride, "rem": rem}
+        real = rem - pa  # the skipped tail, less the padding in it
+        if real > 0:
+            found.append(Diagnostic(Code.FLOOR_ROUNDING, axis, {**numbers, "dropped": dropped_text(real)}))
+        else:
+            found.append(Diagnostic(Code.PADDING_TRIMMED, axis, numbers))
+    return found

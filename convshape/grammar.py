@@ -1,0 +1,472 @@
+"""Stack text to layers: the tokenizer, the parser and ``ParseError``.
+
+A stack is a sequence of layers; a layer is a kind keyword followed by parameter
+tokens (``conv k3 s2 p1 c64 x2``). Commas, semicolons and newlines end a layer, but
+are optional since every kind keyword starts a new one. ``#`` starts a comment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .layers import Kind, Layer, PaddingRule
+
+ARGS_SOURCE = "<command line>"
+
+KIND_WORDS: dict[str, Kind] = {
+    "conv": Kind.CONV,
+    "convt": Kind.CONVT,
+    "deconv": Kind.CONVT,
+    "convtranspose": Kind.CONVT,
+    "maxpool": Kind.MAXPOOL,
+    "pool": Kind.MAXPOOL,
+    "avgpool": Kind.AVGPOOL,
+    "up": Kind.UP,
+    "upsample": Kind.UP,
+    "pad": Kind.PAD,
+    "gap": Kind.GAP,
+    "flatten": Kind.FLATTEN,
+    "linear": Kind.LINEAR,
+    "fc": Kind.LINEAR,
+}
+
+# The parameter tokens each kind accepts, by their prefix (``p`` covers psame/pvalid/pfull).
+ACCEPTS: dict[Kind, tuple[str, ...]] = {
+    Kind.CONV: ("k", "s", "p", "d", "c", "g", "x"),
+    Kind.CONVT: ("k", "s", "p", "d", "c", "g", "op", "x"),
+    Kind.MAXPOOL: ("k", "s", "p", "d", "ceil", "x"),
+    Kind.AVGPOOL: ("k", "s", "p", "ceil", "x"),
+    Kind.UP: ("s", "x"),
+    Kind.PAD: ("p", "x"),
+    Kind.GAP: ("x",),
+    Kind.FLATTEN: (),
+    Kind.LINEAR: ("c", "x"),
+}
+
+# One line per token prefix: what it means, for messages and completions.
+TOKEN_HELP: dict[str, str] = {
+    "k": "kernel size: k3, k3x5",
+    "s": "stride (scale factor for up): s2, s2x1, s1.5",
+    "p": "padding: p1, p1x2, p0:1, psame, pvalid, pfull",
+    "d": "dilation: d2",
+    "c": "output channels (features for linear): c64",
+    "g": "groups: g32",
+    "op": "output padding (convt): op1",
+    "ceil": "ceil mode (pools)",
+    "x": "repeat the layer: x3",
+}
+
+_NAT = r"\d+"
+_DEC = r"\d+(?:\.\d+)?"
+_PAD = r"-?\d+(?::-?\d+)?"
+TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {
+    "k": re.compile(rf"k({_NAT}(?:x{_NAT})*)"),
+    "s": re.compile(rf"s({_DEC}(?:x{_DEC})*)"),
+    "p": re.compile(rf"p({_PAD}(?:x{_PAD})*|same|valid|full)"),
+    "d": re.compile(rf"d({_NAT}(?:x{_NAT})*)"),
+    "op": re.compile(rf"op({_NAT}(?:x{_NAT})*)"),
+    "c": re.compile(rf"c({_NAT})"),
+    "g": re.compile(rf"g({_NAT})"),
+    "x": re.compile(rf"x({_NAT})"),
+    "ceil": re.compile(r"ceil()"),
+}
+_KIND_WITH_DIMS = re.compile(r"([a-z]+?)([123])d")
+_WORD = re.compile(r"[^\s,;#]+|[,;]")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of stack text that knows where it came from (1-based line and column)."""
+
+    text: str
+    line: int
+    column: int
+
+
+class ParseError(Exception):
+    """Text that is not a stack: carries where, what, and the nearest valid token."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = ARGS_SOURCE,
+        line: int = 1,
+        column: int = 1,
+        length: int = 1,
+        line_text: str = "",
+        suggestion: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.line = line
+        self.column = column
+        self.length = max(length, 1)
+        self.line_text = line_text
+        self.suggestion = suggestion
+        super().__init__(self.headline())
+
+    def headline(self) -> str:
+        hint = f" (did you mean '{self.suggestion}'?)" if self.suggestion else ""
+        return f"{self.source}:{self.line}:{self.column}: {self.message}{hint}"
+
+    def render(self) -> str:
+        """The headline, then the offending line with carets under the token.
+
+        >>> print(ParseError("unknown token 'kk3'", column=6, length=3, line_text="conv kk3").render())
+        <command line>:1:6: unknown token 'kk3'
+          conv kk3
+               ^^^
+        """
+        if not self.line_text:
+            return self.headline()
+        prefix = self.line_text[: self.column - 1]
+        indent = "".join("\t" if ch == "\t" else " " for ch in prefix)
+        return f"{self.headline()}\n  {self.line_text}\n  {indent}{'^' * self.length}"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Parsed layers (repeats expanded) and the number of spatial axes they agree on."""
+
+    layers: tuple[Layer, ...]
+    dims: int
+
+
+def _levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def nearest(word: str, candidates: list[str], max_distance: int = 2) -> str | None:
+    """The closest candidate within ``max_distance`` edits, ties broken alphabetically.
+
+    >>> nearest("covn", ["conv", "convt", "pad"])
+    'conv'
+    """
+    scored = sorted((_levenshtein(word, c), c) for c in set(candidates))
+    if scored and scored[0][0] <= max_distance and scored[0][0] < len(word):
+        return scored[0][1]
+    return None
+
+
+class _Source:
+    """The text being parsed, for building errors that point into it."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self.name = name
+        self.lines = text.split("\n")
+
+    def error(self, message: str, token: Token, suggestion: str | None = None) -> ParseError:
+        line_text = self.lines[token.line - 1] if token.line <= len(self.lines) else ""
+        return ParseError(
+            message,
+            source=self.name,
+            line=token.line,
+            column=token.column,
+            length=len(token.text),
+            line_text=line_text.rstrip("\r"),
+            suggestion=suggestion,
+        )
+
+
+SEPARATOR = None  # a layer boundary in the token stream
+
+
+def tokenize(text: str) -> list[Token | None]:
+    """Split stack text into tokens, with ``None`` where a layer must end.
+
+    >>> [t.text if t else ',' for t in tokenize("conv k3, pool  # stem")]
+    ['conv', 'k3', ',', 'pool', ',']
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    tokens: list[Token | None] = []
+    for line_number, line in enumerate(text.split("\n"), 1):
+        line = line.rstrip("\r")
+        code = line.split("#", 1)[0]
+        for match in _WORD.finditer(code):
+            word = match.group()
+            if word in (",", ";"):
+                tokens.append(SEPARATOR)
+            else:
+                tokens.append(Token(word, line_number, match.start() + 1))
+        tokens.append(SEPARATOR)
+    return tokens
+
+
+def parse_kind(word: str) -> tuple[Kind, int | None] | None:
+    """A kind keyword and the axes its name carries (``conv2d`` -> conv, 2), or None.
+
+    >>> parse_kind("MaxPool3d")
+    (<Kind.MAXPOOL: 'maxpool'>, 3)
+    """
+    word = word.lower()
+    if word in KIND_WORDS:
+        return KIND_WORDS[word], None
+    match = _KIND_WITH_DIMS.fullmatch(word)
+    if match and match.group(1) in KIND_WORDS:
+        kind = KIND_WORDS[match.group(1)]
+        if kind.is_spatial:
+            return kind, int(match.group(2))
+    return None
+
+
+def _kind_candidates() -> list[str]:
+    return list(KIND_WORDS)
+
+
+def _token_candidates(kind: Kind, word: str) -> list[str]:
+    """Valid tokens for ``kind`` built from the digits in ``word``, for suggestions."""
+    tail = re.sub(r"^[a-z]*", "", word)
+    candidates = []
+    for prefix in ACCEPTS[kind]:
+        if prefix == "ceil":
+            candidates.append("ceil")
+        elif prefix == "p":
+            candidates += ["psame", "pvalid", "pfull"] + ([f"p{tail}"] if tail else [])
+        elif tail:
+            candidates.append(prefix + tail)
+    return candidates
+
+
+def _split_values(body: str) -> list[str]:
+    return body.split("x")
+
+
+@dataclass
+class _RawLayer:
+    kind: Kind
+    kind_token: Token
+    dims_from_name: int | None
+    text: str
+    values: dict[str, tuple[Token, object]]
+
+
+def _classify(word: str) -> tuple[str, str] | None:
+    lowered = word.lower()
+    for prefix in ("op", "ceil", "k", "s", "p", "d", "c", "g", "x"):
+        match = TOKEN_PATTERNS[prefix].fullmatch(lowered)
+        if match:
+            return prefix, match.group(1)
+    return None
+
+
+def _parse_param(prefix: str, body: str, kind: Kind, token: Token, src: _Source) -> object:
+    if prefix in ("k", "d", "op"):
+        return [int(v) for v in _split_values(body)]
+    if prefix == "s":
+        values = [Fraction(v) for v in _split_values(body)]
+        if kind is not Kind.UP and any(v.denominator != 1 for v in values):
+            raise src.error(f"{kind.value} takes a whole-number stride, not '{token.text}'", token)
+        return values
+    if prefix == "p":
+        if body in ("same", "valid", "full"):
+            return PaddingRule(body)
+        pairs = []
+        for part in _split_values(body):
+            before, _, after = part.partition(":")
+            pairs.append((int(before), int(after if after else before)))
+        return pairs
+    if prefix in ("c", "g"):
+        return int(body)
+    if prefix == "x":
+        count = int(body)
+        if count < 1:
+            raise src.error(f"a layer repeats at least once, not '{token.text}'", token)
+        return count
+    return True  # ceil
+
+
+_WHAT = {
+    "k": "kernel",
+    "s": "stride",
+    "p": "padding",
+    "d": "dilation",
+    "op": "output padding",
+    "c": "channels",
+    "g": "groups",
+    "x": "repeat count",
+    "ceil": "ceil mode",
+}
+
+
+def _refuse(kind: Kind, prefix: str, token: Token, src: _Source) -> ParseError:
+    if prefix == "p" and kind is Kind.CONVT and token.text.lower() == "pfull":
+        return src.error("convt does not take 'pfull'", token)
+    users = [k.value for k in Kind if prefix in ACCEPTS[k]]
+    return src.error(
+        f"{kind.value} does not take '{token.text}' ({_WHAT[prefix]} is for {', '.join(users)})", token
+    )
+
+
+def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
+    raw: list[_RawLayer] = []
+    current: _RawLayer | None = None
+    for token in tokens:
+        if token is SEPARATOR:
+            current = None
+            continue
+        kind_info = parse_kind(token.text)
+        if kind_info is not None:
+            kind, dims = kind_info
+            current = _RawLayer(kind, token, dims, token.text, {})
+            raw.append(current)
+            continue
+        classified = _classify(token.text)
+        if current is None:
+            hint = nearest(token.text.lower(), _kind_candidates())
+            what = "expected a layer kind" if classified else "unknown token"
+            raise src.error(f"{what}, got '{token.text}'" if classified else f"{what} '{token.text}'", token, hint)
+        if classified is None:
+            hint = nearest(token.text.lower(), _token_candidates(current.kind, token.text.lower()) + _kind_candidates())
+            raise src.error(f"unknown token '{token.text}'", token, hint)
+        prefix, body = classified
+        if prefix not in ACCEPTS[current.kind] or (
+            current.kind is Kind.CONVT and body == "full" and prefix == "p"
+        ):
+            raise _refuse(current.kind, prefix, token, src)
+        if prefix in current.values:
+            raise src.error(f"{_WHAT[prefix]} given twice in one layer", token)
+        current.values[prefix] = (token, _parse_param(prefix, body, current.kind, token, src))
+        current.text += " " + token.text
+    return raw
+
+
+_REQUIRED = {
+    Kind.CONV: ("k",),
+    Kind.CONVT: ("k",),
+    Kind.MAXPOOL: ("k",),
+    Kind.AVGPOOL: ("k",),
+    Kind.PAD: ("p",),
+    Kind.LINEAR: ("c",),
+}
+
+
+def _resolve_dims(raw: list[_RawLayer], src: _Source, input_dims: int | None, dims_option: int | None) -> int:
+    """The one number of spatial axes every source agrees on; the first disagreement is an error."""
+    dims = dims_option
+    origin = "--dims" if dims_option else None
+    if input_dims is not None and input_dims > 1:
+        if dims is not None and dims != input_dims:
+            raise ParseError(
+                f"the input has {input_dims} axes but --dims says {dims}", source="--input", line_text=""
+            )
+        dims, origin = input_dims, "the input"
+    for layer in raw:
+        claims: list[tuple[int, Token, str]] = []
+        if layer.dims_from_name:
+            claims.append((layer.dims_from_name, layer.kind_token, f"'{layer.kind_token.text}'"))
+        for prefix, (token, value) in layer.values.items():
+            if isinstance(value, list) and len(value) > 1:
+                claims.append((len(value), token, f"'{token.text}'"))
+        for count, token, name in claims:
+            if dims is None:
+                dims, origin = count, name
+            elif count != dims:
+                raise src.error(f"{name} has {count} spatial axes, but {origin} has {dims}", token)
+    if input_dims is not None and input_dims > 1 and dims != input_dims:
+        raise ParseError(f"the stack has {dims} axes but the input has {input_dims}", source="--input")
+    return dims or 2
+
+
+def _broadcast(values: list, dims: int) -> tuple:
+    return tuple(values) * dims if len(values) == 1 else tuple(values)
+
+
+def _build(layer: _RawLayer, dims: int, src: _Source) -> Layer:
+    for required in _REQUIRED.get(layer.kind, ()):
+        if required not in layer.values:
+            raise src.error(
+                f"{layer.kind.value} needs a {_WHAT[required]} ({TOKEN_HELP[required]})", layer.kind_token
+            )
+
+    def get(prefix: str, default=None):
+        return layer.values[prefix][1] if prefix in layer.values else default
+
+    kind = layer.kind
+    fields: dict = {"kind": kind, "text": layer.text, "dims": dims, "column": layer.kind_token.column}
+    if kind in (Kind.CONV, Kind.CONVT) or kind.is_pool:
+        kernel = _broadcast(get("k"), dims)
+        fields["kernel"] = kernel
+        stride = get("s")
+        fields["stride"] = tuple(int(v) for v in _broadcast(stride, dims)) if stride else (
+            kernel if kind.is_pool else (1,) * dims
+        )
+        fields["dilation"] = _broadcast(get("d", [1]), dims)
+    if kind is Kind.UP:
+        fields["scale"] = _broadcast(get("s", [Fraction(2)]), dims)
+    if kind is Kind.CONVT and "op" in layer.values:
+        fields["output_padding"] = _broadcast(get("op"), dims)
+    if kind.is_spatial and kind not in (Kind.UP, Kind.GAP):
+        padding = get("p", [(0, 0)])
+        if isinstance(padding, PaddingRule):
+            fields["padding_rule"] = padding
+        else:
+            fields["padding"] = _broadcast(padding, dims)
+    if kind in (Kind.CONV, Kind.CONVT, Kind.LINEAR):
+        fields["channels"] = get("c")
+    if kind in (Kind.CONV, Kind.CONVT):
+        fields["groups"] = get("g", 1)
+    fields["ceil"] = bool(get("ceil", False))
+    return Layer(**fields)
+
+
+def parse_stack(
+    text: str,
+    source: str = ARGS_SOURCE,
+    *,
+    input_dims: int | None = None,
+    dims: int | None = None,
+) -> Stack:
+    """Parse stack text into layers, repeats expanded.
+
+    ``input_dims`` is the number of values in the input size (1 for a scalar, which
+    fits any number of axes); ``dims`` is the ``--dims`` option.
+
+    >>> stack = parse_stack("conv k3 s2 p1 x2, maxpool k2")
+    >>> [layer.text for layer in stack.layers], stack.dims
+    (['conv k3 s2 p1 x2', 'conv k3 s2 p1 x2', 'maxpool k2'], 2)
+    """
+    src = _Source(text, source)
+    raw = _group(tokenize(text), src)
+    if not raw:
+        raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=source)
+    n = _resolve_dims(raw, src, input_dims, dims)
+    layers: list[Layer] = []
+    for item in raw:
+        layer = _build(item, n, src)
+        layers.extend([layer] * int(item.values["x"][1] if "x" in item.values else 1))
+    return Stack(tuple(layers), n)
+
+
+def parse_size(text: str, option: str = "--input") -> tuple[int, ...]:
+    """An input size such as ``224``, ``224x224`` or ``16x112x112``.
+
+    >>> parse_size("7x9")
+    (7, 9)
+    """
+    cleaned = text.strip().lower().replace("×", "x").replace(",", "x")
+    if not re.fullmatch(r"\d+(?:x\d+)*", cleaned):
+        raise ParseError(
+            f"'{text}' is not a size: give whole numbers joined by 'x', such as 224 or 224x224",
+            source=option,
+        )
+    sizes = tuple(int(v) for v in cleaned.split("x"))
+    if any(v < 1 for v in sizes):
+        raise ParseError(f"'{text}' is not a size: every axis needs at least 1 pixel", source=option)
+    return sizes
+
+
+def with_dims(size: tuple[int, ...], dims: int) -> tuple[int, ...]:
+    """Broadcast a scalar input size to ``dims`` axes."""
+    return size * dims if len(size) == 1 else size
+
+

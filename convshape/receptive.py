@@ -1,0 +1,155 @@
+"""Receptive fields, in pixels of the original input (input pixel i has centre i).
+
+For a chain of convs and pools the field follows the recurrence of Araujo et al.
+(Distill, 2019): j' = j·s, r' = r + (kₑ − 1)·j, start' = start + ((kₑ − 1)/2 − p_before)·j.
+
+Transposed convs and upsampling make the jump fractional (j/s), and then fields of
+neighbouring outputs no longer all have the same span. So instead of three numbers
+this module keeps, per axis, the field of every output index over one period: output
+o sees original pixels ``lo(o)..hi(o)``, and ``lo(o + b) = lo(o) + a`` where the
+jump is a/b. A chain of convs has b = 1 and reduces to the recurrence above.
+
+Definitions (documented in the README):
+- size r: the largest span hi(o) − lo(o) + 1 over all output positions, ignoring
+  the input's borders (padding counts as pixels);
+- jump j: a/b, the distance in input pixels between neighbouring outputs on average
+  (exactly, for integral chains);
+- start: the centre (lo(0) + hi(0)) / 2 of output 0's field, which may be negative
+  (it lies in the padding) or a half-integer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
+
+# Beyond this period (a chain of fractional scale factors) the tables stop being cheap.
+MAX_PERIOD = 4096
+
+
+@dataclass(frozen=True)
+class AxisField:
+    """The fields of all outputs on one axis, as one period of (lo, hi) pairs.
+
+    ``None`` in ``lo`` marks an output that reads no input pixel at all (a transposed
+    conv whose stride is larger than its kernel leaves such holes).
+    """
+
+    jump_num: int
+    jump_den: int
+    lo: tuple[int | None, ...]
+    hi: tuple[int | None, ...]
+
+    @classmethod
+    def identity(cls) -> AxisField:
+        return cls(1, 1, (0,), (0,))
+
+    def bounds(self, index: int) -> tuple[int | None, int | None]:
+        """The first and last original pixel that output ``index`` sees."""
+        q, r = divmod(index, self.jump_den)
+        lo = self.lo[r]
+        if lo is None:
+            return None, None
+        shift = q * self.jump_num
+        return lo + shift, self.hi[r] + shift
+
+    @property
+    def jump(self) -> Fraction:
+        return Fraction(self.jump_num, self.jump_den)
+
+    @property
+    def size(self) -> int:
+        return max((h - l + 1 for l, h in zip(self.lo, self.hi) if l is not None), default=0)
+
+    @property
+    def start(self) -> Fraction | None:
+        lo, hi = self.bounds(0)
+        return None if lo is None else Fraction(lo + hi, 2)
+
+
+def _reduced(num: int, den: int) -> tuple[int, int]:
+    g = gcd(num, den)
+    return num // g, den // g
+
+
+def _gather(field: AxisField, sources: list[int]) -> tuple[int | None, int | None]:
+    lows, highs = [], []
+    for index in sources:
+        lo, hi = field.bounds(index)
+        if lo is not None:
+            lows.append(lo)
+            highs.append(hi)
+    return (min(lows), max(highs)) if lows else (None, None)
+
+
+def _build(field: AxisField, jump: tuple[int, int], sources_of) -> AxisField | None:
+    num, den = _reduced(*jump)
+    if den > MAX_PERIOD:
+        return None
+    pairs = [_gather(field, sources_of(o)) for o in range(den)]
+    return AxisField(num, den, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
+
+
+def through_window(field: AxisField, kernel: int, stride: int, padding_before: int, dilation: int = 1) -> AxisField | None:
+    """Conv or pool: output o reads inputs o·s − p_before + t·d for t in 0..k−1.
+
+    >>> f = through_window(AxisField.identity(), kernel=3, stride=2, padding_before=1)
+    >>> f.size, f.jump, f.start
+    (3, Fraction(2, 1), Fraction(0, 1))
+    """
+    if field.jump_den == 1 and all(l is not None for l in field.lo):
+        # The common case, in O(1): the recurrence itself.
+        lo, _ = field.bounds(-padding_before)
+        _, hi = field.bounds(-padding_before + dilation * (kernel - 1))
+        return AxisField(field.jump_num * stride, 1, (lo,), (hi,))
+    return _build(
+        field,
+        (field.jump_num * stride, field.jump_den),
+        lambda o: [o * stride - padding_before + t * dilation for t in range(kernel)],
+    )
+
+
+def through_transposed(
+    field: AxisField, kernel: int, stride: int, padding_before: int, dilation: int = 1
+) -> AxisField | None:
+    """Transposed conv: output o receives input i when o + p_before = i·s + t·d, t in 0..k−1.
+
+    >>> f = through_transposed(AxisField.identity(), kernel=4, stride=2, padding_before=1)
+    >>> f.size, f.jump
+    (2, Fraction(1, 2))
+    """
+
+    def sources(o: int) -> list[int]:
+        found = []
+        for t in range(kernel):
+            offset = o + padding_before - t * dilation
+            if offset % stride == 0:
+                found.append(offset // stride)
+        return found
+
+    return _build(field, (field.jump_num, field.jump_den * stride), sources)
+
+
+def through_upsample(field: AxisField, scale: Fraction) -> AxisField | None:
+    """Nearest-neighbour resize: output o copies input floor(o / s).
+
+    >>> through_upsample(AxisField.identity(), Fraction(2)).jump
+    Fraction(1, 2)
+    """
+    return _build(
+        field,
+        (field.jump_num * scale.denominator, field.jump_den * scale.numerator),
+        lambda o: [o * scale.denominator // scale.numerator],
+    )
+
+
+def through_pad(field: AxisField, padding_before: int) -> AxisField:
+    """A zero-padding layer shifts indices: output o is input o − p_before."""
+    bounds = [field.bounds(o - padding_before) for o in range(field.jump_den)]
+    return AxisField(field.jump_num, field.jump_den, tuple(b[0] for b in bounds), tuple(b[1] for b in bounds))
+
+
+def through_whole(field: AxisField, in_size: int) -> AxisField | None:
+    """Global pooling (and a linear layer over flat features): one output reads every input."""
+    return through_window(field, kernel=in_size, stride=in_size, padding_before=0)
