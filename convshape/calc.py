@@ -48,10 +48,19 @@ class Row:
     features: int | None = None
     padding: tuple[Pair, ...] | None = None
     steps: tuple[AxisStep, ...] = ()
-    field: Field | None = None
+    axis_fields: tuple[receptive.AxisField | None, ...] = ()
     error: Diagnostic | None = None
     warnings: tuple[Diagnostic, ...] = ()
     notes: tuple[Diagnostic, ...] = ()
+
+
+    @property
+    def field(self) -> Field | None:
+        """Receptive field size, jump and start per axis (None where it is not tracked)."""
+        if not self.axis_fields or any(f is None for f in self.axis_fields):
+            return None
+        fields = self.axis_fields
+        return Field(tuple(f.size for f in fields), tuple(f.jump for f in fields), tuple(f.start for f in fields))
 
 
 @dataclass(frozen=True)
@@ -90,17 +99,20 @@ class Result:
 
 @dataclass
 class _State:
+    """What flows from one layer to the next. Once flat, ``channels`` is the feature count."""
+
     size: tuple[int, ...] | None
     channels: int | None
-    features: int | None
     fields: list[receptive.AxisField | None]
-    last_spatial: tuple[int, ...]
+    last_spatial: tuple[int, ...]  # the last spatial size seen, for a linear layer's field
     flattened: str | None = None  # why there are no spatial axes any more
     field_exceeded: list[bool] = field(default_factory=list)
 
 
-def _flat_features(channels: int | None, size: tuple[int, ...]) -> int | None:
-    return None if channels is None else channels * prod(size)
+def _flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:
+    if channels is None:
+        return None
+    return channels * prod(size) if size is not None else channels
 
 
 def _structure_error(layer: Layer, state: _State) -> Diagnostic | None:
@@ -130,18 +142,14 @@ def _next_fields(layer: Layer, state: _State, steps: list[AxisStep]) -> list[rec
             new = receptive.through_upsample(current, layer.scale[axis])
         elif kind is Kind.PAD:
             new = receptive.through_pad(current, steps[axis].padding[0])
-        elif kind is Kind.GAP or kind is Kind.LINEAR:
+        elif kind is Kind.GAP:
+            new = receptive.through_whole(current, state.size[axis])
+        elif kind is Kind.LINEAR:  # every feature of the flattened map
             new = receptive.through_whole(current, state.last_spatial[axis])
         else:  # flatten: each feature is one position of the map it came from
             new = current
         fields.append(new)
     return fields
-
-
-def _field_of(fields: list[receptive.AxisField | None]) -> Field | None:
-    if any(f is None for f in fields):
-        return None
-    return Field(tuple(f.size for f in fields), tuple(f.jump for f in fields), tuple(f.start for f in fields))
 
 
 def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, axes: tuple[str, ...], input_size: tuple[int, ...]) -> tuple[Row, _State | None]:
@@ -159,7 +167,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     if layer.kind.is_spatial:
         for axis, in_size in enumerate(state.size):
             step = axis_step(layer, axis, in_size, convention)
-            problem = size_error(layer, step, axes[axis])
+            problem = size_error(layer, step, axes[axis], convention)
             if problem is not None:
                 return Row(**base, error=problem), None
             steps.append(step)
@@ -172,21 +180,17 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
 
     kind = layer.kind
     size: tuple[int, ...] | None = tuple(step.out_size for step in steps) if steps else state.size
-    features = state.features
     flattened = state.flattened
     last_spatial = state.size if state.size is not None else state.last_spatial
     if kind is Kind.GAP and convention is Convention.TF:
-        size, features, flattened = None, out_channels, f"gap at layer {index} removed them (--convention tf)"
+        size, flattened = None, f"gap at layer {index} removed them (--convention tf)"
     elif kind is Kind.FLATTEN:
+        out_channels = _flat_features(state.channels, state.size)
         if state.size is not None:
-            features = _flat_features(out_channels, state.size)
             flattened = f"flatten at layer {index} removed them"
         size = None
     elif kind is Kind.LINEAR:
-        features = out_channels = layer.channels
-        size = None
-    if kind is Kind.FLATTEN and state.size is None:
-        features = state.features
+        out_channels = layer.channels
 
     fields = _next_fields(layer, state, steps)
     if any(f is None for f in fields) and not any(f is None for f in state.fields):
@@ -202,14 +206,14 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         computed=True,
         out_size=size,
         out_channels=out_channels,
-        features=features if size is None else None,
+        features=out_channels if size is None else None,
         padding=tuple(step.padding for step in steps) if kind in (Kind.CONV, Kind.CONVT, Kind.PAD) or kind.is_pool else None,
         steps=tuple(steps),
-        field=_field_of(fields),
+        axis_fields=tuple(fields),
         warnings=tuple(warnings),
         notes=tuple(notes),
     )
-    return row, _State(size, out_channels, features if size is None else None, fields, last_spatial, flattened, exceeded)
+    return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded)
 
 
 def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, convention: Convention = Convention.TORCH) -> Result:
@@ -219,7 +223,7 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
     if len(sizes) != dims:
         raise ValueError(f"input has {len(sizes)} axes, stack has {dims}")
     axes = axis_names(dims)
-    state: _State | None = _State(sizes, channels, None, [receptive.AxisField.identity()] * dims, sizes, None, [False] * dims)
+    state: _State | None = _State(sizes, channels, [receptive.AxisField.identity()] * dims, sizes, None, [False] * dims)
     rows: list[Row] = []
     for index, layer in enumerate(stack.layers, 1):
         if state is None:
@@ -229,8 +233,7 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
         rows.append(row)
     output = None
     if state is not None:
-        features = state.features if state.size is None else _flat_features(state.channels, state.size)
-        output = Output(state.size, state.channels, features)
+        output = Output(state.size, state.channels, _flat_features(state.channels, state.size))
     return Result(sizes, channels, dims, Convention(convention), tuple(rows), output)
 
 

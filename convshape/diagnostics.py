@@ -49,6 +49,7 @@ class Code(str, Enum):
     CEIL_UNSUPPORTED = "ceil_unsupported"
     STRIDE_WITH_DILATION = "stride_with_dilation"
     FRACTIONAL_SCALE = "fractional_scale"
+    INPUT_SMALLER_THAN_KERNEL = "input_smaller_than_kernel"
 
 
 WARNINGS = {Code.FLOOR_ROUNDING, Code.STRIDE_GAP, Code.PADDING_ONLY_OUTPUTS, Code.CEIL_WINDOW_DROPPED}
@@ -115,6 +116,9 @@ MESSAGES: dict[Code, str] = {
     Code.CEIL_UNSUPPORTED: "Keras pooling layers have no ceil mode",
     Code.STRIDE_WITH_DILATION: "Keras refuses strides > 1 together with dilation_rate > 1 ({stride} and {dilation})",
     Code.FRACTIONAL_SCALE: "{where}Keras' UpSampling layers take whole-number sizes, not {value}",
+    Code.INPUT_SMALLER_THAN_KERNEL: (
+        "{where}PyTorch's AvgPool3d needs the unpadded input ({in_size}) to be at least the kernel ({kernel})"
+    ),
 }
 
 
@@ -222,15 +226,17 @@ def _torch_parameter_error(layer: Layer, axes: tuple[str, ...]) -> Diagnostic | 
         if any(s > 1 for s in layer.stride):
             return Diagnostic(Code.SAME_WITH_STRIDE, None, {"stride": max(layer.stride)})
     if layer.kind.is_pool and layer.padding:
-        for axis, (before, after), kernel in zip(axes, layer.padding, layer.kernel):
+        for axis, (before, after) in zip(axes, layer.padding):
             if before != after:
                 return Diagnostic(Code.ASYMMETRIC_POOL_PADDING, axis, {"pb": before, "pa": after})
     if layer.kind.is_pool:
-        for axis, kernel, dilation in zip(axes, layer.kernel, layer.dilation):
-            padding = _pool_padding(layer, axes.index(axis), kernel, dilation)
-            if padding > kernel // 2:
+        for index, (axis, kernel, dilation) in enumerate(zip(axes, layer.kernel, layer.dilation)):
+            padding = _pool_padding(layer, index, kernel, dilation)
+            # PyTorch checks half the effective kernel, then (for every pool) half the kernel itself.
+            limit = min(kernel, dilation * (kernel - 1) + 1) // 2
+            if padding > limit:
                 return Diagnostic(
-                    Code.POOL_PADDING_TOO_LARGE, axis, {"padding": padding, "kernel": kernel, "limit": kernel // 2}
+                    Code.POOL_PADDING_TOO_LARGE, axis, {"padding": padding, "kernel": kernel, "limit": limit}
                 )
     if layer.kind is Kind.CONVT and layer.output_padding:
         for axis, op, s, d in zip(axes, layer.output_padding, layer.stride, layer.dilation):
@@ -265,8 +271,11 @@ def channel_error(layer: Layer, in_channels: int | None, out_channels: int | Non
     return None
 
 
-def size_error(layer: Layer, step: AxisStep, axis: str) -> Diagnostic | None:
-    """An output below 1 on one axis."""
+def size_error(layer: Layer, step: AxisStep, axis: str, convention: Convention) -> Diagnostic | None:
+    """An output below 1 on one axis, or an input a framework refuses for its size."""
+    if convention is Convention.TORCH and layer.kind is Kind.AVGPOOL and layer.dims == 3 and step.in_size < step.kernel:
+        # avg_pool3d checks the unpadded input against the kernel, unlike every other pool.
+        return Diagnostic(Code.INPUT_SMALLER_THAN_KERNEL, axis, {"in_size": step.in_size, "kernel": step.kernel})
     if step.out_size >= 1:
         return None
     if layer.kind.is_windowed:

@@ -41,7 +41,7 @@ ACCEPTS: dict[Kind, tuple[str, ...]] = {
     Kind.UP: ("s", "x"),
     Kind.PAD: ("p", "x"),
     Kind.GAP: ("x",),
-    Kind.FLATTEN: (),
+    Kind.FLATTEN: ("x",),
     Kind.LINEAR: ("c", "x"),
 }
 

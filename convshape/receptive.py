@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd
 
 # Beyond this period (a chain of fractional scale factors) the tables stop being cheap.
 MAX_PERIOD = 4096
@@ -56,6 +55,7 @@ class AxisField:
 
     @property
     def jump(self) -> Fraction:
+        """Pixels of the original input between neighbouring outputs, on average over a period."""
         return Fraction(self.jump_num, self.jump_den)
 
     @property
@@ -68,11 +68,6 @@ class AxisField:
         return None if lo is None else Fraction(lo + hi, 2)
 
 
-def _reduced(num: int, den: int) -> tuple[int, int]:
-    g = gcd(num, den)
-    return num // g, den // g
-
-
 def _gather(field: AxisField, sources: list[int]) -> tuple[int | None, int | None]:
     lows, highs = [], []
     for index in sources:
@@ -83,12 +78,30 @@ def _gather(field: AxisField, sources: list[int]) -> tuple[int | None, int | Non
     return (min(lows), max(highs)) if lows else (None, None)
 
 
-def _build(field: AxisField, jump: tuple[int, int], sources_of) -> AxisField | None:
-    num, den = _reduced(*jump)
+def _shortest_period(num: int, den: int, lo: list, hi: list) -> tuple[int, int]:
+    """The smallest period p (a divisor of den) with lo(o + p) = lo(o) + num·p/den for every o."""
+    for period in range(1, den):
+        if den % period or (num * period) % den:
+            continue
+        step = num * period // den
+        if all(
+            (lo[o + period] is None) == (lo[o] is None)
+            and (lo[o] is None or (lo[o + period] == lo[o] + step and hi[o + period] == hi[o] + step))
+            for o in range(den - period)
+        ):
+            return num * period // den, period
+    return num, den
+
+
+def _build(field: AxisField, num: int, den: int, sources_of) -> AxisField | None:
+    """Tabulate one period ``den`` of outputs (over which the field advances ``num`` pixels)."""
     if den > MAX_PERIOD:
         return None
     pairs = [_gather(field, sources_of(o)) for o in range(den)]
-    return AxisField(num, den, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
+    lo = [p[0] for p in pairs]
+    hi = [p[1] for p in pairs]
+    num, period = _shortest_period(num, den, lo, hi)
+    return AxisField(num, period, tuple(lo[:period]), tuple(hi[:period]))
 
 
 def through_window(field: AxisField, kernel: int, stride: int, padding_before: int, dilation: int = 1) -> AxisField | None:
@@ -105,7 +118,8 @@ def through_window(field: AxisField, kernel: int, stride: int, padding_before: i
         return AxisField(field.jump_num * stride, 1, (lo,), (hi,))
     return _build(
         field,
-        (field.jump_num * stride, field.jump_den),
+        field.jump_num * stride,
+        field.jump_den,
         lambda o: [o * stride - padding_before + t * dilation for t in range(kernel)],
     )
 
@@ -128,7 +142,7 @@ def through_transposed(
                 found.append(offset // stride)
         return found
 
-    return _build(field, (field.jump_num, field.jump_den * stride), sources)
+    return _build(field, field.jump_num, field.jump_den * stride, sources)
 
 
 def through_upsample(field: AxisField, scale: Fraction) -> AxisField | None:
@@ -139,7 +153,8 @@ def through_upsample(field: AxisField, scale: Fraction) -> AxisField | None:
     """
     return _build(
         field,
-        (field.jump_num * scale.denominator, field.jump_den * scale.numerator),
+        field.jump_num * scale.denominator,
+        field.jump_den * scale.numerator,
         lambda o: [o * scale.denominator // scale.numerator],
     )
 

@@ -1,0 +1,5 @@
+"""``python -m convshape``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Renderers: a ``Result`` in, text out. Only ``table`` knows about Rich."""

@@ -1,0 +1,74 @@
+"""Text for values, shared by every renderer; plain Python, no terminal."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..calc import Output, Result, Row
+from ..diagnostics import decimal_or_fraction
+from ..layers import Kind
+
+
+def number(value) -> int | float | None:
+    """A JSON number: an int when whole, else the nearest float (exact inside, numbers outside)."""
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else value.numerator / value.denominator
+    return value
+
+
+def axes_text(values, sep: str = "x") -> str:
+    """``(224, 224)`` -> ``224x224``; fractions exact; empty for None.
+
+    >>> axes_text((Fraction(1, 2), 3))
+    '0.5x3'
+    """
+    if values is None:
+        return ""
+    return sep.join("?" if v is None else decimal_or_fraction(v) for v in values)
+
+
+def padding_text(padding) -> str:
+    if padding is None:
+        return ""
+    return "x".join(str(b) if b == a else f"{b}:{a}" for b, a in padding)
+
+
+def stride_values(row: Row):
+    layer = row.layer
+    return layer.scale if layer.kind is Kind.UP else layer.stride
+
+
+def quiet_shape(output: Output, sep: str = "x") -> str:
+    """The final shape alone: ``512x7x7``, ``7x7`` when channels are unknown, ``25088`` when flat.
+
+    >>> quiet_shape(Output((7, 7), 512, 25088))
+    '512x7x7'
+    """
+    if output.size is None:
+        return "?" if output.channels is None else str(output.channels)
+    parts = ([] if output.channels is None else [output.channels]) + list(output.size)
+    return sep.join(map(str, parts))
+
+
+def size_text(size, channels, sep: str = " × ") -> str:
+    """``512 × 7 × 7`` for a table; ``?`` for unknown channels."""
+    if size is None:
+        return "?" if channels is None else f"{channels} features"
+    return sep.join(["?" if channels is None else str(channels), *map(str, size)])
+
+
+def summary_lines(result: Result) -> list[str]:
+    """What the last layer leaves: the shape, and what the next nn.Linear needs."""
+    if result.output is None:
+        row = result.error_row
+        return [f"invalid: layer {row.index} ({row.layer.text}): {row.error.message}"]
+    output = result.output
+    lines = [f"output: {size_text(output.size, output.channels)}"]
+    if output.features is not None:
+        if output.size is None:
+            lines.append(f"the next linear layer needs in_features = {output.features}")
+        else:
+            lines.append(f"after flatten: in_features = {output.features}")
+    return lines

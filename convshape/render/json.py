@@ -1,0 +1,64 @@
+"""JSON output: one object for the whole result. Keys are documented in the README."""
+
+from __future__ import annotations
+
+import json
+
+from ..calc import Result, Row
+from ..diagnostics import Diagnostic
+from .common import number, stride_values
+
+
+def _numbers(values):
+    return None if values is None else [number(v) for v in values]
+
+
+def _diagnostic(diagnostic: Diagnostic) -> dict:
+    return {"code": diagnostic.code.value, "message": diagnostic.message, "axis": diagnostic.axis}
+
+
+def _row(row: Row) -> dict:
+    layer = row.layer
+    field = row.field if row.computed else None
+    return {
+        "index": row.index,
+        "spec": layer.text,
+        "kind": layer.kind.value,
+        "computed": row.computed,
+        "kernel": _numbers(layer.kernel),
+        "stride": _numbers(stride_values(row)),
+        "padding": None if row.padding is None else [list(pair) for pair in row.padding],
+        "dilation": _numbers(layer.dilation),
+        "groups": layer.groups if layer.kind.value in ("conv", "convt") else None,
+        "output_padding": _numbers(layer.output_padding),
+        "ceil": layer.ceil if layer.kind.is_pool else None,
+        "in_size": _numbers(row.in_size),
+        "out_size": _numbers(row.out_size),
+        "in_channels": row.in_channels,
+        "out_channels": row.out_channels,
+        "features": row.features,
+        "rf": None
+        if field is None
+        else {"size": _numbers(field.size), "jump": _numbers(field.jump), "start": _numbers(field.start)},
+        "warnings": [_diagnostic(d) for d in row.warnings],
+        "notes": [_diagnostic(d) for d in row.notes],
+        "error": None if row.error is None else _diagnostic(row.error),
+    }
+
+
+def as_dict(result: Result) -> dict:
+    output = result.output
+    return {
+        "input": {"size": list(result.input_size), "channels": result.input_channels},
+        "convention": result.convention.value,
+        "axes": list(result.axes),
+        "layers": [_row(row) for row in result.rows],
+        "output": None
+        if output is None
+        else {"size": _numbers(output.size), "channels": output.channels, "features": output.features},
+        "valid": result.valid,
+    }
+
+
+def render(result: Result) -> str:
+    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"

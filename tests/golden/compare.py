@@ -1,0 +1,91 @@
+"""Compare convshape with a golden case recorded from a framework. Shared by the tests."""
+
+from __future__ import annotations
+
+from convshape import calc
+
+
+def expected_rows(case: dict) -> int:
+    return len(case["shapes"])
+
+
+def mismatches(case: dict, convention: str = "torch") -> list[str]:
+    """Every way convshape's result differs from what the framework gave, as readable lines."""
+    result = calc(case["stack"], case["input"], channels=case["channels"], convention=convention, dims=case["dims"])
+    problems = []
+    error = case["error"]
+    error_row = result.error_row
+    if error is None and error_row is not None:
+        problems.append(f"convshape refuses layer {error_row.index} ({error_row.error.code.value}) but it ran")
+    if error is not None and (error_row is None or error_row.index != error["layer"]):
+        got = "no error" if error_row is None else f"an error at layer {error_row.index}"
+        problems.append(f"framework failed at layer {error['layer']} ({error['message']}), convshape gives {got}")
+    for row, shape in zip(result.rows, case["shapes"]):
+        if not row.computed:
+            break
+        if len(shape) == 1:
+            got = [row.features]
+        else:
+            got = [row.out_channels, *row.out_size] if row.out_size is not None else [row.features]
+        if got != shape:
+            problems.append(f"layer {row.index} ({row.layer.text}): framework {shape}, convshape {got}")
+    return problems
+
+
+def field_mismatches(case: dict) -> tuple[list[str], int, int]:
+    """Receptive-field differences, and how many units were compared exactly and loosely.
+
+    The framework's gradient shows the field clipped to the input; where convshape's
+    (unclipped) field lies wholly inside the input the two must be equal, elsewhere the
+    observed pixels must lie within it. A unit that reads padding only shows nothing in
+    torch and is passed over.
+
+    Where an earlier layer shortened a map against its geometry (a transposed conv
+    crops its padding; floor(I·s) drops the end of an upsampled map), padding that
+    follows lies over real input pixels that no path reaches: the field (a geometric
+    span, padding included) may then name pixels the gradient cannot see, so on that
+    axis only containment is checked.
+    """
+    result = calc(case["stack"], case["input"], channels=case["channels"], dims=case["dims"])
+    problems: list[str] = []
+    exact = loose = 0
+    sizes = result.input_size
+    shortened = [False] * result.dims
+    for row, units in zip(result.rows, case.get("fields", [])):
+        for axis, step in enumerate(row.steps):
+            if _shortens(row.layer.kind.value, step):
+                shortened[axis] = True
+        if units is None or not row.computed or row.field is None:
+            continue
+        for per_axis in units:
+            bounds = [_bounds(row, axis, unit) for axis, (unit, _, _) in enumerate(per_axis)]
+            if per_axis[0][1] is None:
+                # The unit reads padding only; its (unclipped) field is not observable.
+                continue
+            for axis, ((unit, first, last), (lo, hi)) in enumerate(zip(per_axis, bounds)):
+                if lo is None:
+                    problems.append(f"layer {row.index} axis {axis} unit {unit}: torch {first}..{last}, convshape none")
+                elif lo >= 0 and hi <= sizes[axis] - 1 and not shortened[axis]:
+                    exact += 1
+                    if (lo, hi) != (first, last):
+                        problems.append(
+                            f"layer {row.index} ({row.layer.text}) axis {axis} unit {unit}: "
+                            f"torch {first}..{last}, convshape {lo}..{hi}"
+                        )
+                else:
+                    loose += 1
+                    if first < lo or last > hi:
+                        problems.append(f"layer {row.index} axis {axis} unit {unit}: torch {first}..{last} outside convshape {lo}..{hi}")
+    return problems, exact, loose
+
+
+def _bounds(row, axis: int, unit: int):
+    return row.axis_fields[axis].bounds(unit)
+
+
+def _shortens(kind: str, step) -> bool:
+    if kind == "convt":
+        return sum(step.padding) > 0
+    if kind == "up":
+        return (step.in_size * step.scale).denominator != 1
+    return False
