@@ -98,7 +98,7 @@ def same_padding(in_size: int, kernel: int, stride: int, dilation: int, conventi
     out = ceil(I / s): max((out − 1)·s + kₑ − I, 0).
 
     >>> same_padding(7, 4, 2, 1, Convention.TF)
-    (1, 1)
+    (1, 2)
     """
     k_eff = effective_kernel(kernel, dilation)
     if convention is Convention.TORCH:

@@ -14,6 +14,7 @@ from .diagnostics import (
     Level,
     axis_findings,
     channel_error,
+    merge_axes,
     parameter_error,
     size_error,
 )
@@ -117,11 +118,11 @@ def _flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | 
 
 def _structure_error(layer: Layer, state: _State) -> Diagnostic | None:
     if layer.kind.is_spatial and state.size is None:
-        return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, None, {"kind": layer.kind.value, "reason": state.flattened})
+        return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": layer.kind.value, "reason": state.flattened})
     if layer.kind is Kind.LINEAR and state.size is not None:
         channels = "?" if state.channels is None else state.channels
         shape = "×".join([str(channels), *map(str, state.size)])
-        return Diagnostic(Code.LINEAR_NEEDS_FLAT, None, {"shape": shape})
+        return Diagnostic(Code.LINEAR_NEEDS_FLAT, (), {"shape": shape})
     return None
 
 
@@ -194,12 +195,12 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
 
     fields = _next_fields(layer, state, steps)
     if any(f is None for f in fields) and not any(f is None for f in state.fields):
-        notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, None, {"limit": receptive.MAX_PERIOD}))
+        notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"limit": receptive.MAX_PERIOD}))
     exceeded = list(state.field_exceeded)
     for axis, f in enumerate(fields):
         if f is not None and not exceeded[axis] and f.size > input_size[axis]:
             exceeded[axis] = True
-            notes.append(Diagnostic(Code.FIELD_EXCEEDS_INPUT, axes[axis], {"field": f.size, "input": input_size[axis]}))
+            notes.append(Diagnostic(Code.FIELD_EXCEEDS_INPUT, (axes[axis],), {"field": f.size, "input": input_size[axis]}))
 
     row = Row(
         **base,
@@ -210,8 +211,8 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         padding=tuple(step.padding for step in steps) if kind in (Kind.CONV, Kind.CONVT, Kind.PAD) or kind.is_pool else None,
         steps=tuple(steps),
         axis_fields=tuple(fields),
-        warnings=tuple(warnings),
-        notes=tuple(notes),
+        warnings=tuple(merge_axes(warnings)),
+        notes=tuple(merge_axes(notes)),
     )
     return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded)
 

@@ -67,8 +67,7 @@ def level_of(code: Code) -> Level:
 # Each template is filled from the diagnostic's numbers; {where} is "on W: " or "".
 MESSAGES: dict[Code, str] = {
     Code.FLOOR_ROUNDING: (
-        "{where}floor rounding: the last {dropped} never read "
-        "(({in_size} + {pb} + {pa} − {ke}) mod {stride} = {rem})"
+        "{where}the last {dropped} never read (({in_size} + {pb} + {pa} − {ke}) mod {stride} = {rem})"
     ),
     Code.PADDING_TRIMMED: (
         "{where}({in_size} + {pb} + {pa} − {ke}) mod {stride} = {rem}: only padding is skipped, every input pixel is read"
@@ -126,12 +125,12 @@ MESSAGES: dict[Code, str] = {
 class Diagnostic:
     """One finding on one layer.
 
-    >>> Diagnostic(Code.STRIDE_BELOW_1, axis="W", numbers={"value": 0}).message
-    'on W: stride 0 is below 1'
+    >>> Diagnostic(Code.STRIDE_BELOW_1, ("H", "W"), {"value": 0}).message
+    'on H and W: stride 0 is below 1'
     """
 
     code: Code
-    axis: str | None = None
+    axes: tuple[str, ...] = ()
     numbers: dict = field(default_factory=dict)
 
     @property
@@ -140,7 +139,7 @@ class Diagnostic:
 
     @property
     def message(self) -> str:
-        where = f"on {self.axis}: " if self.axis else ""
+        where = f"on {' and '.join(self.axes)}: " if self.axes else ""
         values = {key: _text(value) for key, value in self.numbers.items()}
         return MESSAGES[self.code].format(where=where, **values)
 
@@ -198,22 +197,22 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         (layer.dilation, Code.DILATION_BELOW_1),
     ]
     for values, code in per_axis:
-        for axis, value in zip(axes, values or ()):
-            if value < 1:
-                return Diagnostic(code, axis, {"value": value})
+        bad = merge_axes([Diagnostic(code, (axis,), {"value": v}) for axis, v in zip(axes, values or ()) if v < 1])
+        if bad:
+            return bad[0]
     if layer.kind in (Kind.CONV, Kind.CONVT) and layer.groups < 1:
-        return Diagnostic(Code.GROUPS_BELOW_1, None, {"value": layer.groups})
+        return Diagnostic(Code.GROUPS_BELOW_1, (), {"value": layer.groups})
     if layer.channels is not None and layer.channels < 1:
-        return Diagnostic(Code.CHANNELS_BELOW_1, None, {"value": layer.channels})
+        return Diagnostic(Code.CHANNELS_BELOW_1, (), {"value": layer.channels})
     for axis, scale in zip(axes, layer.scale or ()):
         if scale <= 0:
-            return Diagnostic(Code.SCALE_NOT_POSITIVE, axis, {"value": scale})
+            return Diagnostic(Code.SCALE_NOT_POSITIVE, (axis,), {"value": scale})
         if convention is Convention.TF and scale.denominator != 1:
-            return Diagnostic(Code.FRACTIONAL_SCALE, axis, {"value": scale})
+            return Diagnostic(Code.FRACTIONAL_SCALE, (axis,), {"value": scale})
     for axis, (before, after) in zip(axes, layer.padding or ()):
         for value in (before, after):
             if value < 0:
-                return Diagnostic(Code.NEGATIVE_PADDING, axis, {"value": value})
+                return Diagnostic(Code.NEGATIVE_PADDING, (axis,), {"value": value})
     if convention is Convention.TORCH:
         return _torch_parameter_error(layer, axes)
     return _tf_parameter_error(layer)
@@ -222,13 +221,13 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
 def _torch_parameter_error(layer: Layer, axes: tuple[str, ...]) -> Diagnostic | None:
     if layer.padding_rule is PaddingRule.SAME:
         if layer.kind is not Kind.CONV:
-            return Diagnostic(Code.SAME_UNSUPPORTED, None, {"kind": _TORCH_NAMES[layer.kind]})
+            return Diagnostic(Code.SAME_UNSUPPORTED, (), {"kind": _TORCH_NAMES[layer.kind]})
         if any(s > 1 for s in layer.stride):
-            return Diagnostic(Code.SAME_WITH_STRIDE, None, {"stride": max(layer.stride)})
+            return Diagnostic(Code.SAME_WITH_STRIDE, (), {"stride": max(layer.stride)})
     if layer.kind.is_pool and layer.padding:
         for axis, (before, after) in zip(axes, layer.padding):
             if before != after:
-                return Diagnostic(Code.ASYMMETRIC_POOL_PADDING, axis, {"pb": before, "pa": after})
+                return Diagnostic(Code.ASYMMETRIC_POOL_PADDING, (axis,), {"pb": before, "pa": after})
     if layer.kind.is_pool:
         for index, (axis, kernel, dilation) in enumerate(zip(axes, layer.kernel, layer.dilation)):
             padding = _pool_padding(layer, index, kernel, dilation)
@@ -236,13 +235,13 @@ def _torch_parameter_error(layer: Layer, axes: tuple[str, ...]) -> Diagnostic | 
             limit = min(kernel, dilation * (kernel - 1) + 1) // 2
             if padding > limit:
                 return Diagnostic(
-                    Code.POOL_PADDING_TOO_LARGE, axis, {"padding": padding, "kernel": kernel, "limit": limit}
+                    Code.POOL_PADDING_TOO_LARGE, (axis,), {"padding": padding, "kernel": kernel, "limit": limit}
                 )
     if layer.kind is Kind.CONVT and layer.output_padding:
         for axis, op, s, d in zip(axes, layer.output_padding, layer.stride, layer.dilation):
             if op >= s and op >= d:
                 return Diagnostic(
-                    Code.OUTPUT_PADDING_TOO_LARGE, axis, {"output_padding": op, "stride": s, "dilation": d}
+                    Code.OUTPUT_PADDING_TOO_LARGE, (axis,), {"output_padding": op, "stride": s, "dilation": d}
                 )
     return None
 
@@ -257,7 +256,7 @@ def _tf_parameter_error(layer: Layer) -> Diagnostic | None:
     if layer.kind.is_pool and layer.ceil:
         return Diagnostic(Code.CEIL_UNSUPPORTED)
     if layer.kind in (Kind.CONV, Kind.CONVT) and max(layer.stride) > 1 and max(layer.dilation) > 1:
-        return Diagnostic(Code.STRIDE_WITH_DILATION, None, {"stride": max(layer.stride), "dilation": max(layer.dilation)})
+        return Diagnostic(Code.STRIDE_WITH_DILATION, (), {"stride": max(layer.stride), "dilation": max(layer.dilation)})
     return None
 
 
@@ -267,7 +266,7 @@ def channel_error(layer: Layer, in_channels: int | None, out_channels: int | Non
         return None
     for which, channels in (("input", in_channels), ("output", out_channels)):
         if channels is not None and channels % layer.groups:
-            return Diagnostic(Code.GROUPS_MISMATCH, None, {"groups": layer.groups, "which": which, "channels": channels})
+            return Diagnostic(Code.GROUPS_MISMATCH, (), {"groups": layer.groups, "which": which, "channels": channels})
     return None
 
 
@@ -275,17 +274,17 @@ def size_error(layer: Layer, step: AxisStep, axis: str, convention: Convention) 
     """An output below 1 on one axis, or an input a framework refuses for its size."""
     if convention is Convention.TORCH and layer.kind is Kind.AVGPOOL and layer.dims == 3 and step.in_size < step.kernel:
         # avg_pool3d checks the unpadded input against the kernel, unlike every other pool.
-        return Diagnostic(Code.INPUT_SMALLER_THAN_KERNEL, axis, {"in_size": step.in_size, "kernel": step.kernel})
+        return Diagnostic(Code.INPUT_SMALLER_THAN_KERNEL, (axis,), {"in_size": step.in_size, "kernel": step.kernel})
     if step.out_size >= 1:
         return None
     if layer.kind.is_windowed:
         pb, pa = step.padding
         return Diagnostic(
             Code.KERNEL_TOO_LARGE,
-            axis,
+            (axis,),
             {"in_size": step.in_size, "pb": pb, "pa": pa, "padded": step.in_size + pb + pa, "ke": step.effective_kernel},
         )
-    return Diagnostic(Code.OUTPUT_TOO_SMALL, axis, {"out_size": step.out_size})
+    return Diagnostic(Code.OUTPUT_TOO_SMALL, (axis,), {"out_size": step.out_size})
 
 
 def axis_findings(layer: Layer, step: AxisStep, axis: str, convention: Convention) -> list[Diagnostic]:
@@ -297,24 +296,24 @@ def axis_findings(layer: Layer, step: AxisStep, axis: str, convention: Conventio
         while den % 2 == 0:
             den //= 2
         if den != 1:
-            found.append(Diagnostic(Code.INEXACT_SCALE, axis, {"in_size": step.in_size, "scale": step.scale}))
+            found.append(Diagnostic(Code.INEXACT_SCALE, (axis,), {"in_size": step.in_size, "scale": step.scale}))
     if kind not in (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL):
         return found
     ke, stride = step.effective_kernel, step.stride
     pb, pa = step.padding
     if ke < stride:
         what, verb = ("output positions", "receive input") if kind is Kind.CONVT else ("input positions", "are read")
-        found.append(Diagnostic(Code.STRIDE_GAP, axis, {"ke": ke, "stride": stride, "gap": stride - ke, "what": what, "verb": verb}))
+        found.append(Diagnostic(Code.STRIDE_GAP, (axis,), {"ke": ke, "stride": stride, "gap": stride - ke, "what": what, "verb": verb}))
     if kind is Kind.CONVT:
         return found
     if max(pb, pa) >= ke:
-        found.append(Diagnostic(Code.PADDING_ONLY_OUTPUTS, axis, {"padding": max(pb, pa), "ke": ke}))
+        found.append(Diagnostic(Code.PADDING_ONLY_OUTPUTS, (axis,), {"padding": max(pb, pa), "ke": ke}))
     if step.ceil_dropped:
         window_start = step.out_size * stride
         found.append(
             Diagnostic(
                 Code.CEIL_WINDOW_DROPPED,
-                axis,
+                (axis,),
                 {"window_start": window_start, "in_size": step.in_size, "pb": pb, "limit": step.in_size + pb},
             )
         )
@@ -323,7 +322,20 @@ def axis_findings(layer: Layer, step: AxisStep, axis: str, convention: Conventio
         numbers = {"in_size": step.in_size, "pb": pb, "pa": pa, "ke": ke, "stride": stride, "rem": rem}
         real = rem - pa  # the skipped tail, less the padding in it
         if real > 0:
-            found.append(Diagnostic(Code.FLOOR_ROUNDING, axis, {**numbers, "dropped": dropped_text(real)}))
+            found.append(Diagnostic(Code.FLOOR_ROUNDING, (axis,), {**numbers, "dropped": dropped_text(real)}))
         else:
-            found.append(Diagnostic(Code.PADDING_TRIMMED, axis, numbers))
+            found.append(Diagnostic(Code.PADDING_TRIMMED, (axis,), numbers))
     return found
+
+
+def merge_axes(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic for axes that share a code and the same numbers ("on H and W: ...")."""
+    merged: list[Diagnostic] = []
+    for diagnostic in diagnostics:
+        for index, seen in enumerate(merged):
+            if seen.code is diagnostic.code and seen.numbers == diagnostic.numbers:
+                merged[index] = Diagnostic(seen.code, seen.axes + diagnostic.axes, seen.numbers)
+                break
+        else:
+            merged.append(diagnostic)
+    return merged

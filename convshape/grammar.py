@@ -406,7 +406,8 @@ def _build(layer: _RawLayer, dims: int, src: _Source) -> Layer:
     if kind is Kind.CONVT and "op" in layer.values:
         fields["output_padding"] = _broadcast(get("op"), dims)
     if kind.is_spatial and kind not in (Kind.UP, Kind.GAP):
-        padding = get("p", [(0, 0)])
+        # A transposed conv without padding is "valid": Keras' own formula then applies under tf.
+        padding = get("p", [(0, 0)] if kind is not Kind.CONVT else PaddingRule.VALID)
         if isinstance(padding, PaddingRule):
             fields["padding_rule"] = padding
         else:

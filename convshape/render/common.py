@@ -63,7 +63,7 @@ def summary_lines(result: Result) -> list[str]:
     """What the last layer leaves: the shape, and what the next nn.Linear needs."""
     if result.output is None:
         row = result.error_row
-        return [f"invalid: layer {row.index} ({row.layer.text}): {row.error.message}"]
+        return [f"invalid: layer {row.index} ({row.layer.text}) cannot run: {row.error.code.value}"]
     output = result.output
     lines = [f"output: {size_text(output.size, output.channels)}"]
     if output.features is not None:

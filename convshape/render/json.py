@@ -14,7 +14,7 @@ def _numbers(values):
 
 
 def _diagnostic(diagnostic: Diagnostic) -> dict:
-    return {"code": diagnostic.code.value, "message": diagnostic.message, "axis": diagnostic.axis}
+    return {"code": diagnostic.code.value, "message": diagnostic.message, "axes": list(diagnostic.axes)}
 
 
 def _row(row: Row) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -13,27 +14,46 @@ from .common import axes_text, size_text, summary_lines
 STYLES = {"error": "bold red", "warning": "yellow", "note": "dim"}
 
 
-def _diagnostics(row: Row) -> Text:
+def _items(row: Row) -> list:
+    return ([row.error] if row.error else []) + list(row.warnings) + list(row.notes)
+
+
+def _codes(row: Row) -> Text:
+    """The row's diagnostic codes, coloured by level; the messages follow the table."""
     text = Text()
-    items = ([row.error] if row.error else []) + list(row.warnings) + list(row.notes)
-    for number, diagnostic in enumerate(items):
+    for number, diagnostic in enumerate(_items(row)):
         if number:
             text.append("\n")
-        level = diagnostic.level.value
-        text.append(f"{level} {diagnostic.code.value}: ", style=STYLES[level])
-        text.append(diagnostic.message, style="dim" if level == "note" else None)
+        text.append(diagnostic.code.value, style=STYLES[diagnostic.level.value])
     return text
+
+
+def _messages(result: Result) -> list[Text]:
+    lines = []
+    for row in result.rows:
+        for diagnostic in _items(row):
+            level = diagnostic.level.value
+            line = Text(f"{row.index}: ")
+            line.append(f"{level} {diagnostic.code.value}", style=STYLES[level])
+            line.append(f": {diagnostic.message}", style="dim" if level == "note" else None)
+            lines.append(line)
+    return lines
 
 
 def _shape(size, channels) -> str:
     return size_text(size, channels, sep="×")
 
 
-def build(result: Result, explain: bool = False) -> Table:
+COLUMNS = [("#", "right"), ("layer", "left"), ("in", "right"), ("out", "right"),
+           ("rf", "right"), ("jump", "right"), ("start", "right"), ("diagnostics", "left")]
+
+
+def build(result: Result, explain: bool = False, wrap: bool = True) -> Table:
+    """The table; with ``wrap`` (a terminal) long cells fold, without it (a pipe) none do."""
     table = Table(title=None, show_lines=explain, header_style="bold")
-    for name, justify in [("#", "right"), ("layer", "left"), ("in", "right"), ("out", "right"),
-                          ("rf", "right"), ("jump", "right"), ("start", "right"), ("diagnostics", "left")]:
-        table.add_column(name, justify=justify, overflow="fold")
+    for name, justify in COLUMNS:
+        minimum = len(str(len(result.rows))) if name == "#" else (10 if name == "layer" else None)
+        table.add_column(name, justify=justify, overflow="fold", no_wrap=not wrap and name != "layer", min_width=minimum)
     for row in result.rows:
         if not row.computed and row.error is None:
             table.add_row(str(row.index), row.layer.text, "", Text("not computed", style="dim"), "", "", "", "")
@@ -52,13 +72,21 @@ def build(result: Result, explain: bool = False) -> Table:
             axes_text(field.size) if field else "",
             axes_text(field.jump) if field else "",
             axes_text(field.start) if field else "",
-            _diagnostics(row),
+            _codes(row),
         )
     return table
 
 
 def render(result: Result, console: Console, explain: bool = False) -> None:
-    console.print(build(result, explain))
+    piped = not console.is_terminal
+    table = build(result, explain, wrap=not piped)
+    if piped:
+        # Piped or redirected: as wide as the table needs, so nothing wraps or is cut.
+        wide = console.options.update_width(100_000)
+        console.width = max(Measurement.get(console, wide, table).maximum, 40)
+    console.print(table)
+    for line in _messages(result):
+        console.print(line, soft_wrap=piped)
     for line in summary_lines(result):
         style = "bold red" if not result.valid else "bold"
-        console.print(Text(line, style=style))
+        console.print(Text(line, style=style), soft_wrap=piped)

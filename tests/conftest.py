@@ -1,0 +1,45 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def convshape_command() -> list[str]:
+    """The installed console script, or `python -m convshape` beside this interpreter."""
+    script = Path(sys.executable).parent / "convshape"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "convshape"]
+
+
+@pytest.fixture
+def run():
+    """Run convshape as a real subprocess (stdout is a pipe), returning the CompletedProcess."""
+
+    def _run(*args: str, stdin: str | None = None, env: dict | None = None):
+        environment = {**os.environ, **(env or {})}
+        environment.pop("FORCE_COLOR", None)
+        return subprocess.run(
+            convshape_command() + list(args), input=stdin, capture_output=True, text=True, env=environment, timeout=60
+        )
+
+    return _run
+
+
+@pytest.fixture
+def shell_env() -> dict:
+    """PATH with the directory of this interpreter's convshape first, for shell pipelines."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+
+
+def have(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+__all__ = ["shutil", "have", "ROOT"]

@@ -1,0 +1,26 @@
+"""The docstring examples in the package run as written."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "convshape",
+    "convshape.arithmetic",
+    "convshape.calc",
+    "convshape.diagnostics",
+    "convshape.explain",
+    "convshape.grammar",
+    "convshape.layers",
+    "convshape.receptive",
+    "convshape.render.common",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    failures, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert attempted > 0, f"{name} has no examples"
+    assert failures == 0

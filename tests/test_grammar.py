@@ -1,0 +1,169 @@
+"""The layer grammar: what parses, what it means, and how bad text is reported."""
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convshape.grammar import ParseError, parse_size, parse_stack, tokenize
+from convshape.layers import Kind, PaddingRule
+
+
+def texts(stack):
+    return [layer.text for layer in stack.layers]
+
+
+def test_three_spellings_of_one_stack_are_the_same():
+    a = parse_stack("conv k7 s2 p3 c64 maxpool k3 s2 p1 conv k3 p1 c64 x2")
+    b = parse_stack("conv k7 s2 p3 c64, maxpool k3 s2 p1 ; conv k3 p1 c64 x2")
+    c = parse_stack("conv k7 s2 p3 c64  # stem\nmaxpool k3 s2 p1\r\n\nconv k3 p1 c64 x2\n")
+    strip = lambda s: [(l.kind, l.kernel, l.stride, l.padding, l.channels) for l in s.layers]
+    assert strip(a) == strip(b) == strip(c)
+    assert len(a.layers) == 4
+
+
+def test_repeat_expands_into_separate_layers():
+    assert texts(parse_stack("conv k3 p1 x3")) == ["conv k3 p1 x3"] * 3
+
+
+@pytest.mark.parametrize(
+    "word, kind",
+    [("deconv", Kind.CONVT), ("convtranspose", Kind.CONVT), ("pool", Kind.MAXPOOL), ("upsample", Kind.UP),
+     ("fc", Kind.LINEAR), ("Conv2d", Kind.CONV), ("MAXPOOL", Kind.MAXPOOL)],
+)
+def test_aliases(word, kind):
+    extra = " k3" if kind in (Kind.CONV, Kind.CONVT, Kind.MAXPOOL) else (" c10" if kind is Kind.LINEAR else "")
+    assert parse_stack(word + extra).layers[0].kind is kind
+
+
+def test_defaults():
+    conv, pool, up = parse_stack("conv k3, maxpool k2, up").layers
+    assert conv.stride == (1, 1) and conv.padding == ((0, 0), (0, 0)) and conv.dilation == (1, 1)
+    assert pool.stride == (2, 2)  # a pool's stride defaults to its kernel
+    assert up.scale == (Fraction(2), Fraction(2))
+
+
+def test_per_axis_values_and_asymmetric_padding():
+    layer = parse_stack("conv k3x5 s2x1 p0:1x1:2 d2").layers[0]
+    assert layer.kernel == (3, 5) and layer.stride == (2, 1)
+    assert layer.padding == ((0, 1), (1, 2)) and layer.dilation == (2, 2)
+
+
+def test_padding_rules_and_fractional_scale():
+    assert parse_stack("conv k3 psame").layers[0].padding_rule is PaddingRule.SAME
+    assert parse_stack("up s1.5").layers[0].scale == (Fraction(3, 2),) * 2
+
+
+@pytest.mark.parametrize(
+    "text, input_dims, dims, expected",
+    [
+        ("conv k3", 1, None, 2),  # default
+        ("conv k3", 1, 1, 1),  # --dims 1
+        ("conv k3", 3, None, 3),  # from the input
+        ("conv1d k3", 1, None, 1),  # from the kind's name
+        ("conv k3x3x3", 1, None, 3),  # from a per-axis value
+        ("maxpool3d k2, conv k3", 1, None, 3),
+    ],
+)
+def test_number_of_axes(text, input_dims, dims, expected):
+    assert parse_stack(text, input_dims=input_dims, dims=dims).dims == expected
+
+
+@pytest.mark.parametrize(
+    "text, message, suggestion, column",
+    [
+        ("conv kk3", "unknown token 'kk3'", "k3", 6),
+        ("covn k3", "unknown token 'covn'", "conv", 1),
+        ("conv k3 s2 pp1", "unknown token 'pp1'", "p1", 12),
+        ("k3 conv", "expected a layer kind, got 'k3'", None, 1),
+        ("conv s2", "conv needs a kernel", None, 1),
+        ("linear", "linear needs a channels", None, 1),
+        ("conv k3 op1", "conv does not take 'op1'", None, 9),
+        ("avgpool k2 d2", "avgpool does not take 'd2'", None, 12),
+        ("conv k3 s1.5", "conv takes a whole-number stride", None, 9),
+        ("conv k3 k5", "kernel given twice", None, 9),
+        ("conv k3 x0", "a layer repeats at least once", None, 9),
+        ("conv k3x3, conv2d k3x3x3", "'k3x3x3' has 3 spatial axes, but 'k3x3' has 2", None, 19),
+        ("conv1d k3x3", "'k3x3' has 2 spatial axes, but 'conv1d' has 1", None, 8),
+        ("conv k3, s2", "expected a layer kind, got 's2'", None, 10),
+    ],
+)
+def test_parse_errors_name_the_token_and_its_place(text, message, suggestion, column):
+    with pytest.raises(ParseError) as caught:
+        parse_stack(text)
+    error = caught.value
+    assert message in error.message
+    assert error.suggestion == suggestion
+    assert error.column == column
+
+
+def test_parse_error_renders_a_caret_under_the_token_in_files():
+    with pytest.raises(ParseError) as caught:
+        parse_stack("conv k7 s2\n# a comment\nconv kk3 s2\n", "resnet.stack")
+    assert caught.value.render() == (
+        "resnet.stack:3:6: unknown token 'kk3' (did you mean 'k3'?)\n"
+        "  conv kk3 s2\n"
+        "       ^^^"
+    )
+
+
+def test_a_utf8_bom_and_windows_line_endings_are_accepted():
+    assert len(parse_stack("\ufeffconv k3\r\nconv k3\r\n").layers) == 2
+
+
+def test_empty_stack_is_an_error():
+    with pytest.raises(ParseError, match="empty"):
+        parse_stack("  # nothing here\n")
+
+
+def test_input_disagreeing_with_stack_is_an_error():
+    with pytest.raises(ParseError, match="'k3x3' has 2 spatial axes, but the input has 3"):
+        parse_stack("conv k3x3", input_dims=3)
+
+
+@pytest.mark.parametrize("text, expected", [("224", (224,)), ("224x224", (224, 224)), ("16x112x112", (16, 112, 112)), ("7X9", (7, 9))])
+def test_sizes(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "224x", "0", "3x0", "-5", "2.5"])
+def test_bad_sizes(text):
+    with pytest.raises(ParseError):
+        parse_size(text)
+
+
+def test_tokens_know_where_they_came_from():
+    tokens = [t for t in tokenize("conv k3\n  pool") if t]
+    assert [(t.text, t.line, t.column) for t in tokens] == [("conv", 1, 1), ("k3", 1, 6), ("pool", 2, 3)]
+
+
+ALPHABET = "convtkspdgxlfaupeimr0123456789:.,;# \n\t-x"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=40) | st.text(max_size=20))
+def test_any_text_parses_or_raises_parse_error(text):
+    try:
+        parse_stack(text)
+    except ParseError as error:
+        assert error.render()  # it can always be shown
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["conv", "convt", "maxpool", "avgpool"]),
+            st.integers(1, 9),
+            st.integers(1, 4),
+            st.integers(0, 3),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_written_layers_round_trip(layers):
+    text = ", ".join(f"{kind} k{k} s{s} p{p}" for kind, k, s, p in layers)
+    parsed = parse_stack(text)
+    assert [(l.kind.value, l.kernel[0], l.stride[0], l.padding[0][0]) for l in parsed.layers] == list(layers)
