@@ -72,7 +72,7 @@ MESSAGES: dict[Code, str] = {
     Code.PADDING_TRIMMED: (
         "{where}({in_size} + {pb} + {pa} − {ke}) mod {stride} = {rem}: only padding is skipped, every input pixel is read"
     ),
-    Code.STRIDE_GAP: "{where}kernel {ke} is smaller than stride {stride}: {gap} of every {stride} {what} never {verb}",
+    Code.STRIDE_GAP: "{where}kernel {ke} is smaller than stride {stride}: {gap} of every {stride} {what} {verb}",
     Code.PADDING_ONLY_OUTPUTS: "{where}padding {padding} is not smaller than the kernel {ke}: some outputs see only padding",
     Code.CEIL_WINDOW_DROPPED: (
         "{where}ceil mode would start a last window at {window_start}, past the input and left padding "
@@ -302,7 +302,7 @@ def axis_findings(layer: Layer, step: AxisStep, axis: str, convention: Conventio
     ke, stride = step.effective_kernel, step.stride
     pb, pa = step.padding
     if ke < stride:
-        what, verb = ("output positions", "receive input") if kind is Kind.CONVT else ("input positions", "are read")
+        what, verb = ("output positions", "receive no input") if kind is Kind.CONVT else ("input positions", "are never read")
         found.append(Diagnostic(Code.STRIDE_GAP, (axis,), {"ke": ke, "stride": stride, "gap": stride - ke, "what": what, "verb": verb}))
     if kind is Kind.CONVT:
         return found

@@ -1,0 +1,104 @@
+"""Every diagnostic code, triggered the way a person would trip over it."""
+
+import pytest
+
+from convshape import calc
+from convshape.diagnostics import Code, Level, level_of
+
+
+def codes(result, index=-1):
+    row = result.rows[index]
+    return {
+        "error": row.error.code.value if row.error else None,
+        "warnings": [d.code.value for d in row.warnings],
+        "notes": [d.code.value for d in row.notes],
+    }
+
+
+@pytest.mark.parametrize(
+    "stack, size, kwargs, level, code, words",
+    [
+        ("conv k3 s2", 6, {}, "warnings", "floor_rounding", ["input pixel is never read", "(6 + 0 + 0 − 3) mod 2 = 1"]),
+        ("conv k1 s3", 9, {}, "warnings", "stride_gap", ["kernel 1 is smaller than stride 3", "2 of every 3"]),
+        ("convt k1 s2", 4, {}, "warnings", "stride_gap", ["output positions"]),
+        ("conv k3 p3", 8, {}, "warnings", "padding_only_outputs", ["padding 3", "kernel 3"]),
+        ("maxpool k2 s2 p1 ceil", 5, {"dims": 1}, "warnings", "ceil_window_dropped", ["window at 6", "5 + 1 = 6"]),
+        ("conv k3 s2 p1", 224, {}, "notes", "padding_trimmed", ["(224 + 1 + 1 − 3) mod 2 = 1"]),
+        ("conv k5 p2 x3", 12, {}, "notes", "field_exceeds_input", ["(13)", "(12)"]),
+        ("up s1.1", 10, {}, "notes", "inexact_scale", ["1.1", "floating point"]),
+        ("conv k9", 5, {}, "error", "kernel_too_large", ["5 + 0 + 0 = 5", "kernel 9"]),
+        ("convt k2 p3", 2, {}, "error", "output_too_small", ["-3"]),
+        ("conv k0", 5, {}, "error", "kernel_below_1", ["kernel 0"]),
+        ("conv k3 s0", 5, {}, "error", "stride_below_1", ["stride 0"]),
+        ("conv k3 d0", 5, {}, "error", "dilation_below_1", ["dilation 0"]),
+        ("conv k3 g0", 5, {"channels": 4}, "error", "groups_below_1", ["groups 0"]),
+        ("conv k3 c0", 5, {}, "error", "channels_below_1", ["channels 0"]),
+        ("up s0", 5, {}, "error", "scale_not_positive", ["scale factor 0"]),
+        ("conv k3 p-1", 5, {}, "error", "negative_padding", ["padding -1"]),
+        ("maxpool k3 p2", 9, {}, "error", "pool_padding_too_large", ["padding 2", "at most 1"]),
+        ("maxpool k3 p0:1", 9, {}, "error", "asymmetric_pool_padding", ["0:1", "pad layer"]),
+        ("conv k3 s2 psame", 9, {}, "error", "same_with_stride", ["stride 2"]),
+        ("maxpool k3 psame", 9, {}, "error", "same_unsupported", ["MaxPool"]),
+        ("convt k3 s2 op2", 5, {}, "error", "output_padding_too_large", ["output padding 2", "stride 2"]),
+        ("conv k3 c8 g3", 9, {"channels": 6}, "error", "groups_mismatch", ["groups 3", "output channels (8)"]),
+        ("conv k3 g4", 9, {"channels": 6}, "error", "groups_mismatch", ["input channels (6)"]),
+        ("flatten, conv k3", 9, {"channels": 3}, "error", "spatial_after_flatten", ["flatten at layer 1"]),
+        ("gap, linear c10", 9, {"channels": 3}, "error", "linear_needs_flat", ["3×1×1", "mat1 and mat2 shapes cannot be multiplied"]),
+        ("maxpool k2 ceil", 9, {"convention": "tf"}, "error", "ceil_unsupported", ["Keras"]),
+        ("conv k3 s2 d2", 9, {"convention": "tf"}, "error", "stride_with_dilation", ["Keras"]),
+        ("up s1.5", 9, {"convention": "tf"}, "error", "fractional_scale", ["1.5"]),
+        ("avgpool k5 p2", "4x4x4", {}, "error", "input_smaller_than_kernel", ["AvgPool3d", "(4)", "(5)"]),
+        ("gap, conv k1", 9, {"convention": "tf", "channels": 3}, "error", "spatial_after_flatten", ["gap at layer 1"]),
+    ],
+)
+def test_each_code(stack, size, kwargs, level, code, words):
+    result = calc(stack, size, **kwargs)
+    found = codes(result)
+    assert code == found[level] if level == "error" else code in found[level]
+    row = result.rows[-1]
+    diagnostic = row.error if level == "error" else next(d for d in getattr(row, level) if d.code.value == code)
+    for word in words:
+        assert word in diagnostic.message
+    assert diagnostic.level.value == {"error": "error", "warnings": "warning", "notes": "note"}[level]
+
+
+def test_every_code_is_exercised_above():
+    exercised = {case[4] for case in test_each_code.pytestmark[0].args[1]}
+    assert exercised | {"field_not_tracked"} == {code.value for code in Code}
+
+
+def test_field_not_tracked_past_a_huge_period():
+    result = calc("up s1.5 x12", 4, dims=1)
+    notes = [d.code.value for row in result.rows for d in row.notes]
+    assert "field_not_tracked" in notes
+    assert result.rows[-1].field is None and result.valid
+
+
+def test_floor_rounding_counts_only_real_pixels_and_padding_trimmed_is_not_a_warning():
+    # k3 s2 p1 on 7: (7 + 2 - 3) mod 2 = 0, exact. On 8: rem 1, only the right padding skipped.
+    assert codes(calc("conv k3 s2 p1", 7)) == {"error": None, "warnings": [], "notes": []}
+    assert codes(calc("conv k3 s2 p1", 8))["warnings"] == []
+    # k2 s3 p0 on 10: (10 - 2) mod 3 = 2 real pixels dropped.
+    row = calc("conv k2 s3", 10, dims=1).rows[0]
+    assert [w.code.value for w in row.warnings] == ["stride_gap", "floor_rounding"]
+    assert "the last 2 input pixels are never read" in row.warnings[1].message
+
+
+def test_diagnostics_on_several_axes_are_merged_when_their_numbers_agree():
+    row = calc("conv k3 s2", "6x6").rows[0]
+    assert len(row.warnings) == 1 and row.warnings[0].axes == ("H", "W")
+    row = calc("conv k3 s2", "6x7").rows[0]
+    assert [w.axes for w in row.warnings] == [("H",)]
+
+
+def test_layers_after_an_error_are_not_computed():
+    result = calc("conv k9, conv k3, conv k3", 5)
+    assert [row.computed for row in result.rows] == [False, False, False]
+    assert result.rows[0].error is not None and result.rows[1].error is None
+    assert not result.valid and result.output is None
+
+
+def test_levels():
+    assert level_of(Code.FLOOR_ROUNDING) is Level.WARNING
+    assert level_of(Code.PADDING_TRIMMED) is Level.NOTE
+    assert level_of(Code.KERNEL_TOO_LARGE) is Level.ERROR

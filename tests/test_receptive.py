@@ -1,0 +1,70 @@
+"""Receptive fields: the recurrence for conv chains, and the periodic tables beyond it."""
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convshape import calc
+from convshape.receptive import AxisField, through_transposed, through_upsample, through_window
+
+
+def field(stack, size=224):
+    row = calc(stack, size).rows[-1]
+    return row.field.size[0], row.field.jump[0], row.field.start[0]
+
+
+@pytest.mark.parametrize(
+    "stack, expected",
+    [
+        ("conv k3", (3, 1, 1)),
+        ("conv k3 p1", (3, 1, 0)),
+        ("conv k7 s2 p3, maxpool k3 s2 p1", (11, 4, 0)),  # the ResNet stem
+        ("conv k3 p1 x2, maxpool k2", (6, 2, Fraction(1, 2))),  # VGG block 1
+        ("conv k3 d2", (5, 1, 2)),
+        ("conv k2 s2, conv k2 s2, conv k2 s2", (8, 8, Fraction(7, 2))),
+        ("pad p2, conv k3", (3, 1, -1)),
+    ],
+)
+def test_recurrence(stack, expected):
+    assert field(stack) == expected
+
+
+def test_vgg16_features_field_is_212():
+    block = lambda n, c: f"conv k3 p1 c{c} x{n}, maxpool k2"
+    stack = ", ".join([block(2, 64), block(2, 128), block(3, 256), block(3, 512), block(3, 512)])
+    size, jump, _ = field(stack)
+    assert (size, jump) == (212, 32)
+
+
+def test_transposed_conv_fields_alternate_and_size_is_the_largest():
+    # k3 s2: output o receives input i where o = 2i + t, t in 0..2: even outputs two inputs,
+    # odd outputs one (output 0's second input is i = -1, before the border).
+    f = through_transposed(AxisField.identity(), kernel=3, stride=2, padding_before=0)
+    assert [f.bounds(o) for o in range(4)] == [(-1, 0), (0, 0), (0, 1), (1, 1)]
+    assert f.size == 2 and f.jump == Fraction(1, 2)
+
+
+def test_upsample_then_conv():
+    f = through_window(through_upsample(AxisField.identity(), Fraction(2)), kernel=2, stride=1, padding_before=0)
+    assert [f.bounds(o) for o in range(3)] == [(0, 0), (0, 1), (1, 1)]
+    assert f.size == 2
+
+
+def test_a_stride_larger_than_the_kernel_leaves_outputs_with_no_field():
+    f = through_transposed(AxisField.identity(), kernel=1, stride=2, padding_before=0)
+    assert f.bounds(1) == (None, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 7), st.integers(1, 3), st.integers(0, 3), st.integers(1, 2)), min_size=1, max_size=8))
+def test_tables_agree_with_the_closed_form_recurrence(layers):
+    """For integral chains: j' = j·s, r' = r + (kₑ − 1)·j, start' = start + ((kₑ − 1)/2 − p)·j."""
+    f = AxisField.identity()
+    r, j, start = 1, 1, Fraction(0)
+    for k, s, p, d in layers:
+        ke = d * (k - 1) + 1
+        r, start, j = r + (ke - 1) * j, start + (Fraction(ke - 1, 2) - p) * j, j * s
+        f = through_window(f, k, s, p, d)
+    assert (f.size, f.jump, f.start) == (r, j, start)
