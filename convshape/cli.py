@@ -195,7 +195,9 @@ def _render_table(result, explain: bool, no_color: bool) -> None:
 
     from .render.table import render
 
-    console = Console(color_system=None if no_color else "auto", no_color=no_color or None, highlight=False)
+    # NO_COLOR (https://no-color.org) and --no-color mean no escape codes at all, styles included.
+    plain = no_color or bool(os.environ.get("NO_COLOR"))
+    console = Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False)
     render(result, console, explain)
 
 

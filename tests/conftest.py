@@ -20,8 +20,8 @@ def run():
     """Run convshape as a real subprocess (stdout is a pipe), returning the CompletedProcess."""
 
     def _run(*args: str, stdin: str | None = None, env: dict | None = None):
-        environment = {**os.environ, **(env or {})}
-        environment.pop("FORCE_COLOR", None)
+        base = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
+        environment = {**base, **(env or {})}
         return subprocess.run(
             convshape_command() + list(args), input=stdin, capture_output=True, text=True, env=environment, timeout=60
         )

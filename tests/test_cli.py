@@ -1,0 +1,213 @@
+"""The command line, through Typer's runner and as a real subprocess."""
+
+import json
+import re
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from convshape.cli import app
+
+ANSI = re.compile(r"\x1b\[")
+runner = CliRunner()
+
+RESNET_STEM = ["-i", "224", "-c", "3", "conv", "k7", "s2", "p3", "c64", "maxpool", "k3", "s2", "p1"]
+
+
+def invoke(*args, stdin=None):
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def test_table_shows_every_layer_and_the_final_shape():
+    result = invoke("calc", *RESNET_STEM)
+    assert result.exit_code == 0
+    assert "conv k7 s2 p3 c64" in result.stdout and "maxpool k3 s2 p1" in result.stdout
+    assert "64×112×112" in result.stdout and "64×56×56" in result.stdout
+    assert "output: 64 × 56 × 56" in result.stdout
+    assert "after flatten: in_features = 200704" in result.stdout
+
+
+def test_in_features_for_the_first_linear_layer():
+    result = invoke("calc", "-i", "224", "-c", "3", "-q", "conv k3 p1 c64, maxpool k2, flatten")
+    assert result.stdout == "802816\n"
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["-i", "224", "-c", "3", "conv", "k3", "p1", "c512", "maxpool", "k32"], "512x7x7\n"),
+        (["-i", "224", "conv", "k3", "p1", "maxpool", "k32"], "7x7\n"),
+        (["-i", "7", "-c", "1", "conv", "k3", "s2"], "1x3x3\n"),
+        (["-i", "28", "-c", "1", "conv k5 c6, maxpool k2, conv k5 c16, maxpool k2, flatten, linear c120"], "120\n"),
+    ],
+)
+def test_quiet_prints_the_shape_alone(args, expected):
+    result = invoke("calc", "-q", *args)
+    assert (result.exit_code, result.stdout) == (0, expected)
+
+
+def test_json_has_the_documented_keys():
+    result = invoke("calc", "--format", "json", *RESNET_STEM)
+    data = json.loads(result.stdout)
+    assert set(data) >= {"input", "layers", "output", "valid"}
+    assert data["input"] == {"size": [224, 224], "channels": 3}
+    layer = data["layers"][0]
+    for key in ["index", "spec", "kind", "kernel", "stride", "padding", "dilation", "in_size", "out_size",
+                "in_channels", "out_channels", "rf", "warnings", "notes", "error"]:
+        assert key in layer, key
+    assert layer["padding"] == [[3, 3], [3, 3]] and layer["out_size"] == [112, 112]
+    assert layer["rf"] == {"size": [7, 7], "jump": [2, 2], "start": [0, 0]}
+    assert layer["notes"][0]["code"] == "padding_trimmed" and layer["error"] is None
+    assert data["output"] == {"size": [56, 56], "channels": 64, "features": 200704}
+    assert data["valid"] is True
+
+
+def test_json_writes_fractions_as_numbers():
+    data = json.loads(invoke("calc", "--format", "json", "-i", "8", "conv k2 s2, up").stdout)
+    assert data["layers"][1]["rf"]["jump"] == [1, 1]
+    data = json.loads(invoke("calc", "--format", "json", "-i", "8", "conv k2").stdout)
+    assert data["layers"][0]["rf"]["start"] == [0.5, 0.5]
+
+
+def test_invalid_stack_in_json_is_data_with_exit_1():
+    result = invoke("calc", "--format", "json", "-i", "5", "conv k3, conv k9, conv k1")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["valid"] is False and data["output"] is None
+    assert data["layers"][1]["error"]["code"] == "kernel_too_large"
+    assert data["layers"][2]["computed"] is False
+
+
+@pytest.mark.parametrize("fmt, sep", [("csv", ","), ("tsv", "\t")])
+def test_csv_and_tsv(fmt, sep):
+    result = invoke("calc", "--format", fmt, *RESNET_STEM)
+    lines = result.stdout.splitlines()
+    assert lines[0].split(sep)[:5] == ["index", "spec", "kind", "in_size", "out_size"]
+    assert lines[1].split(sep)[:5] == ["1", "conv k7 s2 p3 c64", "conv", "224x224", "112x112"]
+    assert len(lines) == 3
+
+
+def test_explain_shows_the_seed_formula():
+    result = invoke("calc", "-i", "7", "conv k3 s2 p0", "--explain")
+    assert "floor((7 − 3 + 2·0) / 2) + 1 = 3" in result.stdout
+
+
+def test_parse_error_exit_2_with_caret_and_suggestion():
+    result = invoke("calc", "-i", "224", "conv", "kk3", "s2")
+    assert result.exit_code == 2
+    assert "unknown token 'kk3' (did you mean 'k3'?)" in result.stderr
+    assert "  conv kk3 s2\n       ^^^" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["calc", "conv", "k3"], "missing --input"),
+        (["calc", "-i", "224"], "no stack given"),
+        (["calc", "-i", "22x", "conv", "k3"], "'22x' is not a size"),
+        (["calc", "-i", "224", "--allow", "floor_roundin", "conv", "k3"], "did you mean 'floor_rounding'"),
+        (["calc", "-i", "224", "-f", "/nonexistent/stack", ], "cannot read /nonexistent/stack"),
+        (["calc", "-i", "224", "--format", "yaml", "conv", "k3"], "yaml"),
+    ],
+)
+def test_usage_errors_exit_2(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_strict_makes_warnings_fail_and_allow_exempts_them():
+    args = ["calc", "-i", "6", "conv", "k3", "s2"]
+    assert invoke(*args).exit_code == 0
+    assert invoke(*args, "--strict").exit_code == 1
+    assert invoke(*args, "--strict", "--allow", "floor_rounding").exit_code == 0
+    # notes never fail, even with --strict
+    assert invoke("calc", "-i", "224", "conv", "k3", "s2", "p1", "--strict").exit_code == 0
+
+
+def test_quiet_on_an_invalid_stack_prints_nothing_and_the_error_to_stderr():
+    result = invoke("calc", "-q", "-i", "5", "conv", "k9")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "layer 1 (conv k9)" in result.stderr and "smaller than the kernel 9" in result.stderr
+
+
+def test_stack_from_stdin_with_comments_bom_and_crlf():
+    text = "\ufeffconv k7 s2 p3 c64  # stem\r\n\r\nmaxpool k3 s2 p1\r\n"
+    result = invoke("calc", "-i", "224", "-c", "3", "-f", "-", "-q", stdin=text)
+    assert result.stdout == "64x56x56\n"
+
+
+def test_file_parse_error_names_file_line_and_column(tmp_path):
+    path = tmp_path / "resnet.stack"
+    path.write_text("conv k7 s2 p3\n\nconv kk3 s2\n")
+    result = invoke("calc", "-i", "224", "-f", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:3:6: unknown token 'kk3' (did you mean 'k3'?)" in result.stderr
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and re.fullmatch(r"convshape \d+\.\d+\.\d+\n", result.stdout)
+
+
+WORDS = st.sampled_from(
+    ["conv", "k3", "s2", "p1", "-i", "224", "7x7", "-c", "0", "3", "--format", "json", "-q", "x2", "psame",
+     "flatten", "linear", "c10", "--convention", "tf", "gap", "up", "s1.5", "--strict", "-f", "--dims", "4", "ceil",
+     "maxpool", "convt", "op1", "pad", "p-1", "k0", "--explain", "kk3", "", "é", "--allow"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(WORDS, max_size=10))
+def test_no_input_ever_produces_a_traceback(words):
+    result = invoke("calc", *words)
+    assert result.exit_code in (0, 1, 2), (words, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (words, repr(result.exception))
+
+
+# --- as a real subprocess -------------------------------------------------------
+
+
+def test_subprocess_exit_codes(run):
+    assert run("calc", "-i", "224", "conv", "k3").returncode == 0
+    assert run("calc", "-i", "2", "conv", "k3").returncode == 1
+    assert run("calc", "-i", "224", "conv", "kk3").returncode == 2
+
+
+def test_no_ansi_codes_when_piped_even_with_colours_in_the_table(run):
+    result = run("calc", "-i", "6", "conv", "k3", "s2")
+    assert not ANSI.search(result.stdout) and "floor_rounding" in result.stdout
+
+
+def test_force_color_and_no_color(run):
+    forced = run("calc", "-i", "6", "conv", "k3", "s2", env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert ANSI.search(forced.stdout)
+    assert not ANSI.search(run("calc", "-i", "6", "conv k3 s2", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout)
+    assert not ANSI.search(run("calc", "-i", "6", "conv k3 s2", "--no-color", env={"FORCE_COLOR": "1"}).stdout)
+
+
+def test_head_ends_quietly(shell_env):
+    stack = "conv k3 p1 x2000"
+    result = subprocess.run(
+        f"convshape calc -i 32 --format csv '{stack}' | head -1", shell=True, capture_output=True, text=True,
+        env=shell_env, timeout=60,
+    )
+    assert result.stdout == "index,spec,kind,in_size,out_size,in_channels,out_channels,features,kernel,stride,padding,dilation,rf_size,rf_jump,rf_start,error,warnings,notes\n"
+    assert result.stderr == ""
+
+
+def test_python_dash_m(run):
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "convshape", "calc", "-i", "7", "-q", "conv", "k3", "s2"], capture_output=True, text=True)
+    assert result.stdout == "3x3\n"
+
+
+def test_no_arguments_prints_help_and_exits_2(run):
+    result = run()
+    assert result.returncode == 2
+    assert "calc" in result.stdout + result.stderr
