@@ -40,6 +40,11 @@ def _messages(result: Result) -> list[Text]:
     return lines
 
 
+def _per_axis(values) -> str:
+    """One value when every axis agrees (``7``), else one per axis (``7x5``)."""
+    return axes_text(values[:1] if len(set(values)) == 1 else values)
+
+
 def _shape(size, channels) -> str:
     return size_text(size, channels, sep="×")
 
@@ -69,9 +74,9 @@ def build(result: Result, explain: bool = False, wrap: bool = True) -> Table:
             layer_cell,
             _shape(row.in_size, row.in_channels),
             out,
-            axes_text(field.size) if field else "",
-            axes_text(field.jump) if field else "",
-            axes_text(field.start) if field else "",
+            _per_axis(field.size) if field else "",
+            _per_axis(field.jump) if field else "",
+            _per_axis(field.start) if field else "",
             _codes(row),
         )
     return table
