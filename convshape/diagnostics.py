@@ -204,15 +204,16 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         return Diagnostic(Code.GROUPS_BELOW_1, (), {"value": layer.groups})
     if layer.channels is not None and layer.channels < 1:
         return Diagnostic(Code.CHANNELS_BELOW_1, (), {"value": layer.channels})
-    for axis, scale in zip(axes, layer.scale or ()):
-        if scale <= 0:
-            return Diagnostic(Code.SCALE_NOT_POSITIVE, (axis,), {"value": scale})
-        if convention is Convention.TF and scale.denominator != 1:
-            return Diagnostic(Code.FRACTIONAL_SCALE, (axis,), {"value": scale})
-    for axis, (before, after) in zip(axes, layer.padding or ()):
-        for value in (before, after):
-            if value < 0:
-                return Diagnostic(Code.NEGATIVE_PADDING, (axis,), {"value": value})
+    scales = list(zip(axes, layer.scale or ()))
+    paddings = [(axis, value) for axis, pair in zip(axes, layer.padding or ()) for value in sorted(set(pair))]
+    for code, bad in [
+        (Code.SCALE_NOT_POSITIVE, [(a, v) for a, v in scales if v <= 0]),
+        (Code.FRACTIONAL_SCALE, [(a, v) for a, v in scales if convention is Convention.TF and v.denominator != 1]),
+        (Code.NEGATIVE_PADDING, [(a, v) for a, v in paddings if v < 0]),
+    ]:
+        found = merge_axes([Diagnostic(code, (axis,), {"value": value}) for axis, value in bad])
+        if found:
+            return found[0]
     if convention is Convention.TORCH:
         return _torch_parameter_error(layer, axes)
     return _tf_parameter_error(layer)

@@ -110,6 +110,8 @@ class ParseError(Exception):
 
     def headline(self) -> str:
         hint = f" (did you mean '{self.suggestion}'?)" if self.suggestion else ""
+        if self.source.startswith("--"):  # an option's value, not stack text
+            return f"{self.source}: {self.message}{hint}"
         return f"{self.source}:{self.line}:{self.column}: {self.message}{hint}"
 
     def render(self) -> str:
@@ -225,8 +227,13 @@ def _kind_candidates() -> list[str]:
 
 def _token_candidates(kind: Kind, word: str) -> list[str]:
     """Valid tokens for ``kind`` built from the digits in ``word``, for suggestions."""
+    return [c for c in _token_shapes(kind, word) if c != word and _classify(c) is not None]
+
+
+def _token_shapes(kind: Kind, word: str) -> list[str]:
     tail = re.sub(r"^[a-z]*", "", word)
-    candidates = []
+    candidates = [re.sub(r"[^0-9a-z]+$|x$", "", word)]  # a stray separator at the end: 'p1:', 's2x'
+
     for prefix in ACCEPTS[kind]:
         if prefix == "ceil":
             candidates.append("ceil")
@@ -298,9 +305,11 @@ _WHAT = {
 }
 
 
+# Padding rules a kind cannot take: a pad layer pads by numbers, a transposed conv has no "full".
+_RULE_REFUSED = {Kind.PAD: ("same", "valid", "full"), Kind.CONVT: ("full",)}
+
+
 def _refuse(kind: Kind, prefix: str, token: Token, src: _Source) -> ParseError:
-    if prefix == "p" and kind is Kind.CONVT and token.text.lower() == "pfull":
-        return src.error("convt does not take 'pfull'", token)
     users = [k.value for k in Kind if prefix in ACCEPTS[k]]
     return src.error(
         f"{kind.value} does not take '{token.text}' ({_WHAT[prefix]} is for {', '.join(users)})", token
@@ -326,13 +335,15 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
             what = "expected a layer kind" if classified else "unknown token"
             raise src.error(f"{what}, got '{token.text}'" if classified else f"{what} '{token.text}'", token, hint)
         if classified is None:
-            hint = nearest(token.text.lower(), _token_candidates(current.kind, token.text.lower()) + _kind_candidates())
+            word = token.text.lower()
+            kinds = [] if re.search(r"\d", word) else _kind_candidates()
+            hint = nearest(word, _token_candidates(current.kind, word) + kinds)
             raise src.error(f"unknown token '{token.text}'", token, hint)
         prefix, body = classified
-        if prefix not in ACCEPTS[current.kind] or (
-            current.kind is Kind.CONVT and body == "full" and prefix == "p"
-        ):
+        if prefix not in ACCEPTS[current.kind]:
             raise _refuse(current.kind, prefix, token, src)
+        if prefix == "p" and body in _RULE_REFUSED.get(current.kind, ()):
+            raise src.error(f"{current.kind.value} does not take '{token.text}'", token)
         if prefix in current.values:
             raise src.error(f"{_WHAT[prefix]} given twice in one layer", token)
         current.values[prefix] = (token, _parse_param(prefix, body, current.kind, token, src))

@@ -87,6 +87,10 @@ def test_number_of_axes(text, input_dims, dims, expected):
         ("conv k3x3, conv2d k3x3x3", "'k3x3x3' has 3 spatial axes, but 'k3x3' has 2", None, 19),
         ("conv1d k3x3", "'k3x3' has 2 spatial axes, but 'conv1d' has 1", None, 8),
         ("conv k3, s2", "expected a layer kind, got 's2'", None, 10),
+        ("conv k3 p1:", "unknown token 'p1:'", "p1", 9),
+        ("conv k3 s2x", "unknown token 's2x'", "s2", 9),
+        ("pad psame", "pad does not take 'psame'", None, 5),
+        ("convt k3 pfull", "convt does not take 'pfull'", None, 10),
     ],
 )
 def test_parse_errors_name_the_token_and_its_place(text, message, suggestion, column):
@@ -129,8 +133,9 @@ def test_sizes(text, expected):
 
 @pytest.mark.parametrize("text", ["", "abc", "224x", "0", "3x0", "-5", "2.5"])
 def test_bad_sizes(text):
-    with pytest.raises(ParseError):
+    with pytest.raises(ParseError) as caught:
         parse_size(text)
+    assert caught.value.render().startswith(f"--input: '{text}' is not a size")
 
 
 def test_tokens_know_where_they_came_from():
