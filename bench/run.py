@@ -1,0 +1,188 @@
+"""convshape's speed targets, measured side by side with their baselines in one run.
+
+    python bench/run.py            # all targets, a Markdown table on stdout
+    python bench/run.py --quick    # fewer runs, for a first look
+
+Start-up is compared as a ratio of medians against `python -c "import typer"` (and,
+for the table, Typer plus Rich printing a two-column table), measured in the same run,
+interleaved, since absolute times drift on shared machines. With `hyperfine` installed
+(`apt-get install hyperfine`) it does the start-up timing; otherwise this script runs
+each command repeatedly itself, after warm-up runs. Where torch is installed it also
+times the torch way: import torch, build the nn.Sequential, push a tensor on the meta
+device and read the shapes. Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESNET = ROOT / "examples" / "resnet50.stack"
+TORCH_WAY = Path(__file__).resolve().parent / "torch_way.py"
+
+TABLE_BASELINE = (
+    "import typer, rich.console, rich.table\n"
+    "t = rich.table.Table('layer', 'out')\n"
+    "t.add_row('conv k3', '64x112x112')\n"
+    "rich.console.Console().print(t)\n"
+)
+
+
+def convshape() -> list[str]:
+    script = Path(sys.executable).parent / "convshape"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("convshape")
+    return [found] if found else [sys.executable, "-m", "convshape"]
+
+
+def _once(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def own_timing(commands: dict[str, list[str]], runs: int, warmup: int) -> dict[str, list[float]]:
+    """Each command `runs` times, interleaved round by round so drift hits all alike."""
+    for argv in commands.values():
+        for _ in range(warmup):
+            _once(argv)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    names = list(commands)
+    for round_number in range(runs):
+        order = names[round_number % len(names):] + names[: round_number % len(names)]
+        for name in order:
+            times[name].append(_once(commands[name]))
+    return times
+
+
+def hyperfine_timing(commands: dict[str, list[str]], runs: int, warmup: int) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        export = Path(tmp) / "out.json"
+        argv = ["hyperfine", "-N", "--style", "none", "--runs", str(runs), "--warmup", str(warmup),
+                "--export-json", str(export)]
+        for name, command in commands.items():
+            argv += ["--command-name", name, shlex.join(command)]
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        results = json.loads(export.read_text())["results"]
+    return {result["command"]: result["times"] for result in results}
+
+
+def peak(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one run, measured from a fresh parent."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "start = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+        "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True).stdout
+    seconds, kilobytes = out.split()
+    return float(seconds), int(kilobytes) / 1024
+
+
+def describe(times: list[float]) -> str:
+    return f"{min(times) * 1000:.0f} / {statistics.median(times) * 1000:.0f} / {max(times) * 1000:.0f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs and no 100,000-layer stack")
+    parser.add_argument("--runs", type=int, default=None, help="runs per start-up command (default 40, quick 10)")
+    parser.add_argument("--no-hyperfine", action="store_true", help="use this script's own timing")
+    args = parser.parse_args()
+    runs = args.runs or (10 if args.quick else 40)
+    use_hyperfine = shutil.which("hyperfine") is not None and not args.no_hyperfine
+    timing = hyperfine_timing if use_hyperfine else own_timing
+    tool = convshape()
+    calc = [*tool, "calc", "-i", "224", "-c", "3", "-f", str(RESNET)]
+    python = sys.executable
+
+    rows: list[tuple[str, str, str, str, str, bool]] = []
+    ok_all = True
+
+    def record(target: str, measured: str, baseline: str, ratio: float | None, limit: float | None, ok: bool) -> None:
+        nonlocal ok_all
+        ok_all &= ok
+        rows.append((target, measured, baseline, "" if ratio is None else f"{ratio:.2f}",
+                     "" if limit is None else f"≤ {limit:g}", ok))
+
+    # 1. start-up against Python plus Typer
+    commands = {
+        "import typer": [python, "-c", "import typer"],
+        "typer + rich table": [python, "-c", TABLE_BASELINE],
+        "json": [*calc, "--format", "json"],
+        "quiet": [*calc, "-q"],
+        "table": calc,
+    }
+    times = timing(commands, runs, warmup=3)
+    median = {name: statistics.median(value) for name, value in times.items()}
+    for name, baseline in [("json", "import typer"), ("quiet", "import typer"), ("table", "typer + rich table")]:
+        ratio = median[name] / median[baseline]
+        record(f"ResNet-50 main path, {name}: start-up", describe(times[name]),
+               f"{baseline}: {describe(times[baseline])}", ratio, 1.2, ratio <= 1.2)
+
+    # 2. linear scaling in the number of layers (json)
+    with tempfile.TemporaryDirectory() as tmp:
+        sizes = [1000, 10000] + ([] if args.quick else [100000])
+        stacks = {}
+        for n in [1, *sizes]:
+            path = Path(tmp) / f"{n}.stack"
+            path.write_text("conv k3 p1 c64\n" * n)
+            stacks[n] = path
+        base_seconds = statistics.median(
+            _once([*tool, "calc", "-i", "224", "-c", "3", "-f", str(stacks[1]), "--format", "json"]) for _ in range(5)
+        )
+        per_layer = {}
+        for n in sizes:
+            seconds, megabytes = peak([*tool, "calc", "-i", "224", "-c", "3", "-f", str(stacks[n]), "--format", "json"])
+            per_layer[n] = (seconds - base_seconds) / n
+            record(f"{n:,} layers, json", f"{seconds:.2f} s, {megabytes:.0f} MB peak",
+                   f"{per_layer[n] * 1e6:.1f} µs/layer beyond start-up", None, None, True)
+            if n == 100000:
+                record("100,000 layers within 10 s", f"{seconds:.2f} s", "", None, 10, seconds <= 10)
+                record("100,000 layers within 500 MB", f"{megabytes:.0f} MB", "", None, 500, megabytes <= 500)
+        spread = max(per_layer.values()) / min(per_layer.values())
+        record("time per layer flat (largest / smallest)", " vs ".join(f"{v * 1e6:.1f}" for v in per_layer.values()) + " µs",
+               "", spread, 2, spread <= 2)
+        seconds, _ = peak([*tool, "calc", "-i", "224", "-c", "3", "-f", str(stacks[1000])])
+        record("1,000-layer table (usable)", f"{seconds:.2f} s", "", None, 2, seconds <= 2)
+
+    # 3. the torch way, where torch is installed
+    try:
+        import importlib.util
+
+        has_torch = importlib.util.find_spec("torch") is not None
+    except ValueError:
+        has_torch = False
+    if has_torch:
+        torch_times = own_timing({"torch": [python, str(TORCH_WAY), str(RESNET)]}, max(3, runs // 8), warmup=1)["torch"]
+        ratio = statistics.median(torch_times) / median["json"]
+        record("the torch way (ResNet-50, meta device)", describe(torch_times), f"convshape json: {describe(times['json'])}",
+               ratio, None, True)
+    else:
+        rows.append(("the torch way", "not measured: torch is not installed (pip install torch==2.13.0)", "", "", "", True))
+
+    rows.append(("fit over 1:1000000000, 50 layers", "not measured: `fit` does not exist yet", "", "", "", True))
+
+    print(f"convshape benchmarks: {'hyperfine' if use_hyperfine else 'own timing'}, {runs} runs per start-up command; "
+          f"min / median / max; Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
+    print("| target | measured | baseline | ratio | limit | met |")
+    print("|---|---|---|---|---|---|")
+    for target, measured, baseline, ratio, limit, ok in rows:
+        print(f"| {target} | {measured} | {baseline} | {ratio} | {limit} | {'yes' if ok else '**no**'} |")
+    return 0 if ok_all else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
