@@ -6,10 +6,27 @@ The names follow Dumoulin & Visin's *A guide to convolution arithmetic*: input s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from fractions import Fraction
+from typing import TYPE_CHECKING, NamedTuple
 
 from .layers import Convention, Kind, Layer, Pair, PaddingRule
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+
+def exact_ratio(numerator: int, denominator: int = 1) -> int | Fraction:
+    """numerator / denominator exactly: an int when it is whole, else a Fraction.
+
+    Most values in a stack are whole, so ``fractions`` is imported only when one is not.
+
+    >>> exact_ratio(6, 2), exact_ratio(3, 2)
+    (3, Fraction(3, 2))
+    """
+    if numerator % denominator == 0:
+        return numerator // denominator
+    from fractions import Fraction
+
+    return Fraction(numerator, denominator)
 
 
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
@@ -25,8 +42,7 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-@dataclass(frozen=True)
-class AxisStep:
+class AxisStep(NamedTuple):
     """The numbers of one layer on one axis: enough to explain and diagnose it."""
 
     in_size: int
@@ -85,7 +101,7 @@ def transposed_output_size(
 def upsampled_size(in_size: int, scale: Fraction) -> int:
     """floor(I · s), exactly.
 
-    >>> upsampled_size(7, Fraction(3, 2))
+    >>> upsampled_size(7, exact_ratio(3, 2))
     10
     """
     return in_size * scale.numerator // scale.denominator

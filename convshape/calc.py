@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from fractions import Fraction
 from math import prod
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import receptive
 from .arithmetic import AxisStep, axis_step
@@ -21,9 +20,11 @@ from .diagnostics import (
 from .grammar import Stack, parse_size, parse_stack, with_dims
 from .layers import Convention, Kind, Layer, Pair, axis_names
 
+if TYPE_CHECKING:
+    from fractions import Fraction
 
-@dataclass(frozen=True)
-class Field:
+
+class Field(NamedTuple):
     """Receptive field per axis: size, jump and start (see ``receptive``)."""
 
     size: tuple[int, ...]
@@ -31,8 +32,7 @@ class Field:
     start: tuple[Fraction | None, ...]
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One layer's result. ``computed`` is False after an earlier layer's error.
 
     Sizes are ``None`` where the tensor has no spatial axes (after flatten, or gap
@@ -64,15 +64,13 @@ class Row:
         return Field(tuple(f.size for f in fields), tuple(f.jump for f in fields), tuple(f.start for f in fields))
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     size: tuple[int, ...] | None
     channels: int | None
     features: int | None
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """What a stack does to an input: rows, the final output and validity."""
 
     input_size: tuple[int, ...]
@@ -98,16 +96,15 @@ class Result:
         return {w.code for row in self.rows for w in row.warnings}
 
 
-@dataclass
-class _State:
+class _State(NamedTuple):
     """What flows from one layer to the next. Once flat, ``channels`` is the feature count."""
 
     size: tuple[int, ...] | None
     channels: int | None
     fields: list[receptive.AxisField | None]
     last_spatial: tuple[int, ...]  # the last spatial size seen, for a linear layer's field
-    flattened: str | None = None  # why there are no spatial axes any more
-    field_exceeded: list[bool] = field(default_factory=list)
+    flattened: str | None  # why there are no spatial axes any more
+    field_exceeded: list[bool]  # per axis: has the field outgrown the input yet
 
 
 def _flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:

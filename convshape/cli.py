@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
+from .layers import Convention
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in convshape, never a user's doing
@@ -39,11 +40,6 @@ class Format(str, Enum):
     json = "json"
     csv = "csv"
     tsv = "tsv"
-
-
-class ConventionName(str, Enum):
-    torch = "torch"
-    tf = "tf"
 
 
 app = typer.Typer(
@@ -133,7 +129,7 @@ def calc(
         None, "--file", "-f", help="Read the stack from a file ('-' for stdin); # starts a comment.", show_default=False
     ),
     dims: Optional[int] = typer.Option(None, "--dims", help="Number of spatial axes where nothing else says.", min=1, max=3),
-    convention: ConventionName = typer.Option(ConventionName.torch, "--convention", help="Framework semantics."),
+    convention: Convention = typer.Option(Convention.TORCH, "--convention", help="Framework semantics."),
     output_format: Format = typer.Option(Format.table, "--format", help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final shape (512x7x7, or 25088 when flat)."),
     explain: bool = typer.Option(False, "--explain", help="Show each layer's formula with its numbers."),
@@ -156,7 +152,7 @@ def calc(
         parsed = parse_stack(text, source, input_dims=len(size), dims=dims)
     except ParseError as exc:
         _fail(exc.render())
-    result = run(parsed, size, channels, convention.value)
+    result = run(parsed, size, channels, convention)
 
     failing_warnings = [
         warning for row in result.rows for warning in row.warnings if warning.code.value not in allowed
@@ -166,9 +162,10 @@ def calc(
     if quiet:
         _render_quiet(result, failing_warnings)
     elif output_format is Format.json:
-        from .render.json import render
+        from .render.json import chunks
 
-        _write(render(result))
+        sys.stdout.writelines(chunks(result))
+        sys.stdout.flush()
     elif output_format in (Format.csv, Format.tsv):
         from .render.csv import render
 

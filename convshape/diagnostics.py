@@ -6,9 +6,8 @@ The message a person reads is derived from those numbers, so a script can rely o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
-from fractions import Fraction
+from typing import NamedTuple
 
 
 class Level(str, Enum):
@@ -121,8 +120,7 @@ MESSAGES: dict[Code, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One finding on one layer.
 
     >>> Diagnostic(Code.STRIDE_BELOW_1, ("H", "W"), {"value": 0}).message
@@ -131,7 +129,7 @@ class Diagnostic:
 
     code: Code
     axes: tuple[str, ...] = ()
-    numbers: dict = field(default_factory=dict)
+    numbers: dict | None = None
 
     @property
     def level(self) -> Level:
@@ -140,23 +138,23 @@ class Diagnostic:
     @property
     def message(self) -> str:
         where = f"on {' and '.join(self.axes)}: " if self.axes else ""
-        values = {key: _text(value) for key, value in self.numbers.items()}
+        values = {key: _text(value) for key, value in (self.numbers or {}).items()}
         return MESSAGES[self.code].format(where=where, **values)
 
 
 def _text(value) -> str:
-    if isinstance(value, Fraction):
-        return str(value.numerator) if value.denominator == 1 else decimal_or_fraction(value)
-    return str(value)
+    if isinstance(value, int) or not hasattr(value, "denominator"):
+        return str(value)
+    return decimal_or_fraction(value)
 
 
 def decimal_or_fraction(value) -> str:
     """Exact text for a fraction: a decimal when it terminates, a/b otherwise.
 
-    >>> decimal_or_fraction(Fraction(-1, 2)), decimal_or_fraction(Fraction(2, 3))
-    ('-0.5', '2/3')
+    >>> from fractions import Fraction
+    >>> decimal_or_fraction(Fraction(-1, 2)), decimal_or_fraction(Fraction(2, 3)), decimal_or_fraction(4)
+    ('-0.5', '2/3', '4')
     """
-    value = Fraction(value)
     if value.denominator == 1:
         return str(value.numerator)
     den = value.denominator
@@ -197,6 +195,8 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         (layer.dilation, Code.DILATION_BELOW_1),
     ]
     for values, code in per_axis:
+        if not values or min(values) >= 1:
+            continue
         bad = merge_axes([Diagnostic(code, (axis,), {"value": v}) for axis, v in zip(axes, values or ()) if v < 1])
         if bad:
             return bad[0]
@@ -204,6 +204,8 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         return Diagnostic(Code.GROUPS_BELOW_1, (), {"value": layer.groups})
     if layer.channels is not None and layer.channels < 1:
         return Diagnostic(Code.CHANNELS_BELOW_1, (), {"value": layer.channels})
+    if layer.scale is None and (layer.padding is None or min(min(pair) for pair in layer.padding) >= 0):
+        return _convention_error(layer, convention, axes)
     scales = list(zip(axes, layer.scale or ()))
     paddings = [(axis, value) for axis, pair in zip(axes, layer.padding or ()) for value in sorted(set(pair))]
     for code, bad in [
@@ -214,6 +216,10 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         found = merge_axes([Diagnostic(code, (axis,), {"value": value}) for axis, value in bad])
         if found:
             return found[0]
+    return _convention_error(layer, convention, axes)
+
+
+def _convention_error(layer: Layer, convention: Convention, axes: tuple[str, ...]) -> Diagnostic | None:
     if convention is Convention.TORCH:
         return _torch_parameter_error(layer, axes)
     return _tf_parameter_error(layer)

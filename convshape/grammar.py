@@ -8,9 +8,10 @@ are optional since every kind keyword starts a new one. ``#`` starts a comment.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from fractions import Fraction
+from functools import lru_cache
+from typing import NamedTuple
 
+from .arithmetic import exact_ratio
 from .layers import Kind, Layer, PaddingRule
 
 ARGS_SOURCE = "<command line>"
@@ -61,23 +62,21 @@ TOKEN_HELP: dict[str, str] = {
 _NAT = r"\d+"
 _DEC = r"\d+(?:\.\d+)?"
 _PAD = r"-?\d+(?::-?\d+)?"
-TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {
-    "k": re.compile(rf"k({_NAT}(?:x{_NAT})*)"),
-    "s": re.compile(rf"s({_DEC}(?:x{_DEC})*)"),
-    "p": re.compile(rf"p({_PAD}(?:x{_PAD})*|same|valid|full)"),
-    "d": re.compile(rf"d({_NAT}(?:x{_NAT})*)"),
-    "op": re.compile(rf"op({_NAT}(?:x{_NAT})*)"),
-    "c": re.compile(rf"c({_NAT})"),
-    "g": re.compile(rf"g({_NAT})"),
-    "x": re.compile(rf"x({_NAT})"),
-    "ceil": re.compile(r"ceil()"),
+# The value after each prefix; one alternation of them all is compiled, once.
+TOKEN_PATTERNS: dict[str, str] = {
+    "k": rf"{_NAT}(?:x{_NAT})*",
+    "s": rf"{_DEC}(?:x{_DEC})*",
+    "p": rf"{_PAD}(?:x{_PAD})*|same|valid|full",
+    "d": rf"{_NAT}(?:x{_NAT})*",
+    "op": rf"{_NAT}(?:x{_NAT})*",
+    "c": _NAT,
+    "g": _NAT,
+    "x": _NAT,
 }
-_KIND_WITH_DIMS = re.compile(r"([a-z]+?)([123])d")
 _WORD = re.compile(r"[^\s,;#]+|[,;]")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A piece of stack text that knows where it came from (1-based line and column)."""
 
     text: str
@@ -129,8 +128,7 @@ class ParseError(Exception):
         return f"{self.headline()}\n  {self.line_text}\n  {indent}{'^' * self.length}"
 
 
-@dataclass(frozen=True)
-class Stack:
+class Stack(NamedTuple):
     """Parsed layers (repeats expanded) and the number of spatial axes they agree on."""
 
     layers: tuple[Layer, ...]
@@ -204,6 +202,7 @@ def tokenize(text: str) -> list[Token | None]:
     return tokens
 
 
+@lru_cache(maxsize=256)
 def parse_kind(word: str) -> tuple[Kind, int | None] | None:
     """A kind keyword and the axes its name carries (``conv2d`` -> conv, 2), or None.
 
@@ -213,7 +212,7 @@ def parse_kind(word: str) -> tuple[Kind, int | None] | None:
     word = word.lower()
     if word in KIND_WORDS:
         return KIND_WORDS[word], None
-    match = _KIND_WITH_DIMS.fullmatch(word)
+    match = re.fullmatch(r"([a-z]+?)([123])d", word)  # conv2d, maxpool3d: compiled only when seen
     if match and match.group(1) in KIND_WORDS:
         kind = KIND_WORDS[match.group(1)]
         if kind.is_spatial:
@@ -248,29 +247,43 @@ def _split_values(body: str) -> list[str]:
     return body.split("x")
 
 
-@dataclass
 class _RawLayer:
-    kind: Kind
-    kind_token: Token
-    dims_from_name: int | None
-    text: str
-    values: dict[str, tuple[Token, object]]
+    """A layer while it is being read: its tokens so far."""
+
+    __slots__ = ("kind", "kind_token", "dims_from_name", "text", "values")
+
+    def __init__(self, kind: Kind, kind_token: Token, dims_from_name: int | None, text: str, values: dict) -> None:
+        self.kind = kind
+        self.kind_token = kind_token
+        self.dims_from_name = dims_from_name
+        self.text = text
+        self.values: dict[str, tuple[Token, object]] = values
 
 
+_PARAM = re.compile("|".join(f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()) + "|(?P<ceil>ceil)")
+
+
+@lru_cache(maxsize=4096)
 def _classify(word: str) -> tuple[str, str] | None:
-    lowered = word.lower()
-    for prefix in ("op", "ceil", "k", "s", "p", "d", "c", "g", "x"):
-        match = TOKEN_PATTERNS[prefix].fullmatch(lowered)
-        if match:
-            return prefix, match.group(1)
-    return None
+    """(prefix, value text) of a parameter token, or None: ``k3x5`` -> ('k', '3x5')."""
+    match = _PARAM.fullmatch(word.lower())
+    if match is None:
+        return None
+    prefix = match.lastgroup
+    return prefix, "" if prefix == "ceil" else match.group(prefix)
+
+
+def _decimal(text: str):
+    """``2`` -> 2, ``1.5`` -> Fraction(3, 2): decimal text, exactly."""
+    whole, _, decimals = text.partition(".")
+    return exact_ratio(int(whole + decimals), 10 ** len(decimals))
 
 
 def _parse_param(prefix: str, body: str, kind: Kind, token: Token, src: _Source) -> object:
     if prefix in ("k", "d", "op"):
         return [int(v) for v in _split_values(body)]
     if prefix == "s":
-        values = [Fraction(v) for v in _split_values(body)]
+        values = [_decimal(v) for v in _split_values(body)]
         if kind is not Kind.UP and any(v.denominator != 1 for v in values):
             raise src.error(f"{kind.value} takes a whole-number stride, not '{token.text}'", token)
         return values
@@ -413,7 +426,7 @@ def _build(layer: _RawLayer, dims: int, src: _Source) -> Layer:
         )
         fields["dilation"] = _broadcast(get("d", [1]), dims)
     if kind is Kind.UP:
-        fields["scale"] = _broadcast(get("s", [Fraction(2)]), dims)
+        fields["scale"] = _broadcast(get("s", [2]), dims)
     if kind is Kind.CONVT and "op" in layer.values:
         fields["output_padding"] = _broadcast(get("op"), dims)
     if kind.is_spatial and kind not in (Kind.UP, Kind.GAP):

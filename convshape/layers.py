@@ -1,15 +1,18 @@
 """The layer model: what a parsed layer says, before any input size is known.
 
-One frozen dataclass serves every kind: the renderers and the JSON output need the
+One immutable record (a NamedTuple: cheap to define and to create, which start-up and
+long stacks both feel) serves every kind: the renderers and the JSON output need the
 same fields (kernel, stride, padding, ...) for each row, and a field a kind does not
 take is simply ``None``. Which tokens a kind accepts is the grammar's business.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from fractions import Fraction
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 
 class Kind(str, Enum):
@@ -23,19 +26,18 @@ class Kind(str, Enum):
     FLATTEN = "flatten"
     LINEAR = "linear"
 
-    @property
-    def is_pool(self) -> bool:
-        return self in (Kind.MAXPOOL, Kind.AVGPOOL)
+    # is_pool, is_windowed and is_spatial are set on each member below: plain attributes,
+    # since they are read for every layer of every stack.
+    is_pool: bool
+    is_windowed: bool  # output is floor((I + padding − effective kernel) / stride) + 1
+    is_spatial: bool  # needs spatial axes in its input
 
-    @property
-    def is_windowed(self) -> bool:
-        """Kinds whose output is floor((I + padding - effective kernel) / stride) + 1."""
-        return self in (Kind.CONV, Kind.MAXPOOL, Kind.AVGPOOL)
 
-    @property
-    def is_spatial(self) -> bool:
-        """Kinds that need spatial axes in their input."""
-        return self not in (Kind.FLATTEN, Kind.LINEAR)
+for _kind in Kind:
+    _kind.is_pool = _kind.value in ("maxpool", "avgpool")
+    _kind.is_windowed = _kind.value in ("conv", "maxpool", "avgpool")
+    _kind.is_spatial = _kind.value not in ("flatten", "linear")
+del _kind
 
 
 class PaddingRule(str, Enum):
@@ -52,8 +54,7 @@ class Convention(str, Enum):
 Pair = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     """One layer of a stack, with every per-axis value already broadcast to ``dims`` axes.
 
     >>> Layer(Kind.CONV, "conv k3 s2", dims=2, kernel=(3, 3), stride=(2, 2)).kind.value

@@ -20,15 +20,18 @@ Definitions (documented in the README):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from fractions import Fraction
+from typing import TYPE_CHECKING, NamedTuple
+
+from .arithmetic import exact_ratio
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 # Beyond this period (a chain of fractional scale factors) the tables stop being cheap.
 MAX_PERIOD = 4096
 
 
-@dataclass(frozen=True)
-class AxisField:
+class AxisField(NamedTuple):
     """The fields of all outputs on one axis, as one period of (lo, hi) pairs.
 
     ``None`` in ``lo`` marks an output that reads no input pixel at all (a transposed
@@ -54,18 +57,20 @@ class AxisField:
         return lo + shift, self.hi[r] + shift
 
     @property
-    def jump(self) -> Fraction:
+    def jump(self) -> int | Fraction:
         """Pixels of the original input between neighbouring outputs, on average over a period."""
-        return Fraction(self.jump_num, self.jump_den)
+        return exact_ratio(self.jump_num, self.jump_den)
 
     @property
     def size(self) -> int:
         return max((h - l + 1 for l, h in zip(self.lo, self.hi) if l is not None), default=0)
 
     @property
-    def start(self) -> Fraction | None:
+    def start(self) -> int | Fraction | None:
         lo, hi = self.bounds(0)
-        return None if lo is None else Fraction(lo + hi, 2)
+        if lo is None:
+            return None
+        return exact_ratio(lo + hi, 2)
 
 
 def _gather(field: AxisField, sources: list[int]) -> tuple[int | None, int | None]:
@@ -109,7 +114,7 @@ def through_window(field: AxisField, kernel: int, stride: int, padding_before: i
 
     >>> f = through_window(AxisField.identity(), kernel=3, stride=2, padding_before=1)
     >>> f.size, f.jump, f.start
-    (3, Fraction(2, 1), Fraction(0, 1))
+    (3, 2, 0)
     """
     if field.jump_den == 1 and all(l is not None for l in field.lo):
         # The common case, in O(1): the recurrence itself.
@@ -148,7 +153,7 @@ def through_transposed(
 def through_upsample(field: AxisField, scale: Fraction) -> AxisField | None:
     """Nearest-neighbour resize: output o copies input floor(o / s).
 
-    >>> through_upsample(AxisField.identity(), Fraction(2)).jump
+    >>> through_upsample(AxisField.identity(), 2).jump
     Fraction(1, 2)
     """
     return _build(

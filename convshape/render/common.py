@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..calc import Output, Result, Row
 from ..diagnostics import decimal_or_fraction
 from ..layers import Kind
@@ -11,16 +9,15 @@ from ..layers import Kind
 
 def number(value) -> int | float | None:
     """A JSON number: an int when whole, else the nearest float (exact inside, numbers outside)."""
-    if value is None:
-        return None
-    if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else value.numerator / value.denominator
-    return value
+    if value is None or type(value) is int:
+        return value
+    return value.numerator if value.denominator == 1 else value.numerator / value.denominator
 
 
 def axes_text(values, sep: str = "x") -> str:
     """``(224, 224)`` -> ``224x224``; fractions exact; empty for None.
 
+    >>> from fractions import Fraction
     >>> axes_text((Fraction(1, 2), 3))
     '0.5x3'
     """

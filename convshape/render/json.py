@@ -46,13 +46,17 @@ def _row(row: Row) -> dict:
     }
 
 
-def as_dict(result: Result) -> dict:
-    output = result.output
+def _head(result: Result) -> dict:
     return {
         "input": {"size": list(result.input_size), "channels": result.input_channels},
         "convention": result.convention.value,
         "axes": list(result.axes),
-        "layers": [_row(row) for row in result.rows],
+    }
+
+
+def _tail(result: Result) -> dict:
+    output = result.output
+    return {
         "output": None
         if output is None
         else {"size": _numbers(output.size), "channels": output.channels, "features": output.features},
@@ -60,5 +64,29 @@ def as_dict(result: Result) -> dict:
     }
 
 
+def as_dict(result: Result) -> dict:
+    return {**_head(result), "layers": [_row(row) for row in result.rows], **_tail(result)}
+
+
+def chunks(result: Result):
+    """The JSON text in pieces, one layer per line, so a long stack streams in constant memory.
+
+    The same object as ``json.dumps(as_dict(result))``, laid out for reading.
+    """
+    dump = json.JSONEncoder(ensure_ascii=False).encode
+    yield "{\n"
+    for key, value in _head(result).items():
+        yield f"  {dump(key)}: {dump(value)},\n"
+    yield '  "layers": [\n'
+    last = len(result.rows) - 1
+    for number, row in enumerate(result.rows):
+        yield f"    {dump(_row(row))}{',' if number < last else ''}\n"
+    yield "  ],\n"
+    tail = list(_tail(result).items())
+    for number, (key, value) in enumerate(tail):
+        yield f"  {dump(key)}: {dump(value)}{',' if number < len(tail) - 1 else ''}\n"
+    yield "}\n"
+
+
 def render(result: Result) -> str:
-    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return "".join(chunks(result))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -86,9 +85,8 @@ def render(result: Result, console: Console, explain: bool = False) -> None:
     piped = not console.is_terminal
     table = build(result, explain, wrap=not piped)
     if piped:
-        # Piped or redirected: as wide as the table needs, so nothing wraps or is cut.
-        wide = console.options.update_width(100_000)
-        console.width = max(Measurement.get(console, wide, table).maximum, 40)
+        # Piped or redirected: room for the table's natural width, so nothing wraps or is cut.
+        console.width = 100_000
     console.print(table)
     for line in _messages(result):
         console.print(line, soft_wrap=piped)
