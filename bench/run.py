@@ -66,16 +66,20 @@ def own_timing(commands: dict[str, list[str]], runs: int, warmup: int) -> dict[s
     return times
 
 
-def hyperfine_timing(commands: dict[str, list[str]], runs: int, warmup: int) -> dict[str, list[float]]:
+def hyperfine_timing(commands: dict[str, list[str]], runs: int, warmup: int, rounds: int = 5) -> dict[str, list[float]]:
+    """hyperfine runs one command's series after another; a few short rounds interleave them."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "out.json"
-        argv = ["hyperfine", "-N", "--style", "none", "--runs", str(runs), "--warmup", str(warmup),
-                "--export-json", str(export)]
-        for name, command in commands.items():
-            argv += ["--command-name", name, shlex.join(command)]
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        results = json.loads(export.read_text())["results"]
-    return {result["command"]: result["times"] for result in results}
+        for _ in range(rounds):
+            argv = ["hyperfine", "-N", "--style", "none", "--runs", str(max(2, runs // rounds)),
+                    "--warmup", str(warmup), "--export-json", str(export)]
+            for name, command in commands.items():
+                argv += ["--command-name", name, shlex.join(command)]
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for result in json.loads(export.read_text())["results"]:
+                times[result["command"]] += result["times"]
+    return times
 
 
 def peak(argv: list[str]) -> tuple[float, float]:

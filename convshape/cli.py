@@ -6,6 +6,7 @@ A thin layer over ``convshape.calc``. Rich is imported only when a table is draw
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import Enum
@@ -140,6 +141,9 @@ def calc(
     no_color: bool = typer.Option(False, "--no-color", help="No colours or styles in the table."),
 ) -> None:
     """Compute each layer's output size, channels and receptive field."""
+    # One short run that makes no reference cycles: the cyclic collector would only
+    # re-scan every row again and again as a long stack grows.
+    gc.disable()
     from .calc import run
     from .grammar import ParseError, parse_size, parse_stack
 

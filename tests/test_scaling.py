@@ -1,0 +1,42 @@
+"""The work per layer is constant: counted in function calls, not timed (timings are noisy)."""
+
+import sys
+
+import pytest
+
+from convshape.grammar import parse_stack
+from convshape.calc import run
+from convshape.render.json import chunks
+
+
+def calls(layers: int, stack: str) -> int:
+    text = "\n".join([stack] * layers)
+    count = 0
+
+    def profiler(frame, event, arg):
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profiler)
+    try:
+        result = run(parse_stack(text, input_dims=1), (224,), 3)
+        for _ in chunks(result):
+            pass
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize(
+    "stack",
+    ["conv k3 p1 c64", "conv k3 s1 p1 c8, maxpool k3 s1 p1, pad p1, conv k3 c8", "up, convt k3 s2 p1 op1 c4, conv k4 s2 p1, conv k4 s2 p1"],
+)
+def test_calls_grow_linearly_with_the_number_of_layers(stack):
+    small, large = calls(200, stack), calls(2000, stack)
+    assert 9.5 <= large / small <= 10.5, (small, large)
+
+
+def test_a_100000_layer_stack_is_computed():
+    result = run(parse_stack("conv k3 p1 c64\n" * 100_000), (32, 32), 3)
+    assert len(result.rows) == 100_000 and result.output.size == (32, 32)
