@@ -66,11 +66,12 @@ def own_timing(commands: dict[str, list[str]], runs: int, warmup: int) -> dict[s
     return times
 
 
-def hyperfine_timing(commands: dict[str, list[str]], runs: int, warmup: int, rounds: int = 5) -> dict[str, list[float]]:
+def hyperfine_timing(commands: dict[str, list[str]], runs: int, warmup: int) -> dict[str, list[float]]:
     """hyperfine runs one command's series after another; a few short rounds interleave them."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "out.json"
+        rounds = max(2, runs // 4)
         for _ in range(rounds):
             argv = ["hyperfine", "-N", "--style", "none", "--runs", str(max(2, runs // rounds)),
                     "--warmup", str(warmup), "--export-json", str(export)]

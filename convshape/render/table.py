@@ -53,29 +53,36 @@ COLUMNS = [("#", "right"), ("layer", "left"), ("in", "right"), ("out", "right"),
 
 
 def build(result: Result, explain: bool = False, wrap: bool = True) -> Table:
-    """The table; with ``wrap`` (a terminal) long cells fold, without it (a pipe) none do."""
+    """The table; with ``wrap`` (a terminal) long cells fold, without it (a pipe) none do.
+
+    Every cell is a ``Text``: no markup is parsed out of what the user typed, and Rich
+    renders it faster.
+    """
     table = Table(title=None, show_lines=explain, header_style="bold")
     for name, justify in COLUMNS:
         minimum = len(str(len(result.rows))) if name == "#" else (10 if name == "layer" else None)
-        table.add_column(name, justify=justify, overflow="fold", no_wrap=not wrap and name != "layer", min_width=minimum)
+        no_wrap = not wrap and (name != "layer" or not explain)
+        table.add_column(name, justify=justify, overflow="fold", no_wrap=no_wrap, min_width=minimum)
+    blank = Text("")
     for row in result.rows:
         if not row.computed and row.error is None:
-            table.add_row(str(row.index), row.layer.text, "", Text("not computed", style="dim"), "", "", "", "")
+            table.add_row(Text(str(row.index)), Text(row.layer.text), blank, Text("not computed", style="dim"),
+                          blank, blank, blank, blank)
             continue
         field = row.field
         layer_cell = Text(row.layer.text)
         if explain:
             for line in explain_row(row, result.convention):
                 layer_cell.append("\n" + line, style="cyan")
-        out = _shape(row.out_size, row.out_channels) if row.computed else Text("invalid", style="bold red")
+        out = Text(_shape(row.out_size, row.out_channels)) if row.computed else Text("invalid", style="bold red")
         table.add_row(
-            str(row.index),
+            Text(str(row.index)),
             layer_cell,
-            _shape(row.in_size, row.in_channels),
+            Text(_shape(row.in_size, row.in_channels)),
             out,
-            _per_axis(field.size) if field else "",
-            _per_axis(field.jump) if field else "",
-            _per_axis(field.start) if field else "",
+            Text(_per_axis(field.size)) if field else blank,
+            Text(_per_axis(field.jump)) if field else blank,
+            Text(_per_axis(field.start)) if field else blank,
             _codes(row),
         )
     return table
