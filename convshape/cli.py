@@ -112,6 +112,13 @@ def _check_allowed(codes: List[str]) -> set:
     return set(codes)
 
 
+def _complete_stack(ctx: typer.Context, incomplete: str):
+    """Typer's own (dynamic) completion of layer words: the same answers as the static scripts."""
+    from .completion import layer_candidates
+
+    return layer_candidates(list(ctx.params.get("stack") or []), incomplete)
+
+
 def _write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -120,7 +127,10 @@ def _write(text: str) -> None:
 @app.command(epilog=CALC_EPILOG)
 def calc(
     stack: Optional[List[str]] = typer.Argument(
-        None, help="The layers, e.g. conv k7 s2 p3 c64 maxpool k3 s2 p1 (commas optional).", show_default=False
+        None,
+        help="The layers, e.g. conv k7 s2 p3 c64 maxpool k3 s2 p1 (commas optional).",
+        show_default=False,
+        autocompletion=_complete_stack,
     ),
     input: Optional[str] = typer.Option(
         None, "--input", "-i", help="Spatial input size: 224, 224x224, 16x112x112.", show_default=False
@@ -177,6 +187,59 @@ def calc(
     else:
         _render_table(result, explain, no_color)
     raise typer.Exit(status)
+
+
+SCHEMA_EPILOG = """\
+Examples:
+
+  convshape schema > convshape.schema.json
+
+  convshape calc -i 224 conv k3 --format json | check-jsonschema --schemafile convshape.schema.json -
+"""
+
+
+@app.command(epilog=SCHEMA_EPILOG)
+def schema() -> None:
+    """Print the JSON Schema that `calc --format json` output follows."""
+    from importlib.resources import files
+
+    _write(files("convshape").joinpath("schema.json").read_text(encoding="utf-8"))
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+COMPLETIONS_EPILOG = """\
+Examples:
+
+  convshape completions bash > ~/.local/share/bash-completion/completions/convshape
+
+  convshape completions zsh > ~/.zfunc/_convshape
+
+  convshape completions fish > ~/.config/fish/completions/convshape.fish
+
+The same scripts ship in the repository's completions/ folder.
+"""
+
+
+@app.command(epilog=COMPLETIONS_EPILOG)
+def completions(shell: Shell = typer.Argument(..., help="bash, zsh or fish.")) -> None:
+    """Print a static completion script for a shell."""
+    _write(completion_script(shell.value))
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for ``shell``, generated from this CLI's commands and options."""
+    from .completion import SHELLS, spec_from_click
+    from .diagnostics import WARNINGS
+
+    group = typer.main.get_command(app)
+    group.name = "convshape"
+    spec = spec_from_click(group, {"--allow": tuple(sorted(code.value for code in WARNINGS))})
+    return SHELLS[shell](spec)
 
 
 def _render_quiet(result, failing_warnings) -> None:

@@ -1,0 +1,418 @@
+"""Shell completion: the layer words a stack may continue with, and static completion
+scripts for bash, zsh and fish generated from the CLI's own commands and options.
+
+The scripts are written from one model (`Spec`) built from the Typer/click command
+tree and the grammar's tables, so a new option or token reaches every shell at once;
+`tests/test_completion.py` fails when a shipped file in `completions/` differs from
+what this module generates now.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .grammar import ACCEPTS, KIND_WORDS, parse_kind
+from .layers import Kind
+
+KIND_HELP = {
+    Kind.CONV: "convolution",
+    Kind.CONVT: "transposed convolution",
+    Kind.MAXPOOL: "max pooling",
+    Kind.AVGPOOL: "average pooling",
+    Kind.UP: "nearest-neighbour upsampling by a scale factor",
+    Kind.PAD: "zero padding",
+    Kind.GAP: "global average pooling",
+    Kind.FLATTEN: "flatten to features",
+    Kind.LINEAR: "fully connected layer",
+}
+
+# Parameter tokens: the word offered, and what it means. Words ending in a prefix
+# (k, s, ...) want a number typed right after them, so no space follows them.
+TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
+    "k": [("k", "kernel size: k3, k3x5")],
+    "s": [("s", "stride: s2, s2x1")],
+    "p": [
+        ("p", "padding: p1, p1x2, p0:1 (before:after)"),
+        ("psame", "padding that keeps the size"),
+        ("pvalid", "no padding"),
+        ("pfull", "padding d*(k-1) on each side"),
+    ],
+    "d": [("d", "dilation: d2")],
+    "c": [("c", "output channels: c64")],
+    "g": [("g", "groups: g32")],
+    "op": [("op", "output padding: op1")],
+    "ceil": [("ceil", "ceil mode instead of floor")],
+    "x": [("x", "repeat the layer: x3")],
+}
+KIND_TOKEN_HELP = {(Kind.UP, "s"): "scale factor: s2, s1.5", (Kind.LINEAR, "c"): "output features: c10"}
+PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "x")
+REFUSED = {Kind.PAD: ("psame", "pvalid", "pfull"), Kind.CONVT: ("pfull",)}
+
+
+def kind_tokens(kind: Kind) -> list[tuple[str, str]]:
+    """The parameter tokens ``kind`` accepts, with their meaning.
+
+    >>> [word for word, _ in kind_tokens(Kind.UP)]
+    ['s', 'x']
+    """
+    words = []
+    for prefix in ACCEPTS[kind]:
+        for word, meaning in TOKEN_WORDS[prefix]:
+            if word not in REFUSED.get(kind, ()):
+                words.append((word, KIND_TOKEN_HELP.get((kind, prefix), meaning)))
+    return words
+
+
+def kinds() -> list[tuple[str, str]]:
+    return [(kind.value, KIND_HELP[kind]) for kind in Kind]
+
+
+def current_kind(words: list[str]) -> Kind | None:
+    """The kind of the layer being written after ``words`` (None: a new layer must start).
+
+    >>> current_kind(["conv", "k3"]), current_kind(["conv", "k3,"]), current_kind([])
+    (<Kind.CONV: 'conv'>, None, None)
+    """
+    kind = None
+    for word in words:
+        for part in word.replace(";", ",").split(","):
+            found = parse_kind(part) if part else None
+            if found is not None:
+                kind = found[0]
+        if word.endswith((",", ";")):
+            kind = None
+    return kind
+
+
+def layer_candidates(words: list[str], incomplete: str) -> list[tuple[str, str]]:
+    """What may come next in a stack: the current kind's tokens, then the kinds.
+
+    >>> [w for w, _ in layer_candidates(["conv", "k3"], "p")]
+    ['p', 'psame', 'pvalid', 'pfull']
+    """
+    kind = current_kind(words)
+    offered = (kind_tokens(kind) if kind else []) + kinds()
+    return [(word, meaning) for word, meaning in offered if word.startswith(incomplete.lower())]
+
+
+# ---------------------------------------------------------------------------------
+# The model the scripts are written from.
+
+
+class OptionSpec(NamedTuple):
+    names: tuple[str, ...]
+    help: str
+    takes_value: bool
+    choices: tuple[str, ...] = ()
+    files: bool = False
+
+
+class CommandSpec(NamedTuple):
+    name: str
+    help: str
+    options: tuple[OptionSpec, ...]
+    stack: bool  # takes layer words as arguments
+    arguments: tuple[str, ...] = ()  # choices for its positional argument, if any
+
+
+class Spec(NamedTuple):
+    program: str
+    options: tuple[OptionSpec, ...]
+    commands: tuple[CommandSpec, ...]
+
+
+def _options(params, extra_choices: dict[str, tuple[str, ...]]) -> tuple[OptionSpec, ...]:
+    found = []
+    for param in params:
+        if param.param_type_name != "option" or getattr(param, "hidden", False):
+            continue
+        names = tuple(param.opts) + tuple(param.secondary_opts)
+        choices = tuple(getattr(param.type, "choices", ()) or ())
+        choices = tuple(getattr(c, "value", c) for c in choices) or extra_choices.get(names[0], ())
+        help_text = " ".join((param.help or "").split())
+        found.append(OptionSpec(names, help_text, not param.is_flag, choices, names[0] == "--file"))
+    found.append(OptionSpec(("--help", "-h"), "Show the help and exit.", False))
+    return tuple(found)
+
+
+def spec_from_click(group, extra_choices: dict[str, tuple[str, ...]]) -> Spec:
+    """The completion model of a click group (the Typer app, via typer.main.get_command)."""
+    commands = []
+    for name, command in sorted(group.commands.items()):
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        stack = any(p.name == "stack" for p in arguments)
+        choices = ()
+        for argument in arguments:
+            choices = tuple(getattr(c, "value", c) for c in (getattr(argument.type, "choices", ()) or ()))
+        summary = " ".join((command.short_help or command.help or "").split()).split(". ")[0].rstrip(".")
+        commands.append(CommandSpec(name, summary, _options(command.params, extra_choices), stack, choices))
+    return Spec(group.name or "convshape", _options(group.params, extra_choices), tuple(commands))
+
+
+def _kind_words() -> dict[Kind, list[str]]:
+    """Every word that starts a layer of each kind: aliases and conv2d-style names."""
+    words: dict[Kind, list[str]] = {kind: [] for kind in Kind}
+    for word, kind in KIND_WORDS.items():
+        words[kind].append(word)
+        if kind.is_spatial:
+            words[kind] += [f"{word}{n}d" for n in (1, 2, 3)]
+    return words
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+HEADER = "{comment} {shell} completion for {program}; generated by `{program} completions {shell}`: do not edit.\n"
+
+
+# ---------------------------------------------------------------------------------
+# bash
+
+
+def bash_script(spec: Spec) -> str:
+    p = spec.program
+    lines = [HEADER.format(comment="#", shell="bash", program=p).rstrip("\n")]
+    lines += [
+        f"# Install: source it from ~/.bashrc, or copy it to ~/.local/share/bash-completion/completions/{p}",
+        "",
+        f"_{p}_kind() {{  # the kind a word starts, or nothing",
+        '    local word="${1,,}"',
+        '    word="${word%%[,;]*}"',
+        '    case "$word" in',
+    ]
+    for kind, words in _kind_words().items():
+        lines.append(f"        {'|'.join(words)}) echo {kind.value} ;;")
+    lines += ["    esac", "}", "", f"_{p}_tokens() {{  # the parameter tokens of a kind", '    case "$1" in']
+    for kind in Kind:
+        lines.append(f"        {kind.value}) echo {_quote(' '.join(w for w, _ in kind_tokens(kind)))} ;;")
+    lines += ["    esac", "}", ""]
+    root_words = " ".join([c.name for c in spec.commands])
+    root_options = " ".join(n for o in spec.options for n in o.names)
+    lines += [
+        f"_{p}() {{",
+        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" i word kind command="" start=0',
+        '    (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"',
+        "    COMPREPLY=()",
+        "    for (( i = 1; i < COMP_CWORD; i++ )); do",
+        '        case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; start=$i; break ;; esac',
+        "    done",
+        '    if [[ -z $command ]]; then',
+        f'        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W {_quote(root_options)} -- "$cur"));',
+        f'        else COMPREPLY=($(compgen -W {_quote(root_words)} -- "$cur")); fi',
+        "        return 0",
+        "    fi",
+        '    case "$command" in',
+    ]
+    for command in spec.commands:
+        value_names = [n for o in command.options if o.takes_value for n in o.names]
+        lines.append(f"    {command.name})")
+        lines.append('        case "$prev" in')
+        for option in command.options:
+            if not option.takes_value:
+                continue
+            names = "|".join(option.names)
+            if option.files:
+                lines.append(f'            {names}) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;')
+            elif option.choices:
+                lines.append(f'            {names}) COMPREPLY=($(compgen -W {_quote(" ".join(option.choices))} -- "$cur")); return 0 ;;')
+            else:
+                lines.append(f"            {names}) return 0 ;;")
+        lines.append("        esac")
+        options = " ".join(n for o in command.options for n in o.names)
+        lines.append(f'        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W {_quote(options)} -- "$cur")); return 0; fi')
+        if command.arguments:
+            lines.append(f'        COMPREPLY=($(compgen -W {_quote(" ".join(command.arguments))} -- "$cur"))')
+        if command.stack:
+            lines += [
+                '        kind=""',
+                "        for (( i = start + 1; i < COMP_CWORD; i++ )); do",
+                '            word="${COMP_WORDS[i]}"',
+                f'            case "$word" in {"|".join(value_names)}) (( i++ )); continue ;; -*) continue ;; esac',
+                f'            [[ -n $(_{p}_kind "$word") ]] && kind=$(_{p}_kind "$word")',
+                "            [[ $word == *[,\\;] ]] && kind=\"\"",
+                "        done",
+                f'        COMPREPLY=($(compgen -W "$(_{p}_tokens "$kind") {" ".join(k.value for k in Kind)}" -- "$cur"))',
+                f'        if [[ ${{#COMPREPLY[@]}} -eq 1 && " {" ".join(PREFIXES)} " == *" ${{COMPREPLY[0]}} "* ]]; then',
+                "            compopt -o nospace 2>/dev/null",
+                "        fi",
+            ]
+        lines.append("        ;;")
+    lines += ["    esac", "    return 0", "}", "", f"complete -F _{p} {p}", ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------
+# zsh
+
+
+def _zsh_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "'\\''").replace("[", "\\[").replace("]", "\\]").replace(":", "\\:")
+
+
+def _zsh_option(option: OptionSpec) -> list[str]:
+    exclusive = f"({' '.join(option.names)})" if len(option.names) > 1 else ""
+    action = ""
+    if option.takes_value:
+        if option.files:
+            action = ":file:_files"
+        elif option.choices:
+            action = f":value:({' '.join(option.choices)})"
+        else:
+            action = ":value: "
+    help_text = _zsh_escape(option.help)
+    repeat = "*" if option.names[0] == "--allow" else ""
+    if repeat:
+        exclusive = ""
+    return [f"'{exclusive}{repeat}{name}[{help_text}]{action}'" for name in option.names]
+
+
+def zsh_script(spec: Spec) -> str:
+    p = spec.program
+    lines = [f"#compdef {p}", HEADER.format(comment="#", shell="zsh", program=p).rstrip("\n")]
+    lines += [
+        f"# Install: save it as _{p} in a folder on $fpath (e.g. ~/.zfunc, with fpath=(~/.zfunc $fpath)",
+        "# before compinit in ~/.zshrc).",
+        "",
+        f"_{p}_layer() {{",
+        "    local -a kinds prefixes words_",
+        "    local kind='' word part i",
+        "    kinds=(",
+    ]
+    lines += [f"        '{name}:{_zsh_escape(meaning)}'" for name, meaning in kinds()]
+    lines += ["    )"]
+    value_names = sorted({n for c in spec.commands for o in c.options if o.takes_value for n in o.names})
+    lines += [
+        "    for (( i = 2; i < CURRENT; i++ )); do",
+        "        word=${(L)words[i]}",
+        f"        case $word in ({'|'.join(value_names)}) (( i++ )); continue ;; (-*) continue ;; esac",
+        "        part=${word%%[,;]*}",
+        "        case $part in",
+    ]
+    for kind, words in _kind_words().items():
+        lines.append(f"            ({'|'.join(words)}) kind={kind.value} ;;")
+    lines += [
+        "        esac",
+        "        [[ $word == *[,\\;] ]] && kind=''",
+        "    done",
+        "    case $kind in",
+    ]
+    for kind in Kind:
+        tokens = kind_tokens(kind)
+        prefix_specs = " ".join(f"'{w}:{_zsh_escape(m)}'" for w, m in tokens if w in PREFIXES)
+        word_specs = " ".join(f"'{w}:{_zsh_escape(m)}'" for w, m in tokens if w not in PREFIXES)
+        lines.append(f"        ({kind.value}) prefixes=({prefix_specs}); words_=({word_specs}) ;;")
+    lines += [
+        "    esac",
+        "    (( ${#prefixes} )) && _describe -t prefixes 'parameter (type a number after it)' prefixes -S ''",
+        "    (( ${#words_} )) && _describe -t words 'parameter' words_",
+        "    _describe -t kinds 'layer kind' kinds",
+        "}",
+        "",
+        f"_{p}() {{",
+        "    local curcontext=$curcontext state line",
+        "    typeset -A opt_args",
+        "    _arguments -C \\",
+    ]
+    for option in spec.options:
+        for item in _zsh_option(option):
+            lines.append(f"        {item} \\")
+    lines += ["        '1: :->command' \\", "        '*:: :->args'", "    case $state in", "        (command)", "            local -a commands", "            commands=("]
+    lines += [f"                '{c.name}:{_zsh_escape(c.help)}'" for c in spec.commands]
+    lines += ["            )", "            _describe -t commands 'command' commands ;;", "        (args)", "            case $words[1] in"]
+    for command in spec.commands:
+        lines.append(f"                ({command.name})")
+        lines.append("                    _arguments \\")
+        for option in command.options:
+            for item in _zsh_option(option):
+                lines.append(f"                        {item} \\")
+        if command.stack:
+            lines.append(f"                        '*:layer:_{p}_layer' ;;")
+        elif command.arguments:
+            lines.append(f"                        '1:shell:({' '.join(command.arguments)})' ;;")
+        else:
+            lines[-1] = lines[-1].rstrip(" \\") + " ;;"
+    lines += ["            esac ;;", "    esac", "}", "", f'_{p} "$@"', ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------
+# fish
+
+
+def _fish_quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def fish_script(spec: Spec) -> str:
+    p = spec.program
+    value_names = sorted({n for c in spec.commands for o in c.options if o.takes_value for n in o.names})
+    lines = [HEADER.format(comment="#", shell="fish", program=p).rstrip("\n")]
+    lines += [
+        f"# Install: copy it to ~/.config/fish/completions/{p}.fish",
+        "",
+        f"function __{p}_kind --description 'the kind of the layer being written'",
+        "    set -l kind ''",
+        "    set -l skip 0",
+        "    for word in (commandline -opc)[3..-1]",
+        "        if test $skip -eq 1",
+        "            set skip 0",
+        "            continue",
+        "        end",
+        "        switch $word",
+        f"            case {' '.join(value_names)}",
+        "                set skip 1",
+        "                continue",
+        "            case '-*'",
+        "                continue",
+        "        end",
+        "        set -l part (string replace -r '[,;].*$' '' -- (string lower -- $word))",
+        "        switch $part",
+    ]
+    for kind, words in _kind_words().items():
+        lines += [f"            case {' '.join(words)}", f"                set kind {kind.value}"]
+    lines += [
+        "        end",
+        "        if string match -qr '[,;]$' -- $word",
+        "            set kind ''",
+        "        end",
+        "    end",
+        "    echo $kind",
+        "end",
+        "",
+        f"complete -c {p} -f",
+    ]
+    for option in spec.options:
+        lines.append(_fish_option(p, "__fish_use_subcommand", option))
+    for command in spec.commands:
+        lines.append(f"complete -c {p} -n __fish_use_subcommand -a {command.name} -d {_fish_quote(command.help)}")
+    for command in spec.commands:
+        condition = f"__fish_seen_subcommand_from {command.name}"
+        for option in command.options:
+            lines.append(_fish_option(p, condition, option))
+        for argument in command.arguments:
+            lines.append(f"complete -c {p} -n {_fish_quote(condition)} -a {argument}")
+        if command.stack:
+            for kind in Kind:
+                for word, meaning in kind_tokens(kind):
+                    test = f"{condition}; and test (__{p}_kind) = {kind.value}"
+                    lines.append(f"complete -c {p} -n {_fish_quote(test)} -a {word} -d {_fish_quote(meaning)}")
+            for word, meaning in kinds():
+                lines.append(f"complete -c {p} -n {_fish_quote(condition)} -a {word} -d {_fish_quote(meaning)}")
+    return "\n".join(lines) + "\n"
+
+
+def _fish_option(program: str, condition: str, option: OptionSpec) -> str:
+    parts = [f"complete -c {program} -n {_fish_quote(condition)}"]
+    for name in option.names:
+        parts.append(f"-l {name[2:]}" if name.startswith("--") else f"-s {name[1:]}")
+    if option.takes_value:
+        parts.append("-r -F" if option.files else "-x")
+        if option.choices:
+            parts.append(f"-a {_fish_quote(' '.join(option.choices))}")
+    parts.append(f"-d {_fish_quote(option.help)}")
+    return " ".join(parts)
+
+
+SHELLS = {"bash": bash_script, "zsh": zsh_script, "fish": fish_script}
+FILES = {"bash": "convshape.bash", "zsh": "_convshape", "fish": "convshape.fish"}

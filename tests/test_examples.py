@@ -1,0 +1,62 @@
+"""The stacks in examples/ against the sizes their papers and torchvision give."""
+
+from pathlib import Path
+
+import pytest
+
+from convshape import calc
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def shapes(name, size, channels):
+    result = calc((EXAMPLES / name).read_text(), size, channels=channels)
+    assert result.valid
+    return result, [(row.out_channels, *(row.out_size or ())) for row in result.rows]
+
+
+def test_vgg16_features():
+    # torchvision: vgg16().features ends at 512x7x7; the classifier starts with Linear(512 * 7 * 7, 4096).
+    result, out = shapes("vgg16.stack", 224, 3)
+    pools = [shape for row, shape in zip(result.rows, out) if row.layer.kind.value == "maxpool"]
+    assert pools == [(64, 112, 112), (128, 56, 56), (256, 28, 28), (512, 14, 14), (512, 7, 7)]
+    assert result.output.features == 25088
+    assert len(result.rows) == 13 + 5  # 13 convolutions, 5 pools
+
+
+def test_resnet50_main_path():
+    # He et al. 2016, Table 1, with torchvision's resnet50: conv1 112x112, conv2_x 56x56 ... conv5_x 7x7, fc 1000.
+    result, out = shapes("resnet50.stack", 224, 3)
+    assert out[0] == (64, 112, 112) and out[1] == (64, 56, 56)
+    stage_ends = [1 + 9, 1 + 9 + 12, 1 + 9 + 12 + 18, 1 + 9 + 12 + 18 + 9]
+    assert [out[i] for i in stage_ends] == [(256, 56, 56), (512, 28, 28), (1024, 14, 14), (2048, 7, 7)]
+    assert result.rows[-1].in_channels == 2048  # torchvision: fc = Linear(2048, 1000)
+    assert result.output.features == 1000
+    assert sum(row.layer.kind.value == "conv" for row in result.rows) == 49  # ResNet-50: 49 convs + fc
+
+
+def test_alexnet_features():
+    # torchvision alexnet().features; the classifier takes 256 * 6 * 6.
+    _, out = shapes("alexnet.stack", 224, 3)
+    assert out == [(64, 55, 55), (64, 27, 27), (192, 27, 27), (192, 13, 13), (384, 13, 13), (256, 13, 13),
+                   (256, 13, 13), (256, 6, 6)]
+
+
+def test_dcgan_generator():
+    # Radford et al. 2016, Fig. 1: 100-d z projected to 4x4x1024 ... 64x64x3; the PyTorch tutorial uses ngf=64.
+    _, out = shapes("dcgan-generator.stack", 1, 100)
+    assert out == [(512, 4, 4), (256, 8, 8), (128, 16, 16), (64, 32, 32), (3, 64, 64)]
+
+
+def test_unet_encoder():
+    # Ronneberger et al. 2015, Fig. 1: 572 -> 570 -> 568, 284 -> 282 -> 280, 140 -> 138 -> 136, 68 -> 66 -> 64, 32 -> 30 -> 28.
+    _, out = shapes("unet-encoder.stack", 572, 1)
+    assert [shape[1] for shape in out] == [570, 568, 284, 282, 280, 140, 138, 136, 68, 66, 64, 32, 30, 28]
+    assert out[-1] == (1024, 28, 28)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.stack")))
+def test_every_example_runs_from_the_command_line(name, run):
+    size, channels = ("1", "100") if name.startswith("dcgan") else ("572", "1") if name.startswith("unet") else ("224", "3")
+    result = run("calc", "-i", size, "-c", channels, "-f", str(EXAMPLES / name), "-q")
+    assert result.returncode == 0 and result.stdout.strip() and result.stderr == ""

@@ -1,0 +1,93 @@
+"""convshape in pipes and scripts: no colour, no wrapping, a schema for its JSON, manners."""
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from conftest import have
+
+ANSI = re.compile(r"\x1b\[")
+
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json"])
+def test_machine_formats_never_wrap_even_at_40_columns(run, fmt):
+    result = run("calc", "-i", "224", "-c", "3", "--format", fmt, "conv k7 s2 p3 c64, maxpool k3 s2 p1, conv k3 p1 c64 x200",
+                 env={"COLUMNS": "40"})
+    assert result.returncode == 0 and not ANSI.search(result.stdout)
+    lines = result.stdout.splitlines()
+    if fmt == "json":
+        data = json.loads(result.stdout)
+        assert len(data["layers"]) == 202
+        assert len(lines) == 202 + 9  # one line per layer, never wrapped
+    else:
+        assert len(lines) == 1 + 202
+        sep = "," if fmt == "csv" else "\t"
+        assert {len(line.split(sep)) for line in lines} == {18}
+
+
+def test_piped_table_is_never_wrapped_or_cut_at_40_columns(run):
+    result = run("calc", "-i", "224", "-c", "3", "conv k7 s2 p3 c64, maxpool k3 s2 p1, conv k3 p1 c64 x200", env={"COLUMNS": "40"})
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    assert len(rows) == 202  # one line per layer: nothing folded
+    assert "│ 202 │ conv k3 p1 c64 x200 │   64×56×56 │   64×56×56 │ 1611 │    4 │     0 │" in result.stdout
+    assert not ANSI.search(result.stdout)
+
+
+@pytest.mark.skipif(not have("jsonschema"), reason="jsonschema is not installed (pip install -e '.[test]')")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-i", "224", "-c", "3", "conv k7 s2 p3 c64, maxpool k3 s2 p1, conv k3 p1 c64 x2, gap, flatten, linear c10"],
+        ["-i", "5", "conv k3, conv k9, conv k1"],  # invalid: errors and layers not computed
+        ["-i", "16x16x16", "convt k3 s2 p1 op1, up s1.5, avgpool k2 ceil, pad p0:1"],
+        ["-i", "7", "--convention", "tf", "-c", "1", "conv k3 s2 psame, gap, linear c4"],
+        ["-i", "6", "conv k3 s2, conv k1 s3"],  # warnings
+    ],
+)
+def test_json_output_validates_against_the_shipped_schema(run, args):
+    import jsonschema
+
+    schema = json.loads(run("schema").stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    output = json.loads(run("calc", "--format", "json", *args).stdout)
+    jsonschema.validate(output, schema, cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.skipif(not have("jsonschema"), reason="jsonschema is not installed")
+def test_the_schema_rejects_what_is_not_convshape_output(run):
+    import jsonschema
+
+    schema = json.loads(run("schema").stdout)
+    output = json.loads(run("calc", "--format", "json", "-i", "8", "conv k3").stdout)
+    output["layers"][0]["kind"] = "attention"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(output, schema)
+
+
+@pytest.mark.parametrize("command", [[], ["calc"], ["schema"], ["completions"]])
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_on_every_command(run, command, flag):
+    result = run(*command, flag)
+    assert result.returncode == 0 and "Usage:" in result.stdout
+    if command:
+        assert "Examples:" in result.stdout
+
+
+def test_calc_help_documents_exit_statuses(run):
+    text = run("calc", "--help").stdout
+    assert "Exit status: 0" in text and "2 usage or parse error" in text
+
+
+def test_errors_in_machine_formats_are_data_on_stdout_and_usage_errors_go_to_stderr(run):
+    invalid = run("calc", "--format", "csv", "-i", "5", "conv k9")
+    assert invalid.returncode == 1 and "kernel_too_large" in invalid.stdout and invalid.stderr == ""
+    usage = run("calc", "--format", "csv", "-i", "5", "conv kk9")
+    assert usage.returncode == 2 and usage.stdout == "" and "unknown token" in usage.stderr
+
+
+def test_version_is_cheap_and_plain(run):
+    result = run("--version")
+    assert re.fullmatch(r"convshape \d+\.\d+\.\d+\n", result.stdout)
