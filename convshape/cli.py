@@ -43,9 +43,20 @@ class Format(str, Enum):
     tsv = "tsv"
 
 
+ROOT_EPILOG = """\
+Examples:
+
+  convshape calc -i 224 -c 3 conv k7 s2 p3 c64 maxpool k3 s2 p1
+
+  convshape calc --help
+
+Exit status: 0 success; 1 an invalid stack (or a warning, with --strict); 2 usage or parse error.
+"""
+
 app = typer.Typer(
     name="convshape",
     help="Exact output sizes, channels and receptive fields of CNN layer stacks.",
+    epilog=ROOT_EPILOG,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

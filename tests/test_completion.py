@@ -88,6 +88,11 @@ def test_fish_candidates_with_descriptions():
     assert set(fish_complete("convshape calc --format ")) == {"table", "json", "csv", "tsv"}
 
 
+def test_typers_install_completion_still_works(run):
+    result = run("--show-completion", "bash")
+    assert result.returncode == 0 and "_CONVSHAPE_COMPLETE" in result.stdout
+
+
 def test_typer_dynamic_completion_offers_the_same_words():
     env = {**os.environ, "_CONVSHAPE_COMPLETE": "complete_bash", "COMP_WORDS": "convshape calc -i 224 conv k3 ", "COMP_CWORD": "6"}
     from conftest import convshape_command

@@ -72,12 +72,12 @@ def test_the_schema_rejects_what_is_not_convshape_output(run):
 def test_help_on_every_command(run, command, flag):
     result = run(*command, flag)
     assert result.returncode == 0 and "Usage:" in result.stdout
-    if command:
-        assert "Examples:" in result.stdout
+    assert "Examples:" in result.stdout
 
 
-def test_calc_help_documents_exit_statuses(run):
-    text = run("calc", "--help").stdout
+@pytest.mark.parametrize("command", [[], ["calc"]])
+def test_help_documents_exit_statuses(run, command):
+    text = run(*command, "--help").stdout
     assert "Exit status: 0" in text and "2 usage or parse error" in text
 
 
