@@ -1,0 +1,266 @@
+"""Which input sizes a stack handles cleanly: every layer valid, and no floor rounding.
+
+Per axis the answer is a rule, found in closed form rather than by trying sizes:
+every valid size is at least a minimum (each layer's output grows with its input), and
+whether a size is clean depends only on its residue modulo the product of the strides
+(a stride-s window skips real pixels or not according to its input size modulo s, and
+shifting the network's input by that product shifts every layer's input by a multiple
+of its own stride). So the clean sizes are ``I ≡ r (mod M), I ≥ minimum`` for a set of
+residues r, computed backwards from the last layer:
+
+- a stride-s layer (or a fractional upsampling by p/q) multiplies the modulus by s (q)
+  and keeps the inputs whose output is allowed and that floor-round nothing: O(modulus);
+- a stride-1 layer or a pad only shifts sizes: O(1);
+- a transposed conv or an integer upsampling keeps the modulus: O(modulus);
+- global pooling, flatten and linear accept any size: the rule starts afresh.
+
+The cost is O(layers + product of strides), whatever range is asked about. Each step
+runs the same arithmetic and diagnostics as ``calc``; there is no second copy of them.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, NamedTuple
+
+from .arithmetic import axis_step
+from .diagnostics import Code, Diagnostic, axis_findings, size_error
+from .grammar import Stack
+from .layers import Convention, Kind, Layer, axis_names
+
+
+class AxisRule(NamedTuple):
+    """The clean input sizes on one axis: ``size ≡ r (mod modulus)`` for r in residues,
+    and ``size ≥ minimum_valid``; ``smallest_clean`` is the first such size (None: none)."""
+
+    axis: str
+    modulus: int
+    residues: tuple[int, ...]
+    minimum_valid: int
+    smallest_clean: int | None
+
+    def is_clean(self, size: int) -> bool:
+        return size >= self.minimum_valid and size % self.modulus in self._residue_set
+
+    @property
+    def _residue_set(self) -> frozenset:
+        return frozenset(self.residues)
+
+    def describe(self) -> str:
+        """The rule in words.
+
+        >>> AxisRule("H", 32, (1,), 33, 33).describe()
+        'H ≡ 1 (mod 32), H ≥ 33'
+        """
+        if not self.residues:
+            return f"no {self.axis} is clean"
+        if len(self.residues) == self.modulus:
+            return f"every {self.axis} ≥ {self.minimum_valid}"
+        shown = ", ".join(map(str, self.residues[:8])) + (", …" if len(self.residues) > 8 else "")
+        return f"{self.axis} ≡ {shown} (mod {self.modulus}), {self.axis} ≥ {self.minimum_valid}"
+
+    def clean_sizes(self, start: int, stop: int) -> Iterator[int]:
+        """Every clean size in start..stop (inclusive), in order, one period at a time."""
+        first = max(start, self.minimum_valid)
+        if not self.residues or first > stop:
+            return
+        base = first - first % self.modulus
+        while base <= stop:
+            for residue in self.residues:
+                size = base + residue
+                if first <= size <= stop:
+                    yield size
+            base += self.modulus
+
+    def count(self, start: int, stop: int) -> int:
+        """How many clean sizes lie in start..stop, in O(residues).
+
+        >>> AxisRule("L", 4, (1, 2), 5, 5).count(1, 20)
+        8
+        """
+        low = max(start, self.minimum_valid)
+        if low > stop:
+            return 0
+        return sum((stop - r) // self.modulus - (low - 1 - r) // self.modulus for r in self.residues)
+
+    def nearest(self, size: int) -> tuple[int | None, int | None]:
+        """The clean sizes at or just below, and at or just above, ``size``."""
+        if not self.residues:
+            return None, None
+        below = None
+        period_base = size - size % self.modulus
+        for base in (period_base, period_base - self.modulus):
+            candidates = [base + r for r in self.residues if self.minimum_valid <= base + r <= size]
+            if candidates:
+                below = max(candidates)
+                break
+        above = None
+        start = max(size, self.minimum_valid)
+        period_base = start - start % self.modulus
+        for base in (period_base, period_base + self.modulus):
+            candidates = [base + r for r in self.residues if base + r >= start]
+            if candidates:
+                above = min(candidates)
+                break
+        return below, above
+
+
+class Fit(NamedTuple):
+    """The analysis of a whole stack: one rule per axis, or the error that stops it.
+
+    ``steps`` explain it: per axis, from the last layer back to the first, what each
+    layer's input must be (a residue rule and a minimum).
+    """
+
+    dims: int
+    rules: tuple[AxisRule, ...]
+    error: tuple[int, Diagnostic] | None  # (layer index, error) that no input size avoids
+    steps: tuple[tuple[str, int, str], ...] = ()  # (axis, layer index, explanation)
+
+    @property
+    def valid(self) -> bool:
+        return self.error is None
+
+
+class _Allowed(NamedTuple):
+    """Sizes allowed at some layer's input: (size - shift) mod modulus in residues."""
+
+    modulus: int
+    residues: frozenset
+    shift: int
+
+    def allows(self, size: int) -> bool:
+        return (size - self.shift) % self.modulus in self.residues
+
+
+EVERYTHING = _Allowed(1, frozenset({0}), 0)
+
+
+def _step(layer: Layer, axis: int, size: int, convention: Convention, name: str):
+    """The layer's numbers at this input size, and whether it is valid and clean there."""
+    step = axis_step(layer, axis, size, convention)
+    if size_error(layer, step, name, convention) is not None:
+        return step, False, False
+    clean = not any(f.code is Code.FLOOR_ROUNDING for f in axis_findings(layer, step, name, convention))
+    return step, True, clean
+
+
+def _period(layer: Layer, axis: int) -> int:
+    """How much the layer's input must grow to move its output by a whole step."""
+    if layer.kind.is_windowed:
+        return layer.stride[axis]
+    if layer.kind is Kind.UP:
+        return layer.scale[axis].denominator
+    return 1
+
+
+def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention, name: str, far: int) -> _Allowed:
+    """The input sizes of ``layer`` that are clean there and lead to allowed outputs."""
+    kind = layer.kind
+    if kind in (Kind.GAP, Kind.FLATTEN, Kind.LINEAR):
+        return EVERYTHING
+    period = _period(layer, axis)
+    if period == 1 and kind is not Kind.CONVT and kind is not Kind.UP:
+        # A pad or a stride-1 window: the output is the input plus a constant, always clean.
+        step = axis_step(layer, axis, far, convention)
+        return _Allowed(allowed.modulus, allowed.residues, allowed.shift - (step.out_size - far))
+    modulus = allowed.modulus * period
+    base = far - far % modulus  # far above every minimum, so every size here is valid
+    residues = set()
+    for offset in range(modulus):
+        step, valid, clean = _step(layer, axis, base + offset, convention, name)
+        if valid and clean and allowed.allows(step.out_size):
+            residues.add(offset)
+    return _shortest(_Allowed(modulus, frozenset(residues), 0))
+
+
+def _shortest(allowed: _Allowed) -> _Allowed:
+    """The same set with the smallest modulus that describes it."""
+    modulus, residues = allowed.modulus, allowed.residues
+    for divisor in range(1, modulus):
+        if modulus % divisor == 0 and all(((r + divisor) % modulus) in residues for r in residues):
+            return _Allowed(divisor, frozenset(r % divisor for r in residues), allowed.shift % divisor)
+    return allowed
+
+
+def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convention, name: str) -> int | None:
+    """The smallest input size at which the layer is valid and gives at least ``needed_out``."""
+
+    def ok(size: int) -> bool:
+        step = axis_step(layer, axis, size, convention)
+        return size_error(layer, step, name, convention) is None and step.out_size >= needed_out
+
+    high = 1
+    while not ok(high):
+        high *= 2
+        if high > 1 << 200:
+            return None
+    low = high // 2 if high > 1 else 0  # ok(low) is False (or low is 0)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if ok(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: int | None = None) -> Fit:
+    """The clean-input rule of ``stack`` on every axis.
+
+    >>> from convshape.grammar import parse_stack
+    >>> analyse(parse_stack("conv k3 s2 p1 x5", dims=1)).rules[0].describe()
+    'L ≡ 1 (mod 32), L ≥ 1'
+    """
+    dims = stack.dims
+    names = axis_names(dims)
+    error = _stack_error(stack, convention, channels)
+    if error is not None:
+        return Fit(dims, (), error)
+    indexed = [(index, layer) for index, layer in enumerate(stack.layers, 1) if layer.kind.is_spatial]
+    rules, steps = [], []
+    for axis, name in enumerate(names):
+        # The minimum valid input: backwards, each layer's smallest input for the output the next needs.
+        needed = 1
+        minimums = {}
+        for index, layer in reversed(indexed):
+            if layer.kind is Kind.GAP:
+                needed = 1
+            needed = _minimum_input(layer, axis, needed, convention, name)
+            if needed is None:
+                return Fit(dims, (), (index, Diagnostic(Code.OUTPUT_TOO_SMALL, (name,), {"out_size": 0})))
+            minimums[index] = needed
+        minimum = needed
+        allowed = EVERYTHING
+        for index, layer in reversed(indexed):
+            allowed = _backward(layer, axis, allowed, convention, name, FAR)
+            steps.append((name, index, f"{layer.text}: {_explain(allowed, name)}, {name} ≥ {minimums[index]}"))
+        allowed = _shortest(_Allowed(allowed.modulus, frozenset((r + allowed.shift) % allowed.modulus for r in allowed.residues), 0))
+        rule = AxisRule(name, allowed.modulus, tuple(sorted(allowed.residues)), minimum, None)
+        smallest = next(iter(rule.clean_sizes(minimum, minimum + allowed.modulus)), None)
+        rules.append(rule._replace(smallest_clean=smallest))
+    return Fit(dims, tuple(rules), None, tuple(steps))
+
+
+def _explain(allowed: _Allowed, name: str) -> str:
+    residues = sorted((r + allowed.shift) % allowed.modulus for r in allowed.residues)
+    if allowed.modulus == 1:
+        return f"any {name}"
+    shown = ", ".join(map(str, residues[:6])) + (", …" if len(residues) > 6 else "")
+    return f"{name} ≡ {shown} (mod {allowed.modulus})" if residues else f"no {name}"
+
+
+# A size far above any single layer's own minimum input, where every residue is valid.
+FAR = 1 << 62
+
+
+def _stack_error(stack: Stack, convention: Convention, channels: int | None) -> tuple[int, Diagnostic] | None:
+    """An error that no input size can avoid: a parameter, a channel count, the structure."""
+    from .calc import run
+
+    # Run the stack on a huge input: any error left is not about sizes.
+    huge = 1 << 64
+    result = run(stack, (huge,) * stack.dims, channels, convention)
+    row = result.error_row
+    if row is not None and row.error.code not in (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL):
+        return row.index, row.error
+    return None

@@ -1,0 +1,187 @@
+"""Shapes without an input size: each layer's output as a formula of the input.
+
+A formula is a small tree of integer operations on the input size x (H, W, D or L):
+``m·e + c`` and ``⌊e / d⌋``. Consecutive floor divisions collapse into one wherever
+that is exact (⌊(⌊(x + a)/p⌋ + b)/q⌋ = ⌊(x + a + p·b)/(p·q)⌋), so five ``conv k3 s2 p1``
+read ⌊(H + 31)/32⌋. Every formula is checked against calc's numbers by the tests.
+"""
+
+from __future__ import annotations
+
+from math import gcd
+from typing import NamedTuple, Union
+
+from .arithmetic import effective_kernel
+from .layers import Convention, Kind, Layer, PaddingRule
+
+
+class X(NamedTuple):
+    """The input size."""
+
+
+class Lin(NamedTuple):
+    """mul · inner + add (mul 0: the constant add)."""
+
+    mul: int
+    inner: "Expr"
+    add: int
+
+
+class Div(NamedTuple):
+    """⌊inner / den⌋."""
+
+    inner: "Expr"
+    den: int
+
+
+Expr = Union[X, Lin, Div]
+VAR = X()
+
+
+def lin(mul: int, inner: Expr, add: int = 0) -> Expr:
+    if mul == 0:
+        return Lin(0, VAR, add)
+    if isinstance(inner, Lin):
+        return lin(mul * inner.mul, inner.inner, mul * inner.add + add) if inner.mul else Lin(0, VAR, mul * inner.add + add)
+    if mul == 1 and add == 0:
+        return inner
+    if mul == 1 and isinstance(inner, Div):  # ⌊u/d⌋ + c = ⌊(u + c·d)/d⌋
+        return div(lin(1, inner.inner, add * inner.den), inner.den)
+    return Lin(mul, inner, add)
+
+
+def div(inner: Expr, den: int) -> Expr:
+    """⌊inner / den⌋, collapsed where that is exact."""
+    if den == 1:
+        return inner
+    mul, core, add = (inner.mul, inner.inner, inner.add) if isinstance(inner, Lin) else (1, inner, 0)
+    if mul == 0:
+        return Lin(0, VAR, add // den)
+    if mul % den == 0:  # (m·e + c)/d with d | m: exact apart from ⌊c/d⌋
+        return lin(mul // den, core, add // den)
+    if mul == 1 and isinstance(core, Div):  # ⌊(⌊u/p⌋ + c)/q⌋ = ⌊(u + p·c)/(p·q)⌋
+        return div(lin(1, core.inner, core.den * add), core.den * den)
+    common = gcd(gcd(mul, add), den)
+    if common > 1 and not isinstance(core, Div):
+        return div(lin(mul // common, core, add // common), den // common)
+    return Div(lin(mul, core, add), den)
+
+
+def evaluate(expr: Expr, x: int) -> int:
+    """The formula's value at input size x.
+
+    >>> evaluate(div(lin(1, VAR, 31), 32), 224)
+    7
+    """
+    if isinstance(expr, X):
+        return x
+    if isinstance(expr, Lin):
+        return expr.mul * evaluate(expr.inner, x) + expr.add if expr.mul else expr.add
+    return evaluate(expr.inner, x) // expr.den
+
+
+def text(expr: Expr, name: str = "H") -> str:
+    """The formula as people write it.
+
+    >>> text(div(lin(1, VAR, 31), 32))
+    '⌊(H + 31)/32⌋'
+    """
+    if isinstance(expr, X):
+        return name
+    if isinstance(expr, Div):
+        inner = text(expr.inner, name)
+        return f"⌊{inner}/{expr.den}⌋" if isinstance(expr.inner, X) else f"⌊({inner})/{expr.den}⌋"
+    if expr.mul == 0:
+        return str(expr.add)
+    inner = text(expr.inner, name)
+    term = inner if expr.mul == 1 else f"{expr.mul}·{inner}"
+    if expr.add == 0:
+        return term
+    return f"{term} + {expr.add}" if expr.add > 0 else f"{term} − {-expr.add}"
+
+
+def coefficients(expr: Expr) -> dict | None:
+    """{mul, a, b, den, add} with value = mul·⌊(a·x + b)/den⌋ + add, where the formula has that form."""
+    mul, core, add = (expr.mul, expr.inner, expr.add) if isinstance(expr, Lin) else (1, expr, 0)
+    if mul == 0:
+        return {"mul": 0, "a": 0, "b": 0, "den": 1, "add": add}
+    if isinstance(core, X):
+        return {"mul": 1, "a": mul, "b": add, "den": 1, "add": 0}
+    if isinstance(core, Div):
+        inner = core.inner
+        a, rest, b = (inner.mul, inner.inner, inner.add) if isinstance(inner, Lin) else (1, inner, 0)
+        if isinstance(rest, X):
+            return {"mul": mul, "a": a, "b": b, "den": core.den, "add": add}
+    return None
+
+
+class Step(NamedTuple):
+    """One layer on one axis: its output formula and whether it is exact."""
+
+    expr: Expr
+    exact: bool  # False where PyTorch's ceil-mode correction may take 1 off
+
+
+def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> Step:
+    """The formula after ``layer``, given the formula before it."""
+    kind = layer.kind
+    if kind.is_windowed:
+        k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
+        ke = effective_kernel(k, d)
+        rule = layer.padding_rule
+        if rule is PaddingRule.SAME and convention is Convention.TF:
+            return Step(div(lin(1, before, s - 1), s), True)  # ceil(I / s)
+        if rule is PaddingRule.SAME:  # torch: stride 1 and total padding d·(k−1) keep the size
+            return Step(before, True)
+        if rule is PaddingRule.FULL:
+            pb = pa = d * (k - 1)
+        elif rule is PaddingRule.VALID or layer.padding is None:
+            pb = pa = 0
+        else:
+            pb, pa = layer.padding[axis]
+        if layer.ceil and convention is Convention.TORCH:
+            # ceil((I + P − kₑ)/s) + 1; PyTorch drops the last window when it starts past the input.
+            may_drop = s - 1 >= ke - pa
+            return Step(div(lin(1, before, pb + pa - ke + 2 * s - 1), s), not may_drop)
+        return Step(div(lin(1, before, pb + pa - ke + s), s), True)
+    if kind is Kind.CONVT:
+        k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
+        ke = effective_kernel(k, d)
+        op = layer.output_padding[axis] if layer.output_padding else 0
+        if convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None:
+            extra = 0 if layer.padding_rule is PaddingRule.SAME else max(ke - s, 0)
+            return Step(lin(s, before, extra), True)
+        if layer.padding_rule is PaddingRule.VALID:
+            pb = pa = 0
+        elif layer.padding_rule is PaddingRule.SAME:
+            pb = pa = ke // 2
+        else:
+            pb, pa = layer.padding[axis] if layer.padding else (0, 0)
+        return Step(lin(s, before, -s - pb - pa + d * (k - 1) + op + 1), True)
+    if kind is Kind.UP:
+        scale = layer.scale[axis]
+        return Step(div(lin(scale.numerator, before), scale.denominator), True)
+    if kind is Kind.PAD:
+        pb, pa = layer.padding[axis]
+        return Step(lin(1, before, pb + pa), True)
+    if kind is Kind.GAP:
+        return Step(Lin(0, VAR, 1), True)
+    return Step(before, True)
+
+
+def formulas(layers: list[Layer], dims: int, convention: Convention) -> list[list[Step] | None]:
+    """Per layer, one Step per axis (None for layers without spatial axes)."""
+    current: list[Expr] = [VAR] * dims
+    rows: list[list[Step] | None] = []
+    flat = False
+    for layer in layers:
+        if not layer.kind.is_spatial or flat:
+            rows.append(None)
+            flat = True if layer.kind is Kind.FLATTEN else flat
+            continue
+        steps = [through(layer, axis, current[axis], convention) for axis in range(dims)]
+        current = [step.expr for step in steps]
+        rows.append(steps)
+        if layer.kind is Kind.GAP and convention is Convention.TF:
+            flat = True
+    return rows
