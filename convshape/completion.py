@@ -88,7 +88,7 @@ def layer_candidates(words: list[str], incomplete: str) -> list[tuple[str, str]]
     """What may come next in a stack: the current kind's tokens, then the kinds.
 
     >>> [w for w, _ in layer_candidates(["conv", "k3"], "p")]
-    ['p', 'psame', 'pvalid', 'pfull']
+    ['p', 'psame', 'pvalid', 'pfull', 'pad']
     """
     kind = current_kind(words)
     offered = (kind_tokens(kind) if kind else []) + kinds()

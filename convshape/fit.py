@@ -208,8 +208,10 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     """The clean-input rule of ``stack`` on every axis.
 
     >>> from convshape.grammar import parse_stack
-    >>> analyse(parse_stack("conv k3 s2 p1 x5", dims=1)).rules[0].describe()
-    'L ≡ 1 (mod 32), L ≥ 1'
+    >>> analyse(parse_stack("conv k3 s2 x3", dims=1)).rules[0].describe()
+    'L ≡ 7 (mod 8), L ≥ 15'
+    >>> analyse(parse_stack("conv k3 s2 p1 x5", dims=1)).rules[0].describe()  # only padding is ever skipped
+    'every L ≥ 1'
     """
     dims = stack.dims
     names = axis_names(dims)

@@ -185,3 +185,66 @@ def formulas(layers: list[Layer], dims: int, convention: Convention) -> list[lis
         if layer.kind is Kind.GAP and convention is Convention.TF:
             flat = True
     return rows
+
+
+# ---------------------------------------------------------------------------------
+# A whole stack without an input size.
+
+
+class SymbolicRow(NamedTuple):
+    index: int
+    layer: Layer
+    steps: list[Step] | None  # per axis; None once there are no spatial axes
+    row: object  # calc's Row on a huge input: channels, receptive field, errors that no size avoids
+
+    @property
+    def exact(self) -> bool:
+        return self.steps is None or all(step.exact for step in self.steps)
+
+
+class SymbolicResult(NamedTuple):
+    dims: int
+    axes: tuple[str, ...]
+    convention: Convention
+    input_channels: int | None
+    rows: tuple[SymbolicRow, ...]
+    fit: object  # convshape.fit.Fit: the smallest valid input and the clean-input rule
+
+    @property
+    def valid(self) -> bool:
+        return self.fit.error is None
+
+    def output_texts(self) -> list[str] | None:
+        """The last spatial formulas, one per axis."""
+        for row in reversed(self.rows):
+            if row.steps is not None:
+                return [text(step.expr, name) for step, name in zip(row.steps, self.axes)]
+        return None
+
+
+HUGE = 1 << 62  # far above any layer's minimum: sizes there are valid, so only size-free errors show
+
+
+def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: int | None = None) -> SymbolicResult:
+    """Formulas for every layer of ``stack``, with the clean-input rule from ``fit``.
+
+    >>> from convshape.grammar import parse_stack
+    >>> result = symbolic_calc(parse_stack("conv k3 s2 p1 x5"))
+    >>> result.output_texts()
+    ['⌊(H + 31)/32⌋', '⌊(W + 31)/32⌋']
+    """
+    from .calc import run
+    from .fit import analyse
+    from .layers import axis_names
+
+    huge = run(stack, (HUGE,) * stack.dims, channels, convention)
+    steps = formulas(list(stack.layers), stack.dims, convention)
+    rows = []
+    seen_whole = False
+    for index, (layer, row, step) in enumerate(zip(stack.layers, huge.rows, steps), 1):
+        seen_whole = seen_whole or layer.kind in (Kind.GAP, Kind.LINEAR)
+        if seen_whole and row.computed:
+            row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
+        rows.append(SymbolicRow(index, layer, step, row))
+    return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows),
+                          analyse(stack, convention, channels))
