@@ -40,7 +40,7 @@ _convshape() {
     done
     if [[ -z $command ]]; then
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--version --install-completion --show-completion --help -h' -- "$cur"));
-        else COMPREPLY=($(compgen -W 'calc completions schema' -- "$cur")); fi
+        else COMPREPLY=($(compgen -W 'calc completions fit schema solve' -- "$cur")); fi
         return 0
     fi
     case "$command" in
@@ -73,10 +73,43 @@ _convshape() {
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--help -h' -- "$cur")); return 0; fi
         COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur"))
         ;;
+    fit)
+        case "$prev" in
+            --file|-f) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
+            --near) return 0 ;;
+            --range) return 0 ;;
+            --channels|-c) return 0 ;;
+            --dims) return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf' -- "$cur")); return 0 ;;
+            --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
+        esac
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --no-color --help -h' -- "$cur")); return 0; fi
+        kind=""
+        for (( i = start + 1; i < COMP_CWORD; i++ )); do
+            word="${COMP_WORDS[i]}"
+            case "$word" in --file|-f|--near|--range|--channels|-c|--dims|--convention|--format) (( i++ )); continue ;; -*) continue ;; esac
+            [[ -n $(_convshape_kind "$word") ]] && kind=$(_convshape_kind "$word")
+            [[ $word == *[,\;] ]] && kind=""
+        done
+        COMPREPLY=($(compgen -W "$(_convshape_tokens "$kind") conv convt maxpool avgpool up pad gap flatten linear" -- "$cur"))
+        if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op x " == *" ${COMPREPLY[0]} "* ]]; then
+            compopt -o nospace 2>/dev/null
+        fi
+        ;;
     schema)
         case "$prev" in
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--help -h' -- "$cur")); return 0; fi
+        ;;
+    solve)
+        case "$prev" in
+            --input|-i) return 0 ;;
+            --output|-o) return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf' -- "$cur")); return 0 ;;
+            --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
+            --limit) return 0 ;;
+        esac
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --output -o --convention --format --quiet -q --explain --limit --no-color --help -h' -- "$cur")); return 0; fi
         ;;
     esac
     return 0

@@ -169,9 +169,14 @@ def calc(
     from .grammar import ParseError, parse_size, parse_stack
 
     allowed = _check_allowed(allow or [])
-    if input is None:
-        _fail("missing --input/-i: give the spatial input size, such as -i 224 or -i 224x224")
     text, source = _read_stack(stack or [], file)
+    if input is None:
+        # No input size: every layer's output as a formula of it.
+        if output_format in (Format.csv, Format.tsv):
+            _fail(f"--format {output_format.value} needs an input size (-i); without one, use table or json")
+        parsed = _parse_stack(text, source, None, dims)
+        _symbolic(parsed, convention, channels, output_format, quiet, explain, no_color)
+        return
     try:
         size = parse_size(input)
         parsed = parse_stack(text, source, input_dims=len(size), dims=dims)
@@ -251,6 +256,208 @@ def completion_script(shell: str) -> str:
     group.name = "convshape"
     spec = spec_from_click(group, {"--allow": tuple(sorted(code.value for code in WARNINGS))})
     return SHELLS[shell](spec)
+
+
+def _parse_stack(text: str, source: str, input_dims: int | None, dims: int | None):
+    from .grammar import ParseError, parse_stack
+
+    try:
+        return parse_stack(text, source, input_dims=input_dims, dims=dims)
+    except ParseError as exc:
+        _fail(exc.render())
+
+
+def _console(no_color: bool):
+    from rich.console import Console
+
+    plain = no_color or bool(os.environ.get("NO_COLOR"))
+    console = Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False)
+    if not console.is_terminal:
+        console.width = 100_000  # piped: nothing wraps or is cut
+    return console
+
+
+def _symbolic(parsed, convention, channels, output_format, quiet, explain, no_color) -> None:
+    from .render import answers
+    from .symbolic import symbolic_calc
+
+    result = symbolic_calc(parsed, convention, channels)
+    status = EXIT_OK if result.valid else EXIT_INVALID
+    if quiet:
+        if result.valid:
+            _write(answers.symbolic_quiet(result) + "\n")
+        else:
+            index, diagnostic = result.fit.error
+            sys.stderr.write(f"convshape: layer {index}: {diagnostic.message}\n")
+    elif output_format is Format.json:
+        _write(answers.dumps(answers.symbolic_dict(result)))
+    else:
+        answers.symbolic_table(_console(no_color), result, explain)
+    raise typer.Exit(status)
+
+
+class AnswerFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+FIT_EPILOG = """\
+Examples:
+
+  convshape fit -f examples/unet-encoder.stack --near 572
+
+  convshape fit conv k3 s2 x5 --range 1:100 -q
+
+  convshape fit conv k7 s2 p3 maxpool k3 s2 p1 --explain
+
+A size is clean when every layer is valid and no floor rounding drops input pixels.
+Exit status: 0 clean sizes exist; 1 none do (or no size is valid); 2 usage or parse error.
+"""
+
+
+@app.command(epilog=FIT_EPILOG)
+def fit(
+    stack: Optional[List[str]] = typer.Argument(None, help="The layers, as for calc.", show_default=False,
+                                                autocompletion=_complete_stack),
+    file: Optional[str] = typer.Option(None, "--file", "-f", help="Read the stack from a file ('-' for stdin).",
+                                       show_default=False),
+    near: Optional[int] = typer.Option(None, "--near", help="The clean sizes at or just below and above N.", min=1),
+    size_range: Optional[str] = typer.Option(None, "--range", help="Every clean size in A:B (streamed with -q).",
+                                             show_default=False),
+    channels: Optional[int] = typer.Option(None, "--channels", "-c", help="Input channels.", min=1),
+    dims: Optional[int] = typer.Option(None, "--dims", help="Number of spatial axes where nothing else says.", min=1, max=3),
+    convention: Convention = typer.Option(Convention.TORCH, "--convention", help="Framework semantics."),
+    output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", help="Output format."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the answer: the smallest clean size, or the sizes."),
+    explain: bool = typer.Option(False, "--explain", help="Show the rule each layer imposes, from the last back."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours or styles in the table."),
+) -> None:
+    """Which input sizes the stack handles cleanly: a rule found in closed form."""
+    gc.disable()
+    from .fit import analyse
+    from .render import answers
+
+    span = _parse_range(size_range) if size_range is not None else None
+    text, source = _read_stack(stack or [], file)
+    result = analyse(_parse_stack(text, source, None, dims), convention, channels)
+    clean = result.valid and all(rule.residues for rule in result.rules)
+    status = EXIT_OK if clean else EXIT_INVALID
+    if quiet:
+        if not result.valid:
+            index, diagnostic = result.error
+            sys.stderr.write(f"convshape: no input size works: layer {index}: {diagnostic.message}\n")
+        elif span is not None:
+            _stream_sizes(result, span)
+        else:
+            _write(answers.fit_quiet(result, near) + "\n")
+    elif output_format is AnswerFormat.json:
+        _write(answers.dumps(answers.fit_dict(result, near, span)))
+    else:
+        answers.fit_table(_console(no_color), result, near, span, explain)
+    raise typer.Exit(status)
+
+
+def _parse_range(text: str) -> tuple[int, int]:
+    start, colon, stop = text.partition(":")
+    if not colon or not start.strip().isdigit() or not stop.strip().isdigit():
+        _fail(f"--range: '{text}' is not a range: give A:B, such as 1:1000")
+    low, high = int(start), int(stop)
+    if low > high:
+        _fail(f"--range: {low} is after {high}")
+    return low, high
+
+
+def _stream_sizes(result, span) -> None:
+    rules = result.rules
+    same = len({(r.modulus, r.residues, r.minimum_valid) for r in rules}) == 1
+    out = sys.stdout
+    if same:
+        for size in rules[0].clean_sizes(*span):
+            out.write(f"{size}\n")
+    else:
+        for rule in rules:
+            for size in rule.clean_sizes(*span):
+                out.write(f"{rule.axis}\t{size}\n")
+    out.flush()
+
+
+SOLVE_EPILOG = """\
+Examples:
+
+  convshape solve -i 224 -o 112 conv k3
+
+  convshape solve -i 56 -o 112 convt
+
+  convshape solve -i 7x9 -o 4x5 maxpool -q
+
+Searches kernels up to 11, strides up to 8, dilations up to 4 and paddings up to the
+kernel; clean solutions first, then the usual ones (symmetric padding, odd kernel,
+dilation 1). Exit status: 0 solved; 1 no configuration fits; 2 usage or parse error.
+"""
+
+
+@app.command(epilog=SOLVE_EPILOG)
+def solve(
+    words: Optional[List[str]] = typer.Argument(
+        None, help="The kind (conv by default) and any tokens to hold fixed, such as: conv k3.", show_default=False,
+        autocompletion=_complete_stack,
+    ),
+    input: str = typer.Option(..., "--input", "-i", help="Input size: 224, 224x224.", show_default=False),
+    output: str = typer.Option(..., "--output", "-o", help="Wanted output size: 112, 112x112.", show_default=False),
+    convention: Convention = typer.Option(Convention.TORCH, "--convention", help="Framework semantics."),
+    output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", help="Output format."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the first solution's tokens."),
+    explain: bool = typer.Option(False, "--explain", help="Show each solution's formula with its numbers."),
+    limit: int = typer.Option(10, "--limit", help="How many solutions the table shows (per axis).", min=1),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours or styles in the table."),
+) -> None:
+    """Which configurations of a layer take the input size to the output size."""
+    from .grammar import ParseError, parse_kind, parse_layer_tokens, parse_size
+    from .layers import axis_names
+    from .render import answers
+    from .solve import KINDS, fixed_from_layer, solve_axis
+
+    words = list(words or [])
+    if not words or parse_kind(words[0].rstrip(",;")) is None:
+        words.insert(0, "conv")
+    try:
+        in_size, out_size = parse_size(input), parse_size(output, "--output")
+        kind, values = parse_layer_tokens(" ".join(words))
+    except ParseError as exc:
+        _fail(exc.render())
+    if kind not in KINDS:
+        _fail(f"solve takes conv, convt, maxpool or avgpool, not {kind.value}")
+    lengths = {len(in_size), len(out_size)} | {len(v) for v in values.values() if isinstance(v, list)}
+    lengths.discard(1)
+    if len(lengths) > 1:
+        _fail(f"the sizes and tokens disagree on the number of axes ({', '.join(map(str, sorted(lengths)))})")
+    dims = lengths.pop() if lengths else 1
+    names = axis_names(dims) if dims > 1 else ("L",)
+    extra = " ".join(f"{p}{values[p]}" for p in ("c", "g") if p in values)
+    cache, results = {}, []
+    for axis in range(dims):
+        pick = lambda size: size[axis] if len(size) > 1 else size[0]
+        fixed = fixed_from_layer(values, axis)
+        key = (pick(in_size), pick(out_size), fixed)
+        if key not in cache:
+            cache[key] = solve_axis(kind, key[0], key[1], fixed, convention, names[axis])
+        results.append(cache[key]._replace(axis=names[axis]))
+    unique = list({(a.in_size, a.out_size, a.solutions): a for a in results}.values()) if dims > 1 else results
+    answers_shown = results if len(unique) > 1 else results[:1]
+    solved = all(a.solutions for a in results)
+    if quiet:
+        if solved:
+            _write(answers.combined_tokens(kind, results, extra) + "\n")
+        else:
+            for a in results:
+                if not a.solutions:
+                    sys.stderr.write(f"convshape: no {kind.value} takes {a.in_size} to {a.out_size} on {a.axis}; "
+                                     f"nearest reachable: {a.nearest[0]} and {a.nearest[1]}\n")
+    elif output_format is AnswerFormat.json:
+        _write(answers.dumps(answers.solve_dict(kind, results, convention.value)))
+    else:
+        answers.solve_table(_console(no_color), kind, answers_shown, limit, explain)
+    raise typer.Exit(EXIT_OK if solved else EXIT_INVALID)
 
 
 def _render_quiet(result, failing_warnings) -> None:

@@ -472,6 +472,20 @@ def parse_stack(
     return Stack(tuple(layers), n)
 
 
+def parse_layer_tokens(text: str, source: str = ARGS_SOURCE) -> tuple[Kind, dict]:
+    """One layer's kind and the values of the tokens given, with no defaults filled in.
+
+    >>> kind, values = parse_layer_tokens("conv k3 c64")
+    >>> kind.value, values["k"], values["c"]
+    ('conv', [3], 64)
+    """
+    src = _Source(text, source)
+    raw = _group(tokenize(text), src)
+    if len(raw) != 1:
+        raise ParseError("give one layer: a kind and the tokens to hold fixed, such as 'conv k3'", source=source)
+    return raw[0].kind, {prefix: value for prefix, (_token, value) in raw[0].values.items()}
+
+
 def parse_size(text: str, option: str = "--input") -> tuple[int, ...]:
     """An input size such as ``224``, ``224x224`` or ``16x112x112``.
 

@@ -196,6 +196,7 @@ class SymbolicRow(NamedTuple):
     layer: Layer
     steps: list[Step] | None  # per axis; None once there are no spatial axes
     row: object  # calc's Row on a huge input: channels, receptive field, errors that no size avoids
+    features: str | None = None  # once flat: the feature count as a formula (64·⌊(H + 31)/32⌋·⌊(W + 31)/32⌋)
 
     @property
     def exact(self) -> bool:
@@ -239,12 +240,25 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
 
     huge = run(stack, (HUGE,) * stack.dims, channels, convention)
     steps = formulas(list(stack.layers), stack.dims, convention)
+    names = axis_names(stack.dims)
     rows = []
     seen_whole = False
+    last: list[str] = list(names)
+    features = None
     for index, (layer, row, step) in enumerate(zip(stack.layers, huge.rows, steps), 1):
         seen_whole = seen_whole or layer.kind in (Kind.GAP, Kind.LINEAR)
         if seen_whole and row.computed:
             row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
-        rows.append(SymbolicRow(index, layer, step, row))
+        if step is not None:
+            last = [text(s.expr, name) for s, name in zip(step, names)]
+        if layer.kind is Kind.LINEAR:
+            features = str(layer.channels)
+        elif step is None and features is None and layer.kind is Kind.FLATTEN:
+            channels_in = "?" if row.in_channels is None else str(row.in_channels)
+            factors = [t if t.startswith("⌊") or " " not in t else f"({t})" for t in last if t != "1"]
+            features = "·".join([channels_in, *factors])
+        elif layer.kind is Kind.GAP and convention is Convention.TF:
+            features = "?" if row.out_channels is None else str(row.out_channels)
+        rows.append(SymbolicRow(index, layer, step, row, features if step is None or layer.kind is Kind.GAP and convention is Convention.TF else None))
     return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows),
                           analyse(stack, convention, channels))
