@@ -442,7 +442,7 @@ def solve(
         if key not in cache:
             cache[key] = solve_axis(kind, key[0], key[1], fixed, convention, names[axis])
         results.append(cache[key]._replace(axis=names[axis]))
-    unique = list({(a.in_size, a.out_size, a.solutions): a for a in results}.values()) if dims > 1 else results
+    unique = {(a.in_size, a.out_size, tuple(s.tokens(kind) for s in a.solutions)) for a in results}
     answers_shown = results if len(unique) > 1 else results[:1]
     solved = all(a.solutions for a in results)
     if quiet:

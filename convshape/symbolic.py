@@ -120,6 +120,12 @@ class Step(NamedTuple):
 
     expr: Expr
     exact: bool  # False where PyTorch's ceil-mode correction may take 1 off
+    how: str = ""  # the layer's formula applied to the previous one, with its numbers, for --explain
+
+
+def _explained(step: Step, before: Expr, name: str, template: str) -> Step:
+    previous = text(before, name)
+    return step._replace(how=template.format(x=previous) + f" = {text(step.expr, name)}")
 
 
 def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> Step:
@@ -169,8 +175,41 @@ def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> St
     return Step(before, True)
 
 
+def _how(layer: Layer, axis: int, convention: Convention) -> str:
+    """The layer's formula with ``{x}`` for its input, as --explain shows it."""
+    kind = layer.kind
+    if kind.is_windowed:
+        k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
+        ke = effective_kernel(k, d)
+        if layer.padding_rule is PaddingRule.SAME:
+            return f"ceil({{x}}/{s})" if convention is Convention.TF else "{x}"
+        pb, pa = (layer.padding[axis] if layer.padding else (0, 0)) if layer.padding_rule is None else (
+            (d * (k - 1),) * 2 if layer.padding_rule is PaddingRule.FULL else (0, 0))
+        rounding = "ceil" if layer.ceil and convention is Convention.TORCH else "floor"
+        return f"{rounding}(({{x}} + {pb + pa} − {ke})/{s}) + 1"
+    if kind is Kind.CONVT:
+        k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
+        op = layer.output_padding[axis] if layer.output_padding else 0
+        if convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None:
+            extra = 0 if layer.padding_rule is PaddingRule.SAME else max(effective_kernel(k, d) - s, 0)
+            return f"{{x}}·{s} + {extra}"
+        if layer.padding_rule is not None:
+            pb = pa = 0 if layer.padding_rule is PaddingRule.VALID else effective_kernel(k, d) // 2
+        else:
+            pb, pa = layer.padding[axis] if layer.padding else (0, 0)
+        return f"({{x}} − 1)·{s} − {pb + pa} + {d}·({k} − 1) + {op} + 1"
+    if kind is Kind.UP:
+        return f"floor({{x}}·{layer.scale[axis]})"
+    if kind is Kind.PAD:
+        return f"{{x}} + {sum(layer.padding[axis])}"
+    return "1"
+
+
 def formulas(layers: list[Layer], dims: int, convention: Convention) -> list[list[Step] | None]:
     """Per layer, one Step per axis (None for layers without spatial axes)."""
+    from .layers import axis_names
+
+    names = axis_names(dims)
     current: list[Expr] = [VAR] * dims
     rows: list[list[Step] | None] = []
     flat = False
@@ -179,7 +218,8 @@ def formulas(layers: list[Layer], dims: int, convention: Convention) -> list[lis
             rows.append(None)
             flat = True if layer.kind is Kind.FLATTEN else flat
             continue
-        steps = [through(layer, axis, current[axis], convention) for axis in range(dims)]
+        steps = [_explained(through(layer, axis, current[axis], convention), current[axis], names[axis],
+                            _how(layer, axis, convention)) for axis in range(dims)]
         current = [step.expr for step in steps]
         rows.append(steps)
         if layer.kind is Kind.GAP and convention is Convention.TF:

@@ -106,7 +106,7 @@ def test_parse_error_exit_2_with_caret_and_suggestion():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["calc", "conv", "k3"], "missing --input"),
+        (["calc", "--format", "csv", "conv", "k3"], "--format csv needs an input size"),
         (["calc", "-i", "224"], "no stack given"),
         (["calc", "-i", "22x", "conv", "k3"], "'22x' is not a size"),
         (["calc", "-i", "224", "--allow", "floor_roundin", "conv", "k3"], "did you mean 'floor_rounding'"),

@@ -263,8 +263,11 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
         field = calc_row.field if calc_row.computed else None
         layer_text = Text(row.layer.text)
         if explain and row.steps is not None:
-            for step, name in zip(row.steps, result.axes):
-                layer_text.append(f"\n{name} → {text(step.expr, name)}", style="cyan")
+            hows = [step.how for step in row.steps]
+            for how, name in zip(hows, result.axes):
+                layer_text.append(f"\n{name}: {how}" if len(set(hows)) > 1 or len(hows) == 1 else f"\n{how}", style="cyan")
+                if len(set(hows)) == 1 and len(hows) > 1:
+                    break
         out = Text(_shape_text(result, row) if calc_row.computed else "not computed")
         if not row.exact:
             out.append("  (ceil mode: may be 1 less)", style="yellow")
