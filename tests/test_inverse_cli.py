@@ -1,0 +1,92 @@
+"""fit, solve and calc without -i from the command line, as the README shows them."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from convshape.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_solve_quiet_prints_the_first_solutions_tokens():
+    result = invoke("solve", "-i", "224", "-o", "112", "conv", "k3", "-q")
+    assert (result.exit_code, result.stdout) == (0, "k3 s2 p1\n")
+
+
+def test_solve_defaults_to_conv_and_keeps_channels():
+    result = invoke("solve", "-i", "32", "-o", "16", "c64", "-q")
+    assert result.stdout == "k3 s2 p1 c64\n"
+
+
+def test_solve_per_axis():
+    result = invoke("solve", "-i", "7x9", "-o", "4x5", "maxpool", "-q")
+    assert result.stdout == "k3x5 s2x1 p1x0\n"
+
+
+def test_solve_json():
+    data = json.loads(invoke("solve", "-i", "56", "-o", "112", "convt", "--format", "json").stdout)
+    assert data["solved"] is True and data["axes"][0]["solutions"][0]["tokens"] == "k2 s2"
+
+
+def test_solve_without_a_solution_exits_1_and_names_the_nearest():
+    result = invoke("solve", "-i", "10", "-o", "100", "conv")
+    assert result.exit_code == 1 and "nearest reachable outputs: 22" in result.stdout
+    quiet = invoke("solve", "-i", "10", "-o", "100", "-q")
+    assert quiet.exit_code == 1 and quiet.stdout == "" and "nearest reachable: 22 and None" in quiet.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["solve", "-i", "10", "-o", "5", "gap"], "solve takes conv, convt, maxpool or avgpool"),
+    (["solve", "-i", "10x10", "-o", "5x5x5"], "disagree on the number of axes"),
+    (["solve", "-i", "10", "-o", "5", "conv", "kk3"], "did you mean 'k3'"),
+    (["fit", "conv", "k3", "--range", "9:1"], "--range: 9 is after 1"),
+    (["fit", "conv", "k3", "--range", "abc"], "is not a range"),
+])
+def test_usage_errors(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_fit_answers_the_unet_question():
+    result = invoke("fit", "-f", "examples/unet-encoder.stack", "--near", "570", "-q")
+    assert (result.exit_code, result.stdout) == (0, "556 572\n")
+    table = invoke("fit", "-f", "examples/unet-encoder.stack", "--near", "572")
+    assert "H ≡ 12 (mod 16), H ≥ 140" in table.stdout and "572 / 572" in table.stdout
+
+
+def test_fit_range_streams_every_clean_size():
+    result = invoke("fit", "conv", "k3", "s2", "x3", "--range", "1:60", "-q")
+    assert result.stdout.split() == ["15", "23", "31", "39", "47", "55"]
+
+
+def test_fit_json_has_the_rule_as_data():
+    data = json.loads(invoke("fit", "conv k3 s2 x3", "--range", "1:1000000000", "--format", "json").stdout)
+    rule = data["rules"][0]
+    assert (rule["modulus"], rule["residues"], rule["minimum_valid"]) == (8, [7], 15)
+    assert rule["range"]["count"] == (999_999_999 - 15) // 8 + 1  # 15, 23, ..., 999999999 and rule["range"]["first"][:2] == [15, 23]
+
+
+def test_fit_on_a_stack_no_size_can_run():
+    result = invoke("fit", "conv", "k3", "d0")
+    assert result.exit_code == 1 and "no input size works: layer 1" in result.stdout
+
+
+def test_calc_without_input_gives_formulas():
+    result = invoke("calc", "-q", "conv", "k3", "s2", "p1", "x5", "c64", "flatten")
+    assert result.stdout == "64·⌊(H + 31)/32⌋·⌊(W + 31)/32⌋\n"
+    data = json.loads(invoke("calc", "--format", "json", "conv k3 s2 p1 x5").stdout)
+    last = data["layers"][-1]["out_size"][0]
+    assert last["formula"] == "⌊(H + 31)/32⌋" and last["coefficients"] == {"mul": 1, "a": 1, "b": 31, "den": 32, "add": 0}
+    assert data["fit"]["rules"][0]["minimum_valid"] == 1
+
+
+def test_explain_works_for_all_three():
+    assert "floor((224 − 3 + 2·1) / 2) + 1 = 112" in invoke("solve", "-i", "224", "-o", "112", "k3", "--explain").stdout
+    assert "layer 1 ← conv k3 s2 x3: H ≡ 7 (mod 8), H ≥ 15" in invoke("fit", "conv k3 s2 x3", "--explain").stdout
+    assert "floor((⌊(H − 1)/2⌋ + 0 − 3)/2) + 1 = ⌊(H − 3)/4⌋" in invoke("calc", "conv k3 s2 x2", "--explain").stdout
