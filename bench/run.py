@@ -178,7 +178,14 @@ def main() -> int:
     else:
         rows.append(("the torch way", "not measured: torch is not installed (pip install torch==2.13.0)", "", "", "", True))
 
-    rows.append(("fit over 1:1000000000, 50 layers", "not measured: `fit` does not exist yet", "", "", "", True))
+    # 4. fit over a billion sizes on a 50-layer stack (product of strides 1024): closed form
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fifty.stack"
+        path.write_text("conv k3 p1 c64\n" * 40 + "maxpool k2\n" * 5 + "conv k3 s2\n" * 5)
+        fit_times = own_timing({"fit": [*tool, "fit", "-f", str(path), "--range", "1:1000000000", "--format", "json"]},
+                               5, warmup=1)["fit"]
+        seconds = statistics.median(fit_times)
+        record("fit over 1:1000000000, 50 layers", describe(fit_times), "", None, 1, seconds < 1)
 
     print(f"convshape benchmarks: {'hyperfine' if use_hyperfine else 'own timing'}, {runs} runs per start-up command; "
           f"min / median / max; Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")

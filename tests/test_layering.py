@@ -6,7 +6,9 @@ import sys
 import pytest
 
 CORE = ["convshape", "convshape.grammar", "convshape.layers", "convshape.arithmetic", "convshape.receptive",
-        "convshape.diagnostics", "convshape.calc", "convshape.explain", "convshape.render.json", "convshape.render.csv"]
+        "convshape.diagnostics", "convshape.calc", "convshape.explain", "convshape.fit", "convshape.solve",
+        "convshape.symbolic", "convshape.completion", "convshape.render.json", "convshape.render.csv",
+        "convshape.render.answers"]
 
 
 def loaded_modules(code: str) -> set:
