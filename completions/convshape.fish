@@ -124,10 +124,10 @@ complete -c convshape -n '__fish_seen_subcommand_from completions' -l help -s h 
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a bash
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a zsh
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a fish
-complete -c convshape -n '__fish_seen_subcommand_from fit' -l file -s f -r -F -d 'Read the stack from a file (\'-\' for stdin).'
+complete -c convshape -n '__fish_seen_subcommand_from fit' -l file -s f -r -F -d 'Read the stack from a file (\'-\' for stdin); # starts a comment.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l near -x -d 'The clean sizes at or just below and above N.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l range -x -d 'Every clean size in A:B (streamed with -q).'
-complete -c convshape -n '__fish_seen_subcommand_from fit' -l channels -s c -x -d 'Input channels.'
+complete -c convshape -n '__fish_seen_subcommand_from fit' -l channels -s c -x -d 'Input channels (unknown if absent).'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l dims -x -d 'Number of spatial axes where nothing else says.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l convention -x -a 'torch tf' -d 'Framework semantics.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l format -x -a 'table json' -d 'Output format.'

@@ -64,6 +64,17 @@ app = typer.Typer(
 )
 
 
+# Options that mean the same on every command, defined once.
+FILE_OPTION = typer.Option(
+    None, "--file", "-f", help="Read the stack from a file ('-' for stdin); # starts a comment.", show_default=False
+)
+CHANNELS_OPTION = typer.Option(None, "--channels", "-c", help="Input channels (unknown if absent).", min=1)
+DIMS_OPTION = typer.Option(None, "--dims", help="Number of spatial axes where nothing else says.", min=1, max=3)
+CONVENTION_OPTION = typer.Option(Convention.TORCH, "--convention", help="Framework semantics.")
+NO_COLOR_OPTION = typer.Option(False, "--no-color", help="No colours or styles in the table.")
+
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"convshape {__version__}")
@@ -146,12 +157,10 @@ def calc(
     input: Optional[str] = typer.Option(
         None, "--input", "-i", help="Spatial input size: 224, 224x224, 16x112x112.", show_default=False
     ),
-    channels: Optional[int] = typer.Option(None, "--channels", "-c", help="Input channels (unknown if absent).", min=1),
-    file: Optional[str] = typer.Option(
-        None, "--file", "-f", help="Read the stack from a file ('-' for stdin); # starts a comment.", show_default=False
-    ),
-    dims: Optional[int] = typer.Option(None, "--dims", help="Number of spatial axes where nothing else says.", min=1, max=3),
-    convention: Convention = typer.Option(Convention.TORCH, "--convention", help="Framework semantics."),
+    channels: Optional[int] = CHANNELS_OPTION,
+    file: Optional[str] = FILE_OPTION,
+    dims: Optional[int] = DIMS_OPTION,
+    convention: Convention = CONVENTION_OPTION,
     output_format: Format = typer.Option(Format.table, "--format", help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final shape (512x7x7, or 25088 when flat)."),
     explain: bool = typer.Option(False, "--explain", help="Show each layer's formula with its numbers."),
@@ -159,7 +168,7 @@ def calc(
     allow: Optional[List[str]] = typer.Option(
         None, "--allow", help="With --strict, a warning code to accept (repeatable).", show_default=False
     ),
-    no_color: bool = typer.Option(False, "--no-color", help="No colours or styles in the table."),
+    no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Compute each layer's output size, channels and receptive field."""
     # One short run that makes no reference cycles: the cyclic collector would only
@@ -268,6 +277,8 @@ def _parse_stack(text: str, source: str, input_dims: int | None, dims: int | Non
 
 
 def _console(no_color: bool):
+    """A Rich console for tables. NO_COLOR (https://no-color.org) and --no-color mean no
+    escape codes at all, styles included."""
     from rich.console import Console
 
     plain = no_color or bool(os.environ.get("NO_COLOR"))
@@ -319,18 +330,17 @@ Exit status: 0 clean sizes exist; 1 none do (or no size is valid); 2 usage or pa
 def fit(
     stack: Optional[List[str]] = typer.Argument(None, help="The layers, as for calc.", show_default=False,
                                                 autocompletion=_complete_stack),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help="Read the stack from a file ('-' for stdin).",
-                                       show_default=False),
+    file: Optional[str] = FILE_OPTION,
     near: Optional[int] = typer.Option(None, "--near", help="The clean sizes at or just below and above N.", min=1),
     size_range: Optional[str] = typer.Option(None, "--range", help="Every clean size in A:B (streamed with -q).",
                                              show_default=False),
-    channels: Optional[int] = typer.Option(None, "--channels", "-c", help="Input channels.", min=1),
-    dims: Optional[int] = typer.Option(None, "--dims", help="Number of spatial axes where nothing else says.", min=1, max=3),
-    convention: Convention = typer.Option(Convention.TORCH, "--convention", help="Framework semantics."),
+    channels: Optional[int] = CHANNELS_OPTION,
+    dims: Optional[int] = DIMS_OPTION,
+    convention: Convention = CONVENTION_OPTION,
     output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the answer: the smallest clean size, or the sizes."),
     explain: bool = typer.Option(False, "--explain", help="Show the rule each layer imposes, from the last back."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colours or styles in the table."),
+    no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Which input sizes the stack handles cleanly: a rule found in closed form."""
     gc.disable()
@@ -404,12 +414,12 @@ def solve(
     ),
     input: str = typer.Option(..., "--input", "-i", help="Input size: 224, 224x224.", show_default=False),
     output: str = typer.Option(..., "--output", "-o", help="Wanted output size: 112, 112x112.", show_default=False),
-    convention: Convention = typer.Option(Convention.TORCH, "--convention", help="Framework semantics."),
+    convention: Convention = CONVENTION_OPTION,
     output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the first solution's tokens."),
     explain: bool = typer.Option(False, "--explain", help="Show each solution's formula with its numbers."),
     limit: int = typer.Option(10, "--limit", help="How many solutions the table shows (per axis).", min=1),
-    no_color: bool = typer.Option(False, "--no-color", help="No colours or styles in the table."),
+    no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Which configurations of a layer take the input size to the output size."""
     from .grammar import ParseError, parse_kind, parse_layer_tokens, parse_size
@@ -473,14 +483,9 @@ def _render_quiet(result, failing_warnings) -> None:
 
 
 def _render_table(result, explain: bool, no_color: bool) -> None:
-    from rich.console import Console
-
     from .render.table import render
 
-    # NO_COLOR (https://no-color.org) and --no-color mean no escape codes at all, styles included.
-    plain = no_color or bool(os.environ.get("NO_COLOR"))
-    console = Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False)
-    render(result, console, explain)
+    render(result, _console(no_color), explain)
 
 
 def main() -> None:

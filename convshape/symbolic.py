@@ -11,7 +11,7 @@ from __future__ import annotations
 from math import gcd
 from typing import NamedTuple, Union
 
-from .arithmetic import effective_kernel
+from .arithmetic import effective_kernel, resolve_padding
 from .layers import Convention, Kind, Layer, PaddingRule
 
 
@@ -139,12 +139,7 @@ def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> St
             return Step(div(lin(1, before, s - 1), s), True)  # ceil(I / s)
         if rule is PaddingRule.SAME:  # torch: stride 1 and total padding d·(k−1) keep the size
             return Step(before, True)
-        if rule is PaddingRule.FULL:
-            pb = pa = d * (k - 1)
-        elif rule is PaddingRule.VALID or layer.padding is None:
-            pb = pa = 0
-        else:
-            pb, pa = layer.padding[axis]
+        pb, pa = resolve_padding(layer, axis, 0, convention)  # without "same", the size plays no part
         if layer.ceil and convention is Convention.TORCH:
             # ceil((I + P − kₑ)/s) + 1; PyTorch drops the last window when it starts past the input.
             may_drop = s - 1 >= ke - pa
@@ -157,12 +152,7 @@ def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> St
         if convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None:
             extra = 0 if layer.padding_rule is PaddingRule.SAME else max(ke - s, 0)
             return Step(lin(s, before, extra), True)
-        if layer.padding_rule is PaddingRule.VALID:
-            pb = pa = 0
-        elif layer.padding_rule is PaddingRule.SAME:
-            pb = pa = ke // 2
-        else:
-            pb, pa = layer.padding[axis] if layer.padding else (0, 0)
+        pb, pa = resolve_padding(layer, axis, 0, convention)
         return Step(lin(s, before, -s - pb - pa + d * (k - 1) + op + 1), True)
     if kind is Kind.UP:
         scale = layer.scale[axis]
@@ -183,8 +173,7 @@ def _how(layer: Layer, axis: int, convention: Convention) -> str:
         ke = effective_kernel(k, d)
         if layer.padding_rule is PaddingRule.SAME:
             return f"ceil({{x}}/{s})" if convention is Convention.TF else "{x}"
-        pb, pa = (layer.padding[axis] if layer.padding else (0, 0)) if layer.padding_rule is None else (
-            (d * (k - 1),) * 2 if layer.padding_rule is PaddingRule.FULL else (0, 0))
+        pb, pa = resolve_padding(layer, axis, 0, convention)
         rounding = "ceil" if layer.ceil and convention is Convention.TORCH else "floor"
         return f"{rounding}(({{x}} + {pb + pa} − {ke})/{s}) + 1"
     if kind is Kind.CONVT:
@@ -193,10 +182,7 @@ def _how(layer: Layer, axis: int, convention: Convention) -> str:
         if convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None:
             extra = 0 if layer.padding_rule is PaddingRule.SAME else max(effective_kernel(k, d) - s, 0)
             return f"{{x}}·{s} + {extra}"
-        if layer.padding_rule is not None:
-            pb = pa = 0 if layer.padding_rule is PaddingRule.VALID else effective_kernel(k, d) // 2
-        else:
-            pb, pa = layer.padding[axis] if layer.padding else (0, 0)
+        pb, pa = resolve_padding(layer, axis, 0, convention)
         return f"({{x}} − 1)·{s} − {pb + pa} + {d}·({k} − 1) + {op} + 1"
     if kind is Kind.UP:
         return f"floor({{x}}·{layer.scale[axis]})"

@@ -89,11 +89,8 @@ def build(result: Result, explain: bool = False, wrap: bool = True) -> Table:
 
 
 def render(result: Result, console: Console, explain: bool = False) -> None:
-    piped = not console.is_terminal
+    piped = not console.is_terminal  # the caller gives a piped console room for the table's natural width
     table = build(result, explain, wrap=not piped)
-    if piped:
-        # Piped or redirected: room for the table's natural width, so nothing wraps or is cut.
-        console.width = 100_000
     console.print(table)
     for line in _messages(result):
         console.print(line, soft_wrap=piped)
