@@ -4,7 +4,6 @@ A thin layer over ``convshape.calc``. Rich is imported only when a table is draw
 ``--format json`` and ``-q`` start as fast as Typer allows.
 """
 
-from __future__ import annotations
 
 import gc
 import os
