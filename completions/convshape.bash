@@ -31,6 +31,21 @@ _convshape_tokens() {  # the parameter tokens of a kind
     esac
 }
 
+_convshape_layer_words() {  # complete a layer word; $1: the index of the subcommand, $2: options that take a value
+    local i word kind=""
+    for (( i = $1 + 1; i < COMP_CWORD; i++ )); do
+        word="${COMP_WORDS[i]}"
+        if [[ " $2 " == *" $word "* ]]; then (( i++ )); continue; fi
+        [[ $word == -* ]] && continue
+        [[ -n $(_convshape_kind "$word") ]] && kind=$(_convshape_kind "$word")
+        [[ $word == *[,\;] ]] && kind=""
+    done
+    COMPREPLY=($(compgen -W "$(_convshape_tokens "$kind") conv convt maxpool avgpool up pad gap flatten linear" -- "$cur"))
+    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op x " == *" ${COMPREPLY[0]} "* ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
+}
+
 _convshape() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="" i word kind command="" start=0
     (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
@@ -55,17 +70,7 @@ _convshape() {
             --allow) COMPREPLY=($(compgen -W 'ceil_window_dropped floor_rounding padding_only_outputs stride_gap' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --help -h' -- "$cur")); return 0; fi
-        kind=""
-        for (( i = start + 1; i < COMP_CWORD; i++ )); do
-            word="${COMP_WORDS[i]}"
-            case "$word" in --input|-i|--channels|-c|--file|-f|--dims|--convention|--format|--allow) (( i++ )); continue ;; -*) continue ;; esac
-            [[ -n $(_convshape_kind "$word") ]] && kind=$(_convshape_kind "$word")
-            [[ $word == *[,\;] ]] && kind=""
-        done
-        COMPREPLY=($(compgen -W "$(_convshape_tokens "$kind") conv convt maxpool avgpool up pad gap flatten linear" -- "$cur"))
-        if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op x " == *" ${COMPREPLY[0]} "* ]]; then
-            compopt -o nospace 2>/dev/null
-        fi
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow'
         ;;
     completions)
         case "$prev" in
@@ -84,17 +89,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --no-color --help -h' -- "$cur")); return 0; fi
-        kind=""
-        for (( i = start + 1; i < COMP_CWORD; i++ )); do
-            word="${COMP_WORDS[i]}"
-            case "$word" in --file|-f|--near|--range|--channels|-c|--dims|--convention|--format) (( i++ )); continue ;; -*) continue ;; esac
-            [[ -n $(_convshape_kind "$word") ]] && kind=$(_convshape_kind "$word")
-            [[ $word == *[,\;] ]] && kind=""
-        done
-        COMPREPLY=($(compgen -W "$(_convshape_tokens "$kind") conv convt maxpool avgpool up pad gap flatten linear" -- "$cur"))
-        if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op x " == *" ${COMPREPLY[0]} "* ]]; then
-            compopt -o nospace 2>/dev/null
-        fi
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format'
         ;;
     schema)
         case "$prev" in
@@ -110,6 +105,7 @@ _convshape() {
             --limit) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --output -o --convention --format --quiet -q --explain --limit --no-color --help -h' -- "$cur")); return 0; fi
+        _convshape_layer_words "$start" '--input -i --output -o --convention --format --limit'
         ;;
     esac
     return 0

@@ -140,7 +140,7 @@ def spec_from_click(group, extra_choices: dict[str, tuple[str, ...]]) -> Spec:
     commands = []
     for name, command in sorted(group.commands.items()):
         arguments = [p for p in command.params if p.param_type_name == "argument"]
-        stack = any(p.name == "stack" for p in arguments)
+        stack = any(p.name in ("stack", "words") for p in arguments)  # words: solve's kind and fixed tokens
         choices = ()
         for argument in arguments:
             choices = tuple(getattr(c, "value", c) for c in (getattr(argument.type, "choices", ()) or ()))
@@ -187,6 +187,23 @@ def bash_script(spec: Spec) -> str:
     for kind in Kind:
         lines.append(f"        {kind.value}) echo {_quote(' '.join(w for w, _ in kind_tokens(kind)))} ;;")
     lines += ["    esac", "}", ""]
+    lines += [
+        f"_{p}_layer_words() {{  # complete a layer word; $1: the index of the subcommand, $2: options that take a value",
+        '    local i word kind=""',
+        "    for (( i = $1 + 1; i < COMP_CWORD; i++ )); do",
+        '        word="${COMP_WORDS[i]}"',
+        '        if [[ " $2 " == *" $word "* ]]; then (( i++ )); continue; fi',
+        '        [[ $word == -* ]] && continue',
+        f'        [[ -n $(_{p}_kind "$word") ]] && kind=$(_{p}_kind "$word")',
+        "        [[ $word == *[,\\;] ]] && kind=\"\"",
+        "    done",
+        f'    COMPREPLY=($(compgen -W "$(_{p}_tokens "$kind") {" ".join(k.value for k in Kind)}" -- "$cur"))',
+        f'    if [[ ${{#COMPREPLY[@]}} -eq 1 && " {" ".join(PREFIXES)} " == *" ${{COMPREPLY[0]}} "* ]]; then',
+        "        compopt -o nospace 2>/dev/null",
+        "    fi",
+        "}",
+        "",
+    ]
     root_words = " ".join([c.name for c in spec.commands])
     root_options = " ".join(n for o in spec.options for n in o.names)
     lines += [
@@ -224,19 +241,7 @@ def bash_script(spec: Spec) -> str:
         if command.arguments:
             lines.append(f'        COMPREPLY=($(compgen -W {_quote(" ".join(command.arguments))} -- "$cur"))')
         if command.stack:
-            lines += [
-                '        kind=""',
-                "        for (( i = start + 1; i < COMP_CWORD; i++ )); do",
-                '            word="${COMP_WORDS[i]}"',
-                f'            case "$word" in {"|".join(value_names)}) (( i++ )); continue ;; -*) continue ;; esac',
-                f'            [[ -n $(_{p}_kind "$word") ]] && kind=$(_{p}_kind "$word")',
-                "            [[ $word == *[,\\;] ]] && kind=\"\"",
-                "        done",
-                f'        COMPREPLY=($(compgen -W "$(_{p}_tokens "$kind") {" ".join(k.value for k in Kind)}" -- "$cur"))',
-                f'        if [[ ${{#COMPREPLY[@]}} -eq 1 && " {" ".join(PREFIXES)} " == *" ${{COMPREPLY[0]}} "* ]]; then',
-                "            compopt -o nospace 2>/dev/null",
-                "        fi",
-            ]
+            lines.append(f'        _{p}_layer_words "$start" {_quote(" ".join(value_names))}')
         lines.append("        ;;")
     lines += ["    esac", "    return 0", "}", "", f"complete -F _{p} {p}", ""]
     return "\n".join(lines)
@@ -392,13 +397,15 @@ def fish_script(spec: Spec) -> str:
             lines.append(_fish_option(p, condition, option))
         for argument in command.arguments:
             lines.append(f"complete -c {p} -n {_fish_quote(condition)} -a {argument}")
-        if command.stack:
-            for kind in Kind:
-                for word, meaning in kind_tokens(kind):
-                    test = f"{condition}; and test (__{p}_kind) = {kind.value}"
-                    lines.append(f"complete -c {p} -n {_fish_quote(test)} -a {word} -d {_fish_quote(meaning)}")
-            for word, meaning in kinds():
-                lines.append(f"complete -c {p} -n {_fish_quote(condition)} -a {word} -d {_fish_quote(meaning)}")
+    stacks = " ".join(c.name for c in spec.commands if c.stack)
+    if stacks:
+        condition = f"__fish_seen_subcommand_from {stacks}"
+        for kind in Kind:
+            for word, meaning in kind_tokens(kind):
+                test = f"{condition}; and test (__{p}_kind) = {kind.value}"
+                lines.append(f"complete -c {p} -n {_fish_quote(test)} -a {word} -d {_fish_quote(meaning)}")
+        for word, meaning in kinds():
+            lines.append(f"complete -c {p} -n {_fish_quote(condition)} -a {word} -d {_fish_quote(meaning)}")
     return "\n".join(lines) + "\n"
 
 
