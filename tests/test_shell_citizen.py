@@ -91,3 +91,27 @@ def test_errors_in_machine_formats_are_data_on_stdout_and_usage_errors_go_to_std
 def test_version_is_cheap_and_plain(run):
     result = run("--version")
     assert re.fullmatch(r"convshape \d+\.\d+\.\d+\n", result.stdout)
+
+
+@pytest.mark.parametrize("width, expect_columns, dropped", [
+    (200, ["rf", "jump", "start", "diagnostics"], []),
+    (80, ["rf", "diagnostics"], ["start", "jump"]),
+    (60, ["rf"], ["jump", "start", "diagnostics"]),
+])
+def test_a_narrow_terminal_drops_minor_columns_instead_of_breaking_shapes(width, expect_columns, dropped):
+    import io
+
+    from rich.console import Console
+
+    from convshape import calc
+    from convshape.render.table import render
+
+    result = calc("conv k7 s2 p3 c64, maxpool k3 s2 p1, conv k3 p1 c64 x200", "224", channels=3)
+    out = io.StringIO()
+    render(result, Console(file=out, width=width, force_terminal=True, color_system=None), False)
+    text = out.getvalue()
+    header = next(line for line in text.splitlines() if "layer" in line)
+    assert all(name in header for name in expect_columns) and not any(name in header for name in dropped)
+    assert "64×112×112" in text and text.count("64×56×56") >= 400  # shapes are never broken
+    assert "│ 202 │" in text  # every layer is there
+    assert max(len(line) for line in text.splitlines()) <= width

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -52,46 +53,71 @@ COLUMNS = [("#", "right"), ("layer", "left"), ("in", "right"), ("out", "right"),
            ("rf", "right"), ("jump", "right"), ("start", "right"), ("diagnostics", "left")]
 
 
-def build(result: Result, explain: bool = False, wrap: bool = True) -> Table:
-    """The table; with ``wrap`` (a terminal) long cells fold, without it (a pipe) none do.
+# On a terminal too narrow for every column, these go first (the codes are also listed
+# under the table), rather than folding every cell into a column of single characters.
+DROPPABLE = ["start", "jump", "diagnostics", "rf"]
+
+
+def _cells(result: Result, row: Row, explain: bool) -> dict:
+    blank = Text("")
+    if not row.computed and row.error is None:
+        return {"#": Text(str(row.index)), "layer": Text(row.layer.text), "out": Text("not computed", style="dim")}
+    field = row.field
+    layer_cell = Text(row.layer.text)
+    if explain:
+        for line in explain_row(row, result.convention):
+            layer_cell.append("\n" + line, style="cyan")
+    return {
+        "#": Text(str(row.index)),
+        "layer": layer_cell,
+        "in": Text(_shape(row.in_size, row.in_channels)),
+        "out": Text(_shape(row.out_size, row.out_channels)) if row.computed else Text("invalid", style="bold red"),
+        "rf": Text(_per_axis(field.size)) if field else blank,
+        "jump": Text(_per_axis(field.jump)) if field else blank,
+        "start": Text(_per_axis(field.start)) if field else blank,
+        "diagnostics": _codes(row),
+    }
+
+
+def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[str] | None = None,
+          tight: bool = False) -> Table:
+    """The table of the ``shown`` columns (all by default). With ``wrap`` (a terminal) the
+    layer column wraps between words; without it (a pipe) nothing wraps. Shapes and
+    numbers break only when the terminal is too narrow for them even so (``tight``).
 
     Every cell is a ``Text``: no markup is parsed out of what the user typed, and Rich
     renders it faster.
     """
+    shown = shown or [name for name, _ in COLUMNS]
     table = Table(title=None, show_lines=explain, header_style="bold")
     for name, justify in COLUMNS:
-        minimum = len(str(len(result.rows))) if name == "#" else (10 if name == "layer" else None)
-        no_wrap = not wrap and (name != "layer" or not explain)
-        table.add_column(name, justify=justify, overflow="fold", no_wrap=no_wrap, min_width=minimum)
-    blank = Text("")
-    for row in result.rows:
-        if not row.computed and row.error is None:
-            table.add_row(Text(str(row.index)), Text(row.layer.text), blank, Text("not computed", style="dim"),
-                          blank, blank, blank, blank)
-            continue
-        field = row.field
-        layer_cell = Text(row.layer.text)
-        if explain:
-            for line in explain_row(row, result.convention):
-                layer_cell.append("\n" + line, style="cyan")
-        out = Text(_shape(row.out_size, row.out_channels)) if row.computed else Text("invalid", style="bold red")
-        table.add_row(
-            Text(str(row.index)),
-            layer_cell,
-            Text(_shape(row.in_size, row.in_channels)),
-            out,
-            Text(_per_axis(field.size)) if field else blank,
-            Text(_per_axis(field.jump)) if field else blank,
-            Text(_per_axis(field.start)) if field else blank,
-            _codes(row),
-        )
+        if name in shown:
+            layer = name == "layer"
+            folds = layer and (wrap or explain) or tight
+            table.add_column(name, justify=justify, no_wrap=not folds, overflow="fold",
+                             min_width=10 if layer else None)
+    rows = (_cells(result, row, explain) for row in result.rows)
+    for cells in rows:
+        table.add_row(*[cells.get(name, Text("")) for name in shown])
     return table
+
+
+def _columns_that_fit(result: Result, console: Console, explain: bool) -> tuple[list[str], bool]:
+    """The columns a terminal has room for, and whether even those must fold."""
+    shown = [name for name, _ in COLUMNS]
+    for name in DROPPABLE + [None]:
+        table = build(result, explain, wrap=True, shown=shown)
+        if Measurement.get(console, console.options.update_width(100_000), table).minimum <= console.width:
+            return shown, False
+        if name is not None:
+            shown.remove(name)
+    return shown, True
 
 
 def render(result: Result, console: Console, explain: bool = False) -> None:
     piped = not console.is_terminal  # the caller gives a piped console room for the table's natural width
-    table = build(result, explain, wrap=not piped)
-    console.print(table)
+    shown, tight = (None, False) if piped else _columns_that_fit(result, console, explain)
+    console.print(build(result, explain, wrap=not piped, shown=shown, tight=tight))
     for line in _messages(result):
         console.print(line, soft_wrap=piped)
     for line in summary_lines(result):
