@@ -94,16 +94,20 @@ def _fail(message: str, status: int = EXIT_USAGE) -> None:
     raise typer.Exit(status)
 
 
-def _read_stack(stack: List[str], file: Optional[str]) -> tuple[str, str]:
-    """The stack text and the name to cite in errors."""
-    if file is not None and stack:
-        _fail("give the stack as arguments or with --file, not both")
-    if file is None:
-        if not stack:
-            _fail("no stack given: add layers such as 'conv k3 s2', or read them with --file PATH")
-        from .grammar import ARGS_SOURCE
+def _read_stack(stack: List[str], file: Optional[str]) -> list[tuple[str, str]]:
+    """The stack's pieces, each with the name to cite in errors: the file's layers, then
+    any given as arguments (``-f vgg16.stack flatten linear c10``)."""
+    from .grammar import ARGS_SOURCE
 
-        return " ".join(stack), ARGS_SOURCE
+    pieces = [] if file is None else [_read_file(file)]
+    if stack:
+        pieces.append((" ".join(stack), ARGS_SOURCE))
+    if not pieces:
+        _fail("no stack given: add layers such as 'conv k3 s2', or read them with --file PATH")
+    return pieces
+
+
+def _read_file(file: str) -> tuple[str, str]:
     if file == "-":
         data, name = sys.stdin.buffer.read(), "<stdin>"
     else:
@@ -177,20 +181,19 @@ def calc(
     from .grammar import ParseError, parse_size, parse_stack
 
     allowed = _check_allowed(allow or [])
-    text, source = _read_stack(stack or [], file)
+    pieces = _read_stack(stack or [], file)
     if input is None:
         # No input size: every layer's output as a formula of it.
         if output_format in (Format.csv, Format.tsv):
             _fail(f"--format {output_format.value} needs an input size (-i); without one, use table or json")
-        parsed = _parse_stack(text, source, None, dims)
+        parsed = _parse_stack(pieces, None, dims)
         _symbolic(parsed, convention, channels, output_format, quiet, explain, no_color)
         return
     try:
         size = parse_size(input)
-        parsed = parse_stack(text, source, input_dims=len(size), dims=dims)
     except ParseError as exc:
         _fail(exc.render())
-    result = run(parsed, size, channels, convention)
+    result = run(_parse_stack(pieces, len(size), dims), size, channels, convention)
 
     failing_warnings = [
         warning for row in result.rows for warning in row.warnings if warning.code.value not in allowed
@@ -213,66 +216,19 @@ def calc(
     raise typer.Exit(status)
 
 
-SCHEMA_EPILOG = """\
-Examples:
+def _parse_stack(pieces: list[tuple[str, str]], input_dims: Optional[int], dims: Optional[int]):
+    """One stack from its pieces; the later pieces must agree with the first on the axes."""
+    from .grammar import ParseError, Stack, parse_stack
 
-  convshape schema > convshape.schema.json
-
-  convshape calc -i 224 conv k3 --format json | check-jsonschema --schemafile convshape.schema.json -
-"""
-
-
-@app.command(epilog=SCHEMA_EPILOG)
-def schema() -> None:
-    """Print the JSON Schema that `calc --format json` output follows."""
-    from importlib.resources import files
-
-    _write(files("convshape").joinpath("schema.json").read_text(encoding="utf-8"))
-
-
-class Shell(str, Enum):
-    bash = "bash"
-    zsh = "zsh"
-    fish = "fish"
-
-
-COMPLETIONS_EPILOG = """\
-Examples:
-
-  convshape completions bash > ~/.local/share/bash-completion/completions/convshape
-
-  convshape completions zsh > ~/.zfunc/_convshape
-
-  convshape completions fish > ~/.config/fish/completions/convshape.fish
-
-The same scripts ship in the repository's completions/ folder.
-"""
-
-
-@app.command(epilog=COMPLETIONS_EPILOG)
-def completions(shell: Shell = typer.Argument(..., help="bash, zsh or fish.")) -> None:
-    """Print a static completion script for a shell."""
-    _write(completion_script(shell.value))
-
-
-def completion_script(shell: str) -> str:
-    """The completion script for ``shell``, generated from this CLI's commands and options."""
-    from .completion import SHELLS, spec_from_click
-    from .diagnostics import WARNINGS
-
-    group = typer.main.get_command(app)
-    group.name = "convshape"
-    spec = spec_from_click(group, {"--allow": tuple(sorted(code.value for code in WARNINGS))})
-    return SHELLS[shell](spec)
-
-
-def _parse_stack(text: str, source: str, input_dims: int | None, dims: int | None):
-    from .grammar import ParseError, parse_stack
-
+    layers = []
     try:
-        return parse_stack(text, source, input_dims=input_dims, dims=dims)
+        for text, source in pieces:
+            stack = parse_stack(text, source, input_dims=input_dims, dims=dims)
+            layers += stack.layers
+            dims = stack.dims
     except ParseError as exc:
         _fail(exc.render())
+    return Stack(tuple(layers), dims)
 
 
 def _console(no_color: bool):
@@ -347,8 +303,7 @@ def fit(
     from .render import answers
 
     span = _parse_range(size_range) if size_range is not None else None
-    text, source = _read_stack(stack or [], file)
-    result = analyse(_parse_stack(text, source, None, dims), convention, channels)
+    result = analyse(_parse_stack(_read_stack(stack or [], file), None, dims), convention, channels)
     clean = result.valid and all(rule.residues for rule in result.rules)
     status = EXIT_OK if clean else EXIT_INVALID
     if quiet:
@@ -467,6 +422,59 @@ def solve(
     else:
         answers.solve_table(_console(no_color), kind, answers_shown, limit, explain)
     raise typer.Exit(EXIT_OK if solved else EXIT_INVALID)
+
+
+SCHEMA_EPILOG = """\
+Examples:
+
+  convshape schema > convshape.schema.json
+
+  convshape calc -i 224 conv k3 --format json | check-jsonschema --schemafile convshape.schema.json -
+"""
+
+
+@app.command(epilog=SCHEMA_EPILOG)
+def schema() -> None:
+    """Print the JSON Schema that `calc --format json` output follows."""
+    from importlib.resources import files
+
+    _write(files("convshape").joinpath("schema.json").read_text(encoding="utf-8"))
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+COMPLETIONS_EPILOG = """\
+Examples:
+
+  convshape completions bash > ~/.local/share/bash-completion/completions/convshape
+
+  convshape completions zsh > ~/.zfunc/_convshape
+
+  convshape completions fish > ~/.config/fish/completions/convshape.fish
+
+The same scripts ship in the repository's completions/ folder.
+"""
+
+
+@app.command(epilog=COMPLETIONS_EPILOG)
+def completions(shell: Shell = typer.Argument(..., help="bash, zsh or fish.")) -> None:
+    """Print a static completion script for a shell."""
+    _write(completion_script(shell.value))
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for ``shell``, generated from this CLI's commands and options."""
+    from .completion import SHELLS, spec_from_click
+    from .diagnostics import WARNINGS
+
+    group = typer.main.get_command(app)
+    group.name = "convshape"
+    spec = spec_from_click(group, {"--allow": tuple(sorted(code.value for code in WARNINGS))})
+    return SHELLS[shell](spec)
 
 
 def _render_quiet(result, failing_warnings) -> None:

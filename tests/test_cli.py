@@ -211,3 +211,12 @@ def test_no_arguments_prints_help_and_exits_2(run):
     result = run()
     assert result.returncode == 2
     assert "calc" in result.stdout + result.stderr
+
+
+def test_a_file_stack_can_be_extended_with_arguments(tmp_path):
+    path = tmp_path / "features.stack"
+    path.write_text("conv k3 p1 c64 x2, maxpool k2  # a VGG block\n")
+    result = invoke("calc", "-i", "224", "-c", "3", "-f", str(path), "flatten", "-q")
+    assert (result.exit_code, result.stdout) == (0, f"{64 * 112 * 112}\n")
+    typo = invoke("calc", "-i", "224", "-f", str(path), "flaten")
+    assert typo.exit_code == 2 and "<command line>:1:1: unknown token 'flaten' (did you mean 'flatten'?)" in typo.stderr
