@@ -90,3 +90,20 @@ def test_explain_works_for_all_three():
     assert "floor((224 − 3 + 2·1) / 2) + 1 = 112" in invoke("solve", "-i", "224", "-o", "112", "k3", "--explain").stdout
     assert "layer 1 ← conv k3 s2 x3: H ≡ 7 (mod 8), H ≥ 15" in invoke("fit", "conv k3 s2 x3", "--explain").stdout
     assert "floor((⌊(H − 1)/2⌋ + 0 − 3)/2) + 1 = ⌊(H − 3)/4⌋" in invoke("calc", "conv k3 s2 x2", "--explain").stdout
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+WORDS = st.sampled_from(["conv", "convt", "maxpool", "k3", "k0", "s2", "s0", "p1", "psame", "d2", "op1", "ceil", "up",
+                         "s1.5", "gap", "flatten", "linear", "c10", "x3", "pad", "p-1", "kk3", "-i", "7", "0", "-o",
+                         "3x3", "--near", "5", "--range", "1:50", "--convention", "tf", "-q", "--format", "json",
+                         "--explain", ""])
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(["fit", "solve", "calc"]), st.lists(WORDS, max_size=9))
+def test_no_input_to_the_new_commands_produces_a_traceback(command, words):
+    result = invoke(command, *words)
+    assert result.exit_code in (0, 1, 2), (command, words, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (command, words, repr(result.exception))
