@@ -45,6 +45,8 @@ def test_piped_table_is_never_wrapped_or_cut_at_40_columns(run):
         ["-i", "16x16x16", "convt k3 s2 p1 op1, up s1.5, avgpool k2 ceil, pad p0:1"],
         ["-i", "7", "--convention", "tf", "-c", "1", "conv k3 s2 psame, gap, linear c4"],
         ["-i", "6", "conv k3 s2, conv k1 s3"],  # warnings
+        ["-c", "3", "conv k3 s2 p1 c8 x3, maxpool k2 ceil, flatten, linear c10"],  # no -i: formulas
+        ["conv k3 d0"],  # no -i, invalid
     ],
 )
 def test_json_output_validates_against_the_shipped_schema(run, args):
@@ -65,6 +67,10 @@ def test_the_schema_rejects_what_is_not_convshape_output(run):
     output["layers"][0]["kind"] = "attention"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(output, schema)
+    formulas = json.loads(run("calc", "--format", "json", "conv k3").stdout)
+    formulas["layers"][0]["out_size"][0]["exact"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(formulas, schema)
 
 
 @pytest.mark.parametrize("command", [[], ["calc"], ["schema"], ["completions"]])
