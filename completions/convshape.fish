@@ -54,7 +54,7 @@ complete -c convshape -n __fish_use_subcommand -a completions -d 'Print a static
 complete -c convshape -n __fish_use_subcommand -a fit -d 'Which input sizes the stack handles cleanly: a rule found in closed form'
 complete -c convshape -n __fish_use_subcommand -a schema -d 'Print the JSON Schema that `calc --format json` output follows'
 complete -c convshape -n __fish_use_subcommand -a solve -d 'Which configurations of a layer take the input size to the output size'
-complete -c convshape -n '__fish_seen_subcommand_from calc' -l input -s i -x -d 'Spatial input size: 224, 224x224, 16x112x112.'
+complete -c convshape -n '__fish_seen_subcommand_from calc' -l input -s i -x -d 'Spatial input size: 224, 224x224, 16x112x112 (without it: formulas).'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l channels -s c -x -d 'Input channels (unknown if absent).'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l file -s f -r -F -d 'Read the stack from a file (\'-\' for stdin); # starts a comment.'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l dims -x -d 'Number of spatial axes where nothing else says.'

@@ -1,9 +1,8 @@
 """The command line: options, reading stacks from files or stdin, renderers, exit statuses.
 
-A thin layer over ``convshape.calc``. Rich is imported only when a table is drawn, so
-``--format json`` and ``-q`` start as fast as Typer allows.
+A thin layer over the core (calc, fit, solve, symbolic). Rich is imported only when a
+table is drawn, so ``--format json`` and ``-q`` start as fast as Typer allows.
 """
-
 
 import gc
 import os
@@ -29,6 +28,8 @@ Examples:
   convshape calc -i 224 -c 3 -f vgg16.stack --format json
 
   echo 'conv k3 p1 c64 x2, maxpool k2' | convshape calc -i 32 -c 3 -f - -q
+
+  convshape calc conv k3 s2 p1 x5       (no -i: each output as a formula of the input)
 
 Exit status: 0 every layer can run; 1 a layer is invalid (or, with --strict,
 a warning that --allow does not exempt); 2 usage or parse error.
@@ -158,7 +159,7 @@ def calc(
         autocompletion=_complete_stack,
     ),
     input: Optional[str] = typer.Option(
-        None, "--input", "-i", help="Spatial input size: 224, 224x224, 16x112x112.", show_default=False
+        None, "--input", "-i", help="Spatial input size: 224, 224x224, 16x112x112 (without it: formulas).", show_default=False
     ),
     channels: Optional[int] = CHANNELS_OPTION,
     file: Optional[str] = FILE_OPTION,
