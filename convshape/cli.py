@@ -179,7 +179,7 @@ def calc(
     # re-scan every row again and again as a long stack grows.
     gc.disable()
     from .calc import run
-    from .grammar import ParseError, parse_size, parse_stack
+    from .grammar import ParseError, parse_size
 
     allowed = _check_allowed(allow or [])
     pieces = _read_stack(stack or [], file)

@@ -38,13 +38,6 @@ class AxisRule(NamedTuple):
     minimum_valid: int
     smallest_clean: int | None
 
-    def is_clean(self, size: int) -> bool:
-        return size >= self.minimum_valid and size % self.modulus in self._residue_set
-
-    @property
-    def _residue_set(self) -> frozenset:
-        return frozenset(self.residues)
-
     def describe(self) -> str:
         """The rule in words.
 

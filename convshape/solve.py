@@ -17,8 +17,8 @@ from typing import NamedTuple
 from .arithmetic import effective_kernel, transposed_output_size, windowed_output_size
 from .calc import Row, run
 from .diagnostics import Code
-from .grammar import Stack, parse_stack
-from .layers import Convention, Kind, Layer, PaddingRule
+from .grammar import parse_stack
+from .layers import Convention, Kind, PaddingRule
 
 MAX_KERNEL, MAX_STRIDE, MAX_DILATION = 11, 8, 4
 KINDS = (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL)
@@ -221,5 +221,3 @@ def _unique(solutions: list[Solution], kind: Kind) -> list[Solution]:
             unique.append(solution)
     return unique
 
-
-__all__ = ["AxisAnswer", "Fixed", "KINDS", "Solution", "Stack", "fixed_from_layer", "solve_axis"]

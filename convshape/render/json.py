@@ -79,12 +79,12 @@ def chunks(result: Result):
         yield f"  {dump(key)}: {dump(value)},\n"
     yield '  "layers": [\n'
     last = len(result.rows) - 1
-    for number, row in enumerate(result.rows):
-        yield f"    {dump(_row(row))}{',' if number < last else ''}\n"
+    for position, row in enumerate(result.rows):
+        yield f"    {dump(_row(row))}{',' if position < last else ''}\n"
     yield "  ],\n"
     tail = list(_tail(result).items())
-    for number, (key, value) in enumerate(tail):
-        yield f"  {dump(key)}: {dump(value)}{',' if number < len(tail) - 1 else ''}\n"
+    for position, (key, value) in enumerate(tail):
+        yield f"  {dump(key)}: {dump(value)}{',' if position < len(tail) - 1 else ''}\n"
     yield "}\n"
 
 
