@@ -416,8 +416,9 @@ def solve(
         else:
             for a in results:
                 if not a.solutions:
+                    reach = " and ".join(str(v) for v in a.nearest if v is not None) or "nothing"
                     sys.stderr.write(f"convshape: no {kind.value} takes {a.in_size} to {a.out_size} on {a.axis}; "
-                                     f"nearest reachable: {a.nearest[0]} and {a.nearest[1]}\n")
+                                     f"nearest reachable outputs: {reach}\n")
     elif output_format is AnswerFormat.json:
         _write(answers.dumps(answers.solve_dict(kind, results, convention.value)))
     else:
