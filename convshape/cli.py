@@ -175,9 +175,7 @@ def calc(
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Compute each layer's output size, channels and receptive field."""
-    # One short run that makes no reference cycles: the cyclic collector would only
-    # re-scan every row again and again as a long stack grows.
-    gc.disable()
+    _short_run()
     from .calc import run
     from .grammar import ParseError, parse_size
 
@@ -299,7 +297,7 @@ def fit(
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Which input sizes the stack handles cleanly: a rule found in closed form."""
-    gc.disable()
+    _short_run()
     from .fit import analyse
     from .render import answers
 
@@ -377,6 +375,7 @@ def solve(
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Which configurations of a layer take the input size to the output size."""
+    _short_run()
     from .grammar import ParseError, parse_kind, parse_layer_tokens, parse_size
     from .layers import axis_names
     from .render import answers
@@ -477,6 +476,18 @@ def completion_script(shell: str) -> str:
     group.name = "convshape"
     spec = spec_from_click(group, {"--allow": tuple(sorted(code.value for code in WARNINGS))})
     return SHELLS[shell](spec)
+
+
+def _short_run() -> None:
+    """Tell the cyclic collector that this process is one short run.
+
+    The run makes no reference cycles, so a collection during it would only re-scan
+    every row again and again as a long stack grows. And everything alive by now (the
+    modules, Typer's app) lives until exit: frozen, it is skipped by the full
+    collections Python makes while it shuts down, which otherwise walk all of it.
+    """
+    gc.disable()
+    gc.freeze()
 
 
 def _render_quiet(result, failing_warnings) -> None:
