@@ -1,15 +1,67 @@
-"""The Rich table: one row per layer, diagnostics coloured, the final shape under it."""
+"""The Rich table: one row per layer, diagnostics coloured, the final shape under it.
+
+Most cells are one short line that never wraps (a shape, a number). Rich's ``Text``
+would measure each of them, wrap it and pad it, which for a ResNet's 424 cells costs
+more than all of convshape's own start-up. Such cells are ``Line``s instead: they know
+their width and draw their own padding, so the table is laid out with fixed column
+widths and Rich's padding off. Cells that do wrap or carry several styles stay Rich
+``Text`` in Rich's ``Padding``. The tests check that the output is the very table Rich
+draws from ``Text`` cells, colours included.
+"""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
+from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from ..calc import Result, Row
 from ..explain import explain_row
 from .common import axes_text, size_text, summary_lines
+
+PAD = 1  # blank cells each side of a cell's text, as Rich's default (0, 1) padding
+
+
+class Line:
+    """A one-line cell in Rich's console protocol: its text, one style, its padding."""
+
+    __slots__ = ("text", "style", "width")
+
+    def __init__(self, text: str, style: str = "") -> None:
+        self.text = text
+        self.style = style
+        self.width = cell_len(text) + 2 * PAD
+
+    def __rich_measure__(self, console: Console, options) -> Measurement:
+        return Measurement(self.width, self.width)
+
+    def __rich_console__(self, console: Console, options):
+        space = options.max_width - self.width
+        if space < 0:  # squeezed below its width: fold as Text would
+            yield from console.render(Padding(Text(self.text, self.style), (0, PAD)), options)
+            return
+        inner = self.width - 2 * PAD + space
+        text = self.text.rjust(inner) if options.justify == "right" else self.text.ljust(inner)
+        yield Segment(" " * PAD)
+        yield Segment(text, console.get_style(self.style) if self.style else None)
+        yield Segment(" " * PAD)
+
+
+def _cell(text: Text, folds: bool) -> Line | Padding:
+    if not folds and not text.spans and "\n" not in text.plain:
+        return Line(text.plain, str(text.style))
+    return Padding(text, (0, PAD))
+
+
+def _width(cell: Line | Padding) -> int:
+    if isinstance(cell, Line):
+        return cell.width
+    return 2 * PAD + max(cell_len(line) for line in cell.renderable.plain.split("\n"))
+
 
 STYLES = {"error": "bold red", "warning": "yellow", "note": "dim"}
 
@@ -89,16 +141,24 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
     renders it faster.
     """
     shown = shown or [name for name, _ in COLUMNS]
-    table = Table(title=None, show_lines=explain, header_style="bold")
+    table = Table(title=None, show_lines=explain, header_style="bold", padding=0)
+    rows = [_cells(result, row, explain) for row in result.rows]
+    columns = []
     for name, justify in COLUMNS:
         if name in shown:
             layer = name == "layer"
             folds = layer and (wrap or explain) or tight
-            table.add_column(name, justify=justify, no_wrap=not folds, overflow="fold",
-                             min_width=10 if layer else None)
-    rows = (_cells(result, row, explain) for row in result.rows)
-    for cells in rows:
-        table.add_row(*[cells.get(name, Text("")) for name in shown])
+            min_width = 10 + 2 * PAD if layer else None
+            cells = [_cell(cells.get(name, Text("")), folds) for cells in rows]
+            header = _cell(Text(name), folds)
+            # A column that never folds is exactly as wide as its widest cell: say so,
+            # rather than have Rich measure every cell to find out.
+            width = None if folds else max([_width(header), min_width or 0] + [_width(cell) for cell in cells])
+            table.add_column(header, justify=justify, no_wrap=not folds, overflow="fold",
+                             min_width=min_width, width=width)
+            columns.append(cells)
+    for cells in zip(*columns):
+        table.add_row(*cells)
     return table
 
 

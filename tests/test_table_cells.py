@@ -1,0 +1,77 @@
+"""The table's one-line cells (render/table.py's Line) are a shortcut through Rich, not
+a layout of their own: the table must be the very one Rich draws from plain ``Text``
+cells with its own padding, colours included, at every width."""
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
+
+from convshape import calc
+from convshape.render.table import COLUMNS, _cells, build
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+RESULTS = {
+    "resnet50": calc((EXAMPLES / "resnet50.stack").read_text(), 224, channels=3),
+    "diagnostics": calc("conv k3 s2 c16, maxpool k3 s2 p1 ceil, conv k1 s3 c8, up s1.5, convt k3 s2 p1 op1", 17, channels=3),
+    "invalid": calc("conv k3 c8, conv k9 s2, conv k3, flatten, linear c10", 9, channels=3),
+    "flat": calc("flatten, linear c10, linear c2", 4, channels=2),
+}
+
+
+def rich_table(result, explain, wrap, shown, tight):
+    """The table drawn the plain way: Text cells, Rich measures, wraps and pads them."""
+    table = Table(title=None, show_lines=explain, header_style="bold")
+    for name, justify in COLUMNS:
+        if name in shown:
+            layer = name == "layer"
+            folds = layer and (wrap or explain) or tight
+            table.add_column(name, justify=justify, no_wrap=not folds, overflow="fold", min_width=10 if layer else None)
+    for row in result.rows:
+        cells = _cells(result, row, explain)
+        table.add_row(*[cells.get(name, Text("")) for name in shown])
+    return table
+
+
+def drawn(table, width, colour):
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=colour, color_system="truecolor" if colour else None,
+                      highlight=False)
+    console.print(table)
+    return out.getvalue()
+
+
+ALL = [name for name, _ in COLUMNS]
+
+
+@pytest.mark.parametrize("name", RESULTS)
+@pytest.mark.parametrize("explain", [False, True])
+@pytest.mark.parametrize("wrap, tight", [(False, False), (True, False), (True, True)])
+@pytest.mark.parametrize("width", [300, 120, 90, 70, 50, 30])
+def test_the_table_is_the_one_rich_draws_from_text_cells(name, explain, wrap, tight, width):
+    """For every table render() draws: one that fits the width, or the tight one that folds."""
+    result = RESULTS[name]
+    compared = 0
+    for shown in [ALL, ["#", "layer", "in", "out", "rf"]]:
+        table = build(result, explain, wrap=wrap, shown=list(shown), tight=tight)
+        console = Console(width=width)
+        if not tight and Measurement.get(console, console.options.update_width(100_000), table).minimum > width:
+            continue  # render() drops columns or folds them all instead
+        for colour in [False, True]:
+            ours = drawn(build(result, explain, wrap=wrap, shown=list(shown), tight=tight), width, colour)
+            assert ours == drawn(rich_table(result, explain, wrap, shown, tight), width, colour)
+            assert colour or max(map(len, ours.splitlines())) <= width
+            compared += 1
+    assert compared or width < 120 and not tight
+
+
+def test_the_comparison_can_fail():
+    result = RESULTS["diagnostics"]
+    plain = rich_table(result, False, False, ALL, False)
+    plain.columns[2].justify = "left"
+    assert drawn(build(result), 200, True) != drawn(plain, 200, True)
