@@ -19,7 +19,6 @@ MODULES = [
     "convshape.layers",
     "convshape.receptive",
     "convshape.render.common",
-    "convshape.render.json",
 ]
 
 

@@ -35,19 +35,6 @@ def test_machine_formats_never_import_rich(args):
     assert not {m for m in modules if m.split(".")[0] == "rich"}
 
 
-@pytest.mark.parametrize("args", [["--format", "json"], ["-q"]])
-def test_whole_number_runs_load_neither_json_nor_fractions(args):
-    """Each compiles regular expressions or builds classes at import: a cost on every start."""
-    code = (
-        "import sys\nfrom convshape.cli import app\n"
-        f"sys.argv = ['convshape', 'calc', '-i', '224', 'conv', 'k3', 's2', *{args!r}]\n"
-        "try:\n    app()\nexcept SystemExit:\n    pass\n"
-    )
-    modules = loaded_modules(code)
-    assert "convshape.calc" in modules
-    assert not {"json", "fractions"} & modules
-
-
 def test_the_table_does_import_rich():
     code = "import sys\nfrom convshape.cli import app\nsys.argv = ['convshape', 'calc', '-i', '9', 'conv', 'k3']\ntry:\n    app()\nexcept SystemExit:\n    pass\n"
     assert "rich.table" in loaded_modules(code)
