@@ -35,6 +35,22 @@ def test_machine_formats_never_import_rich(args):
     assert not {m for m in modules if m.split(".")[0] == "rich"}
 
 
+@pytest.mark.parametrize("args", [["--format", "json"], ["-q"]])
+def test_whole_number_runs_never_load_fractions(args):
+    """fractions builds its classes and compiles a regular expression at import: a cost on
+    every start that only a fractional scale (`up s1.5`) needs."""
+    code = (
+        "import sys\nfrom convshape.cli import app\n"
+        f"sys.argv = ['convshape', 'calc', '-i', '224', 'conv', 'k3', 's2', *{args!r}]\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+    )
+    modules = loaded_modules(code)
+    assert "convshape.calc" in modules
+    assert "fractions" not in modules
+    fractional = loaded_modules(code.replace("'conv', 'k3', 's2'", "'up', 's1.5'"))
+    assert "fractions" in fractional  # the check can fail
+
+
 def test_the_table_does_import_rich():
     code = "import sys\nfrom convshape.cli import app\nsys.argv = ['convshape', 'calc', '-i', '9', 'conv', 'k3']\ntry:\n    app()\nexcept SystemExit:\n    pass\n"
     assert "rich.table" in loaded_modules(code)
