@@ -120,3 +120,9 @@ def test_a_narrow_terminal_drops_minor_columns_instead_of_breaking_shapes(width,
     assert "64×112×112" in text and text.count("64×56×56") >= 400  # shapes are never broken
     assert "│ 202 │" in text  # every layer is there
     assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_the_installed_version_is_the_one_the_cli_prints(run):
+    from importlib.metadata import version
+
+    assert run("--version").stdout == f"convshape {version('convshape')}\n"
