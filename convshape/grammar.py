@@ -212,11 +212,11 @@ def parse_kind(word: str) -> tuple[Kind, int | None] | None:
     word = word.lower()
     if word in KIND_WORDS:
         return KIND_WORDS[word], None
-    match = re.fullmatch(r"([a-z]+?)([123])d", word)  # conv2d, maxpool3d: compiled only when seen
-    if match and match.group(1) in KIND_WORDS:
-        kind = KIND_WORDS[match.group(1)]
+    name, axes, d = word[:-2], word[-2:-1], word[-1:]  # conv2d, maxpool3d
+    if d == "d" and axes in ("1", "2", "3") and name in KIND_WORDS:
+        kind = KIND_WORDS[name]
         if kind.is_spatial:
-            return kind, int(match.group(2))
+            return kind, int(axes)
     return None
 
 
@@ -493,7 +493,7 @@ def parse_size(text: str, option: str = "--input") -> tuple[int, ...]:
     (7, 9)
     """
     cleaned = text.strip().lower().replace("×", "x").replace(",", "x")
-    if not re.fullmatch(r"\d+(?:x\d+)*", cleaned):
+    if not all(part.isascii() and part.isdigit() for part in cleaned.split("x")):
         raise ParseError(
             f"'{text}' is not a size: give whole numbers joined by 'x', such as 224 or 224x224",
             source=option,
