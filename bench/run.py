@@ -10,6 +10,11 @@ interleaved, since absolute times drift on shared machines. With `hyperfine` ins
 each command repeatedly itself, after warm-up runs. Where torch is installed it also
 times the torch way: import torch, build the nn.Sequential, push a tensor on the meta
 device and read the shapes. Exit status 1 when a target is missed.
+
+Every command runs with Python's bytecode cache allowed, as on a user's machine: with
+PYTHONDONTWRITEBYTECODE set (some build machines set it) an editable install would
+compile convshape from source on every start, while typer and rich, compiled by pip at
+install, would not; the warm-up runs fill the cache.
 """
 
 from __future__ import annotations
@@ -111,6 +116,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=None, help="runs per start-up command (default 40, quick 10)")
     parser.add_argument("--no-hyperfine", action="store_true", help="use this script's own timing")
     args = parser.parse_args()
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # see the module's docstring
     runs = args.runs or (10 if args.quick else 40)
     use_hyperfine = shutil.which("hyperfine") is not None and not args.no_hyperfine
     timing = hyperfine_timing if use_hyperfine else own_timing
