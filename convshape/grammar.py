@@ -260,7 +260,8 @@ class _RawLayer:
         self.values: dict[str, tuple[Token, object]] = values
 
 
-_PARAM = re.compile("|".join(f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()) + "|(?P<ceil>ceil)")
+_PARAM = re.compile("|".join(f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()) + "|(?P<ceil>ceil)",
+                    re.ASCII)  # digits are 0-9: a fullwidth ３ reads as 3 but is two cells wide
 
 
 @lru_cache(maxsize=4096)
@@ -349,8 +350,9 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
             raise src.error(f"{what}, got '{token.text}'" if classified else f"{what} '{token.text}'", token, hint)
         if classified is None:
             word = token.text.lower()
+            digits = "".join(str(int(c)) if c.isdecimal() else c for c in word)  # k３, k٣: digits are 0-9
             kinds = [] if re.search(r"\d", word) else _kind_candidates()
-            hint = nearest(word, _token_candidates(current.kind, word) + kinds)
+            hint = digits if digits != word and _classify(digits) else nearest(word, _token_candidates(current.kind, word) + kinds)
             raise src.error(f"unknown token '{token.text}'", token, hint)
         prefix, body = classified
         if prefix not in ACCEPTS[current.kind]:

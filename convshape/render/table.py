@@ -44,8 +44,8 @@ class Line:
         if space < 0:  # squeezed below its width: fold as Text would
             yield from console.render(Padding(Text(self.text, self.style), (0, PAD)), options)
             return
-        inner = self.width - 2 * PAD + space
-        text = self.text.rjust(inner) if options.justify == "right" else self.text.ljust(inner)
+        fill = " " * space  # counted in cells, as the width is
+        text = fill + self.text if options.justify == "right" else self.text + fill
         yield Segment(" " * PAD)
         yield Segment(text, console.get_style(self.style) if self.style else None)
         yield Segment(" " * PAD)
