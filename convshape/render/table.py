@@ -27,7 +27,11 @@ PAD = 1  # blank cells each side of a cell's text, as Rich's default (0, 1) padd
 
 
 class Line:
-    """A one-line cell in Rich's console protocol: its text, one style, its padding."""
+    """A one-line cell in Rich's console protocol: its text, one style, its padding.
+
+    Given less room than its width (which happens only in a table already too wide for
+    the terminal), it folds as a ``Text`` would.
+    """
 
     __slots__ = ("text", "style", "width")
 
@@ -41,7 +45,7 @@ class Line:
 
     def __rich_console__(self, console: Console, options):
         space = options.max_width - self.width
-        if space < 0:  # squeezed below its width: fold as Text would
+        if space < 0:
             yield from console.render(Padding(Text(self.text, self.style), (0, PAD)), options)
             return
         fill = " " * space  # counted in cells, as the width is
@@ -137,8 +141,8 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
     layer column wraps between words; without it (a pipe) nothing wraps. Shapes and
     numbers break only when the terminal is too narrow for them even so (``tight``).
 
-    Every cell is a ``Text``: no markup is parsed out of what the user typed, and Rich
-    renders it faster.
+    Every cell starts as a ``Text``, so no markup is parsed out of what the user typed;
+    those that fit on one line with one style become ``Line``s (see the module's text).
     """
     shown = shown or [name for name, _ in COLUMNS]
     table = Table(title=None, show_lines=explain, header_style="bold", padding=0)
@@ -149,7 +153,7 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
             layer = name == "layer"
             folds = layer and (wrap or explain) or tight
             min_width = 10 + 2 * PAD if layer else None
-            cells = [_cell(cells.get(name, Text("")), folds) for cells in rows]
+            cells = [_cell(texts.get(name, Text("")), folds) for texts in rows]
             header = _cell(Text(name), folds)
             # A column that never folds is exactly as wide as its widest cell: say so,
             # rather than have Rich measure every cell to find out.
