@@ -75,3 +75,17 @@ def test_the_comparison_can_fail():
     plain = rich_table(result, False, False, ALL, False)
     plain.columns[2].justify = "left"
     assert drawn(build(result), 200, True) != drawn(plain, 200, True)
+
+
+@pytest.mark.parametrize("justify", ["left", "right"])
+@pytest.mark.parametrize("room", [3, 6, 11, 20])
+def test_a_line_given_too_little_room_folds_as_text_does(justify, room):
+    from rich.padding import Padding
+
+    from convshape.render.table import Line
+
+    out, expected = (Console(file=io.StringIO(), width=room, force_terminal=True, color_system="truecolor")
+                     for _ in range(2))
+    out.print(Line("2048×28×28", "bold red"), justify=justify, overflow="fold")
+    expected.print(Padding(Text("2048×28×28", "bold red"), (0, 1)), justify=justify, overflow="fold")
+    assert out.file.getvalue() == expected.file.getvalue()
