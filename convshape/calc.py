@@ -13,6 +13,7 @@ from .diagnostics import (
     Level,
     axis_findings,
     channel_error,
+    linear_needs_flat,
     merge_axes,
     parameter_error,
     size_error,
@@ -117,9 +118,7 @@ def _structure_error(layer: Layer, state: _State) -> Diagnostic | None:
     if layer.kind.is_spatial and state.size is None:
         return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": layer.kind.value, "reason": state.flattened})
     if layer.kind is Kind.LINEAR and state.size is not None:
-        channels = "?" if state.channels is None else state.channels
-        shape = "×".join([str(channels), *map(str, state.size)])
-        return Diagnostic(Code.LINEAR_NEEDS_FLAT, (), {"shape": shape})
+        return linear_needs_flat(state.channels, state.size)
     return None
 
 

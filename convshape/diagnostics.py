@@ -174,6 +174,26 @@ def decimal_or_fraction(value) -> str:
     return f"{sign}{whole}.{str(frac).rjust(digits, '0')}"
 
 
+def _has_top_level_space(formula: str) -> bool:
+    depth = 0
+    for char in formula:
+        depth += (char in "(⌊") - (char in ")⌋")
+        if char == " " and depth == 0:
+            return True
+    return False
+
+
+def linear_needs_flat(channels: int | None, sizes) -> Diagnostic:
+    """A linear layer on a map that still has spatial axes; ``sizes`` are numbers, or the
+    formulas or placeholders that stand for them where no input size is given.
+
+    >>> linear_needs_flat(64, ["H − 2", "⌊(W + 1)/2⌋", 7]).numbers["shape"]
+    '64×(H − 2)×⌊(W + 1)/2⌋×7'
+    """
+    sizes = [f"({size})" if _has_top_level_space(str(size)) else str(size) for size in sizes]
+    return Diagnostic(Code.LINEAR_NEEDS_FLAT, (), {"shape": "×".join(["?" if channels is None else str(channels), *sizes])})
+
+
 def dropped_text(count: int) -> str:
     return "input pixel is" if count == 1 else f"{count} input pixels are"
 

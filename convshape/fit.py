@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple
 
 from .arithmetic import axis_step
-from .diagnostics import Code, Diagnostic, axis_findings, size_error
+from .diagnostics import Code, Diagnostic, axis_findings, linear_needs_flat, size_error
 from .grammar import Stack
 from .layers import Convention, Kind, Layer, axis_names
 
@@ -256,6 +256,10 @@ def _stack_error(stack: Stack, convention: Convention, channels: int | None) -> 
     huge = 1 << 64
     result = run(stack, (huge,) * stack.dims, channels, convention)
     row = result.error_row
-    if row is not None and row.error.code not in (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL):
-        return row.index, row.error
-    return None
+    if row is None or row.error.code in (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL):
+        return None
+    if row.error.code is Code.LINEAR_NEEDS_FLAT:  # its sizes are the huge input's: formulas instead
+        from .symbolic import sizes_into
+
+        return row.index, linear_needs_flat(row.in_channels, sizes_into(list(stack.layers), row.index, stack.dims, convention))
+    return row.index, row.error

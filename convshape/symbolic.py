@@ -12,6 +12,7 @@ from math import gcd
 from typing import NamedTuple, Union
 
 from .arithmetic import effective_kernel, resolve_padding
+from .diagnostics import Code, linear_needs_flat
 from .layers import Convention, Kind, Layer, PaddingRule
 
 
@@ -213,6 +214,20 @@ def formulas(layers: list[Layer], dims: int, convention: Convention) -> list[lis
     return rows
 
 
+def sizes_into(layers: list[Layer], index: int, dims: int, convention: Convention) -> list[str]:
+    """The spatial sizes that reach layer ``index`` (1-based), as formulas of the input.
+
+    >>> from convshape.grammar import parse_stack
+    >>> sizes_into(list(parse_stack("conv k3, gap, linear c4").layers), 3, 2, Convention.TORCH)
+    ['1', '1']
+    """
+    from .layers import axis_names
+
+    steps = [step for step in formulas(layers[: index - 1], dims, convention) if step is not None]
+    names = axis_names(dims)
+    return list(names) if not steps else [text(step.expr, name) for step, name in zip(steps[-1], names)]
+
+
 # ---------------------------------------------------------------------------------
 # A whole stack without an input size.
 
@@ -275,6 +290,8 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         seen_whole = seen_whole or layer.kind in (Kind.GAP, Kind.LINEAR)
         if seen_whole and row.computed:
             row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
+        if row.error is not None and row.error.code is Code.LINEAR_NEEDS_FLAT:  # the huge input's sizes: formulas instead
+            row = row._replace(error=linear_needs_flat(row.in_channels, last))
         if step is not None:
             last = [text(s.expr, name) for s, name in zip(step, names)]
         if layer.kind is Kind.LINEAR:

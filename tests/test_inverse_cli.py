@@ -1,6 +1,7 @@
 """fit, solve and calc without -i from the command line, as the README shows them."""
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -107,3 +108,25 @@ def test_no_input_to_the_new_commands_produces_a_traceback(command, words):
     result = invoke(command, *words)
     assert result.exit_code in (0, 1, 2), (command, words, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), (command, words, repr(result.exception))
+
+
+@pytest.mark.parametrize("command", [["calc"], ["calc", "--format", "json"], ["fit"], ["fit", "--format", "json"]])
+@pytest.mark.parametrize("stack, shape", [
+    ("conv k3, linear c4", "?×(H − 2)×(W − 2)"),
+    ("conv k3 s2 p1 c8, maxpool k2, linear c4", "8×⌊(H + 1)/4⌋×⌊(W + 1)/4⌋"),
+    ("conv k3 c8, gap, linear c4", "8×1×1"),
+    ("conv1d k5 c2, linear c4", "2×(L − 4)"),
+])
+def test_errors_found_without_a_size_name_formulas_not_the_probe_size(command, stack, shape):
+    """convshape finds errors that no size avoids by running the stack on a huge input;
+    that input's numbers must never reach the user."""
+    output = invoke(*command, stack).stdout
+    assert f"linear needs flat input but gets {shape}:" in output
+    assert not re.search(r"\d{10}", output)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(["fit", "calc"]), st.lists(WORDS.filter(lambda w: not w.startswith("-") and not w.isdigit()), min_size=1, max_size=9))
+def test_the_probe_size_never_shows(command, words):
+    output = invoke(command, *words).stdout
+    assert not re.search(r"\d{10}", output), (command, words)
