@@ -95,6 +95,7 @@ _convshape() {
         case "$prev" in
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--help -h' -- "$cur")); return 0; fi
+        COMPREPLY=($(compgen -W 'calc fit solve' -- "$cur"))
         ;;
     solve)
         case "$prev" in

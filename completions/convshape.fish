@@ -52,7 +52,7 @@ complete -c convshape -n '__fish_use_subcommand' -l help -s h -d 'Show the help 
 complete -c convshape -n __fish_use_subcommand -a calc -d 'Compute each layer\'s output size, channels and receptive field'
 complete -c convshape -n __fish_use_subcommand -a completions -d 'Print a static completion script for a shell'
 complete -c convshape -n __fish_use_subcommand -a fit -d 'Which input sizes the stack handles cleanly: a rule found in closed form'
-complete -c convshape -n __fish_use_subcommand -a schema -d 'Print the JSON Schema that `calc --format json` output follows'
+complete -c convshape -n __fish_use_subcommand -a schema -d 'Print the JSON Schema that `calc --format json` output follows (or fit\'s, or solve\'s)'
 complete -c convshape -n __fish_use_subcommand -a solve -d 'Which configurations of a layer take the input size to the output size'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l input -s i -x -d 'Spatial input size: 224, 224x224, 16x112x112 (without it: formulas).'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l channels -s c -x -d 'Input channels (unknown if absent).'
@@ -82,6 +82,9 @@ complete -c convshape -n '__fish_seen_subcommand_from fit' -l explain -d 'Show t
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l no-color -d 'No colours or styles in the table.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n '__fish_seen_subcommand_from schema' -l help -s h -d 'Show the help and exit.'
+complete -c convshape -n '__fish_seen_subcommand_from schema' -a calc
+complete -c convshape -n '__fish_seen_subcommand_from schema' -a fit
+complete -c convshape -n '__fish_seen_subcommand_from schema' -a solve
 complete -c convshape -n '__fish_seen_subcommand_from solve' -l input -s i -x -d 'Input size: 224, 224x224.'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -l output -s o -x -d 'Wanted output size: 112, 112x112.'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -l convention -x -a 'torch tf' -d 'Framework semantics.'

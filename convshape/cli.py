@@ -428,15 +428,27 @@ Examples:
   convshape schema > convshape.schema.json
 
   convshape calc -i 224 conv k3 --format json | check-jsonschema --schemafile convshape.schema.json -
+
+  convshape schema fit > fit.schema.json
 """
 
 
-@app.command(epilog=SCHEMA_EPILOG)
-def schema() -> None:
-    """Print the JSON Schema that `calc --format json` output follows."""
-    from importlib.resources import files
+class SchemaOf(str, Enum):
+    calc = "calc"
+    fit = "fit"
+    solve = "solve"
 
-    _write(files("convshape").joinpath("schema.json").read_text(encoding="utf-8"))
+
+@app.command(epilog=SCHEMA_EPILOG)
+def schema(
+    command: SchemaOf = typer.Argument(
+        SchemaOf.calc, metavar="COMMAND", help="calc, fit or solve: the command whose --format json output it describes."
+    ),
+) -> None:
+    """Print the JSON Schema that `calc --format json` output follows (or fit's, or solve's)."""
+    from .schemas import schema_text
+
+    _write(schema_text(command.value))
 
 
 class Shell(str, Enum):

@@ -113,6 +113,7 @@ class CommandSpec(NamedTuple):
     options: tuple[OptionSpec, ...]
     stack: bool  # takes layer words as arguments
     arguments: tuple[str, ...] = ()  # choices for its positional argument, if any
+    argument_name: str = ""  # that argument's name, for zsh's heading
 
 
 class Spec(NamedTuple):
@@ -141,11 +142,12 @@ def spec_from_click(group, extra_choices: dict[str, tuple[str, ...]]) -> Spec:
     for name, command in sorted(group.commands.items()):
         arguments = [p for p in command.params if p.param_type_name == "argument"]
         stack = any(p.name in ("stack", "words") for p in arguments)  # words: solve's kind and fixed tokens
-        choices = ()
+        choices, argument_name = (), ""
         for argument in arguments:
             choices = tuple(getattr(c, "value", c) for c in (getattr(argument.type, "choices", ()) or ()))
+            argument_name = argument.name
         summary = " ".join((command.short_help or command.help or "").split()).split(". ")[0].rstrip(".")
-        commands.append(CommandSpec(name, summary, _options(command.params, extra_choices), stack, choices))
+        commands.append(CommandSpec(name, summary, _options(command.params, extra_choices), stack, choices, argument_name))
     return Spec(group.name or "convshape", _options(group.params, extra_choices), tuple(commands))
 
 
@@ -334,7 +336,7 @@ def zsh_script(spec: Spec) -> str:
         if command.stack:
             lines.append(f"                        '*:layer:_{p}_layer' ;;")
         elif command.arguments:
-            lines.append(f"                        '1:shell:({' '.join(command.arguments)})' ;;")
+            lines.append(f"                        '1:{command.argument_name}:({' '.join(command.arguments)})' ;;")
         else:
             lines[-1] = lines[-1].rstrip(" \\") + " ;;"
     lines += ["            esac ;;", "    esac", "}", "", f'_{p} "$@"', ""]

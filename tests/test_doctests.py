@@ -19,6 +19,7 @@ MODULES = [
     "convshape.layers",
     "convshape.receptive",
     "convshape.render.common",
+    "convshape.schemas",
 ]
 
 

@@ -8,7 +8,7 @@ import pytest
 CORE = ["convshape", "convshape.grammar", "convshape.layers", "convshape.arithmetic", "convshape.receptive",
         "convshape.diagnostics", "convshape.calc", "convshape.explain", "convshape.fit", "convshape.solve",
         "convshape.symbolic", "convshape.completion", "convshape.render.json", "convshape.render.csv",
-        "convshape.render.answers"]
+        "convshape.render.answers", "convshape.schemas"]
 
 
 def loaded_modules(code: str) -> set:

@@ -72,6 +72,53 @@ def test_the_schema_rejects_what_is_not_convshape_output(run):
         jsonschema.validate(formulas, schema)
 
 
+@pytest.mark.skipif(not have("jsonschema"), reason="jsonschema is not installed")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fit", "-f", "examples/unet-encoder.stack"],
+        ["fit", "-f", "examples/unet-encoder.stack", "--near", "570"],
+        ["fit", "-f", "examples/resnet50.stack", "--range", "1:1000"],
+        ["fit", "conv k3 s2, conv k3 s2", "--near", "1", "--range", "1:2"],
+        ["fit", "conv k3, linear c4"],  # invalid at any size
+        ["fit", "--convention", "tf", "conv k3 s2 psame, maxpool k2 pvalid", "--dims", "3"],
+        ["solve", "-i", "224", "-o", "112"],
+        ["solve", "-i", "224x160", "-o", "112x80", "conv", "k3"],
+        ["solve", "-i", "7", "-o", "14", "convt"],
+        ["solve", "-i", "16", "-o", "8", "--convention", "tf", "maxpool"],
+        ["solve", "-i", "17", "-o", "8", "avgpool", "ceil"],
+        ["solve", "-i", "10", "-o", "100"],  # nothing fits
+    ],
+)
+def test_fit_and_solve_json_validate_against_their_schemas(run, args):
+    import jsonschema
+
+    schema = json.loads(run("schema", args[0]).stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    result = run(*args, "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    jsonschema.validate(json.loads(result.stdout), schema, cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.skipif(not have("jsonschema"), reason="jsonschema is not installed")
+def test_fit_and_solve_schemas_reject_what_is_not_their_output(run):
+    import jsonschema
+
+    fit_schema, solve_schema = (json.loads(run("schema", name).stdout) for name in ("fit", "solve"))
+    fit = json.loads(run("fit", "conv k3 s2", "--near", "9", "--format", "json").stdout)
+    solve = json.loads(run("solve", "-i", "9", "-o", "4", "--format", "json").stdout)
+    jsonschema.validate(fit, fit_schema)
+    jsonschema.validate(solve, solve_schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(solve, fit_schema)
+    fit["rules"][0]["near"]["below"] = "7"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(fit, fit_schema)
+    solve["axes"][0]["solutions"][0]["padding"] = [1]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(solve, solve_schema)
+
+
 @pytest.mark.parametrize("command", [[], ["calc"], ["schema"], ["completions"]])
 @pytest.mark.parametrize("flag", ["-h", "--help"])
 def test_help_on_every_command(run, command, flag):
