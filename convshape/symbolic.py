@@ -280,7 +280,10 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     from .layers import axis_names
 
     huge = run(stack, (HUGE,) * stack.dims, channels, convention)
-    steps = formulas(list(stack.layers), stack.dims, convention)
+    # Formulas up to the first error (on the huge input, one no size avoids): past it the
+    # stack does not run, and a stride of 0 there has no formula.
+    runs = len(stack.layers) if huge.error_row is None else huge.error_row.index - 1
+    steps = formulas(list(stack.layers[:runs]), stack.dims, convention) + [None] * (len(stack.layers) - runs)
     names = axis_names(stack.dims)
     rows = []
     seen_whole = False

@@ -130,3 +130,12 @@ def test_errors_found_without_a_size_name_formulas_not_the_probe_size(command, s
 def test_the_probe_size_never_shows(command, words):
     output = invoke(command, *words).stdout
     assert not re.search(r"\d{10}", output), (command, words)
+
+
+@pytest.mark.parametrize("stack", ["maxpool k0", "conv k3 s0", "conv k3, avgpool k2 s0, conv k3", "up s0", "conv k3 d0"])
+def test_formulas_stop_at_a_layer_that_cannot_run(stack):
+    """A stride of 0 (a pool's stride is its kernel) has no formula: it used to divide by zero."""
+    result = invoke("calc", stack)
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "invalid at any size" in result.stdout
