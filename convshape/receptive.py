@@ -20,6 +20,7 @@ Definitions (documented in the README):
 
 from __future__ import annotations
 
+from math import gcd
 from typing import TYPE_CHECKING, NamedTuple
 
 from .arithmetic import exact_ratio
@@ -73,7 +74,18 @@ class AxisField(NamedTuple):
         return exact_ratio(lo + hi, 2)
 
 
-def _gather(field: AxisField, sources: list[int]) -> tuple[int | None, int | None]:
+def _gather(field: AxisField, sources: list[int] | range) -> tuple[int | None, int | None]:
+    """The first and last pixel that the inputs ``sources`` see together.
+
+    Sources in a ``range`` may be as many as a global pool over a huge input has. Along a
+    range, the input one period further on (``jump_den`` indices) is a hole where this one
+    is, or sees the same pixels shifted by ``jump_num`` or more: the least ``lo`` is in the
+    first period of the range and the greatest ``hi`` in the last, so only those are read.
+    """
+    period = field.jump_den
+    if isinstance(sources, range) and sources.start + 2 * period * sources.step < sources.stop:  # not len(): > 2**63
+        first, last = _gather(field, sources[:period]), _gather(field, sources[-period:])
+        return (first[0], last[1]) if first[0] is not None else (None, None)
     lows, highs = [], []
     for index in sources:
         lo, hi = field.bounds(index)
@@ -125,7 +137,7 @@ def through_window(field: AxisField, kernel: int, stride: int, padding_before: i
         field,
         field.jump_num * stride,
         field.jump_den,
-        lambda o: [o * stride - padding_before + t * dilation for t in range(kernel)],
+        lambda o: range(o * stride - padding_before, o * stride - padding_before + kernel * dilation, dilation),
     )
 
 
@@ -139,13 +151,17 @@ def through_transposed(
     (2, Fraction(1, 2))
     """
 
-    def sources(o: int) -> list[int]:
-        found = []
-        for t in range(kernel):
-            offset = o + padding_before - t * dilation
-            if offset % stride == 0:
-                found.append(offset // stride)
-        return found
+    def sources(o: int) -> range:
+        # The taps t with o + p_before − t·d ≡ 0 (mod s) recur every s / gcd(d, s) taps, so
+        # the inputs they reach form a range, however large the kernel.
+        every = stride // gcd(dilation, stride)
+        first = next((t for t in range(min(kernel, every)) if (o + padding_before - t * dilation) % stride == 0), None)
+        if first is None:
+            return range(0)
+        count = (kernel - 1 - first) // every + 1
+        step = dilation * every // stride
+        highest = (o + padding_before - first * dilation) // stride
+        return range(highest - (count - 1) * step, highest + 1, step)
 
     return _build(field, field.jump_num, field.jump_den * stride, sources)
 

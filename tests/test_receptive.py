@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convshape import calc
-from convshape.receptive import AxisField, through_transposed, through_upsample, through_window
+from convshape.receptive import AxisField, _gather, through_transposed, through_upsample, through_window
 
 
 def field(stack, size=224):
@@ -68,3 +68,82 @@ def test_tables_agree_with_the_closed_form_recurrence(layers):
         r, start, j = r + (ke - 1) * j, start + (Fraction(ke - 1, 2) - p) * j, j * s
         f = through_window(f, k, s, p, d)
     assert (f.size, f.jump, f.start) == (r, j, start)
+
+
+# --- windows over huge inputs: sources as ranges -----------------------------------
+
+
+def _every_tap_window(field, kernel, stride, padding_before, dilation):
+    """The reference: gather every tap of every output, one by one."""
+    return [_gather(field, [o * stride - padding_before + t * dilation for t in range(kernel)])
+            for o in range(4 * field.jump_den)]
+
+
+def _every_tap_transposed(field, kernel, stride, padding_before, dilation, outputs):
+    pairs = []
+    for o in range(outputs):
+        found = [(o + padding_before - t * dilation) // stride for t in range(kernel)
+                 if (o + padding_before - t * dilation) % stride == 0]
+        pairs.append(_gather(field, found))
+    return pairs
+
+
+fields = st.lists(st.tuples(st.sampled_from(["up", "convt"]), st.integers(1, 5), st.integers(1, 3), st.integers(0, 2)),
+                  min_size=1, max_size=3)
+
+
+def _field(chain):
+    field = AxisField.identity()
+    for kind, kernel, stride, padding in chain:
+        field = (through_upsample(field, Fraction(stride + 1, 1 + (kernel % 2))) if kind == "up"
+                 else through_transposed(field, kernel, stride, padding % kernel))
+    return field
+
+
+@settings(max_examples=200, deadline=None)
+@given(fields, st.integers(1, 60), st.integers(1, 4), st.integers(0, 5), st.integers(1, 3))
+def test_a_window_reads_the_same_pixels_as_tap_by_tap(chain, kernel, stride, padding, dilation):
+    field = _field(chain)
+    if field is None or any(lo is None for lo in field.lo):
+        return
+    new = through_window(field, kernel, stride, padding, dilation)
+    if new is None:
+        return
+    expected = _every_tap_window(field, kernel, stride, padding, dilation)
+    assert [new.bounds(o) for o in range(len(expected))] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(fields, st.integers(1, 60), st.integers(1, 4), st.integers(0, 5), st.integers(1, 3))
+def test_a_transposed_window_reads_the_same_pixels_as_tap_by_tap(chain, kernel, stride, padding, dilation):
+    field = _field(chain)
+    if field is None:
+        return
+    new = through_transposed(field, kernel, stride, padding % kernel, dilation)
+    if new is None:
+        return
+    expected = _every_tap_transposed(field, kernel, stride, padding % kernel, dilation, 4 * new.jump_den)
+    assert [new.bounds(o) for o in range(len(expected))] == expected
+
+
+@pytest.mark.parametrize("command", [
+    ["calc", "up, gap"],  # without -i: the stack runs on a huge input
+    ["calc", "up s1.5, conv k3, gap, flatten, linear c10"],
+    ["fit", "up, conv k3 s2, gap"],
+    ["calc", "-i", "100000000", "up, gap", "-q"],
+    ["calc", "-i", "64", "convt k100000000 s3 d2", "-q"],
+])
+def test_global_pooling_after_an_upsample_takes_little_memory(command):
+    """A global pool's window is the whole input; after `up` (a fractional jump) its taps
+    were once listed one by one, and the huge input of fit and formulas filled memory."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 31, 1 << 31))
+
+    result = subprocess.run([sys.executable, "-m", "convshape", *command], capture_output=True, text=True,
+                            preexec_fn=limit, timeout=60)
+    assert result.returncode in (0, 1), result.stderr
+    assert "internal error" not in result.stderr
