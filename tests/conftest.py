@@ -9,6 +9,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _cap_memory(gigabytes: int = 16) -> None:
+    """A runaway allocation (the fuzz tests draw stacks at random) fails as a MemoryError in
+    the test that made it, instead of the machine's OOM killer ending the whole run."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_AS, (gigabytes << 30, hard))
+
+
+_cap_memory()
+
+
 def convshape_command() -> list[str]:
     """The installed console script, or `python -m convshape` beside this interpreter."""
     script = Path(sys.executable).parent / "convshape"
