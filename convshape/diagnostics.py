@@ -174,13 +174,19 @@ def decimal_or_fraction(value) -> str:
     return f"{sign}{whole}.{str(frac).rjust(digits, '0')}"
 
 
-def _has_top_level_space(formula: str) -> bool:
+def factor_text(formula) -> str:
+    """A size, or a formula of one, written to be multiplied: in brackets when a sum.
+
+    >>> [factor_text(f) for f in [7, "H − 2", "⌊(W + 1)/2⌋", "2·⌊H/2⌋ + 1"]]
+    ['7', '(H − 2)', '⌊(W + 1)/2⌋', '(2·⌊H/2⌋ + 1)']
+    """
+    formula = str(formula)
     depth = 0
     for char in formula:
         depth += (char in "(⌊") - (char in ")⌋")
         if char == " " and depth == 0:
-            return True
-    return False
+            return f"({formula})"
+    return formula
 
 
 def linear_needs_flat(channels: int | None, sizes) -> Diagnostic:
@@ -190,8 +196,8 @@ def linear_needs_flat(channels: int | None, sizes) -> Diagnostic:
     >>> linear_needs_flat(64, ["H − 2", "⌊(W + 1)/2⌋", 7]).numbers["shape"]
     '64×(H − 2)×⌊(W + 1)/2⌋×7'
     """
-    sizes = [f"({size})" if _has_top_level_space(str(size)) else str(size) for size in sizes]
-    return Diagnostic(Code.LINEAR_NEEDS_FLAT, (), {"shape": "×".join(["?" if channels is None else str(channels), *sizes])})
+    shape = "×".join(["?" if channels is None else str(channels), *map(factor_text, sizes)])
+    return Diagnostic(Code.LINEAR_NEEDS_FLAT, (), {"shape": shape})
 
 
 def dropped_text(count: int) -> str:

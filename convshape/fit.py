@@ -256,7 +256,12 @@ def _stack_error(stack: Stack, convention: Convention, channels: int | None) -> 
     huge = 1 << 64
     result = run(stack, (huge,) * stack.dims, channels, convention)
     row = result.error_row
-    if row is None or row.error.code in (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL):
+    if row is None:
+        return None
+    # A size error there is the input's fault only while sizes still follow the input:
+    # after a global pool they are 1 whatever it is (`gap, up s0.5` fails at every size).
+    about_size = row.error.code in (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL)
+    if about_size and not any(layer.kind is Kind.GAP for layer in stack.layers[: row.index - 1]):
         return None
     if row.error.code is Code.LINEAR_NEEDS_FLAT:  # its sizes are the huge input's: formulas instead
         from .symbolic import sizes_into

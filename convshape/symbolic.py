@@ -12,7 +12,7 @@ from math import gcd
 from typing import NamedTuple, Union
 
 from .arithmetic import effective_kernel, resolve_padding
-from .diagnostics import Code, linear_needs_flat
+from .diagnostics import Code, factor_text, linear_needs_flat
 from .layers import Convention, Kind, Layer, PaddingRule
 
 
@@ -301,7 +301,7 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
             features = str(layer.channels)
         elif step is None and features is None and layer.kind is Kind.FLATTEN:
             channels_in = "?" if row.in_channels is None else str(row.in_channels)
-            factors = [t if t.startswith("⌊") or " " not in t else f"({t})" for t in last if t != "1"]
+            factors = [factor_text(t) for t in last if t != "1"]
             features = "·".join([channels_in, *factors])
         elif layer.kind is Kind.GAP and convention is Convention.TF:
             features = "?" if row.out_channels is None else str(row.out_channels)

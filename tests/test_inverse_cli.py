@@ -139,3 +139,25 @@ def test_formulas_stop_at_a_layer_that_cannot_run(stack):
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "invalid at any size" in result.stdout
+
+
+@pytest.mark.parametrize("stack, layer", [("maxpool k7, gap, up s0.5", 3), ("conv k3, gap, conv k3", 3),
+                                          ("conv k3, gap, conv k1, maxpool k2", 4)])
+def test_after_a_global_pool_a_size_error_is_an_error_at_every_size(stack, layer):
+    """Sizes are 1 after gap whatever the input: fit and the formulas must say the stack
+    never runs (they said 'valid for input ≥ 7'), as calc finds at every size."""
+    from convshape import calc
+
+    assert not any(calc(stack, size).valid for size in range(1, 60))
+    assert calc(stack, 59).error_row.index == layer
+    fit = invoke("fit", stack, "-q")
+    assert fit.exit_code == 1 and f"no input size works: layer {layer}:" in fit.output
+    formulas = invoke("calc", stack)
+    assert formulas.exit_code == 1 and f"invalid at any size: layer {layer}:" in formulas.stdout
+    assert invoke("calc", stack, "-q").exit_code == 1
+
+
+@pytest.mark.parametrize("stack, quiet", [("pad p1", "(H + 2)x(W + 2)"), ("conv k3 c8", "8x(H − 2)x(W − 2)"),
+                                          ("conv k3 s2 p1 x5", "⌊(H + 31)/32⌋x⌊(W + 31)/32⌋")])
+def test_quiet_formulas_bracket_sums(stack, quiet):
+    assert invoke("calc", stack, "-q").stdout == quiet + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from ..diagnostics import factor_text
 from ..explain import explain_step
 from ..fit import Fit
 from ..layers import Kind
@@ -246,7 +247,7 @@ def symbolic_quiet(result: SymbolicResult) -> str:
     last = result.rows[-1]
     if last.features is not None:
         return last.features
-    parts = [text(step.expr, name) for step, name in zip(last.steps, result.axes)]
+    parts = [factor_text(text(step.expr, name)) for step, name in zip(last.steps, result.axes)]
     channels = last.row.out_channels
     return "x".join(([] if channels is None else [str(channels)]) + parts)
 
