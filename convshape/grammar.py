@@ -446,6 +446,9 @@ def _build(layer: _RawLayer, dims: int, src: _Source) -> Layer:
     return Layer(**fields)
 
 
+MAX_LAYERS = 1_000_000  # about a minute and 2 GB; a count past it is a typo, not a network
+
+
 def parse_stack(
     text: str,
     source: str = ARGS_SOURCE,
@@ -470,7 +473,11 @@ def parse_stack(
     layers: list[Layer] = []
     for item in raw:
         layer = _build(item, n, src)
-        layers.extend([layer] * int(item.values["x"][1] if "x" in item.values else 1))
+        count = int(item.values["x"][1] if "x" in item.values else 1)
+        if len(layers) + count > MAX_LAYERS:
+            token = item.values["x"][0] if "x" in item.values else item.kind_token
+            raise src.error(f"the stack would have {len(layers) + count:,} layers; convshape takes at most {MAX_LAYERS:,}", token)
+        layers.extend([layer] * count)
     return Stack(tuple(layers), n)
 
 

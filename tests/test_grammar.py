@@ -91,6 +91,8 @@ def test_number_of_axes(text, input_dims, dims, expected):
         ("conv k3 s2x", "unknown token 's2x'", "s2", 9),
         ("pad psame", "pad does not take 'psame'", None, 5),
         ("convt k3 pfull", "convt does not take 'pfull'", None, 10),
+        ("conv k3 x1000001", "the stack would have 1,000,001 layers; convshape takes at most 1,000,000", None, 9),
+        ("conv k3 x999999\nconv k3 x2", "the stack would have 1,000,001 layers", None, 9),
         ("conv k\uff13", "unknown token 'k\uff13'", "k3", 6),  # a fullwidth 3
         ("conv k3 s\u0662x\u0661", "unknown token 's\u0662x\u0661'", "s2x1", 9),  # Arabic-Indic 2 and 1
     ],
