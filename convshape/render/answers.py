@@ -204,7 +204,7 @@ def _shape_text(result: SymbolicResult, row) -> str:
     channels = row.row.out_channels
     if row.features is not None:
         return f"{row.features} features"
-    parts = [text(step.expr, name) for step, name in zip(row.steps, result.axes)]
+    parts = [factor_text(text(step.expr, name)) for step, name in zip(row.steps, result.axes)]
     return " × ".join(["?" if channels is None else str(channels), *parts])
 
 
