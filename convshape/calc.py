@@ -162,12 +162,15 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
 
     steps: list[AxisStep] = []
     if layer.kind.is_spatial:
+        problems = []
         for axis, in_size in enumerate(state.size):
             step = axis_step(layer, axis, in_size, convention)
             problem = size_error(layer, step, axes[axis], convention)
             if problem is not None:
-                return Row(**base, error=problem), None
+                problems.append(problem)
             steps.append(step)
+        if problems:  # every axis that fails alike, named in one message ("on H and W")
+            return Row(**base, error=merge_axes(problems)[0]), None
 
     warnings: list[Diagnostic] = []
     notes: list[Diagnostic] = []

@@ -102,3 +102,12 @@ def test_levels():
     assert level_of(Code.FLOOR_ROUNDING) is Level.WARNING
     assert level_of(Code.PADDING_TRIMMED) is Level.NOTE
     assert level_of(Code.KERNEL_TOO_LARGE) is Level.ERROR
+
+
+def test_a_size_error_names_every_axis_that_fails_alike():
+    from convshape import calc
+
+    both = calc("conv k3", 1).error_row.error
+    assert both.axes == ("H", "W") and both.message.startswith("on H and W: the padded input (1 + 0 + 0 = 1)")
+    one = calc("conv k3", "1x5").error_row.error
+    assert one.axes == ("H",) and one.message.startswith("on H: ")
