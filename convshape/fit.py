@@ -9,17 +9,22 @@ of its own stride). So the clean sizes are ``I ≡ r (mod M), I ≥ minimum`` fo
 residues r, computed backwards from the last layer:
 
 - a stride-s layer (or a fractional upsampling by p/q) multiplies the modulus by s (q)
-  and keeps the inputs whose output is allowed and that floor-round nothing: O(modulus);
-- a stride-1 layer or a pad only shifts sizes: O(1);
-- a transposed conv or an integer upsampling keeps the modulus: O(modulus);
+  and keeps the inputs whose output is allowed and that floor-round nothing;
+- a stride-1 layer or a pad only shifts sizes;
+- a transposed conv or an integer upsampling keeps the modulus;
 - global pooling, flatten and linear accept any size: the rule starts afresh.
 
-The cost is O(layers + product of strides), whatever range is asked about. Each step
+A layer is read over one period of its inputs (s of them): one period on, every output
+has moved on by the same amount, so which of the modulus's inputs give an allowed output
+is a linear congruence per allowed residue, solved rather than tried. The cost is
+O(layers × (stride + residues)), not the product of the strides (2^70 for seventy
+stride-2 layers), whatever range is asked about. Each step
 runs the same arithmetic and diagnostics as ``calc``; there is no second copy of them.
 """
 
 from __future__ import annotations
 
+from math import gcd
 from typing import Iterator, NamedTuple
 
 from .arithmetic import axis_step
@@ -157,7 +162,35 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
         step = axis_step(layer, axis, far, convention)
         return _Allowed(allowed.modulus, allowed.residues, allowed.shift - (step.out_size - far))
     modulus = allowed.modulus * period
-    base = far - far % modulus  # far above every minimum, so every size here is valid
+    base = -(-far // modulus) * modulus  # a multiple of the modulus, far above every minimum
+    # One period of inputs decides everything: one more period on, every output has moved
+    # on by the same `advance`, and whether an input is clean repeats.
+    one, two = ([_step(layer, axis, base + start + j, convention, name) for j in range(period)] for start in (0, period))
+    advance = two[0][0].out_size - one[0][0].out_size
+    if advance < 1 or any(b[0].out_size - a[0].out_size != advance or a[1:] != b[1:] for a, b in zip(one, two)):
+        return _enumerated(layer, axis, allowed, convention, name, base, modulus)
+    # Input base + j + q·period gives output f_j + q·advance, for q in 0..M−1 (M the
+    # output's modulus): allowed where q·advance ≡ r + shift − f_j (mod M) for an allowed r.
+    outputs = allowed.modulus
+    common = gcd(advance, outputs)
+    inverse = pow(advance // common, -1, outputs // common)
+    residues = set()
+    for j, (step, valid, clean) in enumerate(one):
+        if not (valid and clean):
+            continue
+        for r in allowed.residues:
+            wanted = r + allowed.shift - step.out_size
+            if wanted % common:
+                continue
+            q = wanted // common * inverse % (outputs // common)
+            residues.update(j + (q + t * (outputs // common)) * period for t in range(common))
+    return _shortest(_Allowed(modulus, frozenset(residues), 0))
+
+
+def _enumerated(layer: Layer, axis: int, allowed: _Allowed, convention: Convention, name: str, base: int,
+                modulus: int) -> _Allowed:
+    """The same, input by input over a whole modulus: for a layer whose outputs do not
+    move on evenly from one period to the next (none known; a safety net)."""
     residues = set()
     for offset in range(modulus):
         step, valid, clean = _step(layer, axis, base + offset, convention, name)
@@ -167,12 +200,38 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
 
 
 def _shortest(allowed: _Allowed) -> _Allowed:
-    """The same set with the smallest modulus that describes it."""
+    """The same set with the smallest modulus that describes it.
+
+    The moduli that describe it are the multiples of the smallest, so it is found by
+    dividing the modulus by its prime factors while the set still repeats.
+
+    >>> _shortest(_Allowed(12, frozenset({1, 5, 9}), 0))
+    _Allowed(modulus=4, residues=frozenset({1}), shift=0)
+    """
     modulus, residues = allowed.modulus, allowed.residues
-    for divisor in range(1, modulus):
-        if modulus % divisor == 0 and all(((r + divisor) % modulus) in residues for r in residues):
-            return _Allowed(divisor, frozenset(r % divisor for r in residues), allowed.shift % divisor)
-    return allowed
+    divisor = modulus
+    for prime in _prime_factors(modulus):
+        while divisor % prime == 0 and all((r + divisor // prime) % modulus in residues for r in residues):
+            divisor //= prime
+    if divisor == modulus:
+        return allowed
+    return _Allowed(divisor, frozenset(r % divisor for r in residues), allowed.shift % divisor)
+
+
+def _prime_factors(number: int) -> list[int]:
+    """The distinct primes of ``number`` (a product of strides and scale denominators).
+
+    >>> _prime_factors(2 ** 70 * 3 * 49)
+    [2, 3, 7]
+    """
+    primes, factor = [], 2
+    while factor * factor <= number:
+        if number % factor == 0:
+            primes.append(factor)
+            while number % factor == 0:
+                number //= factor
+        factor += 1
+    return primes + ([number] if number > 1 else [])
 
 
 def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convention, name: str) -> int | None:
@@ -248,13 +307,29 @@ def _explain(allowed: _Allowed, name: str) -> str:
 FAR = 1 << 62
 
 
+def huge_size(stack: Stack) -> int:
+    """An input size far above every layer's minimum: 2^64 times what the strides (and
+    scales below 1) divide it by, so that even seventy stride-2 layers leave it huge.
+
+    >>> from convshape.grammar import parse_stack
+    >>> huge_size(parse_stack("conv k3 s2 x3, up s0.5")) == 2 ** 64 * 8 * 2
+    True
+    """
+    shrink = 1
+    for layer in stack.layers:
+        if layer.kind.is_windowed:
+            shrink *= max([1, *layer.stride])  # a stride below 1 is an error of its own
+        elif layer.kind is Kind.UP:
+            shrink *= max([1, *(-(-scale.denominator // scale.numerator) for scale in layer.scale if scale > 0)])
+    return (1 << 64) * shrink
+
+
 def _stack_error(stack: Stack, convention: Convention, channels: int | None) -> tuple[int, Diagnostic] | None:
     """An error that no input size can avoid: a parameter, a channel count, the structure."""
     from .calc import run
 
     # Run the stack on a huge input: any error left is not about sizes.
-    huge = 1 << 64
-    result = run(stack, (huge,) * stack.dims, channels, convention)
+    result = run(stack, (huge_size(stack),) * stack.dims, channels, convention)
     row = result.error_row
     if row is None:
         return None

@@ -264,9 +264,6 @@ class SymbolicResult(NamedTuple):
         return None
 
 
-HUGE = 1 << 62  # far above any layer's minimum: sizes there are valid, so only size-free errors show
-
-
 def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: int | None = None) -> SymbolicResult:
     """Formulas for every layer of ``stack``, with the clean-input rule from ``fit``.
 
@@ -276,13 +273,14 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     ['⌊(H + 31)/32⌋', '⌊(W + 31)/32⌋']
     """
     from .calc import run
-    from .fit import analyse
+    from .fit import analyse, huge_size
     from .layers import axis_names
 
-    huge = run(stack, (HUGE,) * stack.dims, channels, convention)
-    # Formulas up to the first error (on the huge input, one no size avoids): past it the
-    # stack does not run, and a stride of 0 there has no formula.
-    runs = len(stack.layers) if huge.error_row is None else huge.error_row.index - 1
+    huge = run(stack, (huge_size(stack),) * stack.dims, channels, convention)  # only size-free errors show
+    fit = analyse(stack, convention, channels)
+    # Formulas up to the first layer that fails at every size: past it the stack does not
+    # run, and a stride of 0 there has no formula.
+    runs = len(stack.layers) if fit.error is None else fit.error[0] - 1
     steps = formulas(list(stack.layers[:runs]), stack.dims, convention) + [None] * (len(stack.layers) - runs)
     names = axis_names(stack.dims)
     rows = []
@@ -306,5 +304,4 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         elif layer.kind is Kind.GAP and convention is Convention.TF:
             features = "?" if row.out_channels is None else str(row.out_channels)
         rows.append(SymbolicRow(index, layer, step, row, features if step is None or layer.kind is Kind.GAP and convention is Convention.TF else None))
-    return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows),
-                          analyse(stack, convention, channels))
+    return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows), fit)

@@ -59,6 +59,44 @@ def test_fit_agrees_with_brute_force(seed):
     assert checked == 9600
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_one_period_decides_a_layer_as_every_input_does(seed):
+    """_backward reads one period of a layer's inputs and solves for the rest; the
+    reference tries every input of the modulus."""
+    from convshape.fit import FAR, _Allowed, _backward, _enumerated, _shortest
+
+    rng = random.Random(500 + seed)
+    checked = 0
+    for _ in range(300):
+        convention = rng.choice([Convention.TORCH, Convention.TF])
+        layer = parse_stack(random_layer(rng), dims=1).layers[0]
+        if layer.kind in (Kind.GAP, Kind.PAD):
+            continue
+        outputs = rng.choice([1, 2, 3, 4, 6, 8, 9, 12, 16])
+        residues = frozenset(r for r in range(outputs) if rng.random() < 0.4)
+        allowed = _Allowed(outputs, residues, rng.randint(0, 20))
+        period = _backward.__globals__["_period"](layer, 0)
+        modulus = outputs * period
+        base = -(-FAR // modulus) * modulus
+        mine = _backward(layer, 0, allowed, convention, "L", FAR)
+        reference = _enumerated(layer, 0, allowed, convention, "L", base, modulus)
+        if period == 1 and layer.kind not in (Kind.CONVT, Kind.UP):
+            continue  # the shift-only branch, checked through fit's brute force above
+        assert _shortest(mine) == _shortest(reference), (layer.text, convention, allowed)
+        checked += 1
+    assert checked > 150
+
+
+def test_fit_of_a_deep_strided_stack_is_instant():
+    """The moduli multiply (2^70 here); the work must not."""
+    fit = analyse(parse_stack("conv k3 s2 x70", dims=1))
+    assert fit.rules[0].describe() == f"L ≡ {2 ** 70 - 1} (mod {2 ** 70}), L ≥ {2 ** 71 - 1}"
+    assert fit.rules[0].smallest_clean == 2 ** 71 - 1
+    stack = parse_stack("conv k3 s2 x70", dims=1)
+    assert clean(stack, 2 ** 71 - 1, Convention.TORCH) and clean(stack, 3 * 2 ** 70 - 1, Convention.TORCH)
+    assert not clean(stack, 2 ** 71 + 1, Convention.TORCH) and not clean(stack, 2 ** 71 - 3, Convention.TORCH)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_fit_minimum_valid_is_the_first_valid_size(seed):
     rng = random.Random(100 + seed)

@@ -161,3 +161,12 @@ def test_after_a_global_pool_a_size_error_is_an_error_at_every_size(stack, layer
                                           ("conv k3 s2 p1 x5", "⌊(H + 31)/32⌋x⌊(W + 31)/32⌋")])
 def test_quiet_formulas_bracket_sums(stack, quiet):
     assert invoke("calc", stack, "-q").stdout == quiet + "\n"
+
+
+def test_a_deep_strided_stack_gets_formulas_for_every_layer_and_its_errors_found():
+    """The probe input is scaled to the strides: seventy stride-2 layers used to exhaust a
+    fixed 2^62 halfway down, and leave the rest 'not computed'."""
+    table = invoke("calc", "conv k3 s2 x70").stdout
+    assert "not computed" not in table and f"valid for input ≥ {2 ** 71 - 1}" in table
+    after_gap = invoke("fit", "conv k3 s2 x70, gap, up s0.5", "-q")
+    assert after_gap.exit_code == 1 and "no input size works: layer 72:" in after_gap.output
