@@ -267,9 +267,13 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     """
     dims = stack.dims
     names = axis_names(dims)
-    error = _stack_error(stack, convention, channels)
+    from .calc import run
+
+    probe = run(stack, (huge_size(stack),) * dims, channels, convention)
+    error = _stack_error(stack, probe, convention)
     if error is not None:
         return Fit(dims, (), error)
+    gap = next((index for index, layer in enumerate(stack.layers, 1) if layer.kind is Kind.GAP), None)
     indexed = [(index, layer) for index, layer in enumerate(stack.layers, 1) if layer.kind.is_spatial]
     rules, steps = [], []
     for axis, name in enumerate(names):
@@ -288,6 +292,10 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
         for index, layer in reversed(indexed):
             allowed = _backward(layer, axis, allowed, convention, name, FAR)
             steps.append((name, index, f"{layer.text}: {_explain(allowed, name)}, {name} ≥ {minimums[index]}"))
+        if gap is not None and any(w.code is Code.FLOOR_ROUNDING and name in w.axes
+                                   for row in probe.rows[gap:] for w in row.warnings):
+            # After a global pool the sizes are the same for every input: so is the rounding.
+            allowed = _Allowed(1, frozenset(), 0)
         allowed = _shortest(_Allowed(allowed.modulus, frozenset((r + allowed.shift) % allowed.modulus for r in allowed.residues), 0))
         rule = AxisRule(name, allowed.modulus, tuple(sorted(allowed.residues)), minimum, None)
         smallest = next(iter(rule.clean_sizes(minimum, minimum + allowed.modulus)), None)
@@ -324,13 +332,12 @@ def huge_size(stack: Stack) -> int:
     return (1 << 64) * shrink
 
 
-def _stack_error(stack: Stack, convention: Convention, channels: int | None) -> tuple[int, Diagnostic] | None:
-    """An error that no input size can avoid: a parameter, a channel count, the structure."""
-    from .calc import run
+def _stack_error(stack: Stack, probe, convention: Convention) -> tuple[int, Diagnostic] | None:
+    """An error that no input size can avoid: a parameter, a channel count, the structure.
 
-    # Run the stack on a huge input: any error left is not about sizes.
-    result = run(stack, (huge_size(stack),) * stack.dims, channels, convention)
-    row = result.error_row
+    ``probe`` is calc's result on a huge input: any error left there is not about sizes.
+    """
+    row = probe.error_row
     if row is None:
         return None
     # A size error there is the input's fault only while sizes still follow the input:

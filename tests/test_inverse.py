@@ -97,6 +97,19 @@ def test_fit_of_a_deep_strided_stack_is_instant():
     assert not clean(stack, 2 ** 71 + 1, Convention.TORCH) and not clean(stack, 2 ** 71 - 3, Convention.TORCH)
 
 
+@pytest.mark.parametrize("text", [
+    "maxpool k3 s1 p0, gap, conv k1 s4 p1:2",  # floor rounding after gap: at every size
+    "conv k4 s2 pvalid, gap, conv k2 s3 p2:0",
+    "gap, up s2, gap, gap, conv k1 s1 p2:2, maxpool k1 s2 p0, avgpool k1 s4 p0",
+    "conv k3 s2, gap, conv k1",  # clean after gap: the layers before decide
+])
+def test_fit_after_a_global_pool_agrees_with_brute_force(text):
+    stack = parse_stack(text, dims=1)
+    brute = [size for size in range(1, 241) if clean(stack, size, Convention.TORCH)]
+    fit = analyse(stack, Convention.TORCH)
+    assert list(fit.rules[0].clean_sizes(1, 240)) == brute
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_fit_minimum_valid_is_the_first_valid_size(seed):
     rng = random.Random(100 + seed)
