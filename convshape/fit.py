@@ -244,7 +244,7 @@ def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convent
     high = 1
     while not ok(high):
         high *= 2
-        if high > 1 << 200:
+        if high > (needed_out + 1) << 64:  # no layer needs 2^64 inputs an output: a safety net
             return None
     low = high // 2 if high > 1 else 0  # ok(low) is False (or low is 0)
     while high - low > 1:

@@ -95,6 +95,8 @@ def test_fit_of_a_deep_strided_stack_is_instant():
     stack = parse_stack("conv k3 s2 x70", dims=1)
     assert clean(stack, 2 ** 71 - 1, Convention.TORCH) and clean(stack, 3 * 2 ** 70 - 1, Convention.TORCH)
     assert not clean(stack, 2 ** 71 + 1, Convention.TORCH) and not clean(stack, 2 ** 71 - 3, Convention.TORCH)
+    deeper = analyse(parse_stack("conv k3 s2 x250", dims=1))  # past 2^200, where the search once gave up
+    assert deeper.valid and deeper.rules[0].minimum_valid == 2 ** 251 - 1
 
 
 @pytest.mark.parametrize("text", [
