@@ -256,8 +256,10 @@ def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convent
     return high
 
 
-def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: int | None = None) -> Fit:
+def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: int | None = None, probe=None) -> Fit:
     """The clean-input rule of ``stack`` on every axis.
+
+    ``probe`` is calc's result on ``huge_size(stack)``, for a caller that has run it already.
 
     >>> from convshape.grammar import parse_stack
     >>> analyse(parse_stack("conv k3 s2 x3", dims=1)).rules[0].describe()
@@ -267,13 +269,14 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     """
     dims = stack.dims
     names = axis_names(dims)
-    from .calc import run
+    if probe is None:
+        from .calc import run
 
-    probe = run(stack, (huge_size(stack),) * dims, channels, convention)
-    error = _stack_error(stack, probe, convention)
+        probe = run(stack, (huge_size(stack),) * dims, channels, convention)
+    gap = next((index for index, layer in enumerate(stack.layers, 1) if layer.kind is Kind.GAP), None)
+    error = _stack_error(stack, probe, convention, gap)
     if error is not None:
         return Fit(dims, (), error)
-    gap = next((index for index, layer in enumerate(stack.layers, 1) if layer.kind is Kind.GAP), None)
     indexed = [(index, layer) for index, layer in enumerate(stack.layers, 1) if layer.kind.is_spatial]
     rules, steps = [], []
     for axis, name in enumerate(names):
@@ -332,10 +335,11 @@ def huge_size(stack: Stack) -> int:
     return (1 << 64) * shrink
 
 
-def _stack_error(stack: Stack, probe, convention: Convention) -> tuple[int, Diagnostic] | None:
+def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None) -> tuple[int, Diagnostic] | None:
     """An error that no input size can avoid: a parameter, a channel count, the structure.
 
-    ``probe`` is calc's result on a huge input: any error left there is not about sizes.
+    ``probe`` is calc's result on a huge input: any error left there is not about sizes;
+    ``gap`` is the index of the first global pool, if any.
     """
     row = probe.error_row
     if row is None:
@@ -343,7 +347,7 @@ def _stack_error(stack: Stack, probe, convention: Convention) -> tuple[int, Diag
     # A size error there is the input's fault only while sizes still follow the input:
     # after a global pool they are 1 whatever it is (`gap, up s0.5` fails at every size).
     about_size = row.error.code in (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL)
-    if about_size and not any(layer.kind is Kind.GAP for layer in stack.layers[: row.index - 1]):
+    if about_size and (gap is None or gap >= row.index):
         return None
     if row.error.code is Code.LINEAR_NEEDS_FLAT:  # its sizes are the huge input's: formulas instead
         from .symbolic import sizes_into

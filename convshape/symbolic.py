@@ -12,7 +12,7 @@ from math import gcd
 from typing import NamedTuple, Union
 
 from .arithmetic import effective_kernel, resolve_padding
-from .diagnostics import Code, factor_text, linear_needs_flat
+from .diagnostics import factor_text
 from .layers import Convention, Kind, Layer, PaddingRule
 
 
@@ -277,7 +277,7 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     from .layers import axis_names
 
     huge = run(stack, (huge_size(stack),) * stack.dims, channels, convention)  # only size-free errors show
-    fit = analyse(stack, convention, channels)
+    fit = analyse(stack, convention, channels, probe=huge)
     # Formulas up to the first layer that fails at every size: past it the stack does not
     # run, and a stride of 0 there has no formula.
     runs = len(stack.layers) if fit.error is None else fit.error[0] - 1
@@ -291,8 +291,8 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         seen_whole = seen_whole or layer.kind in (Kind.GAP, Kind.LINEAR)
         if seen_whole and row.computed:
             row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
-        if row.error is not None and row.error.code is Code.LINEAR_NEEDS_FLAT:  # the huge input's sizes: formulas instead
-            row = row._replace(error=linear_needs_flat(row.in_channels, last))
+        if row.error is not None and fit.error is not None and fit.error[0] == index:
+            row = row._replace(error=fit.error[1])  # fit's words for it: formulas, not the huge input's sizes
         if step is not None:
             last = [text(s.expr, name) for s, name in zip(step, names)]
         if layer.kind is Kind.LINEAR:
