@@ -17,6 +17,15 @@ def loaded_modules(code: str) -> set:
     return set(out.split())
 
 
+def modules_after_calc(*args: str) -> set:
+    """The modules loaded once `convshape calc ARGS` has run in a fresh interpreter."""
+    return loaded_modules(
+        "import sys\nfrom convshape.cli import app\n"
+        f"sys.argv = ['convshape', 'calc', *{list(args)!r}]\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+    )
+
+
 @pytest.mark.parametrize("module", CORE)
 def test_core_imports_neither_typer_nor_rich(module):
     modules = loaded_modules(f"import {module}; {module}")
@@ -25,12 +34,7 @@ def test_core_imports_neither_typer_nor_rich(module):
 
 @pytest.mark.parametrize("args", [["--format", "json"], ["-q"], ["--format", "csv"]])
 def test_machine_formats_never_import_rich(args):
-    code = (
-        "import sys\nfrom convshape.cli import app\n"
-        f"sys.argv = ['convshape', 'calc', '-i', '224', 'conv', 'k3', 's2', *{args!r}]\n"
-        "try:\n    app()\nexcept SystemExit:\n    pass\n"
-    )
-    modules = loaded_modules(code)
+    modules = modules_after_calc("-i", "224", "conv", "k3", "s2", *args)
     assert "typer" in modules  # the check can fail: the CLI really ran
     assert not {m for m in modules if m.split(".")[0] == "rich"}
 
@@ -39,18 +43,12 @@ def test_machine_formats_never_import_rich(args):
 def test_whole_number_runs_never_load_fractions(args):
     """fractions builds its classes and compiles a regular expression at import: a cost on
     every start that only a fractional scale (`up s1.5`) needs."""
-    code = (
-        "import sys\nfrom convshape.cli import app\n"
-        f"sys.argv = ['convshape', 'calc', '-i', '224', 'conv', 'k3', 's2', *{args!r}]\n"
-        "try:\n    app()\nexcept SystemExit:\n    pass\n"
-    )
-    modules = loaded_modules(code)
+    modules = modules_after_calc("-i", "224", "conv", "k3", "s2", *args)
     assert "convshape.calc" in modules
     assert "fractions" not in modules
-    fractional = loaded_modules(code.replace("'conv', 'k3', 's2'", "'up', 's1.5'"))
+    fractional = modules_after_calc("-i", "224", "up", "s1.5", *args)
     assert "fractions" in fractional  # the check can fail
 
 
 def test_the_table_does_import_rich():
-    code = "import sys\nfrom convshape.cli import app\nsys.argv = ['convshape', 'calc', '-i', '9', 'conv', 'k3']\ntry:\n    app()\nexcept SystemExit:\n    pass\n"
-    assert "rich.table" in loaded_modules(code)
+    assert "rich.table" in modules_after_calc("-i", "9", "conv", "k3")
