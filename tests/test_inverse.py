@@ -63,7 +63,7 @@ def test_fit_agrees_with_brute_force(seed):
 def test_one_period_decides_a_layer_as_every_input_does(seed):
     """_backward reads one period of a layer's inputs and solves for the rest; the
     reference tries every input of the modulus."""
-    from convshape.fit import FAR, _Allowed, _backward, _enumerated, _shortest
+    from convshape.fit import FAR, _Allowed, _backward, _enumerated, _period, _shortest
 
     rng = random.Random(500 + seed)
     checked = 0
@@ -75,7 +75,7 @@ def test_one_period_decides_a_layer_as_every_input_does(seed):
         outputs = rng.choice([1, 2, 3, 4, 6, 8, 9, 12, 16])
         residues = frozenset(r for r in range(outputs) if rng.random() < 0.4)
         allowed = _Allowed(outputs, residues, rng.randint(0, 20))
-        period = _backward.__globals__["_period"](layer, 0)
+        period = _period(layer, 0)
         modulus = outputs * period
         base = -(-FAR // modulus) * modulus
         mine = _backward(layer, 0, allowed, convention, "L", FAR)
