@@ -194,7 +194,10 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
 
     fields = _next_fields(layer, state, steps)
     if any(f is None for f in fields) and not any(f is None for f in state.fields):
-        notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"limit": receptive.MAX_PERIOD}))
+        axis = next(axis for axis, f in enumerate(fields) if f is None)
+        growth = steps[axis].stride if kind is Kind.CONVT else layer.scale[axis].numerator if kind is Kind.UP else 1
+        reason = receptive.untracked_reason(state.fields[axis], growth)
+        notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"reason": reason}))
     exceeded = list(state.field_exceeded)
     for axis, f in enumerate(fields):
         if f is not None and not exceeded[axis] and f.size > input_size[axis]:

@@ -82,7 +82,7 @@ MESSAGES: dict[Code, str] = {
         "{where}PyTorch computes floor({in_size} · {scale}) in floating point and {scale} has no exact binary form: "
         "its result may differ by one"
     ),
-    Code.FIELD_NOT_TRACKED: "the receptive field is not tracked past this layer (its period exceeds {limit} outputs)",
+    Code.FIELD_NOT_TRACKED: "the receptive field is not tracked past this layer ({reason})",
     Code.KERNEL_TOO_LARGE: (
         "{where}the padded input ({in_size} + {pb} + {pa} = {padded}) is smaller than the kernel {ke}"
     ),

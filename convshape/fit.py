@@ -24,6 +24,7 @@ runs the same arithmetic and diagnostics as ``calc``; there is no second copy of
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import gcd
 from typing import Iterator, NamedTuple
 
@@ -112,7 +113,7 @@ class Fit(NamedTuple):
     dims: int
     rules: tuple[AxisRule, ...]
     error: tuple[int, Diagnostic] | None  # (layer index, error) that no input size avoids
-    steps: tuple[tuple[str, int, str], ...] = ()  # (axis, layer index, explanation)
+    steps: tuple[tuple[str, int, object], ...] = ()  # (axis, layer index, explanation: str() writes it)
 
     @property
     def valid(self) -> bool:
@@ -151,8 +152,12 @@ def _period(layer: Layer, axis: int) -> int:
     return 1
 
 
-def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention, name: str, far: int) -> _Allowed:
-    """The input sizes of ``layer`` that are clean there and lead to allowed outputs."""
+def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention, name: str, far: int,
+              primes: list[int] | None = None) -> _Allowed:
+    """The input sizes of ``layer`` that are clean there and lead to allowed outputs.
+
+    ``primes``: every prime of the moduli on this axis (found from the modulus if not given).
+    """
     kind = layer.kind
     if kind in (Kind.GAP, Kind.FLATTEN, Kind.LINEAR):
         return EVERYTHING
@@ -162,13 +167,9 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
         step = axis_step(layer, axis, far, convention)
         return _Allowed(allowed.modulus, allowed.residues, allowed.shift - (step.out_size - far))
     modulus = allowed.modulus * period
-    base = -(-far // modulus) * modulus  # a multiple of the modulus, far above every minimum
-    # One period of inputs decides everything: one more period on, every output has moved
-    # on by the same `advance`, and whether an input is clean repeats.
-    one, two = ([_step(layer, axis, base + start + j, convention, name) for j in range(period)] for start in (0, period))
-    advance = two[0][0].out_size - one[0][0].out_size
-    if advance < 1 or any(b[0].out_size - a[0].out_size != advance or a[1:] != b[1:] for a, b in zip(one, two)):
-        return _enumerated(layer, axis, allowed, convention, name, base, modulus)
+    base, one, advance = _one_period(layer, axis, convention, name, far)
+    if advance is None:
+        return _enumerated(layer, axis, allowed, convention, name, -(-far // modulus) * modulus, modulus, primes)
     # Input base + j + q·period gives output f_j + q·advance, for q in 0..M−1 (M the
     # output's modulus): allowed where q·advance ≡ r + shift − f_j (mod M) for an allowed r.
     outputs = allowed.modulus
@@ -183,12 +184,30 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
             if wanted % common:
                 continue
             q = wanted // common * inverse % (outputs // common)
-            residues.update(j + (q + t * (outputs // common)) * period for t in range(common))
-    return _shortest(_Allowed(modulus, frozenset(residues), 0))
+            residues.update((base + j + (q + t * (outputs // common)) * period) % modulus for t in range(common))
+    return _shortest(_Allowed(modulus, frozenset(residues), 0), primes)
+
+
+@lru_cache(maxsize=256)  # a repeated layer (x10000) is read once
+def _one_period(layer: Layer, axis: int, convention: Convention, name: str, far: int):
+    """The layer over one period of inputs from ``base``: (base, [(step, valid, clean)], advance).
+
+    One period of inputs decides everything: one more period on, every output has moved on
+    by the same ``advance``, and whether an input is clean repeats (``advance`` is None
+    where it does not). ``base`` is a multiple of the period far above every minimum; not
+    of the modulus, which runs to thousands of digits in a deep stack.
+    """
+    period = _period(layer, axis)
+    base = -(-far // period) * period
+    one, two = ([_step(layer, axis, base + start + j, convention, name) for j in range(period)] for start in (0, period))
+    advance = two[0][0].out_size - one[0][0].out_size
+    if advance < 1 or any(b[0].out_size - a[0].out_size != advance or a[1:] != b[1:] for a, b in zip(one, two)):
+        return base, one, None
+    return base, one, advance
 
 
 def _enumerated(layer: Layer, axis: int, allowed: _Allowed, convention: Convention, name: str, base: int,
-                modulus: int) -> _Allowed:
+                modulus: int, primes: list[int] | None = None) -> _Allowed:
     """The same, input by input over a whole modulus: for a layer whose outputs do not
     move on evenly from one period to the next (none known; a safety net)."""
     residues = set()
@@ -196,21 +215,23 @@ def _enumerated(layer: Layer, axis: int, allowed: _Allowed, convention: Conventi
         step, valid, clean = _step(layer, axis, base + offset, convention, name)
         if valid and clean and allowed.allows(step.out_size):
             residues.add(offset)
-    return _shortest(_Allowed(modulus, frozenset(residues), 0))
+    return _shortest(_Allowed(modulus, frozenset(residues), 0), primes)
 
 
-def _shortest(allowed: _Allowed) -> _Allowed:
+def _shortest(allowed: _Allowed, primes: list[int] | None = None) -> _Allowed:
     """The same set with the smallest modulus that describes it.
 
     The moduli that describe it are the multiples of the smallest, so it is found by
-    dividing the modulus by its prime factors while the set still repeats.
+    dividing the modulus by its prime factors while the set still repeats. ``primes``
+    may name them (a superset will do): factoring a modulus of 2^10000 from scratch at
+    every layer made fit cubic in the depth.
 
     >>> _shortest(_Allowed(12, frozenset({1, 5, 9}), 0))
     _Allowed(modulus=4, residues=frozenset({1}), shift=0)
     """
     modulus, residues = allowed.modulus, allowed.residues
     divisor = modulus
-    for prime in _prime_factors(modulus):
+    for prime in _prime_factors(modulus) if primes is None else primes:
         while divisor % prime == 0 and all((r + divisor // prime) % modulus in residues for r in residues):
             divisor //= prime
     if divisor == modulus:
@@ -235,25 +256,52 @@ def _prime_factors(number: int) -> list[int]:
 
 
 def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convention, name: str) -> int | None:
-    """The smallest input size at which the layer is valid and gives at least ``needed_out``."""
+    """The smallest input size at which the layer is valid and gives at least ``needed_out``.
+
+    The search gallops out from an estimate of the answer, so it costs the logarithm of the
+    estimate's error (about a kernel), not of the answer: a chain of stride-2 pools needs
+    inputs of 2^1000 and more, and a search from 1 made fit quadratic in the depth.
+    """
 
     def ok(size: int) -> bool:
         step = axis_step(layer, axis, size, convention)
         return size_error(layer, step, name, convention) is None and step.out_size >= needed_out
 
-    high = 1
-    while not ok(high):
-        high *= 2
-        if high > (needed_out + 1) << 64:  # no layer needs 2^64 inputs an output: a safety net
-            return None
-    low = high // 2 if high > 1 else 0  # ok(low) is False (or low is 0)
-    while high - low > 1:
+    limit = (needed_out + 1) << 64  # no layer needs 2^64 inputs an output: a safety net
+    guess = max(1, _estimate(layer, axis, needed_out))
+    if ok(guess):  # the answer is at or below the guess: gallop down to a size that fails
+        high, distance = guess, 1
+        while high - distance >= 1 and ok(high - distance):
+            high -= distance
+            distance *= 2
+        low = max(0, high - distance)
+    else:  # gallop up to a size that works
+        low, distance = guess, 1
+        while not ok(low + distance):
+            low += distance
+            distance *= 2
+            if low > limit:
+                return None
+        high = low + distance
+    while high - low > 1:  # ok(high), and not ok(low) (or low is 0)
         middle = (low + high) // 2
         if ok(middle):
             high = middle
         else:
             low = middle
     return high
+
+
+def _estimate(layer: Layer, axis: int, needed_out: int) -> int:
+    """Roughly the input that gives ``needed_out``: where the galloping search starts."""
+    if layer.kind.is_windowed:
+        return (needed_out - 1) * layer.stride[axis] + 1
+    if layer.kind is Kind.CONVT:
+        return needed_out // layer.stride[axis]
+    if layer.kind is Kind.UP:
+        scale = layer.scale[axis]
+        return needed_out * scale.denominator // scale.numerator if scale > 0 else 1
+    return needed_out
 
 
 def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: int | None = None, probe=None) -> Fit:
@@ -279,7 +327,16 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
         return Fit(dims, (), error)
     indexed = [(index, layer) for index, layer in enumerate(stack.layers, 1) if layer.kind.is_spatial]
     rules, steps = [], []
+    done: dict[tuple, int] = {}  # an axis's numbers -> the axis already analysed with them
     for axis, name in enumerate(names):
+        signature = _axis_signature([layer for _, layer in indexed], axis)
+        if signature in done:  # the same numbers as an earlier axis (k3 on H and W): the same rule
+            twin = done[signature]
+            rules.append(rules[twin]._replace(axis=name))
+            steps.extend((name, index, why._replace(name=name)) for axis_name, index, why in list(steps)
+                         if axis_name == names[twin])
+            continue
+        done[signature] = axis
         # The minimum valid input: backwards, each layer's smallest input for the output the next needs.
         needed = 1
         minimums = {}
@@ -292,18 +349,40 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
             minimums[index] = needed
         minimum = needed
         allowed = EVERYTHING
+        primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
         for index, layer in reversed(indexed):
-            allowed = _backward(layer, axis, allowed, convention, name, FAR)
-            steps.append((name, index, f"{layer.text}: {_explain(allowed, name)}, {name} ≥ {minimums[index]}"))
+            allowed = _backward(layer, axis, allowed, convention, name, FAR, primes)
+            steps.append((name, index, _Explanation(layer.text, allowed, name, minimums[index])))
         if gap is not None and any(w.code is Code.FLOOR_ROUNDING and name in w.axes
                                    for row in probe.rows[gap:] for w in row.warnings):
             # After a global pool the sizes are the same for every input: so is the rounding.
             allowed = _Allowed(1, frozenset(), 0)
-        allowed = _shortest(_Allowed(allowed.modulus, frozenset((r + allowed.shift) % allowed.modulus for r in allowed.residues), 0))
+        allowed = _shortest(_Allowed(allowed.modulus, frozenset((r + allowed.shift) % allowed.modulus for r in allowed.residues), 0), primes)
         rule = AxisRule(name, allowed.modulus, tuple(sorted(allowed.residues)), minimum, None)
         smallest = next(iter(rule.clean_sizes(minimum, minimum + allowed.modulus)), None)
         rules.append(rule._replace(smallest_clean=smallest))
     return Fit(dims, tuple(rules), None, tuple(steps))
+
+
+def _axis_signature(layers: list[Layer], axis: int) -> tuple:
+    """Every per-axis number of the layers on one axis."""
+    def at(values):
+        return None if values is None else values[axis]
+    return tuple((at(layer.kernel), at(layer.stride), at(layer.scale), at(layer.padding), at(layer.dilation),
+                  at(layer.output_padding)) for layer in layers)
+
+
+class _Explanation(NamedTuple):
+    """What one layer requires of its input, written out only when shown: the numbers of a
+    deep stack run to thousands of digits, and writing them all out is quadratic."""
+
+    layer_text: str
+    allowed: _Allowed
+    name: str
+    minimum: int
+
+    def __str__(self) -> str:
+        return f"{self.layer_text}: {_explain(self.allowed, self.name)}, {self.name} ≥ {self.minimum}"
 
 
 def _explain(allowed: _Allowed, name: str) -> str:

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 # Beyond this period (a chain of fractional scale factors) the tables stop being cheap.
 MAX_PERIOD = 4096
+# Beyond this many pixels a field is larger than any input and its exact numbers (a jump of
+# 2^100000 after as many stride-2 layers) would make every later layer cost as much as its
+# depth: the field stops being tracked there, in time and memory flat per layer.
+MAX_PIXELS = 10**18
 
 
 class AxisField(NamedTuple):
@@ -118,7 +122,23 @@ def _build(field: AxisField, num: int, den: int, sources_of) -> AxisField | None
     lo = [p[0] for p in pairs]
     hi = [p[1] for p in pairs]
     num, period = _shortest_period(num, den, lo, hi)
-    return AxisField(num, period, tuple(lo[:period]), tuple(hi[:period]))
+    return _bounded(AxisField(num, period, tuple(lo[:period]), tuple(hi[:period])))
+
+
+def _bounded(field: AxisField) -> AxisField | None:
+    """The field, or None once one of its numbers (its size, jump or ends) passes MAX_PIXELS."""
+    if field.jump_num > MAX_PIXELS or field.size > MAX_PIXELS or any(
+        v is not None and abs(v) > MAX_PIXELS for v in field.lo + field.hi
+    ):
+        return None
+    return field
+
+
+def untracked_reason(field: AxisField, period: int) -> str:
+    """Why a field that was tracked stops being tracked at a layer with this period factor."""
+    if field.jump_den * period > MAX_PERIOD:
+        return f"its period exceeds {MAX_PERIOD} outputs"
+    return "it spans more than 10^18 pixels"
 
 
 def through_window(field: AxisField, kernel: int, stride: int, padding_before: int, dilation: int = 1) -> AxisField | None:
@@ -132,7 +152,7 @@ def through_window(field: AxisField, kernel: int, stride: int, padding_before: i
         # The common case, in O(1): the recurrence itself.
         lo, _ = field.bounds(-padding_before)
         _, hi = field.bounds(-padding_before + dilation * (kernel - 1))
-        return AxisField(field.jump_num * stride, 1, (lo,), (hi,))
+        return _bounded(AxisField(field.jump_num * stride, 1, (lo,), (hi,)))
     return _build(
         field,
         field.jump_num * stride,
@@ -183,7 +203,7 @@ def through_upsample(field: AxisField, scale: Fraction) -> AxisField | None:
 def through_pad(field: AxisField, padding_before: int) -> AxisField:
     """A zero-padding layer shifts indices: output o is input o − p_before."""
     bounds = [field.bounds(o - padding_before) for o in range(field.jump_den)]
-    return AxisField(field.jump_num, field.jump_den, tuple(b[0] for b in bounds), tuple(b[1] for b in bounds))
+    return _bounded(AxisField(field.jump_num, field.jump_den, tuple(b[0] for b in bounds), tuple(b[1] for b in bounds)))
 
 
 def through_whole(field: AxisField, in_size: int) -> AxisField | None:

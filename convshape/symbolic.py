@@ -121,12 +121,21 @@ class Step(NamedTuple):
 
     expr: Expr
     exact: bool  # False where PyTorch's ceil-mode correction may take 1 off
-    how: str = ""  # the layer's formula applied to the previous one, with its numbers, for --explain
+    before: Expr | None = None  # the formula before the layer, and
+    template: str = ""  # the layer's formula with {x} for it, for --explain
+    name: str = "H"
+
+    @property
+    def how(self) -> str:
+        """The layer's formula applied to the previous one, with its numbers (written only
+        when asked: a deep stack's numbers run to thousands of digits)."""
+        if self.before is None:
+            return ""
+        return self.template.format(x=text(self.before, self.name)) + f" = {text(self.expr, self.name)}"
 
 
 def _explained(step: Step, before: Expr, name: str, template: str) -> Step:
-    previous = text(before, name)
-    return step._replace(how=template.format(x=previous) + f" = {text(step.expr, name)}")
+    return step._replace(before=before, template=template, name=name)
 
 
 def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> Step:
@@ -285,7 +294,7 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     names = axis_names(stack.dims)
     rows = []
     seen_whole = False
-    last: list[str] = list(names)
+    last_steps = None
     features = None
     for index, (layer, row, step) in enumerate(zip(stack.layers, huge.rows, steps), 1):
         seen_whole = seen_whole or layer.kind in (Kind.GAP, Kind.LINEAR)
@@ -294,11 +303,12 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         if row.error is not None and fit.error is not None and fit.error[0] == index:
             row = row._replace(error=fit.error[1])  # fit's words for it: formulas, not the huge input's sizes
         if step is not None:
-            last = [text(s.expr, name) for s, name in zip(step, names)]
+            last_steps = step
         if layer.kind is Kind.LINEAR:
             features = str(layer.channels)
         elif step is None and features is None and layer.kind is Kind.FLATTEN:
             channels_in = "?" if row.in_channels is None else str(row.in_channels)
+            last = list(names) if last_steps is None else [text(s.expr, name) for s, name in zip(last_steps, names)]
             factors = [factor_text(t) for t in last if t != "1"]
             features = "·".join([channels_in, *factors])
         elif layer.kind is Kind.GAP and convention is Convention.TF:

@@ -40,3 +40,20 @@ def test_calls_grow_linearly_with_the_number_of_layers(stack):
 def test_a_100000_layer_stack_is_computed():
     result = run(parse_stack("conv k3 p1 c64\n" * 100_000), (32, 32), 3)
     assert len(result.rows) == 100_000 and result.output.size == (32, 32)
+
+
+def test_a_deep_strided_stack_keeps_its_numbers_small(run):
+    """conv k3 s2 p1 from the identity: rf 2^(n+1) − 1 and jump 2^n after n layers, start 0.
+    Layer 59 is the first whose field spans more than 10^18 pixels: from there it is null,
+    said once, and no number in the output grows with the depth."""
+    import json
+
+    result = run("calc", "-i", "224", "--format", "json", "conv k3 s2 p1 c8 x3000")
+    assert result.returncode == 0
+    layers = json.loads(result.stdout)["layers"]
+    assert layers[57]["rf"] == {"size": [2**59 - 1] * 2, "jump": [2**58] * 2, "start": [0, 0]}
+    assert layers[58]["rf"] is None
+    untracked = [row["index"] for row in layers for note in row["notes"] if note["code"] == "field_not_tracked"]
+    assert untracked == [59]
+    assert "more than 10^18 pixels" in layers[58]["notes"][-1]["message"]
+    assert max(len(line) for line in result.stdout.splitlines()) < 2000
