@@ -17,12 +17,12 @@ _convshape_kind() {  # the kind a word starts, or nothing
     esac
 }
 
-_convshape_tokens() {  # the parameter tokens of a kind
+_convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention ($2)
     case "$1" in
         conv) echo 'k s p psame pvalid pfull d c g x' ;;
-        convt) echo 'k s p psame pvalid d c g op x' ;;
-        maxpool) echo 'k s p psame pvalid pfull d ceil x' ;;
-        avgpool) echo 'k s p psame pvalid pfull ceil x' ;;
+        convt) if [[ $2 == tf ]]; then echo 'k s p psame pvalid d c g op x'; else echo 'k s p pvalid d c g op x'; fi ;;
+        maxpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull d ceil x'; else echo 'k s p pvalid pfull d ceil x'; fi ;;
+        avgpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull ceil x'; else echo 'k s p pvalid pfull ceil x'; fi ;;
         up) echo 's x' ;;
         pad) echo 'p x' ;;
         gap) echo 'x' ;;
@@ -31,16 +31,19 @@ _convshape_tokens() {  # the parameter tokens of a kind
     esac
 }
 
-_convshape_layer_words() {  # complete a layer word; $1: the index of the subcommand, $2: options that take a value
-    local i word kind=""
+_convshape_layer_words() {  # complete a layer word; $1: the index of the subcommand, $2: options that take a value,
+    # $3: the kinds the subcommand takes
+    local i word kind="" convention=torch
     for (( i = $1 + 1; i < COMP_CWORD; i++ )); do
         word="${COMP_WORDS[i]}"
+        if [[ $word == --convention ]]; then convention="${COMP_WORDS[i+1],,}"; (( i++ )); continue; fi
         if [[ " $2 " == *" $word "* ]]; then (( i++ )); continue; fi
         [[ $word == -* ]] && continue
         [[ -n $(_convshape_kind "$word") ]] && kind=$(_convshape_kind "$word")
         [[ $word == *[,\;] ]] && kind=""
     done
-    COMPREPLY=($(compgen -W "$(_convshape_tokens "$kind") conv convt maxpool avgpool up pad gap flatten linear" -- "$cur"))
+    [[ $convention == keras ]] && convention=tf
+    COMPREPLY=($(compgen -W "$(_convshape_tokens "$kind" "$convention") $3" -- "$cur"))
     if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op x " == *" ${COMPREPLY[0]} "* ]]; then
         compopt -o nospace 2>/dev/null
     fi
@@ -54,7 +57,7 @@ _convshape() {
         case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; start=$i; break ;; esac
     done
     if [[ -z $command ]]; then
-        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--version --install-completion --show-completion --help -h' -- "$cur"));
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--version --help -h' -- "$cur"));
         else COMPREPLY=($(compgen -W 'calc completions fit schema solve' -- "$cur")); fi
         return 0
     fi
@@ -65,17 +68,17 @@ _convshape() {
             --channels|-c) return 0 ;;
             --file|-f) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
             --dims) return 0 ;;
-            --convention) COMPREPLY=($(compgen -W 'torch tf' -- "$cur")); return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
             --format) COMPREPLY=($(compgen -W 'table json csv tsv' -- "$cur")); return 0 ;;
             --allow) COMPREPLY=($(compgen -W 'ceil_window_dropped floor_rounding padding_only_outputs stride_gap' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow' 'conv convt maxpool avgpool up pad gap flatten linear'
         ;;
     completions)
         case "$prev" in
         esac
-        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--help -h' -- "$cur")); return 0; fi
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--install --help -h' -- "$cur")); return 0; fi
         COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur"))
         ;;
     fit)
@@ -85,11 +88,11 @@ _convshape() {
             --range) return 0 ;;
             --channels|-c) return 0 ;;
             --dims) return 0 ;;
-            --convention) COMPREPLY=($(compgen -W 'torch tf' -- "$cur")); return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear'
         ;;
     schema)
         case "$prev" in
@@ -101,12 +104,12 @@ _convshape() {
         case "$prev" in
             --input|-i) return 0 ;;
             --output|-o) return 0 ;;
-            --convention) COMPREPLY=($(compgen -W 'torch tf' -- "$cur")); return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
             --limit) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --output -o --convention --format --quiet -q --explain --limit --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --output -o --convention --format --limit'
+        _convshape_layer_words "$start" '--input -i --output -o --convention --format --limit' 'conv convt maxpool avgpool'
         ;;
     esac
     return 0

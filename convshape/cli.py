@@ -17,6 +17,7 @@ from .layers import Convention
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in convshape, never a user's doing
+EXIT_PIPE = 128 + 13  # the reader went away (SIGPIPE), as `yes | head -1` reports in a shell
 
 CALC_EPILOG = """\
 Examples:
@@ -53,11 +54,137 @@ Examples:
 Exit status: 0 success; 1 an invalid stack (or a warning, with --strict); 2 usage or parse error.
 """
 
+class _ReaderGone(Exception):
+    """stdout's reader went away (``| head -1``). Not an OSError: Typer catches a broken
+    pipe itself and exits with 1, which a script reads as "invalid stack"."""
+
+
+class _GuardedStdout:
+    """sys.stdout during a run, turning a broken pipe into ``_ReaderGone``."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    CHUNK = 1 << 14
+
+    def write(self, text: str) -> int:
+        try:
+            if len(text) <= self.CHUNK:
+                return self._stream.write(text)
+            # A write larger than the pipe that the reader stops in the middle of can end
+            # as a short write that Python does not report: in pieces, the next one fails.
+            for start in range(0, len(text), self.CHUNK):
+                self._stream.write(text[start:start + self.CHUNK])
+                self._stream.flush()
+            return len(text)
+        except BrokenPipeError:
+            raise _ReaderGone from None
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise _ReaderGone from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+SHORT_HELP = """Usage: convshape COMMAND [OPTIONS] [LAYERS]...
+
+Commands: calc, fit, solve, schema, completions.
+  convshape calc -i 224 -c 3 conv k7 s2 p3 c64 maxpool k3 s2 p1
+Try 'convshape -h' for help.
+"""
+
+
+class _Group(typer.core.TyperGroup):
+    """The app's group: usage errors in convshape's own words, and exit statuses a script
+    can trust (2 for usage, 141 when the reader stops early), in-process too."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from typer._click import exceptions as click_errors
+
+        real = sys.stdout
+        sys.stdout = _GuardedStdout(real)
+        try:
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            sys.stdout.flush()
+        except _ReaderGone:
+            status = EXIT_PIPE
+            _silence(real)
+        except click_errors.NoArgsIsHelpError:
+            sys.stderr.write(SHORT_HELP)
+            status = EXIT_USAGE
+        except click_errors.UsageError as exc:
+            sys.stderr.write(f"convshape: {usage_message(exc)}\n")
+            status = EXIT_USAGE
+        except click_errors.Abort:
+            status = EXIT_INVALID
+        finally:
+            sys.stdout = real
+        status = status or 0
+        if standalone_mode:
+            sys.exit(status)
+        return status
+
+
+def _silence(stream) -> None:
+    """Point stdout at /dev/null, so that Python's last flush at exit finds no broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
+
+
+def usage_message(exc) -> str:
+    """A usage error as one line, naming the option and what it takes, then where to look.
+
+    Click's "Invalid value for '--near': 'abc' is not a valid int range." reads as
+    "--near: 'abc' is not a whole number (see 'convshape fit -h')".
+    """
+    import re
+
+    from typer._click import exceptions as click_errors
+
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click_errors.MissingParameter) and param is not None:
+        text = f"{_param_name(param)} is required"
+    elif isinstance(exc, click_errors.BadParameter) and param is not None:
+        message = exc.message.rstrip(".")
+        message = re.sub(r"^'(.*)' is not a valid (?:int|integer)(?: range)?$", r"'\1' is not a whole number", message)
+        bounds = re.match(r"^(-?\d+) is not in the range (?:(-?\d+)<=)?x(?:<=(-?\d+)|>=(-?\d+))?$", message)
+        if bounds:
+            value, low, high, minimum = bounds.groups()
+            message = f"{value} is below {minimum}" if minimum else f"{value} is not between {low} and {high}"
+        message = re.sub(r"^'(.*)' is not one of (.*)$", lambda m: f"'{m[1]}' is not one of {m[2].replace(chr(39), '')}",
+                         message)
+        text = f"{_param_name(param)}: {message}"
+    else:
+        text = exc.format_message().rstrip(".")
+        text = text[:1].lower() + text[1:]
+    command = exc.ctx.command_path if exc.ctx is not None else "convshape"
+    return f"{text} (see '{command} -h')"
+
+
+def _param_name(param) -> str:
+    if param.param_type_name == "argument":
+        return (param.metavar or param.name).upper()
+    return max(param.opts, key=len)
+
+
 app = typer.Typer(
     name="convshape",
+    cls=_Group,
     help="Exact output sizes, channels and receptive fields of CNN layer stacks.",
     epilog=ROOT_EPILOG,
     no_args_is_help=True,
+    add_completion=False,  # `convshape completions SHELL --install` installs the static scripts
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
@@ -66,11 +193,28 @@ app = typer.Typer(
 
 # Options that mean the same on every command, defined once.
 FILE_OPTION = typer.Option(
-    None, "--file", "-f", help="Read the stack from a file ('-' for stdin); # starts a comment.", show_default=False
+    None, "--file", "-f", metavar="PATH", show_default=False,
+    help="Read the stack from a file ('-' for stdin); # starts a comment. Repeat it to read several files, in order.",
 )
-CHANNELS_OPTION = typer.Option(None, "--channels", "-c", help="Input channels (unknown if absent).", min=1)
-DIMS_OPTION = typer.Option(None, "--dims", help="Number of spatial axes where nothing else says.", min=1, max=3)
-CONVENTION_OPTION = typer.Option(Convention.TORCH, "--convention", help="Framework semantics.")
+CHANNELS_OPTION = typer.Option(None, "--channels", "-c", metavar="N", help="Input channels (unknown if absent).", min=1)
+DIMS_OPTION = typer.Option(None, "--dims", metavar="N", help="Number of spatial axes where nothing else says.", min=1,
+                           max=3)
+
+
+class ConventionName(str, Enum):
+    """--convention's words: keras is another name for tf."""
+
+    torch = "torch"
+    tf = "tf"
+    keras = "keras"
+
+    @property
+    def convention(self) -> Convention:
+        return Convention.TF if self is ConventionName.keras else Convention(self.value)
+
+
+CONVENTION_OPTION = typer.Option(ConventionName.torch, "--convention", case_sensitive=False,
+                                 help="Framework semantics (keras is the same as tf).")
 NO_COLOR_OPTION = typer.Option(False, "--no-color", help="No colours or styles in the table.")
 
 
@@ -95,12 +239,15 @@ def _fail(message: str, status: int = EXIT_USAGE) -> None:
     raise typer.Exit(status)
 
 
-def _read_stack(stack: List[str], file: Optional[str]) -> list[tuple[str, str]]:
-    """The stack's pieces, each with the name to cite in errors: the file's layers, then
-    any given as arguments (``-f vgg16.stack flatten linear c10``)."""
+def _read_stack(stack: List[str], files: Optional[List[str]]) -> list[tuple[str, str]]:
+    """The stack's pieces, each with the name to cite in errors: each file's layers in
+    order, then any given as arguments (``-f vgg16.stack flatten linear c10``)."""
     from .grammar import ARGS_SOURCE
 
-    pieces = [] if file is None else [_read_file(file)]
+    files = files or []
+    if files.count("-") > 1:
+        _fail("--file: '-' (stdin) can be read only once")
+    pieces = [_read_file(file) for file in files]
     if stack:
         pieces.append((" ".join(stack), ARGS_SOURCE))
     if not pieces:
@@ -109,6 +256,8 @@ def _read_stack(stack: List[str], file: Optional[str]) -> list[tuple[str, str]]:
 
 
 def _read_file(file: str) -> tuple[str, str]:
+    if not file:
+        _fail("--file: the path is empty")
     if file == "-":
         data, name = sys.stdin.buffer.read(), "<stdin>"
     else:
@@ -123,6 +272,16 @@ def _read_file(file: str) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         _fail(f"{name} is not UTF-8 text (byte {exc.start})")
     raise AssertionError("unreachable")
+
+
+def _check_quiet(quiet: bool, output_format, explain: bool) -> None:
+    """-q prints the answer alone: asking for another format or explanations too is a contradiction."""
+    if not quiet:
+        return
+    if output_format.value != "table":
+        _fail(f"-q prints the answer alone and cannot be combined with --format {output_format.value}: give one")
+    if explain:
+        _fail("-q prints the answer alone and cannot be combined with --explain: give one")
 
 
 def _check_allowed(codes: List[str]) -> set:
@@ -154,23 +313,27 @@ def _write(text: str) -> None:
 def calc(
     stack: Optional[List[str]] = typer.Argument(
         None,
+        metavar="LAYERS...",
         help="The layers, e.g. conv k7 s2 p3 c64 maxpool k3 s2 p1 (commas optional).",
         show_default=False,
         autocompletion=_complete_stack,
     ),
     input: Optional[str] = typer.Option(
-        None, "--input", "-i", help="Spatial input size: 224, 224x224, 16x112x112 (without it: formulas).", show_default=False
+        None, "--input", "-i", metavar="SIZE", show_default=False,
+        help="Spatial input size: 224, 224x224, 16x112x112 (without it: formulas).",
     ),
     channels: Optional[int] = CHANNELS_OPTION,
-    file: Optional[str] = FILE_OPTION,
+    file: Optional[List[str]] = FILE_OPTION,
     dims: Optional[int] = DIMS_OPTION,
-    convention: Convention = CONVENTION_OPTION,
-    output_format: Format = typer.Option(Format.table, "--format", help="Output format."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the final shape (512x7x7, or 25088 when flat)."),
+    convention: ConventionName = CONVENTION_OPTION,
+    output_format: Format = typer.Option(Format.table, "--format", case_sensitive=False, help="Output format."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="Print only the final shape (512x7x7, or 25088 when flat); not with --format or --explain."),
     explain: bool = typer.Option(False, "--explain", help="Show each layer's formula with its numbers."),
     strict: bool = typer.Option(False, "--strict", help="Warnings make the exit status 1 too."),
     allow: Optional[List[str]] = typer.Option(
-        None, "--allow", help="With --strict, a warning code to accept (repeatable).", show_default=False
+        None, "--allow", metavar="CODE", show_default=False,
+        help="A warning code to accept (repeatable); implies --strict for every other warning.",
     ),
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
@@ -178,7 +341,10 @@ def calc(
     from .calc import run
     from .grammar import ParseError, parse_size
 
+    convention = convention.convention
+    _check_quiet(quiet, output_format, explain)
     allowed = _check_allowed(allow or [])
+    strict = strict or bool(allowed)  # --allow names the exceptions to --strict, which it implies
     pieces = _read_stack(stack or [], file)
     if input is None:
         # No input size: every layer's output as a formula of it.
@@ -281,16 +447,18 @@ Exit status: 0 clean sizes exist; 1 none do (or no size is valid); 2 usage or pa
 
 @app.command(epilog=FIT_EPILOG)
 def fit(
-    stack: Optional[List[str]] = typer.Argument(None, help="The layers, as for calc.", show_default=False,
-                                                autocompletion=_complete_stack),
-    file: Optional[str] = FILE_OPTION,
-    near: Optional[int] = typer.Option(None, "--near", help="The clean sizes at or just below and above N.", min=1),
-    size_range: Optional[str] = typer.Option(None, "--range", help="Every clean size in A:B (streamed with -q).",
-                                             show_default=False),
+    stack: Optional[List[str]] = typer.Argument(None, metavar="LAYERS...", help="The layers, as for calc.",
+                                                show_default=False, autocompletion=_complete_stack),
+    file: Optional[List[str]] = FILE_OPTION,
+    near: Optional[int] = typer.Option(None, "--near", metavar="N", help="The clean sizes at or just below and above N.",
+                                       min=1),
+    size_range: Optional[str] = typer.Option(None, "--range", metavar="A:B", show_default=False,
+                                             help="Every clean size from A to B (streamed with -q)."),
     channels: Optional[int] = CHANNELS_OPTION,
     dims: Optional[int] = DIMS_OPTION,
-    convention: Convention = CONVENTION_OPTION,
-    output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", help="Output format."),
+    convention: ConventionName = CONVENTION_OPTION,
+    output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", case_sensitive=False,
+                                               help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the answer: the smallest clean size, or the sizes."),
     explain: bool = typer.Option(False, "--explain", help="Show the rule each layer imposes, from the last back."),
     no_color: bool = NO_COLOR_OPTION,
@@ -299,6 +467,8 @@ def fit(
     from .fit import analyse
     from .render import answers
 
+    convention = convention.convention
+    _check_quiet(quiet, output_format, explain)
     span = _parse_range(size_range) if size_range is not None else None
     result = analyse(_parse_stack(_read_stack(stack or [], file), None, dims), convention, channels)
     clean = result.valid and all(rule.residues for rule in result.rules)
@@ -360,16 +530,19 @@ dilation 1). Exit status: 0 solved; 1 no configuration fits; 2 usage or parse er
 @app.command(epilog=SOLVE_EPILOG)
 def solve(
     words: Optional[List[str]] = typer.Argument(
-        None, help="The kind (conv by default) and any tokens to hold fixed, such as: conv k3.", show_default=False,
-        autocompletion=_complete_stack,
+        None, metavar="[KIND] [TOKENS]...", show_default=False, autocompletion=_complete_stack,
+        help="The kind (conv by default) and any tokens to hold fixed, such as: conv k3.",
     ),
-    input: str = typer.Option(..., "--input", "-i", help="Input size: 224, 224x224.", show_default=False),
-    output: str = typer.Option(..., "--output", "-o", help="Wanted output size: 112, 112x112.", show_default=False),
-    convention: Convention = CONVENTION_OPTION,
-    output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", help="Output format."),
+    input: str = typer.Option(..., "--input", "-i", metavar="SIZE", help="Input size: 224, 224x224.",
+                              show_default=False),
+    output: str = typer.Option(..., "--output", "-o", metavar="SIZE", help="Wanted output size: 112, 112x112.",
+                               show_default=False),
+    convention: ConventionName = CONVENTION_OPTION,
+    output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", case_sensitive=False,
+                                               help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the first solution's tokens."),
     explain: bool = typer.Option(False, "--explain", help="Show each solution's formula with its numbers."),
-    limit: int = typer.Option(10, "--limit", help="How many solutions the table shows (per axis).", min=1),
+    limit: int = typer.Option(10, "--limit", metavar="N", help="How many solutions the table shows (per axis).", min=1),
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Which configurations of a layer take the input size to the output size."""
@@ -378,6 +551,8 @@ def solve(
     from .render import answers
     from .solve import KINDS, fixed_from_layer, solve_axis
 
+    convention = convention.convention
+    _check_quiet(quiet, output_format, explain)
     words = list(words or [])
     if not words or parse_kind(words[0].rstrip(",;")) is None:
         words.insert(0, "conv")
@@ -442,7 +617,7 @@ class SchemaOf(str, Enum):
 @app.command(epilog=SCHEMA_EPILOG)
 def schema(
     command: SchemaOf = typer.Argument(
-        SchemaOf.calc, metavar="COMMAND", help="calc, fit or solve: the command whose --format json output it describes."
+        SchemaOf.calc, metavar="COMMAND", case_sensitive=False, help="calc, fit or solve: the command whose --format json output it describes."
     ),
 ) -> None:
     """Print the JSON Schema that `calc --format json` output follows (or fit's, or solve's)."""
@@ -460,20 +635,52 @@ class Shell(str, Enum):
 COMPLETIONS_EPILOG = """\
 Examples:
 
-  convshape completions bash > ~/.local/share/bash-completion/completions/convshape
-
-  convshape completions zsh > ~/.zfunc/_convshape
-
+\b
+  convshape completions bash --install
+  convshape completions zsh --install
   convshape completions fish > ~/.config/fish/completions/convshape.fish
 
+\b
+--install writes the script where the shell looks for it, creating the folder:
+  bash  ${XDG_DATA_HOME:-~/.local/share}/bash-completion/completions/convshape
+  zsh   ~/.zfunc/_convshape  (then, in ~/.zshrc before compinit: fpath=(~/.zfunc $fpath))
+  fish  ${XDG_CONFIG_HOME:-~/.config}/fish/completions/convshape.fish
 The same scripts ship in the repository's completions/ folder.
 """
 
 
+def completion_path(shell: str) -> str:
+    """Where ``--install`` puts the script for ``shell``: where the shell looks by itself."""
+    home = os.path.expanduser("~")
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    return {
+        "bash": os.path.join(data, "bash-completion", "completions", "convshape"),
+        "zsh": os.path.join(home, ".zfunc", "_convshape"),
+        "fish": os.path.join(config, "fish", "completions", "convshape.fish"),
+    }[shell]
+
+
 @app.command(epilog=COMPLETIONS_EPILOG)
-def completions(shell: Shell = typer.Argument(..., help="bash, zsh or fish.")) -> None:
-    """Print a static completion script for a shell."""
-    _write(completion_script(shell.value))
+def completions(
+    shell: Shell = typer.Argument(..., metavar="SHELL", case_sensitive=False, help="bash, zsh or fish."),
+    install: bool = typer.Option(False, "--install", help="Write the script where the shell finds it, not to stdout."),
+) -> None:
+    """Print (or install) a static completion script for a shell."""
+    script = completion_script(shell.value)
+    if not install:
+        _write(script)
+        return
+    path = completion_path(shell.value)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(script)
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}", EXIT_INVALID)
+    _write(f"installed {path}\n")
+    if shell.value == "zsh":
+        _write("add to ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)\n")
 
 
 def completion_script(shell: str) -> str:
@@ -483,7 +690,12 @@ def completion_script(shell: str) -> str:
 
     group = typer.main.get_command(app)
     group.name = "convshape"
-    spec = spec_from_click(group, {"--allow": tuple(sorted(code.value for code in WARNINGS))})
+    from .layers import Kind
+    from .solve import KINDS
+
+    every = tuple(Kind)
+    spec = spec_from_click(group, {"--allow": tuple(sorted(code.value for code in WARNINGS))},
+                           {"calc": every, "fit": every, "solve": tuple(KINDS)})
     return SHELLS[shell](spec)
 
 

@@ -47,18 +47,39 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
 KIND_TOKEN_HELP = {(Kind.UP, "s"): "scale factor: s2, s1.5", (Kind.LINEAR, "c"): "output features: c10"}
 PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "x")
 REFUSED = {Kind.PAD: ("psame", "pvalid", "pfull"), Kind.CONVT: ("pfull",)}
+# What PyTorch refuses and Keras takes: offered only under --convention tf (or keras).
+TORCH_REFUSED = {Kind.MAXPOOL: ("psame",), Kind.AVGPOOL: ("psame",), Kind.CONVT: ("psame",)}
+CONVENTIONS = ("torch", "tf")
+
+# What each value of an option with choices means, for the shells that show descriptions.
+CHOICE_HELP = {
+    "table": "a table for people",
+    "json": "one JSON object",
+    "csv": "comma-separated rows",
+    "tsv": "tab-separated rows",
+    "torch": "PyTorch's nn layers",
+    "tf": "TensorFlow/Keras",
+    "keras": "the same as tf",
+    "floor_rounding": "real input pixels at the end are never read",
+    "stride_gap": "a kernel smaller than its stride skips pixels",
+    "padding_only_outputs": "some outputs see only padding",
+    "ceil_window_dropped": "ceil mode's last window is dropped",
+}
 
 
-def kind_tokens(kind: Kind) -> list[tuple[str, str]]:
-    """The parameter tokens ``kind`` accepts, with their meaning.
+def kind_tokens(kind: Kind, convention: str = "tf") -> list[tuple[str, str]]:
+    """The parameter tokens ``kind`` accepts under ``convention``, with their meaning.
 
     >>> [word for word, _ in kind_tokens(Kind.UP)]
     ['s', 'x']
+    >>> "psame" in dict(kind_tokens(Kind.MAXPOOL, "torch")), "psame" in dict(kind_tokens(Kind.MAXPOOL, "tf"))
+    (False, True)
     """
+    refused = REFUSED.get(kind, ()) + (TORCH_REFUSED.get(kind, ()) if convention == "torch" else ())
     words = []
     for prefix in ACCEPTS[kind]:
         for word, meaning in TOKEN_WORDS[prefix]:
-            if word not in REFUSED.get(kind, ()):
+            if word not in refused:
                 words.append((word, KIND_TOKEN_HELP.get((kind, prefix), meaning)))
     return words
 
@@ -84,14 +105,14 @@ def current_kind(words: list[str]) -> Kind | None:
     return kind
 
 
-def layer_candidates(words: list[str], incomplete: str) -> list[tuple[str, str]]:
+def layer_candidates(words: list[str], incomplete: str, convention: str = "torch") -> list[tuple[str, str]]:
     """What may come next in a stack: the current kind's tokens, then the kinds.
 
     >>> [w for w, _ in layer_candidates(["conv", "k3"], "p")]
     ['p', 'psame', 'pvalid', 'pfull', 'pad']
     """
     kind = current_kind(words)
-    offered = (kind_tokens(kind) if kind else []) + kinds()
+    offered = (kind_tokens(kind, convention) if kind else []) + kinds()
     return [(word, meaning) for word, meaning in offered if word.startswith(incomplete.lower())]
 
 
@@ -111,9 +132,13 @@ class CommandSpec(NamedTuple):
     name: str
     help: str
     options: tuple[OptionSpec, ...]
-    stack: bool  # takes layer words as arguments
+    kinds: tuple[Kind, ...]  # the layer kinds it takes as arguments (none: it takes no stack)
     arguments: tuple[str, ...] = ()  # choices for its positional argument, if any
     argument_name: str = ""  # that argument's name, for zsh's heading
+
+    @property
+    def stack(self) -> bool:
+        return bool(self.kinds)
 
 
 class Spec(NamedTuple):
@@ -136,12 +161,13 @@ def _options(params, extra_choices: dict[str, tuple[str, ...]]) -> tuple[OptionS
     return tuple(found)
 
 
-def spec_from_click(group, extra_choices: dict[str, tuple[str, ...]]) -> Spec:
-    """The completion model of a click group (the Typer app, via typer.main.get_command)."""
+def spec_from_click(group, extra_choices: dict[str, tuple[str, ...]], kinds_of: dict[str, tuple[Kind, ...]]) -> Spec:
+    """The completion model of a click group (the Typer app, via typer.main.get_command);
+    ``kinds_of`` names the layer kinds each command that takes layers accepts."""
     commands = []
     for name, command in sorted(group.commands.items()):
         arguments = [p for p in command.params if p.param_type_name == "argument"]
-        stack = any(p.name in ("stack", "words") for p in arguments)  # words: solve's kind and fixed tokens
+        stack = kinds_of.get(name, ())
         choices, argument_name = (), ""
         for argument in arguments:
             choices = tuple(getattr(c, "value", c) for c in (getattr(argument.type, "choices", ()) or ()))
@@ -185,21 +211,29 @@ def bash_script(spec: Spec) -> str:
     ]
     for kind, words in _kind_words().items():
         lines.append(f"        {'|'.join(words)}) echo {kind.value} ;;")
-    lines += ["    esac", "}", "", f"_{p}_tokens() {{  # the parameter tokens of a kind", '    case "$1" in']
+    lines += ["    esac", "}", "",
+              f"_{p}_tokens() {{  # the parameter tokens of a kind ($1) under a convention ($2)", '    case "$1" in']
     for kind in Kind:
-        lines.append(f"        {kind.value}) echo {_quote(' '.join(w for w, _ in kind_tokens(kind)))} ;;")
+        torch, tf = (_quote(" ".join(w for w, _ in kind_tokens(kind, c))) for c in CONVENTIONS)
+        if torch == tf:
+            lines.append(f"        {kind.value}) echo {torch} ;;")
+        else:
+            lines.append(f"        {kind.value}) if [[ $2 == tf ]]; then echo {tf}; else echo {torch}; fi ;;")
     lines += ["    esac", "}", ""]
     lines += [
-        f"_{p}_layer_words() {{  # complete a layer word; $1: the index of the subcommand, $2: options that take a value",
-        '    local i word kind=""',
+        f"_{p}_layer_words() {{  # complete a layer word; $1: the index of the subcommand, $2: options that take a value,",
+        "    # $3: the kinds the subcommand takes",
+        '    local i word kind="" convention=torch',
         "    for (( i = $1 + 1; i < COMP_CWORD; i++ )); do",
         '        word="${COMP_WORDS[i]}"',
+        '        if [[ $word == --convention ]]; then convention="${COMP_WORDS[i+1],,}"; (( i++ )); continue; fi',
         '        if [[ " $2 " == *" $word "* ]]; then (( i++ )); continue; fi',
         '        [[ $word == -* ]] && continue',
         f'        [[ -n $(_{p}_kind "$word") ]] && kind=$(_{p}_kind "$word")',
         "        [[ $word == *[,\\;] ]] && kind=\"\"",
         "    done",
-        f'    COMPREPLY=($(compgen -W "$(_{p}_tokens "$kind") {" ".join(k.value for k in Kind)}" -- "$cur"))',
+        '    [[ $convention == keras ]] && convention=tf',
+        f'    COMPREPLY=($(compgen -W "$(_{p}_tokens "$kind" "$convention") $3" -- "$cur"))',
         f'    if [[ ${{#COMPREPLY[@]}} -eq 1 && " {" ".join(PREFIXES)} " == *" ${{COMPREPLY[0]}} "* ]]; then',
         "        compopt -o nospace 2>/dev/null",
         "    fi",
@@ -243,7 +277,8 @@ def bash_script(spec: Spec) -> str:
         if command.arguments:
             lines.append(f'        COMPREPLY=($(compgen -W {_quote(" ".join(command.arguments))} -- "$cur"))')
         if command.stack:
-            lines.append(f'        _{p}_layer_words "$start" {_quote(" ".join(value_names))}')
+            kinds_taken = " ".join(kind.value for kind in command.kinds)
+            lines.append(f'        _{p}_layer_words "$start" {_quote(" ".join(value_names))} {_quote(kinds_taken)}')
         lines.append("        ;;")
     lines += ["    esac", "    return 0", "}", "", f"complete -F _{p} {p}", ""]
     return "\n".join(lines)
@@ -264,7 +299,9 @@ def _zsh_option(option: OptionSpec) -> list[str]:
         if option.files:
             action = ":file:_files"
         elif option.choices:
-            action = f":value:({' '.join(option.choices)})"
+            described = " ".join(f"{c}\\:{_zsh_escape(CHOICE_HELP[c]).replace(' ', chr(92) + ' ')}" if c in CHOICE_HELP
+                                 else c for c in option.choices)
+            action = f":value:(({described}))"
         else:
             action = ":value: "
     help_text = _zsh_escape(option.help)
@@ -281,17 +318,18 @@ def zsh_script(spec: Spec) -> str:
         f"# Install: save it as _{p} in a folder on $fpath (e.g. ~/.zfunc, with fpath=(~/.zfunc $fpath)",
         "# before compinit in ~/.zshrc).",
         "",
-        f"_{p}_layer() {{",
+        f"_{p}_layer() {{  # the arguments: the kinds the subcommand takes",
         "    local -a kinds prefixes words_",
-        "    local kind='' word part i",
+        "    local kind='' word part i convention=torch",
         "    kinds=(",
     ]
     lines += [f"        '{name}:{_zsh_escape(meaning)}'" for name, meaning in kinds()]
-    lines += ["    )"]
+    lines += ["    )", "    kinds=(${(M)kinds:#(${(j:|:)~@}):*})"]
     value_names = sorted({n for c in spec.commands for o in c.options if o.takes_value for n in o.names})
     lines += [
         "    for (( i = 2; i < CURRENT; i++ )); do",
         "        word=${(L)words[i]}",
+        "        if [[ $word == --convention ]]; then convention=${(L)words[i+1]}; (( i++ )); continue; fi",
         f"        case $word in ({'|'.join(value_names)}) (( i++ )); continue ;; (-*) continue ;; esac",
         "        part=${word%%[,;]*}",
         "        case $part in",
@@ -302,18 +340,24 @@ def zsh_script(spec: Spec) -> str:
         "        esac",
         "        [[ $word == *[,\\;] ]] && kind=''",
         "    done",
+        "    [[ $convention == keras ]] && convention=tf",
         "    case $kind in",
     ]
     for kind in Kind:
-        tokens = kind_tokens(kind)
-        prefix_specs = " ".join(f"'{w}:{_zsh_escape(m)}'" for w, m in tokens if w in PREFIXES)
-        word_specs = " ".join(f"'{w}:{_zsh_escape(m)}'" for w, m in tokens if w not in PREFIXES)
-        lines.append(f"        ({kind.value}) prefixes=({prefix_specs}); words_=({word_specs}) ;;")
+        specs = []
+        for convention in CONVENTIONS:
+            tokens = kind_tokens(kind, convention)
+            prefix_specs = " ".join(f"'{w}:{_zsh_escape(m)}'" for w, m in tokens if w in PREFIXES)
+            word_specs = " ".join(f"'{w}:{_zsh_escape(m)}'" for w, m in tokens if w not in PREFIXES)
+            specs.append(f"prefixes=({prefix_specs}); words_=({word_specs})")
+        if specs[0] == specs[1]:
+            lines.append(f"        ({kind.value}) {specs[0]} ;;")
+        else:
+            lines.append(f"        ({kind.value}) if [[ $convention == tf ]]; then {specs[1]}; else {specs[0]}; fi ;;")
     lines += [
         "    esac",
-        "    (( ${#prefixes} )) && _describe -t prefixes 'parameter (type a number after it)' prefixes -S ''",
-        "    (( ${#words_} )) && _describe -t words 'parameter' words_",
-        "    _describe -t kinds 'layer kind' kinds",
+        "    # One _describe for all three groups, so that their descriptions line up.",
+        "    _describe -t layer 'parameter (k, s, ...: type a number after it) or layer kind' prefixes -S '' -- words_ -- kinds",
         "}",
         "",
         f"_{p}() {{",
@@ -334,7 +378,7 @@ def zsh_script(spec: Spec) -> str:
             for item in _zsh_option(option):
                 lines.append(f"                        {item} \\")
         if command.stack:
-            lines.append(f"                        '*:layer:_{p}_layer' ;;")
+            lines.append(f"                        '*:layer:_{p}_layer {' '.join(k.value for k in command.kinds)}' ;;")
         elif command.arguments:
             lines.append(f"                        '1:{command.argument_name}:({' '.join(command.arguments)})' ;;")
         else:
@@ -387,6 +431,17 @@ def fish_script(spec: Spec) -> str:
         "    echo $kind",
         "end",
         "",
+        f"function __{p}_convention --description 'the convention on the line: torch or tf'",
+        "    set -l words (commandline -opc)",
+        "    set -l found (contains -i -- --convention $words)",
+        "    set -l convention torch",
+        "    if test -n \"$found\"; and test (count $words) -gt $found",
+        "        set convention (string lower -- $words[(math $found + 1)])",
+        "    end",
+        "    test $convention = keras; and set convention tf",
+        "    echo $convention",
+        "end",
+        "",
         f"complete -c {p} -f",
     ]
     for option in spec.options:
@@ -403,11 +458,18 @@ def fish_script(spec: Spec) -> str:
     if stacks:
         condition = f"__fish_seen_subcommand_from {stacks}"
         for kind in Kind:
-            for word, meaning in kind_tokens(kind):
+            torch, tf = kind_tokens(kind, "torch"), kind_tokens(kind, "tf")
+            for word, meaning in tf:
                 test = f"{condition}; and test (__{p}_kind) = {kind.value}"
+                if (word, meaning) not in torch:
+                    test += f"; and test (__{p}_convention) = tf"
                 lines.append(f"complete -c {p} -n {_fish_quote(test)} -a {word} -d {_fish_quote(meaning)}")
-        for word, meaning in kinds():
-            lines.append(f"complete -c {p} -n {_fish_quote(condition)} -a {word} -d {_fish_quote(meaning)}")
+        help_of = dict(kinds())
+        for taken in sorted({c.kinds for c in spec.commands if c.stack}, key=len, reverse=True):
+            names = " ".join(c.name for c in spec.commands if c.kinds == taken)
+            for kind in taken:
+                lines.append(f"complete -c {p} -n {_fish_quote('__fish_seen_subcommand_from ' + names)} "
+                             f"-a {kind.value} -d {_fish_quote(help_of[kind.value])}")
     return "\n".join(lines) + "\n"
 
 
@@ -417,8 +479,9 @@ def _fish_option(program: str, condition: str, option: OptionSpec) -> str:
         parts.append(f"-l {name[2:]}" if name.startswith("--") else f"-s {name[1:]}")
     if option.takes_value:
         parts.append("-r -F" if option.files else "-x")
-        if option.choices:
-            parts.append(f"-a {_fish_quote(' '.join(option.choices))}")
+        if option.choices:  # each value with its own description, not the option's
+            described = " ".join(f'{c}\\t"{CHOICE_HELP[c]}"' if c in CHOICE_HELP else c for c in option.choices)
+            parts.append(f"-a {_fish_quote(described)}")
     parts.append(f"-d {_fish_quote(option.help)}")
     return " ".join(parts)
 

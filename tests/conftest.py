@@ -24,6 +24,22 @@ def _cap_memory(gigabytes: int = 16) -> None:
 _cap_memory()
 
 
+def _temporary_home() -> None:
+    """Every test, and every shell or convshape it starts, sees a HOME of its own: nothing a
+    test does (fish makes folders at its first start) reaches the user's home."""
+    import atexit
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="convshape-test-home-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["HOME"] = home
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        os.environ.pop(name, None)
+
+
+_temporary_home()
+
+
 def convshape_command() -> list[str]:
     """The installed console script, or `python -m convshape` beside this interpreter."""
     script = Path(sys.executable).parent / "convshape"

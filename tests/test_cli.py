@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from convshape.cli import app
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ANSI = re.compile(r"\x1b\[")
 runner = CliRunner()
@@ -193,11 +196,26 @@ def test_force_color_and_no_color(run):
 def test_head_ends_quietly(shell_env):
     stack = "conv k3 p1 x2000"
     result = subprocess.run(
-        f"convshape calc -i 32 --format csv '{stack}' | head -1", shell=True, capture_output=True, text=True,
-        env=shell_env, timeout=60,
+        f"convshape calc -i 32 --format csv '{stack}' | head -1; echo \"status ${{PIPESTATUS[0]}}\"", shell=True,
+        capture_output=True, text=True, env=shell_env, timeout=60, executable="bash",
     )
-    assert result.stdout == "index,spec,kind,in_size,out_size,in_channels,out_channels,features,kernel,stride,padding,dilation,rf_size,rf_jump,rf_start,error,warnings,notes\n"
+    assert result.stdout == "index,spec,kind,in_size,out_size,in_channels,out_channels,features,kernel,stride,padding,dilation,rf_size,rf_jump,rf_start,error,warnings,notes\nstatus 141\n"
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", [
+    "convshape calc -i 32 --format csv 'conv k3 p1 x20000' | head -1",
+    "convshape calc -i 32 --format json 'conv k3 p1 x20000' | head -c 100",
+    "convshape calc -i 32 'conv k3 p1 x3000' | head -1",
+    "convshape fit conv k3 s2 --range 1:100000000 -q | head -2",
+    "convshape calc -i 224 -c 3 -f examples/resnet50.stack | head -c 1",
+])
+def test_a_reader_that_stops_early_gives_141_never_1(command, shell_env):
+    """Exit 1 means an invalid stack: a script with pipefail must not see it when head stops reading."""
+    for _ in range(3):
+        result = subprocess.run(f"{command} >/dev/null; echo ${{PIPESTATUS[0]}}", shell=True, capture_output=True,
+                                text=True, env=shell_env, timeout=120, executable="bash", cwd=ROOT)
+        assert (result.stdout, result.stderr) == ("141\n", "")
 
 
 def test_python_dash_m(run):
@@ -220,3 +238,70 @@ def test_a_file_stack_can_be_extended_with_arguments(tmp_path):
     assert (result.exit_code, result.stdout) == (0, f"{64 * 112 * 112}\n")
     typo = invoke("calc", "-i", "224", "-f", str(path), "flaten")
     assert typo.exit_code == 2 and "<command line>:1:1: unknown token 'flaten' (did you mean 'flatten'?)" in typo.stderr
+
+
+def test_usage_errors_read_like_convshapes_own(run):
+    cases = [
+        (["fit", "--near", "abc", "conv", "k3"], "convshape: --near: 'abc' is not a whole number (see 'convshape fit -h')\n"),
+        (["fit", "--near", "0", "conv", "k3"], "convshape: --near: 0 is below 1 (see 'convshape fit -h')\n"),
+        (["calc", "--dims", "4", "conv", "k3"], "convshape: --dims: 4 is not between 1 and 3 (see 'convshape calc -h')\n"),
+        (["calc", "-i", "8", "--format", "xml", "conv", "k3"],
+         "convshape: --format: 'xml' is not one of table, json, csv, tsv (see 'convshape calc -h')\n"),
+        (["solve", "-o", "3"], "convshape: --input is required (see 'convshape solve -h')\n"),
+        (["calc", "--bogus"], "convshape: no such option: --bogus (see 'convshape calc -h')\n"),
+        (["calc", "-i", "8", "-q", "--format", "json", "conv", "k3"],
+         "convshape: -q prints the answer alone and cannot be combined with --format json: give one\n"),
+        (["calc", "-i", "8", "-q", "--explain", "conv", "k3"],
+         "convshape: -q prints the answer alone and cannot be combined with --explain: give one\n"),
+        (["fit", "-q", "--format", "json", "conv", "k3"],
+         "convshape: -q prints the answer alone and cannot be combined with --format json: give one\n"),
+        (["solve", "-i", "8", "-o", "4", "-q", "--explain"],
+         "convshape: -q prints the answer alone and cannot be combined with --explain: give one\n"),
+        (["calc", "-i", "8", "-f", ""], "convshape: --file: the path is empty\n"),
+        (["calc", "-i", "8", "-f", "-", "-f", "-"], "convshape: --file: '-' (stdin) can be read only once\n"),
+    ]
+    for args, stderr in cases:
+        result = run(*args)
+        assert (result.returncode, result.stdout, result.stderr) == (2, "", stderr), args
+
+
+def test_convshape_alone_prints_a_short_usage_on_stderr(run):
+    result = run()
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("Usage: convshape COMMAND") and "Try 'convshape -h' for help." in result.stderr
+    assert len(result.stderr.splitlines()) <= 6
+
+
+def test_help_names_what_each_option_takes(run):
+    helps = run("calc", "-h").stdout + run("fit", "-h").stdout + run("solve", "-h").stdout + run("completions", "-h").stdout
+    for metavar in ["-i, --input SIZE", "-c, --channels N", "-f, --file PATH", "--allow CODE", "--near N", "--range A:B",
+                    "--limit N", "-o, --output SIZE", "SHELL"]:
+        assert metavar in helps, metavar
+    assert "<str>" not in helps and "int range" not in helps and "{shell}" not in helps
+    assert "convshape completions bash --install\n" in run("completions", "-h", env={"COLUMNS": "60"}).stdout
+
+
+def test_choices_take_any_case_and_keras_is_tf(run):
+    tf = run("calc", "-i", "7", "-c", "1", "--convention", "tf", "-q", "conv", "k3", "s2", "psame")
+    assert tf.stdout == "1x4x4\n"
+    for word in ["keras", "Keras", "TF"]:
+        assert run("calc", "-i", "7", "-c", "1", "--convention", word, "-q", "conv", "k3", "s2", "psame").stdout == tf.stdout
+    assert run("calc", "-i", "7", "--format", "CSV", "conv", "k3").stdout.startswith("index,spec,")
+    assert run("schema", "FIT").returncode == 0
+
+
+def test_allow_implies_strict(run):
+    allowed = run("calc", "-i", "6", "-q", "conv", "k3", "s2", "--allow", "floor_rounding")
+    assert (allowed.returncode, allowed.stderr) == (0, "")
+    other = run("calc", "-i", "6", "-q", "conv", "k3", "s2", "--allow", "stride_gap")
+    assert other.returncode == 1 and "warning floor_rounding" in other.stderr
+    assert run("calc", "-i", "6", "-q", "conv", "k3", "s2").returncode == 0  # without either, warnings pass
+
+
+def test_several_files_are_read_in_order(run, tmp_path):
+    (tmp_path / "a.stack").write_text("conv k3 c8\n")
+    (tmp_path / "b.stack").write_text("maxpool k2\nconv kk3\n")
+    both = run("calc", "-i", "10", "-f", str(tmp_path / "a.stack"), "-f", str(tmp_path / "a.stack"), "flatten", "-q")
+    assert both.stdout == f"{8 * 6 * 6}\n"
+    typo = run("calc", "-i", "10", "-f", str(tmp_path / "a.stack"), "-f", str(tmp_path / "b.stack"))
+    assert typo.returncode == 2 and f"{tmp_path / 'b.stack'}:2:6: unknown token 'kk3'" in typo.stderr

@@ -8,6 +8,7 @@ skips only where its shell (or tmux) is not installed; `.ci/run` installs them.
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -68,14 +69,17 @@ def test_bash_candidates():
     assert {"k", "s", "p", "psame", "d", "c", "g", "x", "conv", "maxpool"} <= set(bash_complete("convshape calc -i 224 conv k3 "))
     assert "op" not in bash_complete("convshape calc -i 224 conv k3 ")
     assert bash_complete("convshape calc -i 224 conv k3 --format ") == ["csv", "json", "table", "tsv"]
-    assert bash_complete("convshape calc --convention ") == ["tf", "torch"]
+    assert bash_complete("convshape calc --convention ") == ["keras", "tf", "torch"]
     assert bash_complete("convshape calc -i 224 maxpool k3, ") == sorted(k.value for k in Kind)
     assert "floor_rounding" in bash_complete("convshape calc --allow ")
 
 
 def fish_complete(line: str) -> dict[str, str]:
     script = f"source {COMPLETIONS / 'convshape.fish'}; complete -C {line!r}"
-    out = subprocess.run(["fish", "--no-config", "-c", script], capture_output=True, text=True, check=True).stdout
+    with tempfile.TemporaryDirectory() as home:  # fish makes its folders in HOME: never the user's
+        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": f"{home}/.config", "XDG_DATA_HOME": f"{home}/.local/share"}
+        out = subprocess.run(["fish", "--no-config", "-c", script], capture_output=True, text=True, check=True,
+                             env=env).stdout
     return dict((line.split("\t") + [""])[:2] for line in out.splitlines())
 
 
@@ -88,17 +92,40 @@ def test_fish_candidates_with_descriptions():
     assert set(fish_complete("convshape calc --format ")) == {"table", "json", "csv", "tsv"}
 
 
-def test_typers_install_completion_still_works(run):
-    result = run("--show-completion", "bash")
-    assert result.returncode == 0 and "_CONVSHAPE_COMPLETE" in result.stdout
+def test_one_installer_puts_the_static_script_where_the_shell_looks(run, tmp_path):
+    """Typer's --install-completion wrote its own scripts over these; it is gone."""
+    gone = run("--install-completion", "bash")
+    assert gone.returncode == 2 and "no such option: --install-completion" in gone.stderr
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": "", "XDG_CONFIG_HOME": ""}
+    for shell, path in [("bash", ".local/share/bash-completion/completions/convshape"), ("zsh", ".zfunc/_convshape"),
+                        ("fish", ".config/fish/completions/convshape.fish")]:
+        result = run("completions", shell, "--install", env=env)
+        assert result.returncode == 0 and result.stdout.startswith(f"installed {tmp_path / path}\n")
+        assert (tmp_path / path).read_text() == (COMPLETIONS / FILES[shell]).read_text()
+    assert "fpath=(~/.zfunc $fpath)" in run("completions", "zsh", "--install", env=env).stdout
+    xdg = run("completions", "fish", "--install", env={**env, "XDG_CONFIG_HOME": str(tmp_path / "cfg")})
+    assert (tmp_path / "cfg/fish/completions/convshape.fish").exists(), xdg.stdout
 
 
-def test_typer_dynamic_completion_offers_the_same_words():
-    env = {**os.environ, "_CONVSHAPE_COMPLETE": "complete_bash", "COMP_WORDS": "convshape calc -i 224 conv k3 ", "COMP_CWORD": "6"}
-    from conftest import convshape_command
+@pytest.mark.skipif(not BASH_COMPLETION.exists(), reason="bash-completion is not installed")
+def test_bash_offers_only_what_the_command_accepts():
+    assert bash_complete("convshape solve -i 3 -o 1 ") == ["avgpool", "conv", "convt", "maxpool"]
+    assert "psame" not in bash_complete("convshape calc -i 8 maxpool k2 ")
+    assert "psame" not in bash_complete("convshape calc -i 8 convt k2 ")
+    assert "psame" in bash_complete("convshape calc --convention tf -i 8 maxpool k2 ")
+    assert "psame" in bash_complete("convshape calc --convention Keras -i 8 convt k2 ")
+    assert "psame" in bash_complete("convshape calc -i 8 conv k2 ")
 
-    out = subprocess.run(convshape_command(), env=env, capture_output=True, text=True).stdout.split()
-    assert out[:4] == ["k", "s", "p", "psame"] and "maxpool" in out
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_offers_only_what_the_command_accepts_with_their_own_descriptions():
+    assert set(fish_complete("convshape solve -i 3 -o 1 ")) == {"avgpool", "conv", "convt", "maxpool"}
+    assert "psame" not in fish_complete("convshape calc -i 8 maxpool k2 ")
+    assert "psame" in fish_complete("convshape calc --convention tf -i 8 maxpool k2 ")
+    assert fish_complete("convshape calc --format ") == {
+        "table": "a table for people", "json": "one JSON object", "csv": "comma-separated rows", "tsv": "tab-separated rows"}
+    assert fish_complete("convshape calc --allow ")["floor_rounding"] == "real input pixels at the end are never read"
+    assert fish_complete("convshape calc --f")["--format"] == "Output format."
 
 
 # --- interactive: a real shell under tmux, typing and pressing Tab ----------------
@@ -189,3 +216,10 @@ def test_tab_offers_the_formats(terminal):
     screen = line_after_tab(terminal, "convshape calc -i 224 conv k3 --format ", "json")
     for word in ["table", "json", "csv", "tsv"]:
         assert word in screen, screen
+
+
+def test_tab_after_solve_offers_only_the_kinds_solve_takes(terminal):
+    screen = line_after_tab(terminal, "convshape solve -i 3 -o 1 ", "maxpool")
+    assert "maxpool" in screen and "convt" in screen, screen
+    for word in ["flatten", "linear", "upsample"]:
+        assert word not in screen, screen
