@@ -107,8 +107,9 @@ class _Group(typer.core.TyperGroup):
     can trust (2 for usage, 141 when the reader stops early), in-process too."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        from typer._click import exceptions as click_errors
-
+        click_errors = _click_exceptions()
+        if hasattr(sys, "set_int_max_str_digits"):
+            sys.set_int_max_str_digits(0)  # exact answers may be long (fit: 3^10000 has 4,772 digits)
         real = sys.stdout
         sys.stdout = _GuardedStdout(real)
         try:
@@ -117,13 +118,13 @@ class _Group(typer.core.TyperGroup):
         except _ReaderGone:
             status = EXIT_PIPE
             _silence(real)
-        except click_errors.NoArgsIsHelpError:
-            sys.stderr.write(SHORT_HELP)
-            status = EXIT_USAGE
         except click_errors.UsageError as exc:
-            sys.stderr.write(f"convshape: {usage_message(exc)}\n")
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `convshape` alone
+                sys.stderr.write(SHORT_HELP)
+            else:
+                sys.stderr.write(f"convshape: {usage_message(exc)}\n")
             status = EXIT_USAGE
-        except click_errors.Abort:
+        except click_errors.Abort:  # end of input at a prompt; convshape has none
             status = EXIT_INVALID
         finally:
             sys.stdout = real
@@ -131,6 +132,19 @@ class _Group(typer.core.TyperGroup):
         if standalone_mode:
             sys.exit(status)
         return status
+
+
+def _click_exceptions():
+    """Click's exception module, wherever this Typer keeps click (vendored since 0.24)."""
+    import types
+
+    import typer.core
+
+    click = getattr(typer.core, "_click", None) or getattr(typer.core, "click")
+    errors = click.exceptions
+    abort = getattr(errors, "Abort", None) or typer.core.Abort
+    return types.SimpleNamespace(UsageError=errors.UsageError, BadParameter=errors.BadParameter,
+                                 MissingParameter=errors.MissingParameter, Abort=abort)
 
 
 def _silence(stream) -> None:
@@ -150,8 +164,7 @@ def usage_message(exc) -> str:
     """
     import re
 
-    from typer._click import exceptions as click_errors
-
+    click_errors = _click_exceptions()
     param = getattr(exc, "param", None)
     if isinstance(exc, click_errors.MissingParameter) and param is not None:
         text = f"{_param_name(param)} is required"
@@ -563,6 +576,9 @@ def solve(
         _fail(exc.render())
     if kind not in KINDS:
         _fail(f"solve takes conv, convt, maxpool or avgpool, not {kind.value}")
+    refused = _refused_fixed(values)
+    if refused is not None:
+        _fail(f"{' '.join(words)}: {refused.message}", EXIT_INVALID)
     lengths = {len(in_size), len(out_size)} | {len(v) for v in values.values() if isinstance(v, list)}
     lengths.discard(1)
     if len(lengths) > 1:
@@ -595,6 +611,27 @@ def solve(
     else:
         answers.solve_table(_console(no_color), kind, answers_shown, limit, explain)
     raise typer.Exit(EXIT_OK if solved else EXIT_INVALID)
+
+
+def _refused_fixed(values: dict):
+    """The first fixed token of solve's that no framework takes (k0, s-1, p-1), as a diagnostic."""
+    from .diagnostics import Code, Diagnostic
+
+    checks = [("k", 1, Code.KERNEL_BELOW_1), ("s", 1, Code.STRIDE_BELOW_1), ("d", 1, Code.DILATION_BELOW_1),
+              ("op", 0, Code.NEGATIVE_OUTPUT_PADDING)]
+    for prefix, least, code in checks:
+        for value in values.get(prefix) or ():
+            if value < least:
+                return Diagnostic(code, (), {"value": value})
+    padding = values.get("p")
+    if isinstance(padding, list):
+        for pair in padding:
+            if min(pair) < 0:
+                return Diagnostic(Code.NEGATIVE_PADDING, (), {"value": min(pair)})
+    for prefix, code in (("c", Code.CHANNELS_BELOW_1), ("g", Code.GROUPS_BELOW_1)):
+        if prefix in values and values[prefix] < 1:
+            return Diagnostic(code, (), {"value": values[prefix]})
+    return None
 
 
 SCHEMA_EPILOG = """\

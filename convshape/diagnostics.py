@@ -37,6 +37,7 @@ class Code(str, Enum):
     CHANNELS_BELOW_1 = "channels_below_1"
     SCALE_NOT_POSITIVE = "scale_not_positive"
     NEGATIVE_PADDING = "negative_padding"
+    NEGATIVE_OUTPUT_PADDING = "negative_output_padding"
     POOL_PADDING_TOO_LARGE = "pool_padding_too_large"
     ASYMMETRIC_POOL_PADDING = "asymmetric_pool_padding"
     SAME_WITH_STRIDE = "same_with_stride"
@@ -94,6 +95,7 @@ MESSAGES: dict[Code, str] = {
     Code.CHANNELS_BELOW_1: "channels {value} is below 1",
     Code.SCALE_NOT_POSITIVE: "{where}scale factor {value} is not positive",
     Code.NEGATIVE_PADDING: "{where}padding {value} is negative",
+    Code.NEGATIVE_OUTPUT_PADDING: "{where}output padding {value} is negative: PyTorch and Keras refuse it",
     Code.POOL_PADDING_TOO_LARGE: (
         "{where}padding {padding} is more than half the kernel {kernel}: PyTorch allows at most {limit}"
     ),
@@ -230,7 +232,9 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         return Diagnostic(Code.GROUPS_BELOW_1, (), {"value": layer.groups})
     if layer.channels is not None and layer.channels < 1:
         return Diagnostic(Code.CHANNELS_BELOW_1, (), {"value": layer.channels})
-    if layer.scale is None and (layer.padding is None or min(min(pair) for pair in layer.padding) >= 0):
+    if layer.scale is None and (layer.padding is None or min(min(pair) for pair in layer.padding) >= 0) and (
+        layer.output_padding is None or min(layer.output_padding) >= 0
+    ):
         return _convention_error(layer, convention, axes)
     scales = list(zip(axes, layer.scale or ()))
     paddings = [(axis, value) for axis, pair in zip(axes, layer.padding or ()) for value in sorted(set(pair))]
@@ -238,6 +242,7 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         (Code.SCALE_NOT_POSITIVE, [(a, v) for a, v in scales if v <= 0]),
         (Code.FRACTIONAL_SCALE, [(a, v) for a, v in scales if convention is Convention.TF and v.denominator != 1]),
         (Code.NEGATIVE_PADDING, [(a, v) for a, v in paddings if v < 0]),
+        (Code.NEGATIVE_OUTPUT_PADDING, [(a, v) for a, v in zip(axes, layer.output_padding or ()) if v < 0]),
     ]:
         found = merge_axes([Diagnostic(code, (axis,), {"value": value}) for axis, value in bad])
         if found:

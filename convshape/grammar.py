@@ -59,9 +59,12 @@ TOKEN_HELP: dict[str, str] = {
     "x": "repeat the layer: x3",
 }
 
-_NAT = r"\d+"
-_DEC = r"\d+(?:\.\d+)?"
+# Values are read with their sign: a kernel of -3 is text the grammar reads and the
+# framework refuses (an error diagnostic, exit 1), as a kernel of 0 is.
+_NAT = r"-?\d+"
+_DEC = r"-?\d+(?:\.\d+)?"
 _PAD = r"-?\d+(?::-?\d+)?"
+MAX_DIGITS = 18  # every value fits PyTorch's int64; more digits is a typo, not a size
 # The value after each prefix; one alternation of them all is compiled, once.
 TOKEN_PATTERNS: dict[str, str] = {
     "k": rf"{_NAT}(?:x{_NAT})*",
@@ -114,18 +117,20 @@ class ParseError(Exception):
         return f"{self.source}:{self.line}:{self.column}: {self.message}{hint}"
 
     def render(self) -> str:
-        """The headline, then the offending line with carets under the token.
+        """The headline, then the offending line with carets under the token; control
+        characters (a NUL in a file) are shown escaped, never sent to the terminal.
 
         >>> print(ParseError("unknown token 'kk3'", column=6, length=3, line_text="conv kk3").render())
         <command line>:1:6: unknown token 'kk3'
           conv kk3
                ^^^
         """
-        if not self.line_text:
-            return self.headline()
-        prefix = self.line_text[: self.column - 1]
+        if not self.line_text or len(self.line_text) > 300:  # a line that long would bury the message
+            return visible(self.headline())
+        prefix = visible(self.line_text[: self.column - 1])
+        token = visible(self.line_text[self.column - 1: self.column - 1 + self.length])
         indent = "".join("\t" if ch == "\t" else " " for ch in prefix)
-        return f"{self.headline()}\n  {self.line_text}\n  {indent}{'^' * self.length}"
+        return f"{visible(self.headline())}\n  {visible(self.line_text)}\n  {indent}{'^' * max(len(token), 1)}"
 
 
 class Stack(NamedTuple):
@@ -135,14 +140,40 @@ class Stack(NamedTuple):
     dims: int
 
 
+def visible(text: str) -> str:
+    r"""Text with control characters (but tabs) escaped, for a terminal.
+
+    >>> print(visible("k3\x00x"))
+    k3\x00x
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\t" else repr(ch)[1:-1] for ch in text)
+
+
+def quoted(text: str, limit: int = 24) -> str:
+    """A token for a message: shortened when it is long (a 5,000-digit number).
+
+    >>> quoted("k" + "9" * 30)
+    "'k999999999999999999999…' (31 characters)"
+    """
+    if len(text) <= limit:
+        return f"'{text}'"
+    return f"'{text[:limit - 2]}…' ({len(text)} characters)"
+
+
 def _levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
+    """Edits between two words, a swap of neighbours counting as one (``covn``: conv is 1)."""
+    rows = [list(range(len(b) + 1))]
     for i, ca in enumerate(a, 1):
-        current = [i]
+        row = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, rows[-2][j - 2] + 1)
+            row.append(cost)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def nearest(word: str, candidates: list[str], max_distance: int = 2) -> str | None:
@@ -345,15 +376,16 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
             continue
         classified = _classify(token.text)
         if current is None:
-            hint = nearest(token.text.lower(), _kind_candidates())
+            hint = nearest_kind(token.text.lower())
             what = "expected a layer kind" if classified else "unknown token"
-            raise src.error(f"{what}, got '{token.text}'" if classified else f"{what} '{token.text}'", token, hint)
+            text = quoted(token.text)
+            raise src.error(f"{what}, got {text}" if classified else f"{what} {text}", token, hint)
         if classified is None:
-            word = token.text.lower()
-            digits = "".join(str(int(c)) if c.isdecimal() else c for c in word)  # k３, k٣: digits are 0-9
-            kinds = [] if re.search(r"\d", word) else _kind_candidates()
-            hint = digits if digits != word and _classify(digits) else nearest(word, _token_candidates(current.kind, word) + kinds)
-            raise src.error(f"unknown token '{token.text}'", token, hint)
+            raise _unknown_token(token, current.kind, src)
+        longest = max(map(len, _DIGIT_RUN.findall(token.text)), default=0)
+        if longest > MAX_DIGITS:
+            raise src.error(f"{quoted(token.text)} has a number of {longest:,} digits; values have at most {MAX_DIGITS}",
+                            token)
         prefix, body = classified
         if prefix not in ACCEPTS[current.kind]:
             raise _refuse(current.kind, prefix, token, src)
@@ -364,6 +396,50 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
         current.values[prefix] = (token, _parse_param(prefix, body, current.kind, token, src))
         current.text += " " + token.text
     return raw
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+# A bare number after a kind most likely means this token (`conv 3x3` is `conv k3x3`).
+_BARE_PREFIX = {Kind.CONV: "k", Kind.CONVT: "k", Kind.MAXPOOL: "k", Kind.AVGPOOL: "k", Kind.UP: "s", Kind.PAD: "p",
+                Kind.LINEAR: "c"}
+
+
+def _unknown_token(token: Token, kind: Kind, src: _Source) -> ParseError:
+    """The error for a word that is no token of ``kind``, with a suggestion only where one
+    parses, of the same sort as what was typed."""
+    word = token.text.lower()
+    text = quoted(token.text)
+    digits = "".join(str(int(c)) if c.isdecimal() else c for c in word)  # k３, k٣: digits are 0-9
+    if digits != word and _classify(digits):
+        return src.error(f"unknown token {text}", token, digits)
+    letters = re.match(r"[a-z]*", word).group()
+    value = word[len(letters):]
+    if not letters and kind in _BARE_PREFIX and _classify(_BARE_PREFIX[kind] + value):
+        return src.error(f"unknown token {text}", token, _BARE_PREFIX[kind] + value)
+    if letters in _WHAT and letters != "s" and re.fullmatch(r"-?\d+(\.\d+)?(x-?\d+(\.\d+)?)*", value) and "." in value:
+        return src.error(f"{kind.value} takes whole numbers for its {_WHAT[letters]}, not {text}", token)
+    candidates = _token_candidates(kind, word)
+    same = [c for c in candidates if letters in _WHAT and _classify(c) and _classify(c)[0] == letters]
+    kinds = [] if re.search(r"\d", word) else _kind_candidates()
+    if not same and not re.search(r"\d", word):
+        hint = nearest_kind(word) or nearest(word, candidates)
+    else:
+        hint = nearest(word, same or candidates + kinds)
+    return src.error(f"unknown token {text}", token, hint)
+
+
+def nearest_kind(word: str) -> str | None:
+    """The kind a mistyped word most likely means: one it contains (``dwconv``: conv), or
+    one a few edits away for its length (``flaten``: flatten; ``concat`` is none).
+
+    >>> nearest_kind("dwconv"), nearest_kind("maxpol"), nearest_kind("concat")
+    ('conv', 'maxpool', None)
+    """
+    inside = [candidate for candidate in _kind_candidates() if len(candidate) >= 3 and candidate in word]
+    if inside:
+        return max(inside, key=len)
+    hint = nearest(word, _kind_candidates())
+    return hint if hint is not None and 3 * _levenshtein(word, hint) < len(word) else None
 
 
 _REQUIRED = {
@@ -504,9 +580,13 @@ def parse_size(text: str, option: str = "--input") -> tuple[int, ...]:
     cleaned = text.strip().lower().replace("×", "x").replace(",", "x")
     if not all(part.isascii() and part.isdigit() for part in cleaned.split("x")):
         raise ParseError(
-            f"'{text}' is not a size: give whole numbers joined by 'x', such as 224 or 224x224",
+            f"{quoted(text)} is not a size: give whole numbers joined by 'x', such as 224 or 224x224",
             source=option,
         )
+    longest = max(len(part) for part in cleaned.split("x"))
+    if longest > MAX_DIGITS:
+        raise ParseError(f"{quoted(text)} is not a size: a number of {longest:,} digits (at most {MAX_DIGITS})",
+                         source=option)
     sizes = tuple(int(v) for v in cleaned.split("x"))
     if any(v < 1 for v in sizes):
         raise ParseError(f"'{text}' is not a size: every axis needs at least 1 pixel", source=option)

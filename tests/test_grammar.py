@@ -176,3 +176,59 @@ def test_written_layers_round_trip(layers):
     text = ", ".join(f"{kind} k{k} s{s} p{p}" for kind, k, s, p in layers)
     parsed = parse_stack(text)
     assert [(l.kind.value, l.kernel[0], l.stride[0], l.padding[0][0]) for l in parsed.layers] == list(layers)
+
+
+@pytest.mark.parametrize("stack, status, stderr", [
+    # suggestions only where they parse, and of the sort typed
+    ("conv 3x3", 2, "convshape: <command line>:1:6: unknown token '3x3' (did you mean 'k3x3'?)"),
+    ("up 2", 2, "convshape: <command line>:1:4: unknown token '2' (did you mean 's2'?)"),
+    ("conv k3.5", 2, "convshape: <command line>:1:6: conv takes whole numbers for its kernel, not 'k3.5'"),
+    ("conv k3 p1.5", 2, "convshape: <command line>:1:9: conv takes whole numbers for its padding, not 'p1.5'"),
+    ("dwconv k3", 2, "convshape: <command line>:1:1: unknown token 'dwconv' (did you mean 'conv'?)"),
+    ("conv k3 dwconv", 2, "convshape: <command line>:1:9: unknown token 'dwconv' (did you mean 'conv'?)"),
+    ("concat", 2, "convshape: <command line>:1:1: unknown token 'concat'"),
+    ("conv k3 concat", 2, "convshape: <command line>:1:9: unknown token 'concat'"),
+    ("conv kk3", 2, "convshape: <command line>:1:6: unknown token 'kk3' (did you mean 'k3'?)"),
+    # one rule for signs: what the grammar reads and the framework refuses is exit 1
+    ("conv k-3", 1, "convshape: layer 1 (conv k-3): on H and W: kernel -3 is below 1"),
+    ("conv k3 s-1", 1, "convshape: layer 1 (conv k3 s-1): on H and W: stride -1 is below 1"),
+    ("conv k3 p-1", 1, "convshape: layer 1 (conv k3 p-1): on H and W: padding -1 is negative"),
+    ("conv k0", 1, "convshape: layer 1 (conv k0): on H and W: kernel 0 is below 1"),
+    ("conv k3 x-1", 2, "convshape: <command line>:1:9: a layer repeats at least once, not 'x-1'"),
+    ("conv k3 x0", 2, "convshape: <command line>:1:9: a layer repeats at least once, not 'x0'"),
+])
+def test_mistakes_get_the_right_status_and_a_suggestion_that_parses(run, stack, status, stderr):
+    result = run("calc", "-i", "8", "-q", *stack.split())
+    assert (result.returncode, result.stderr.splitlines()[0]) == (status, stderr)
+
+
+def test_numbers_longer_than_18_digits_are_a_clear_error(run):
+    huge = "9" * 5000
+    for args, expected in [
+        (["calc", "-i", huge, "conv", "k3"], "convshape: --input: '9999999999999999999999…' (5000 characters) is not a size: "
+                                             "a number of 5,000 digits (at most 18)\n"),
+        (["calc", "-i", "8", f"conv k{huge}"], "convshape: <command line>:1:6: 'k999999999999999999999…' (5001 characters) "
+                                               "has a number of 5,000 digits; values have at most 18\n"),
+        (["calc", "-i", "8", f"conv k3 c{huge}"], "convshape: <command line>:1:9: 'c999999999999999999999…' (5001 characters) "
+                                                  "has a number of 5,000 digits; values have at most 18\n"),
+        (["solve", "-i", huge, "-o", "3"], "convshape: --input: '9999999999999999999999…' (5000 characters) is not a size: "
+                                           "a number of 5,000 digits (at most 18)\n"),
+    ]:
+        result = run(*args)
+        assert (result.returncode, result.stderr) == (2, expected)
+    assert run("calc", "-i", "9" * 18, "-q", "conv", "k3").stdout == f"{10**18 - 3}x{10**18 - 3}\n"
+    assert run("calc", "-i", "9" * 19, "-q", "conv", "k3").returncode == 2
+
+
+def test_control_characters_are_shown_escaped(run, tmp_path):
+    path = tmp_path / "nul.stack"
+    path.write_bytes(b"conv k3 \x00x\n")
+    result = run("calc", "-i", "8", "-f", str(path))
+    assert result.returncode == 2 and "\x00" not in result.stderr
+    assert result.stderr == f"convshape: {path}:1:9: unknown token '\\x00x'\n  conv k3 \\x00x\n          ^^^^^\n"
+
+
+def test_solve_refuses_fixed_tokens_no_framework_takes(run):
+    for token, message in [("s0", "stride 0 is below 1"), ("k-3", "kernel -3 is below 1"), ("p-1", "padding -1 is negative")]:
+        result = run("solve", "-i", "5", "-o", "3", "conv", token)
+        assert (result.returncode, result.stderr) == (1, f"convshape: conv {token}: {message}\n")
