@@ -408,6 +408,14 @@ def _parse_stack(pieces: list[tuple[str, str]], input_dims: Optional[int], dims:
     return Stack(tuple(layers), dims)
 
 
+def _stdout_is_terminal() -> bool:
+    """Whether stdout really is a terminal (FORCE_COLOR makes Rich say so of a pipe too)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _console(no_color: bool):
     """A Rich console for tables. NO_COLOR (https://no-color.org) and --no-color mean no
     escape codes at all, styles included."""
@@ -415,8 +423,14 @@ def _console(no_color: bool):
 
     plain = no_color or bool(os.environ.get("NO_COLOR"))
     console = Console(color_system=None if plain else "auto", no_color=plain or None, highlight=False)
-    if not console.is_terminal:
-        console.width = 100_000  # piped: nothing wraps or is cut
+    terminal = _stdout_is_terminal()
+    if not terminal:
+        console.width = 100_000  # piped, coloured (FORCE_COLOR) or not: nothing wraps or is cut
+    elif not os.environ.get("COLUMNS", "").isdigit():
+        try:  # the real width, also where Rich assumes 80 (TERM=dumb)
+            console.width = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            pass
     return console
 
 
@@ -497,7 +511,7 @@ def fit(
     elif output_format is AnswerFormat.json:
         _write(answers.dumps(answers.fit_dict(result, near, span)))
     else:
-        answers.fit_table(_console(no_color), result, near, span, explain)
+        answers.fit_table(_console(no_color), result, near, span, explain, piped=not _stdout_is_terminal())
     raise typer.Exit(status)
 
 
@@ -751,7 +765,7 @@ def _render_quiet(result, failing_warnings) -> None:
 def _render_table(result, explain: bool, no_color: bool) -> None:
     from .render.table import render
 
-    render(result, _console(no_color), explain)
+    render(result, _console(no_color), explain, piped=not _stdout_is_terminal())
 
 
 def main() -> None:

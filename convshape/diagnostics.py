@@ -95,7 +95,7 @@ MESSAGES: dict[Code, str] = {
     Code.CHANNELS_BELOW_1: "channels {value} is below 1",
     Code.SCALE_NOT_POSITIVE: "{where}scale factor {value} is not positive",
     Code.NEGATIVE_PADDING: "{where}padding {value} is negative",
-    Code.NEGATIVE_OUTPUT_PADDING: "{where}output padding {value} is negative: PyTorch and Keras refuse it",
+    Code.NEGATIVE_OUTPUT_PADDING: "{where}output padding {value} is negative: PyTorch refuses it",
     Code.POOL_PADDING_TOO_LARGE: (
         "{where}padding {padding} is more than half the kernel {kernel}: PyTorch allows at most {limit}"
     ),

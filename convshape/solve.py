@@ -196,7 +196,7 @@ def solve_axis(kind: Kind, in_size: int, out_size: int, fixed: Fixed, convention
                     reachable.add(quick)
                 continue
             text = _layer_text(kind, k, s, d, padding, rule, op, ceil)
-            row = run(parse_stack(text, dims=1), (in_size,), None, convention).rows[0]
+            row = _named(run(parse_stack(text, dims=1), (in_size,), None, convention).rows[0], axis)
             if row.error is not None or row.out_size is None:
                 continue
             reachable.add(row.out_size[0])
@@ -209,6 +209,17 @@ def solve_axis(kind: Kind, in_size: int, out_size: int, fixed: Fixed, convention
         above = [o for o in reachable if o > out_size]
         nearest = (max(below) if below else None, min(above) if above else None)
     return AxisAnswer(axis, in_size, out_size, tuple(_unique(solutions, kind)), nearest)
+
+
+def _named(row: Row, axis: str) -> Row:
+    """The row's diagnostics on the axis solved (calc ran it as a 1-D layer, "on L"); on a
+    single axis they need no name at all."""
+    axes = () if axis == "L" else (axis,)
+
+    def renamed(found):
+        return tuple(d._replace(axes=axes) if d.axes else d for d in found)
+
+    return row._replace(warnings=renamed(row.warnings), notes=renamed(row.notes))
 
 
 def _unique(solutions: list[Solution], kind: Kind) -> list[Solution]:

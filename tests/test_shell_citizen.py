@@ -3,9 +3,12 @@
 import json
 import re
 
-import pytest
+from pathlib import Path
 
+import pytest
 from conftest import have
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -145,28 +148,62 @@ def test_version_is_cheap_and_plain(run):
     assert re.fullmatch(r"convshape \d+\.\d+\.\d+\n", result.stdout)
 
 
-@pytest.mark.parametrize("width, expect_columns, dropped", [
-    (200, ["rf", "jump", "start", "diagnostics"], []),
-    (80, ["rf", "diagnostics"], ["start", "jump"]),
-    (60, ["rf"], ["jump", "start", "diagnostics"]),
+@pytest.mark.parametrize("width, expect_columns, hidden", [
+    (200, ["in", "out", "rf", "jump", "start", "diagnostics"], ""),
+    (80, ["in", "out", "rf", "diagnostics"], "(start, jump hidden: 80 columns; widen the terminal or use --format csv)"),
+    (60, ["in", "out", "rf"], "(start, jump, diagnostics hidden: 60 columns; widen the terminal or use --format csv)"),
+    (40, ["out"], "(start, jump, diagnostics, rf, in hidden: 40 columns; widen the terminal or use --format csv)"),
 ])
-def test_a_narrow_terminal_drops_minor_columns_instead_of_breaking_shapes(width, expect_columns, dropped):
+def test_a_narrow_terminal_drops_minor_columns_and_says_so(width, expect_columns, hidden):
     import io
 
     from rich.console import Console
 
     from convshape import calc
-    from convshape.render.table import render
+    from convshape.render.table import COLUMNS, render
 
-    result = calc("conv k7 s2 p3 c64, maxpool k3 s2 p1, conv k3 p1 c64 x200", "224", channels=3)
+    result = calc((ROOT / "examples" / "resnet50.stack").read_text(), 224, channels=3)
     out = io.StringIO()
     render(result, Console(file=out, width=width, force_terminal=True, color_system=None), False)
     text = out.getvalue()
     header = next(line for line in text.splitlines() if "layer" in line)
-    assert all(name in header for name in expect_columns) and not any(name in header for name in dropped)
-    assert "64×112×112" in text and text.count("64×56×56") >= 400  # shapes are never broken
-    assert "│ 202 │" in text  # every layer is there
+    shown = [name for name, _ in COLUMNS if f" {name} " in header]
+    assert shown == ["#", "layer", *expect_columns]
+    said = " ".join(text.split())
+    assert said.count(" ".join(hidden.split())) == 1 if hidden else "hidden" not in said  # once (the line may wrap)
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    whole = {"×".join(map(str, [row.out_channels, *row.out_size])) for row in result.rows if row.out_size}
+    drawn = [shape for line in rows for shape in re.findall(r"\d[\d×]*×[\d×]*", line)]
+    assert drawn and set(drawn) <= whole | {"3×224×224"}  # no shape is ever split or cut
+    assert sum("2048×7×7" in line for line in rows) >= 3
     assert max(len(line) for line in text.splitlines()) <= width
+
+
+@pytest.mark.parametrize("width", [80, 60, 40])
+def test_a_fit_rule_is_never_squeezed(width):
+    import io
+
+    from rich.console import Console
+
+    from convshape.fit import analyse
+    from convshape.grammar import parse_stack
+    from convshape.render.answers import fit_table
+
+    fit = analyse(parse_stack((ROOT / "examples" / "unet-encoder.stack").read_text()))
+    out = io.StringIO()
+    fit_table(Console(file=out, width=width, force_terminal=True, color_system=None), fit, 570, None, False, piped=False)
+    text = out.getvalue()
+    assert "H ≡ 12 (mod 16), H ≥ 140" in text and "556 / 572" in text and "…" not in text
+    assert "(smallest valid" in text and "hidden:" in text
+
+
+def test_force_color_in_a_pipe_keeps_the_natural_width(run):
+    plain = run("calc", "-i", "224", "-c", "3", "-f", str(ROOT / "examples" / "resnet50.stack"))
+    forced = run("calc", "-i", "224", "-c", "3", "-f", str(ROOT / "examples" / "resnet50.stack"),
+                 env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "COLUMNS": "80"})
+    assert "\x1b[" in forced.stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", forced.stdout) == plain.stdout
+    assert "hidden" not in forced.stdout and not any(line.endswith(" ") for line in plain.stdout.splitlines())
 
 
 def test_the_installed_version_is_the_one_the_cli_prints(run):

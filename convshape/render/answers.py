@@ -67,21 +67,25 @@ def fit_quiet(fit: Fit, near: int | None = None) -> str:
     return axes_text(values if len(set(values)) > 1 else values[:1]) if None not in values else "-"
 
 
-def fit_table(console, fit: Fit, near: int | None, span: tuple[int, int] | None, explain: bool) -> None:
+def fit_table(console, fit: Fit, near: int | None, span: tuple[int, int] | None, explain: bool,
+              piped: bool = True) -> None:
     from rich.table import Table
     from rich.text import Text
+
+    from rich.cells import cell_len
+
+    from .table import print_fitted
 
     if fit.error is not None:
         index, diagnostic = fit.error
         console.print(Text(f"no input size works: layer {index}: {diagnostic.message}", style="bold red"))
         return
-    table = Table(header_style="bold")
-    for name in ["axis", "clean input sizes", "smallest valid", "smallest clean"]:
-        table.add_column(name, no_wrap=name != "clean input sizes")
+    names = ["axis", "clean input sizes", "smallest valid", "smallest clean"]
     if near is not None:
-        table.add_column(f"near {near}", no_wrap=True)
+        names.append(f"near {near}")
     if span is not None:
-        table.add_column(f"in {span[0]}:{span[1]}")
+        names.append(f"in {span[0]}:{span[1]}")
+    rows = []
     for rule in fit.rules:
         cells = [rule.axis, rule.describe(), str(rule.minimum_valid), str(rule.smallest_clean or "none")]
         if near is not None:
@@ -92,8 +96,22 @@ def fit_table(console, fit: Fit, near: int | None, span: tuple[int, int] | None,
             first = list(zip(range(6), rule.clean_sizes(*span)))
             shown = ", ".join(str(size) for _, size in first) + (", …" if count > 6 else "")
             cells.append(f"{count:,}: {shown}" if count else "none")
-        table.add_row(*[Text(cell) for cell in cells])
-    console.print(table)
+        rows.append(dict(zip(names, cells)))
+
+    def make(shown: list[str]):
+        table = Table(header_style="bold")
+        for name in shown:  # a rule is never split: only the list of sizes in a range wraps
+            folds = name.startswith("in ")
+            width = None if folds else max(cell_len(text) for text in [name] + [cells[name] for cells in rows])
+            table.add_column(name, no_wrap=not folds, min_width=width)
+        for cells in rows:
+            table.add_row(*[Text(cells[name]) for name in shown])
+        return table
+
+    if piped:
+        console.print(make(names))
+    else:
+        print_fitted(console, make, names, ["smallest valid", "smallest clean"], "--format json")
     if explain:
         for axis, index, line in fit.steps:
             console.print(Text(f"{axis} · layer {index} ← {line}", style="cyan"), soft_wrap=True)
@@ -176,7 +194,8 @@ def solve_table(console, kind: Kind, answers: list[AxisAnswer], limit: int, expl
             console.print(Text(f"{title}: no configuration within the bounds; nearest reachable outputs: {reach}",
                                style="bold red"), soft_wrap=True)
             continue
-        table = Table(title=title, header_style="bold", title_justify="left")
+        console.print(Text(title, style="italic"))  # above the table, not padded to its width
+        table = Table(header_style="bold")
         for name in ["#", "tokens", "padding", "diagnostics"]:
             table.add_column(name, no_wrap=name != "diagnostics")
         for number, solution in enumerate(answer.solutions[:limit], 1):
@@ -184,12 +203,16 @@ def solve_table(console, kind: Kind, answers: list[AxisAnswer], limit: int, expl
             layer_text = Text(solution.tokens(kind))
             if explain:
                 layer_text.append("\n" + explain_step(kind, row.steps[0]), style="cyan")
-            found = [d for d in row.warnings] + [d for d in row.notes]
+            # "clean" as JSON's `clean` says it (no warning), the notes beside it.
+            found = Text(", ".join(d.code.value for d in row.warnings), style="yellow") if row.warnings else Text(
+                "clean", style="green")
+            if row.notes:
+                found.append(", " + ", ".join(d.code.value for d in row.notes), style="dim")
             table.add_row(
                 Text(str(number)),
                 layer_text,
                 Text(f"{row.padding[0][0]}:{row.padding[0][1]}" if row.padding else ""),
-                Text(", ".join(d.code.value for d in found) or "clean", style="yellow" if row.warnings else "green"),
+                found,
             )
         console.print(table)
         hidden = len(answer.solutions) - limit

@@ -110,8 +110,9 @@ COLUMNS = [("#", "right"), ("layer", "left"), ("in", "right"), ("out", "right"),
 
 
 # On a terminal too narrow for every column, these go first (the codes are also listed
-# under the table), rather than folding every cell into a column of single characters.
-DROPPABLE = ["start", "jump", "diagnostics", "rf"]
+# under the table, and each row's input is the row before's output), rather than
+# folding a shape across lines.
+DROPPABLE = ["start", "jump", "diagnostics", "rf", "in"]
 
 
 def _cells(result: Result, row: Row, explain: bool) -> dict:
@@ -135,11 +136,10 @@ def _cells(result: Result, row: Row, explain: bool) -> dict:
     }
 
 
-def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[str] | None = None,
-          tight: bool = False) -> Table:
+def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[str] | None = None) -> Table:
     """The table of the ``shown`` columns (all by default). With ``wrap`` (a terminal) the
     layer column wraps between words; without it (a pipe) nothing wraps. Shapes and
-    numbers break only when the terminal is too narrow for them even so (``tight``).
+    numbers never break.
 
     Every cell starts as a ``Text``, so no markup is parsed out of what the user typed;
     those that fit on one line with one style become ``Line``s (see the module's text).
@@ -151,7 +151,7 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
     for name, justify in COLUMNS:
         if name in shown:
             layer = name == "layer"
-            folds = layer and (wrap or explain) or tight
+            folds = layer and (wrap or explain)
             min_width = 10 + 2 * PAD if layer else None
             cells = [_cell(texts.get(name, Text("")), folds) for texts in rows]
             header = _cell(Text(name), folds)
@@ -166,22 +166,38 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
     return table
 
 
-def _columns_that_fit(result: Result, console: Console, explain: bool) -> tuple[list[str], bool]:
-    """The columns a terminal has room for, and whether even those must fold."""
-    shown = [name for name, _ in COLUMNS]
-    for name in DROPPABLE + [None]:
-        table = build(result, explain, wrap=True, shown=shown)
-        if Measurement.get(console, console.options.update_width(100_000), table).minimum <= console.width:
-            return shown, False
-        if name is not None:
-            shown.remove(name)
-    return shown, True
+def print_fitted(console: Console, make_table, names: list[str], droppable: list[str],
+                 instead: str = "--format csv") -> None:
+    """Print the table ``make_table(shown)`` on a terminal: the ``droppable`` columns go, in
+    order, until it fits, and a line says which went. A table that does not fit even so is
+    drawn at its natural width for the terminal to wrap: no cell is ever split or cut."""
+    shown, hidden = list(names), []
+    natural = console.options.update_width(100_000)
+    for name in [*droppable, None]:
+        table = make_table(shown)
+        measured = Measurement.get(console, natural, table)
+        if measured.minimum <= console.width:
+            console.print(table)
+            break
+        if name is None:
+            console.print(table, width=measured.maximum, crop=False)
+            break
+        shown.remove(name)
+        hidden.append(name)
+    if hidden:
+        console.print(Text(f"({', '.join(hidden)} hidden: {console.width} columns; widen the terminal or use "
+                           f"{instead})", style="dim"))
 
 
-def render(result: Result, console: Console, explain: bool = False) -> None:
-    piped = not console.is_terminal  # the caller gives a piped console room for the table's natural width
-    shown, tight = (None, False) if piped else _columns_that_fit(result, console, explain)
-    console.print(build(result, explain, wrap=not piped, shown=shown, tight=tight))
+def render(result: Result, console: Console, explain: bool = False, piped: bool | None = None) -> None:
+    """Draw the table, fitted to a terminal; ``piped`` (by default: not a terminal) draws it at
+    its natural width, coloured or not, for a console the caller has given room for it."""
+    piped = not console.is_terminal if piped is None else piped
+    if piped:
+        console.print(build(result, explain, wrap=False))
+    else:
+        print_fitted(console, lambda shown: build(result, explain, wrap=True, shown=shown),
+                     [name for name, _ in COLUMNS], DROPPABLE)
     for line in _messages(result):
         console.print(line, soft_wrap=piped)
     for line in summary_lines(result):
