@@ -401,11 +401,20 @@ def _parse_stack(pieces: list[tuple[str, str]], input_dims: Optional[int], dims:
     try:
         for text, source in pieces:
             stack = parse_stack(text, source, input_dims=input_dims, dims=dims)
-            layers += stack.layers
+            layers += _renumbered(stack.layers, len(layers))
             dims = stack.dims
     except ParseError as exc:
         _fail(exc.render())
     return Stack(tuple(layers), dims)
+
+
+def _renumbered(layers, offset: int):
+    """A later piece's layers, their repeats counted from where the piece starts in the stack."""
+    if not offset:
+        return layers
+    moved = {}
+    return [layer if layer.repeat == 1 else moved.setdefault(id(layer), layer._replace(first=layer.first + offset))
+            for layer in layers]
 
 
 def _stdout_is_terminal() -> bool:
@@ -751,11 +760,12 @@ def completion_script(shell: str) -> str:
 
 
 def _render_quiet(result, failing_warnings) -> None:
+    from .layers import layer_label
     from .render.common import quiet_shape
 
     if not result.valid:
         row = result.error_row
-        sys.stderr.write(f"convshape: layer {row.index} ({row.layer.text}): {row.error.message}\n")
+        sys.stderr.write(f"convshape: layer {row.index} ({layer_label(row.layer, row.index)}): {row.error.message}\n")
         return
     for warning in failing_warnings:
         sys.stderr.write(f"convshape: warning {warning.code.value}: {warning.message}\n")

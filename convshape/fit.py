@@ -31,7 +31,7 @@ from typing import Iterator, NamedTuple
 from .arithmetic import axis_step
 from .diagnostics import Code, Diagnostic, axis_findings, linear_needs_flat, size_error
 from .grammar import Stack
-from .layers import Convention, Kind, Layer, axis_names
+from .layers import Convention, Kind, Layer, axis_names, layer_label
 
 
 class AxisRule(NamedTuple):
@@ -352,7 +352,7 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
         primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
         for index, layer in reversed(indexed):
             allowed = _backward(layer, axis, allowed, convention, name, FAR, primes)
-            steps.append((name, index, _Explanation(layer.text, allowed, name, minimums[index])))
+            steps.append((name, index, _Explanation(layer_label(layer, index), allowed, name, minimums[index])))
         if gap is not None and any(w.code is Code.FLOOR_ROUNDING and name in w.axes
                                    for row in probe.rows[gap:] for w in row.warnings):
             # After a global pool the sizes are the same for every input: so is the rounding.

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .arithmetic import exact_ratio
-from .layers import Kind, Layer, PaddingRule
+from .layers import Kind, Layer, PaddingRule, layer_label
 
 ARGS_SOURCE = "<command line>"
 
@@ -394,7 +394,8 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
         if prefix in current.values:
             raise src.error(f"{_WHAT[prefix]} given twice in one layer", token)
         current.values[prefix] = (token, _parse_param(prefix, body, current.kind, token, src))
-        current.text += " " + token.text
+        if prefix != "x":  # a repeat is said on each row: conv k3 (2/3)
+            current.text += " " + token.text
     return raw
 
 
@@ -538,8 +539,8 @@ def parse_stack(
     fits any number of axes); ``dims`` is the ``--dims`` option.
 
     >>> stack = parse_stack("conv k3 s2 p1 x2, maxpool k2")
-    >>> [layer.text for layer in stack.layers], stack.dims
-    (['conv k3 s2 p1 x2', 'conv k3 s2 p1 x2', 'maxpool k2'], 2)
+    >>> [layer_label(layer, index) for index, layer in enumerate(stack.layers, 1)], stack.dims
+    (['conv k3 s2 p1 (1/2)', 'conv k3 s2 p1 (2/2)', 'maxpool k2'], 2)
     """
     src = _Source(text, source)
     raw = _group(tokenize(text), src)
@@ -553,6 +554,8 @@ def parse_stack(
         if len(layers) + count > MAX_LAYERS:
             token = item.values["x"][0] if "x" in item.values else item.kind_token
             raise src.error(f"the stack would have {len(layers) + count:,} layers; convshape takes at most {MAX_LAYERS:,}", token)
+        if count > 1:
+            layer = layer._replace(repeat=count, first=len(layers) + 1)
         layers.extend([layer] * count)
     return Stack(tuple(layers), n)
 

@@ -75,6 +75,19 @@ class Layer(NamedTuple):
     output_padding: tuple[int, ...] | None = None
     ceil: bool = False
     column: int = 0  # where the layer's text starts in its source, for messages
+    repeat: int = 1  # written once with x3: the rows first..first+2 are this one layer
+    first: int = 0
+
+
+def layer_label(layer: Layer, index: int) -> str:
+    """How row ``index`` names its layer: the layer's text, and which of its repeats it is.
+
+    >>> layer_label(Layer(Kind.CONV, "conv k3 c64", dims=2, repeat=2, first=4), 5)
+    'conv k3 c64 (2/2)'
+    """
+    if layer.repeat == 1:
+        return layer.text
+    return f"{layer.text} ({index - layer.first + 1}/{layer.repeat})"
 
 
 AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}

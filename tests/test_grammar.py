@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convshape.grammar import ParseError, parse_size, parse_stack, tokenize
-from convshape.layers import Kind, PaddingRule
+from convshape.layers import Kind, PaddingRule, layer_label
 
 
 def texts(stack):
@@ -24,7 +24,10 @@ def test_three_spellings_of_one_stack_are_the_same():
 
 
 def test_repeat_expands_into_separate_layers():
-    assert texts(parse_stack("conv k3 p1 x3")) == ["conv k3 p1 x3"] * 3
+    assert texts(parse_stack("conv k3 p1 x3")) == ["conv k3 p1"] * 3
+    stack = parse_stack("conv k3 p1 x3, pool k2 x2")
+    assert [layer_label(layer, index) for index, layer in enumerate(stack.layers, 1)] == [
+        "conv k3 p1 (1/3)", "conv k3 p1 (2/3)", "conv k3 p1 (3/3)", "pool k2 (1/2)", "pool k2 (2/2)"]
 
 
 @pytest.mark.parametrize(

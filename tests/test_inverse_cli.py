@@ -89,7 +89,7 @@ def test_calc_without_input_gives_formulas():
 
 def test_explain_works_for_all_three():
     assert "floor((224 − 3 + 2·1) / 2) + 1 = 112" in invoke("solve", "-i", "224", "-o", "112", "k3", "--explain").stdout
-    assert "layer 1 ← conv k3 s2 x3: H ≡ 7 (mod 8), H ≥ 15" in invoke("fit", "conv k3 s2 x3", "--explain").stdout
+    assert "layer 1 ← conv k3 s2 (1/3): H ≡ 7 (mod 8), H ≥ 15" in invoke("fit", "conv k3 s2 x3", "--explain").stdout
     assert "floor((⌊(H − 1)/2⌋ + 0 − 3)/2) + 1 = ⌊(H − 3)/4⌋" in invoke("calc", "conv k3 s2 x2", "--explain").stdout
 
 

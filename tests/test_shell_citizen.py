@@ -34,7 +34,7 @@ def test_piped_table_is_never_wrapped_or_cut_at_40_columns(run):
     result = run("calc", "-i", "224", "-c", "3", "conv k7 s2 p3 c64, maxpool k3 s2 p1, conv k3 p1 c64 x200", env={"COLUMNS": "40"})
     rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
     assert len(rows) == 202  # one line per layer: nothing folded
-    assert "│ 202 │ conv k3 p1 c64 x200 │   64×56×56 │   64×56×56 │ 1611 │    4 │     0 │" in result.stdout
+    assert "│ 202 │ conv k3 p1 c64 (200/200) │   64×56×56 │   64×56×56 │ 1611 │    4 │     0 │" in result.stdout
     assert not ANSI.search(result.stdout)
 
 

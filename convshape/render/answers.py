@@ -11,7 +11,7 @@ import json
 from ..diagnostics import factor_text
 from ..explain import explain_step
 from ..fit import Fit
-from ..layers import Kind
+from ..layers import Kind, layer_label
 from ..solve import AxisAnswer, Solution
 from ..symbolic import SymbolicResult, coefficients, text
 from .common import axes_text
@@ -240,7 +240,7 @@ def symbolic_dict(result: SymbolicResult) -> dict:
         layers.append(
             {
                 "index": row.index,
-                "spec": row.layer.text,
+                "spec": layer_label(row.layer, row.index),
                 "kind": row.layer.kind.value,
                 "out_size": None
                 if row.steps is None
@@ -285,7 +285,7 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
     for row in result.rows:
         calc_row = row.row
         field = calc_row.field if calc_row.computed else None
-        layer_text = Text(row.layer.text)
+        layer_text = Text(layer_label(row.layer, row.index))
         if explain and row.steps is not None:
             hows = [step.how for step in row.steps]
             for how, name in zip(hows, result.axes):

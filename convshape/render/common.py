@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..calc import Output, Result, Row
 from ..diagnostics import decimal_or_fraction
-from ..layers import Kind
+from ..layers import Kind, layer_label
 
 
 def number(value) -> int | float | None:
@@ -60,7 +60,7 @@ def summary_lines(result: Result) -> list[str]:
     """What the last layer leaves: the shape, and what the next nn.Linear needs."""
     if result.output is None:
         row = result.error_row
-        return [f"invalid: layer {row.index} ({row.layer.text}) cannot run: {row.error.code.value}"]
+        return [f"invalid: layer {row.index} ({layer_label(row.layer, row.index)}) cannot run: {row.error.code.value}"]
     output = result.output
     lines = [f"output: {size_text(output.size, output.channels)}"]
     if output.features is not None:

@@ -6,6 +6,7 @@ import csv
 import io
 
 from ..calc import Result, Row
+from ..layers import layer_label
 from .common import axes_text, padding_text, stride_values
 
 COLUMNS = [
@@ -24,7 +25,7 @@ def _cells(row: Row) -> list:
 
     return [
         row.index,
-        layer.text,
+        layer_label(layer, row.index),
         layer.kind.value,
         axes_text(row.in_size),
         axes_text(row.out_size),

@@ -6,6 +6,7 @@ import json
 
 from ..calc import Result, Row
 from ..diagnostics import Diagnostic
+from ..layers import layer_label
 from .common import number, stride_values
 
 
@@ -22,7 +23,7 @@ def _row(row: Row) -> dict:
     field = row.field if row.computed else None
     return {
         "index": row.index,
-        "spec": layer.text,
+        "spec": layer_label(layer, row.index),
         "kind": layer.kind.value,
         "computed": row.computed,
         "kernel": _numbers(layer.kernel),
