@@ -80,7 +80,8 @@ class Result(NamedTuple):
     convention: Convention
     rows: tuple[Row, ...]
     output: Output | None  # None when a layer is invalid
-
+    axes_from: str = "input"  # what set the number of axes (see grammar.Stack)
+    notes: tuple[str, ...] = ()  # about how the input was read
     @property
     def valid(self) -> bool:
         return self.output is not None
@@ -200,7 +201,8 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"reason": reason}))
     exceeded = list(state.field_exceeded)
     for axis, f in enumerate(fields):
-        if f is not None and not exceeded[axis] and f.size > input_size[axis]:
+        # Not said of a linear layer: every feature sees the whole map by construction.
+        if f is not None and not exceeded[axis] and f.size > input_size[axis] and kind is not Kind.LINEAR:
             exceeded[axis] = True
             notes.append(Diagnostic(Code.FIELD_EXCEEDS_INPUT, (axes[axis],), {"field": f.size, "input": input_size[axis]}))
 
@@ -237,7 +239,27 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
     output = None
     if state is not None:
         output = Output(state.size, state.channels, _flat_features(state.channels, state.size))
-    return Result(sizes, channels, dims, Convention(convention), tuple(rows), output)
+    return Result(sizes, channels, dims, Convention(convention), tuple(rows), output, stack.axes_from,
+                  input_notes(stack, tuple(input_size), channels))
+
+
+def input_notes(stack: Stack, input_size: tuple[int, ...], channels: int | None) -> tuple[str, ...]:
+    """What a person may not have meant by the input: three sizes read as D×H×W when the
+    first looks like channels, and axes that only a layer's token made 3-D or 1-D.
+
+    >>> print(input_notes(parse_stack("conv k3", input_dims=3), (3, 224, 224), 3)[0])
+    -i 3x224x224 is read as D×H×W (3-D), a depth of 3; for channels × height × width, give -i 224x224 -c 3
+    """
+    notes = []
+    first = input_size[0]
+    if len(input_size) == 3 and not stack.layers_claim and (first == channels or first in (1, 3, 4)):
+        rest = "x".join(map(str, input_size[1:]))
+        notes.append(f"-i {'x'.join(map(str, input_size))} is read as D×H×W (3-D), a depth of {first}; "
+                     f"for channels × height × width, give -i {rest} -c {first}")
+    if stack.axes_from not in ("input", "default", "--dims"):
+        names = "×".join(axis_names(stack.dims))
+        notes.append(f"{stack.dims} spatial axes ({names}), from {stack.axes_from}")
+    return tuple(notes)
 
 
 def calc(

@@ -397,15 +397,17 @@ def _parse_stack(pieces: list[tuple[str, str]], input_dims: Optional[int], dims:
     """One stack from its pieces; the later pieces must agree with the first on the axes."""
     from .grammar import ParseError, Stack, parse_stack
 
-    layers = []
+    layers, axes_from, claims = [], None, False
     try:
         for text, source in pieces:
             stack = parse_stack(text, source, input_dims=input_dims, dims=dims)
             layers += _renumbered(stack.layers, len(layers))
             dims = stack.dims
+            axes_from = axes_from or stack.axes_from
+            claims = claims or stack.layers_claim
     except ParseError as exc:
         _fail(exc.render())
-    return Stack(tuple(layers), dims)
+    return Stack(tuple(layers), dims, axes_from, claims)
 
 
 def _renumbered(layers, offset: int):
@@ -761,14 +763,19 @@ def completion_script(shell: str) -> str:
 
 def _render_quiet(result, failing_warnings) -> None:
     from .layers import layer_label
-    from .render.common import quiet_shape
+    from .render.common import CHANNELS_HINT, quiet_shape
 
+    for note in result.notes:  # first: an invalid stack is where a misread input shows
+        sys.stderr.write(f"convshape: note: {note}\n")
     if not result.valid:
         row = result.error_row
         sys.stderr.write(f"convshape: layer {row.index} ({layer_label(row.layer, row.index)}): {row.error.message}\n")
         return
     for warning in failing_warnings:
         sys.stderr.write(f"convshape: warning {warning.code.value}: {warning.message}\n")
+    if result.output.size is None and result.output.channels is None:
+        sys.stderr.write(f"convshape: note: the feature count is unknown (?): it needs the input channels; "
+                         f"{CHANNELS_HINT}\n")
     _write(quiet_shape(result.output) + "\n")
 
 

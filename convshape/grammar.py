@@ -138,6 +138,8 @@ class Stack(NamedTuple):
 
     layers: tuple[Layer, ...]
     dims: int
+    axes_from: str = "input"  # what set the number of axes: input, --dims, default, or a layer's token
+    layers_claim: bool = False  # some layer says how many axes it has (conv3d, k3x3x3)
 
 
 def visible(text: str) -> str:
@@ -443,6 +445,16 @@ def nearest_kind(word: str) -> str | None:
     return hint if hint is not None and 3 * _levenshtein(word, hint) < len(word) else None
 
 
+# What a kind cannot do without, as its error says it.
+_NEEDED = {
+    Kind.CONV: "a kernel size, such as k3 or k3x5",
+    Kind.CONVT: "a kernel size, such as k4 or k3x5",
+    Kind.MAXPOOL: "a kernel size, such as k2 or k3",
+    Kind.AVGPOOL: "a kernel size, such as k2 or k3",
+    Kind.PAD: "a padding, such as p1 or p0:1",
+    Kind.LINEAR: "its number of output features, such as c10",
+}
+
 _REQUIRED = {
     Kind.CONV: ("k",),
     Kind.CONVT: ("k",),
@@ -453,10 +465,13 @@ _REQUIRED = {
 }
 
 
-def _resolve_dims(raw: list[_RawLayer], src: _Source, input_dims: int | None, dims_option: int | None) -> int:
-    """The one number of spatial axes every source agrees on; the first disagreement is an error."""
+def _resolve_dims(raw: list[_RawLayer], src: _Source, input_dims: int | None,
+                  dims_option: int | None) -> tuple[int, str, bool]:
+    """The one number of spatial axes every source agrees on (the first disagreement is an
+    error), what set it, and whether a layer claims it too."""
     dims = dims_option
     origin = "--dims" if dims_option else None
+    claimed, where = False, ""
     if input_dims is not None and input_dims > 1:
         if dims is not None and dims != input_dims:
             raise ParseError(
@@ -470,14 +485,17 @@ def _resolve_dims(raw: list[_RawLayer], src: _Source, input_dims: int | None, di
         for prefix, (token, value) in layer.values.items():
             if isinstance(value, list) and len(value) > 1:
                 claims.append((len(value), token, f"'{token.text}'"))
+        claimed = claimed or bool(claims)
         for count, token, name in claims:
             if dims is None:
-                dims, origin = count, name
+                dims, origin, where = count, name, f"{name} in '{layer.text}'"
             elif count != dims:
                 raise src.error(f"{name} has {count} spatial axes, but {origin} has {dims}", token)
     if input_dims is not None and input_dims > 1 and dims != input_dims:
         raise ParseError(f"the stack has {dims} axes but the input has {input_dims}", source="--input")
-    return dims or 2
+    if not dims:
+        return 2, "default", claimed
+    return dims, where if origin.startswith("'") else origin, claimed
 
 
 def _broadcast(values: list, dims: int) -> tuple:
@@ -487,9 +505,7 @@ def _broadcast(values: list, dims: int) -> tuple:
 def _build(layer: _RawLayer, dims: int, src: _Source) -> Layer:
     for required in _REQUIRED.get(layer.kind, ()):
         if required not in layer.values:
-            raise src.error(
-                f"{layer.kind.value} needs a {_WHAT[required]} ({TOKEN_HELP[required]})", layer.kind_token
-            )
+            raise src.error(f"{layer.kind.value} needs {_NEEDED[layer.kind]}", layer.kind_token)
 
     def get(prefix: str, default=None):
         return layer.values[prefix][1] if prefix in layer.values else default
@@ -546,7 +562,7 @@ def parse_stack(
     raw = _group(tokenize(text), src)
     if not raw:
         raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=source)
-    n = _resolve_dims(raw, src, input_dims, dims)
+    n, axes_from, layers_claim = _resolve_dims(raw, src, input_dims, dims)
     layers: list[Layer] = []
     for item in raw:
         layer = _build(item, n, src)
@@ -557,7 +573,7 @@ def parse_stack(
         if count > 1:
             layer = layer._replace(repeat=count, first=len(layers) + 1)
         layers.extend([layer] * count)
-    return Stack(tuple(layers), n)
+    return Stack(tuple(layers), n, "input" if axes_from == "the input" else axes_from, layers_claim)
 
 
 def parse_layer_tokens(text: str, source: str = ARGS_SOURCE) -> tuple[Kind, dict]:

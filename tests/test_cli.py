@@ -305,3 +305,56 @@ def test_several_files_are_read_in_order(run, tmp_path):
     assert both.stdout == f"{8 * 6 * 6}\n"
     typo = run("calc", "-i", "10", "-f", str(tmp_path / "a.stack"), "-f", str(tmp_path / "b.stack"))
     assert typo.returncode == 2 and f"{tmp_path / 'b.stack'}:2:6: unknown token 'kk3'" in typo.stderr
+
+
+def test_three_sizes_that_look_like_channels_get_a_note(run):
+    note = ("convshape: note: -i 3x224x224 is read as D×H×W (3-D), a depth of 3; "
+            "for channels × height × width, give -i 224x224 -c 3\n")
+    result = run("calc", "-i", "3x224x224", "-c", "3", "-q", "conv", "k3")
+    assert (result.stdout, result.stderr) == ("3x1x222x222\n", note)
+    one = run("calc", "-i", "1x224x224", "-q", "conv", "k3")
+    assert one.returncode == 1 and one.stderr.startswith("convshape: note: -i 1x224x224 is read")
+    assert run("calc", "-i", "4x64x64", "-q", "conv", "k3").stderr.startswith("convshape: note: -i 4x64x64 is read")
+    for args in (["-i", "5x224x224"], ["-i", "16x112x112", "-c", "3"], ["-i", "3x224x224", "conv3d", "k3"],
+                 ["-i", "3x224x224", "conv", "k3x3x3"]):
+        quiet = run("calc", *args, "-q", *(["conv", "k3"] if "conv3d" not in args and "conv" not in args else []))
+        assert quiet.returncode == 0 and quiet.stderr == "", args
+    table = run("calc", "-i", "3x224x224", "-c", "3", "conv", "k3")
+    assert "note: -i 3x224x224 is read as D×H×W (3-D), a depth of 3;" in table.stdout
+    data = json.loads(run("calc", "-i", "3x224x224", "-c", "3", "--format", "json", "conv", "k3").stdout)
+    assert data["axes_from"] == "input" and data["notes"] == [note[len("convshape: note: "):-1]]
+
+
+def test_where_the_number_of_axes_came_from_is_said(run):
+    table = run("calc", "-i", "224", "conv", "k3", "p1x2x3")
+    assert "note: 3 spatial axes (D×H×W), from 'p1x2x3' in 'conv k3 p1x2x3'" in table.stdout
+    for args, origin in [(["-i", "224", "conv", "k3x3x3"], "'k3x3x3' in 'conv k3x3x3'"),
+                         (["-i", "224", "conv1d", "k3"], "'conv1d' in 'conv1d k3'"),
+                         (["-i", "224x224", "conv", "k3"], "input"), (["-i", "224", "conv", "k3"], "default"),
+                         (["-i", "224", "--dims", "3", "conv", "k3"], "--dims")]:
+        data = json.loads(run("calc", "--format", "json", *args).stdout)
+        assert data["axes_from"] == origin, args
+        assert bool(data["notes"]) == origin.startswith("'"), args
+
+
+def test_a_feature_count_that_needs_channels_says_so(run):
+    quiet = run("calc", "-i", "224", "-q", "conv", "k3", "flatten")
+    assert (quiet.returncode, quiet.stdout) == (0, "?\n")
+    assert quiet.stderr == ("convshape: note: the feature count is unknown (?): it needs the input channels; "
+                            "give them with -c (as -c 3 for RGB)\n")
+    table = run("calc", "-i", "224", "conv", "k3", "flatten").stdout
+    assert table.endswith("output: ?\nthe feature count needs the input channels: give them with -c (as -c 3 for RGB)\n")
+    assert run("calc", "-i", "224", "-c", "3", "-q", "conv", "k3", "flatten").stderr == ""
+
+
+def test_after_a_final_classifier_there_is_no_next_layer_to_size(run):
+    classifier = run("calc", "-i", "32", "-c", "3", "conv", "k3", "gap", "flatten", "linear", "c10").stdout
+    assert classifier.endswith("output: 10 features\n")
+    assert "field_exceeds_input" not in classifier.split("linear c10")[1]
+    flat = run("calc", "-i", "32", "-c", "3", "conv", "k3", "gap", "flatten").stdout
+    assert flat.endswith("output: 3 features\nthe next linear layer needs in_features = 3\n")
+
+
+def test_a_required_token_is_asked_for_plainly(run):
+    assert run("calc", "-i", "8", "linear").stderr.startswith(
+        "convshape: <command line>:1:1: linear needs its number of output features, such as c10\n")

@@ -63,9 +63,16 @@ def summary_lines(result: Result) -> list[str]:
         return [f"invalid: layer {row.index} ({layer_label(row.layer, row.index)}) cannot run: {row.error.code.value}"]
     output = result.output
     lines = [f"output: {size_text(output.size, output.channels)}"]
-    if output.features is not None:
-        if output.size is None:
+    last = result.rows[-1].layer.kind if result.rows else None
+    if output.features is None:
+        if output.size is None or last is Kind.FLATTEN:
+            lines.append(f"the feature count needs the input channels: {CHANNELS_HINT}")
+    elif output.size is None:
+        if last is not Kind.LINEAR:  # after a classifier, its outputs are the answer, not a next layer's input
             lines.append(f"the next linear layer needs in_features = {output.features}")
-        else:
-            lines.append(f"after flatten: in_features = {output.features}")
+    else:
+        lines.append(f"after flatten: in_features = {output.features}")
     return lines
+
+
+CHANNELS_HINT = "give them with -c (as -c 3 for RGB)"

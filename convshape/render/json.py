@@ -52,6 +52,8 @@ def _head(result: Result) -> dict:
         "input": {"size": list(result.input_size), "channels": result.input_channels},
         "convention": result.convention.value,
         "axes": list(result.axes),
+        "axes_from": result.axes_from,
+        "notes": list(result.notes),
     }
 
 

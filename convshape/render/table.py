@@ -202,6 +202,8 @@ def render(result: Result, console: Console, explain: bool = False, piped: bool 
                      [name for name, _ in COLUMNS], DROPPABLE)
     for line in _messages(result):
         console.print(line, soft_wrap=piped)
+    for note in result.notes:
+        console.print(Text(f"note: {note}", style="dim"), soft_wrap=piped)
     for line in summary_lines(result):
         style = "bold red" if not result.valid else "bold"
         console.print(Text(line, style=style), soft_wrap=piped)
