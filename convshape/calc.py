@@ -262,6 +262,9 @@ def input_notes(stack: Stack, input_size: tuple[int, ...], channels: int | None)
     return tuple(notes)
 
 
+API_SOURCE = "<stack>"  # what a ParseError from calc()'s text names as its source
+
+
 def calc(
     stack: str,
     input_size: str | int | tuple[int, ...],
@@ -275,10 +278,12 @@ def calc(
     (3, 3)
     >>> calc("conv k3 p1 c64, maxpool k2, flatten", "32x32", channels=3).output.features
     16384
+    >>> calc("conv k3", 0)
+    Traceback (most recent call last):
+    convshape.grammar.ParseError: input_size: '0' is not a size: every axis needs at least 1 pixel
     """
-    if isinstance(input_size, int):
-        input_size = (input_size,)
-    elif isinstance(input_size, str):
-        input_size = parse_size(input_size)
-    parsed = parse_stack(stack, input_dims=len(input_size), dims=dims)
+    if not isinstance(input_size, str):  # numbers get the checks that text gets
+        input_size = "x".join(map(str, (input_size,) if isinstance(input_size, int) else input_size))
+    input_size = parse_size(input_size, "input_size")
+    parsed = parse_stack(stack, API_SOURCE, input_dims=len(input_size), dims=dims)
     return run(parsed, input_size, channels, Convention(convention))

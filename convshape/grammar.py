@@ -112,7 +112,7 @@ class ParseError(Exception):
 
     def headline(self) -> str:
         hint = f" (did you mean '{self.suggestion}'?)" if self.suggestion else ""
-        if self.source.startswith("--"):  # an option's value, not stack text
+        if self.source.startswith("--") or self.source == "input_size":  # an option's value, not stack text
             return f"{self.source}: {self.message}{hint}"
         return f"{self.source}:{self.line}:{self.column}: {self.message}{hint}"
 

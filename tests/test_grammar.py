@@ -236,3 +236,19 @@ def test_solve_refuses_fixed_tokens_no_framework_takes(run):
     for token, message in [("s0", "stride 0 is below 1"), ("k-3", "kernel -3 is below 1"), ("p-1", "padding -1 is negative")]:
         result = run("solve", "-i", "5", "-o", "3", "conv", token)
         assert (result.returncode, result.stderr) == (1, f"convshape: conv {token}: {message}\n")
+
+
+def test_the_python_api_checks_sizes_as_the_command_line_does():
+    from convshape import calc
+
+    for size, message in [(0, "'0' is not a size: every axis needs at least 1 pixel"),
+                          ("0", "'0' is not a size: every axis needs at least 1 pixel"),
+                          (-5, "'-5' is not a size: give whole numbers joined by 'x', such as 224 or 224x224"),
+                          ((7, 0), "'7x0' is not a size: every axis needs at least 1 pixel")]:
+        with pytest.raises(ParseError) as caught:
+            calc("conv k3", size)
+        assert str(caught.value) == f"input_size: {message}"
+    with pytest.raises(ParseError) as caught:
+        calc("conv kk3", 7)
+    assert str(caught.value) == "<stack>:1:6: unknown token 'kk3' (did you mean 'k3'?)"
+    assert calc("conv k3", (7, 9)).output.size == (5, 7) == calc("conv k3", "7x9").output.size
