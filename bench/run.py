@@ -156,38 +156,50 @@ def main() -> int:
     record("(information) json without main()'s gc.freeze()", describe(times["json, no gc.freeze"]),
            f"import typer: {describe(times['import typer'])}", ratio, None, True)
 
-    # 2. linear scaling in the number of layers (json)
+    # 2. linear scaling in the number of layers (json), whatever the strides: a stride-2 or
+    #    pooling chain doubles the receptive field's numbers every layer
+    kinds = {"stride 1": "conv k3 p1 c64", "stride 2": "conv k3 s2 p1 c64", "pooling": "maxpool k3 s2 p1"}
     with tempfile.TemporaryDirectory() as tmp:
-        sizes = [1000, 10000] + ([] if args.quick else [100000])
-        stacks = {}
-        for n in [1, *sizes]:
-            path = Path(tmp) / f"{n}.stack"
-            path.write_text("conv k3 p1 c64\n" * n)
-            stacks[n] = path
+        sizes = [1000, 10000] + ([] if args.quick else [100000, 1000000])
+        base_seconds, base_megabytes = peak([*tool, "calc", "-i", "224", "-c", "3", "--format", "json", "conv k3"])
+        for label, layer in kinds.items():
+            stacks = {}
+            for n in [1, *sizes]:
+                path = Path(tmp) / f"{label}-{n}.stack"
+                path.write_text(f"{layer}\n" * n)
+                stacks[n] = path
 
-        def json_run(n: int) -> list[str]:
-            return [*tool, "calc", "-i", "224", "-c", "3", "-f", str(stacks[n]), "--format", "json"]
+            def json_run(n: int) -> list[str]:
+                return [*tool, "calc", "-i", "224", "-c", "3", "-f", str(stacks[n]), "--format", "json"]
 
-        per_layer = {}
-        for n in sizes:
-            seconds, megabytes = peak(json_run(n))
-            # Time beyond start-up: medians of runs interleaved with one-layer runs, so that a
-            # slow moment of the machine hits both alike (one run is enough at 100,000 layers).
-            repeats = max(1, 20_000 // n)
-            stack_times, base_times = [seconds], [_once(json_run(1))]
-            for _ in range(repeats - 1):
-                stack_times.append(_once(json_run(n)))
-                base_times.append(_once(json_run(1)))
-            per_layer[n] = (statistics.median(stack_times) - statistics.median(base_times)) / n
-            record(f"{n:,} layers, json", f"{seconds:.2f} s, {megabytes:.0f} MB peak",
-                   f"{per_layer[n] * 1e6:.1f} µs/layer beyond start-up", None, None, True)
-            if n == 100000:
-                record("100,000 layers within 10 s", f"{seconds:.2f} s", "", None, 10, seconds <= 10)
-                record("100,000 layers within 500 MB", f"{megabytes:.0f} MB", "", None, 500, megabytes <= 500)
-        spread = max(per_layer.values()) / min(per_layer.values())
-        record("time per layer flat (largest / smallest)", " vs ".join(f"{v * 1e6:.1f}" for v in per_layer.values()) + " µs",
-               "", spread, 2, spread <= 2)
-        seconds, _ = peak([*tool, "calc", "-i", "224", "-c", "3", "-f", str(stacks[1000])])
+            per_layer, memory = {}, {}
+            for n in sizes:
+                seconds, megabytes = peak(json_run(n))
+                # Time beyond start-up: medians of runs interleaved with one-layer runs, so that a
+                # slow moment of the machine hits both alike (one run is enough from 100,000 layers).
+                repeats = max(1, 20_000 // n)
+                stack_times, base_times = [seconds], [_once(json_run(1))]
+                for _ in range(repeats - 1):
+                    stack_times.append(_once(json_run(n)))
+                    base_times.append(_once(json_run(1)))
+                per_layer[n] = (statistics.median(stack_times) - statistics.median(base_times)) / n
+                memory[n] = max(megabytes - base_megabytes, 0) * 1024 / n
+                record(f"{n:,} layers of {layer}, json", f"{seconds:.2f} s, {megabytes:.0f} MB peak",
+                       f"{per_layer[n] * 1e6:.1f} µs and {memory[n]:.2f} KB per layer beyond start-up",
+                       None, None, True)
+                if n == 100000:
+                    record(f"100,000 layers of {layer} within 10 s and 500 MB", f"{seconds:.2f} s, {megabytes:.0f} MB",
+                           "", None, None, seconds <= 10 and megabytes <= 500)
+            spread = max(per_layer.values()) / min(per_layer.values())
+            record(f"{label}: time per layer flat (largest / smallest)",
+                   " vs ".join(f"{v * 1e6:.1f}" for v in per_layer.values()) + " µs", "", spread, 2, spread <= 2)
+            big = [n for n in sizes if n >= 10000]  # below, the start-up's own memory dominates
+            spread = max(memory[n] for n in big) / max(min(memory[n] for n in big), 1e-9)
+            record(f"{label}: memory per layer flat ({', '.join(f'{n:,}' for n in big)} layers)",
+                   " vs ".join(f"{memory[n]:.2f}" for n in big) + " KB", "", spread, 2, spread <= 2)
+        table_stack = Path(tmp) / "table.stack"
+        table_stack.write_text("conv k3 p1 c64\n" * 1000)
+        seconds, _ = peak([*tool, "calc", "-i", "224", "-c", "3", "-f", str(table_stack)])
         record("1,000-layer table (usable)", f"{seconds:.2f} s", "", None, 2, seconds <= 2)
 
     # 3. the torch way, where torch is installed
@@ -213,6 +225,14 @@ def main() -> int:
                                5, warmup=1)["fit"]
         seconds = statistics.median(fit_times)
         record("fit over 1:1000000000, 50 layers", describe(fit_times), "", None, 1, seconds < 1)
+
+    # 5. 10,000 layers of any kind in under a second, for fit and for calc without -i: a chain
+    #    of stride-2 windows needs inputs of 2^10000, and its modulus is as long
+    for command in (["fit"], ["calc"]):
+        for layer in ("maxpool k2", "conv k2 s2", "conv k3 s2 p1", "avgpool k3 s3", "convt k4 s2 p1", "up s0.5"):
+            argv = [*tool, *command, f"{layer} x10000", "-q"]
+            seconds = statistics.median(own_timing({"run": argv}, 3, warmup=1)["run"])
+            record(f"{command[0]} {layer} x10000 -q", f"{seconds:.2f} s", "", None, 1, seconds < 1)
 
     print(f"convshape benchmarks: {'hyperfine' if use_hyperfine else 'own timing'}, {runs} runs per start-up command; "
           f"min / median / max; Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")

@@ -123,7 +123,9 @@ def _structure_error(layer: Layer, state: _State) -> Diagnostic | None:
     return None
 
 
-def _next_fields(layer: Layer, state: _State, steps: list[AxisStep]) -> list[receptive.AxisField | None]:
+def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool) -> list[receptive.AxisField | None]:
+    if alike and len(set(state.fields)) == 1:  # the same layer on the same field: once
+        return _next_fields(layer, state._replace(fields=state.fields[:1]), steps, False) * len(state.fields)
     fields = []
     for axis, current in enumerate(state.fields):
         if current is None:
@@ -162,13 +164,16 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         return Row(**base, error=error), None
 
     steps: list[AxisStep] = []
+    # A square layer on a square map (k3 on 224x224, the common case) is one axis's work.
+    alike = layer.kind.is_spatial and len(axes) > 1 and layer.uniform and len(set(state.size)) == 1
+    named = [axes] if alike else [(name,) for name in axes]
     if layer.kind.is_spatial:
         problems = []
-        for axis, in_size in enumerate(state.size):
+        for axis, in_size in enumerate(state.size[:1] if alike else state.size):
             step = axis_step(layer, axis, in_size, convention)
             problem = size_error(layer, step, axes[axis], convention)
             if problem is not None:
-                problems.append(problem)
+                problems.append(problem._replace(axes=named[axis]))
             steps.append(step)
         if problems:  # every axis that fails alike, named in one message ("on H and W")
             return Row(**base, error=merge_axes(problems)[0]), None
@@ -177,7 +182,10 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     notes: list[Diagnostic] = []
     for axis, step in enumerate(steps):
         for finding in axis_findings(layer, step, axes[axis], convention):
+            finding = finding._replace(axes=named[axis]) if alike and finding.axes else finding
             (warnings if finding.level is Level.WARNING else notes).append(finding)
+    if alike:
+        steps *= len(axes)
 
     kind = layer.kind
     size: tuple[int, ...] | None = tuple(step.out_size for step in steps) if steps else state.size
@@ -193,7 +201,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     elif kind is Kind.LINEAR:
         out_channels = layer.channels
 
-    fields = _next_fields(layer, state, steps)
+    fields = _next_fields(layer, state, steps, alike)
     if any(f is None for f in fields) and not any(f is None for f in state.fields):
         axis = next(axis for axis, f in enumerate(fields) if f is None)
         growth = steps[axis].stride if kind is Kind.CONVT else layer.scale[axis].numerator if kind is Kind.UP else 1

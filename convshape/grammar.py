@@ -536,6 +536,7 @@ def _build(layer: _RawLayer, dims: int, src: _Source) -> Layer:
     if kind in (Kind.CONV, Kind.CONVT):
         fields["groups"] = get("g", 1)
     fields["ceil"] = bool(get("ceil", False))
+    fields["uniform"] = all(len(set(value)) <= 1 for value in fields.values() if isinstance(value, tuple))
     return Layer(**fields)
 
 

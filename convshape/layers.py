@@ -77,6 +77,7 @@ class Layer(NamedTuple):
     column: int = 0  # where the layer's text starts in its source, for messages
     repeat: int = 1  # written once with x3: the rows first..first+2 are this one layer
     first: int = 0
+    uniform: bool = True  # every per-axis value is the same on every axis (k3, not k3x5)
 
 
 def layer_label(layer: Layer, index: int) -> str:

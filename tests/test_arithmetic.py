@@ -87,8 +87,12 @@ def test_gap_under_tf_removes_the_spatial_axes():
 
 
 def test_arithmetic_is_exact_for_huge_sizes():
+    """The core is exact at any size (the command line and calc() take at most 18 digits)."""
+    from convshape.calc import run
+    from convshape.grammar import parse_stack
+
     huge = 10**30 + 7
-    assert calc("conv k3 s2", huge, dims=1).output.size == ((huge - 3) // 2 + 1,)
+    assert run(parse_stack("conv k3 s2", dims=1), (huge,)).output.size == ((huge - 3) // 2 + 1,)
 
 
 def test_a_long_stack_is_computed_layer_by_layer():

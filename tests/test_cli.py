@@ -208,10 +208,11 @@ def test_head_ends_quietly(shell_env):
     "convshape calc -i 32 --format json 'conv k3 p1 x20000' | head -c 100",
     "convshape calc -i 32 'conv k3 p1 x3000' | head -1",
     "convshape fit conv k3 s2 --range 1:100000000 -q | head -2",
-    "convshape calc -i 224 -c 3 -f examples/resnet50.stack | head -c 1",
 ])
 def test_a_reader_that_stops_early_gives_141_never_1(command, shell_env):
-    """Exit 1 means an invalid stack: a script with pipefail must not see it when head stops reading."""
+    """Exit 1 means an invalid stack: a script with pipefail must not see it when head stops reading.
+    (Each output is larger than a pipe holds: a smaller one may be written whole before head
+    stops, and then 0 is the right status, as for `echo hi | head -c 1`.)"""
     for _ in range(3):
         result = subprocess.run(f"{command} >/dev/null; echo ${{PIPESTATUS[0]}}", shell=True, capture_output=True,
                                 text=True, env=shell_env, timeout=120, executable="bash", cwd=ROOT)

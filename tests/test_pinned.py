@@ -85,6 +85,9 @@ def test_a_linear_layer_sees_what_the_global_pool_saw(run):
     """conv k3 on 7 leaves 5×5 outputs, each seeing 3×3: the pool over them sees all 7×7."""
     rows = layers(run, "-i", "7", "-c", "2", "conv", "k3", "gap", "flatten", "linear", "c4")
     assert [row["rf"] for row in rows[1:]] == [{"size": [7, 7], "jump": [5, 5], "start": [3, 3]}] * 3
+    # straight after flatten, each feature is one position of the 5×5 map; the linear layer sees them all
+    rows = layers(run, "-i", "7", "-c", "2", "conv", "k3", "flatten", "linear", "c4")
+    assert [row["rf"]["size"] for row in rows] == [[3, 3], [3, 3], [7, 7]]
 
 
 def test_ceil_is_null_where_a_layer_has_no_ceil_mode(run):
