@@ -505,8 +505,12 @@ def fit(
     from .fit import analyse
     from .render import answers
 
+    from .grammar import MAX_DIGITS
+
     convention = convention.convention
     _check_quiet(quiet, output_format, explain)
+    if near is not None and near >= 10**MAX_DIGITS:
+        _fail(f"--near: a size of {len(str(near)):,} digits; sizes have at most {MAX_DIGITS}")
     span = _parse_range(size_range) if size_range is not None else None
     result = analyse(_parse_stack(_read_stack(stack or [], file), None, dims), convention, channels)
     clean = result.valid and all(rule.residues for rule in result.rules)
@@ -530,6 +534,10 @@ def _parse_range(text: str) -> tuple[int, int]:
     start, colon, stop = text.partition(":")
     if not colon or not start.strip().isdigit() or not stop.strip().isdigit():
         _fail(f"--range: '{text}' is not a range: give A:B, such as 1:1000")
+    from .grammar import MAX_DIGITS
+
+    if max(len(start.strip()), len(stop.strip())) > MAX_DIGITS:
+        _fail(f"--range: sizes have at most {MAX_DIGITS} digits")
     low, high = int(start), int(stop)
     if low > high:
         _fail(f"--range: {low} is after {high}")

@@ -171,3 +171,11 @@ def test_table_colours_say_the_level(run):
     failed = run("calc", "-i", "6", "conv", "k9", env=env).stdout
     assert "\x1b[1;31mkernel_too_large\x1b[0m" in failed
     assert "\x1b[1;31minvalid: layer 1 (conv k9) cannot run: kernel_too_large\x1b[0m" in failed
+
+
+def test_fit_sizes_have_at_most_18_digits_too(run):
+    near = run("fit", "conv", "k3", "--near", "9" * 5000)
+    assert (near.returncode, near.stderr) == (2, "convshape: --near: a size of 5,000 digits; sizes have at most 18\n")
+    wide = run("fit", "conv", "k3", "--range", "1:" + "9" * 19)
+    assert (wide.returncode, wide.stderr) == (2, "convshape: --range: sizes have at most 18 digits\n")
+    assert run("fit", "conv", "k3", "s2", "--range", "1:" + "9" * 18, "--format", "json").returncode == 0
