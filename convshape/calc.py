@@ -152,9 +152,11 @@ def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool
     return fields
 
 
-def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, axes: tuple[str, ...], input_size: tuple[int, ...]) -> tuple[Row, _State | None]:
+def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, axes: tuple[str, ...], input_size: tuple[int, ...], checked: dict) -> tuple[Row, _State | None]:
     base = {"index": index, "layer": layer, "in_size": state.size, "in_channels": state.channels}
-    error = _structure_error(layer, state) or parameter_error(layer, convention, axes)
+    if id(layer) not in checked:  # a layer's own parameters, once per layer written (x10000 is one layer)
+        checked[id(layer)] = parameter_error(layer, convention, axes)
+    error = _structure_error(layer, state) or checked[id(layer)]
     out_channels = state.channels
     if layer.kind in (Kind.CONV, Kind.CONVT) and layer.channels is not None:
         out_channels = layer.channels
@@ -238,11 +240,12 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
     axes = axis_names(dims)
     state: _State | None = _State(sizes, channels, [receptive.AxisField.identity()] * dims, sizes, None, [False] * dims)
     rows: list[Row] = []
+    checked: dict[int, Diagnostic | None] = {}  # id of a layer of the stack (alive while it runs) -> its error
     for index, layer in enumerate(stack.layers, 1):
         if state is None:
             rows.append(Row(index=index, layer=layer))
             continue
-        row, state = _run_layer(index, layer, state, convention, axes, sizes)
+        row, state = _run_layer(index, layer, state, convention, axes, sizes, checked)
         rows.append(row)
     output = None
     if state is not None:

@@ -214,8 +214,13 @@ def formulas(layers: list[Layer], dims: int, convention: Convention) -> list[lis
             rows.append(None)
             flat = True if layer.kind is Kind.FLATTEN else flat
             continue
-        steps = [_explained(through(layer, axis, current[axis], convention), current[axis], names[axis],
-                            _how(layer, axis, convention)) for axis in range(dims)]
+        if layer.uniform and dims > 1 and len(set(current)) == 1:  # k3 on H and W alike: one formula
+            first = through(layer, 0, current[0], convention)
+            how = _how(layer, 0, convention)
+            steps = [_explained(first, current[0], name, how) for name in names]
+        else:
+            steps = [_explained(through(layer, axis, current[axis], convention), current[axis], names[axis],
+                                _how(layer, axis, convention)) for axis in range(dims)]
         current = [step.expr for step in steps]
         rows.append(steps)
         if layer.kind is Kind.GAP and convention is Convention.TF:
