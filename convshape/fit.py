@@ -294,8 +294,9 @@ def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convent
 
 def _estimate(layer: Layer, axis: int, needed_out: int) -> int:
     """Roughly the input that gives ``needed_out``: where the galloping search starts."""
-    if layer.kind.is_windowed:
-        return (needed_out - 1) * layer.stride[axis] + 1
+    if layer.kind.is_windowed:  # floor((I + P − kₑ)/s) + 1 ≥ n from I = (n − 1)·s + kₑ − P
+        padding = sum(layer.padding[axis]) if layer.padding else 0
+        return (needed_out - 1) * layer.stride[axis] + layer.dilation[axis] * (layer.kernel[axis] - 1) + 1 - padding
     if layer.kind is Kind.CONVT:
         return needed_out // layer.stride[axis]
     if layer.kind is Kind.UP:

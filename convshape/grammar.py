@@ -384,7 +384,7 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
             raise src.error(f"{what}, got {text}" if classified else f"{what} {text}", token, hint)
         if classified is None:
             raise _unknown_token(token, current.kind, src)
-        longest = max(map(len, _DIGIT_RUN.findall(token.text)), default=0)
+        longest = _longest_number(token.text) if len(token.text) > MAX_DIGITS else 0
         if longest > MAX_DIGITS:
             raise src.error(f"{quoted(token.text)} has a number of {longest:,} digits; values have at most {MAX_DIGITS}",
                             token)
@@ -401,7 +401,18 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
     return raw
 
 
-_DIGIT_RUN = re.compile(r"\d+")
+def _longest_number(text: str) -> int:
+    """The length of the longest run of digits in ``text``.
+
+    >>> _longest_number("p12:3456x7")
+    4
+    """
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char.isdigit() else 0
+        longest = max(longest, run)
+    return longest
+
 # A bare number after a kind most likely means this token (`conv 3x3` is `conv k3x3`).
 _BARE_PREFIX = {Kind.CONV: "k", Kind.CONVT: "k", Kind.MAXPOOL: "k", Kind.AVGPOOL: "k", Kind.UP: "s", Kind.PAD: "p",
                 Kind.LINEAR: "c"}
