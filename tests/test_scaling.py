@@ -30,11 +30,15 @@ def calls(layers: int, stack: str) -> int:
 
 @pytest.mark.parametrize(
     "stack",
-    ["conv k3 p1 c64", "conv k3 s1 p1 c8, maxpool k3 s1 p1, pad p1, conv k3 c8", "up, convt k3 s2 p1 op1 c4, conv k4 s2 p1, conv k4 s2 p1"],
+    ["conv k3 p1 c64", "conv k3 s1 p1 c8, maxpool k3 s1 p1, pad p1, conv k3 c8", "up, convt k3 s2 p1 op1 c4, conv k4 s2 p1, conv k4 s2 p1",
+     "conv k3 s2 p1 c8", "maxpool k3 s2 p1"],
 )
 def test_calls_grow_linearly_with_the_number_of_layers(stack):
-    small, large = calls(200, stack), calls(2000, stack)
-    assert 9.5 <= large / small <= 10.5, (small, large)
+    """The 200 layers after the first 200 cost what the 200 after the first 2,000 do (a
+    strided stack's first 60 cost more: its field is tracked until it passes 10^18 pixels)."""
+    early = calls(400, stack) - calls(200, stack)
+    late = calls(2200, stack) - calls(2000, stack)
+    assert 0.97 <= late / early <= 1.03, (early, late)
 
 
 def test_a_100000_layer_stack_is_computed():

@@ -2,11 +2,13 @@
 
 import json
 import re
+import shlex
+import shutil
 
 from pathlib import Path
 
 import pytest
-from conftest import have
+from conftest import convshape_command, have
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -210,3 +212,28 @@ def test_the_installed_version_is_the_one_the_cli_prints(run):
     from importlib.metadata import version
 
     assert run("--version").stdout == f"convshape {version('convshape')}\n"
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_a_real_terminal_is_measured_even_where_rich_assumes_80_columns(tmp_path):
+    """TERM=dumb: Rich lays out for 80 columns; convshape asks the terminal (here 60 wide)."""
+    import subprocess
+    import time
+    import uuid
+
+    server = f"convshape-width-{uuid.uuid4().hex[:8]}"
+    script = tmp_path / "show.sh"
+    script.write_text(f"TERM=dumb COLUMNS= {shlex.quote(convshape_command()[0])} calc -i 224 -c 3 "
+                      f"-f {shlex.quote(str(ROOT / 'examples' / 'resnet50.stack'))} --no-color; sleep 30\n")
+    subprocess.run(["tmux", "-L", server, "new-session", "-d", "-x", "60", "-y", "300", f"bash {script}"], check=True)
+    try:
+        screen = ""
+        for _ in range(50):
+            time.sleep(0.2)
+            screen = subprocess.run(["tmux", "-L", server, "capture-pane", "-p", "-S", "-300"], capture_output=True,
+                                    text=True).stdout
+            if "output:" in screen:
+                break
+        assert "hidden: 60 columns" in " ".join(screen.split()), screen
+    finally:
+        subprocess.run(["tmux", "-L", server, "kill-server"], capture_output=True)
