@@ -297,6 +297,13 @@ def _check_quiet(quiet: bool, output_format, explain: bool) -> None:
         _fail("-q prints the answer alone and cannot be combined with --explain: give one")
 
 
+def _check_channels(channels: Optional[int]) -> None:
+    from .grammar import MAX_DIGITS
+
+    if channels is not None and channels >= 10**MAX_DIGITS:
+        _fail(f"--channels: a count of {len(str(channels)):,} digits; values have at most {MAX_DIGITS}")
+
+
 def _check_allowed(codes: List[str]) -> set:
     from .diagnostics import WARNINGS
     from .grammar import nearest
@@ -356,6 +363,7 @@ def calc(
 
     convention = convention.convention
     _check_quiet(quiet, output_format, explain)
+    _check_channels(channels)
     allowed = _check_allowed(allow or [])
     strict = strict or bool(allowed)  # --allow names the exceptions to --strict, which it implies
     pieces = _read_stack(stack or [], file)
@@ -509,6 +517,7 @@ def fit(
 
     convention = convention.convention
     _check_quiet(quiet, output_format, explain)
+    _check_channels(channels)
     if near is not None and near >= 10**MAX_DIGITS:
         _fail(f"--near: a size of {len(str(near)):,} digits; sizes have at most {MAX_DIGITS}")
     span = _parse_range(size_range) if size_range is not None else None

@@ -179,3 +179,7 @@ def test_fit_sizes_have_at_most_18_digits_too(run):
     wide = run("fit", "conv", "k3", "--range", "1:" + "9" * 19)
     assert (wide.returncode, wide.stderr) == (2, "convshape: --range: sizes have at most 18 digits\n")
     assert run("fit", "conv", "k3", "s2", "--range", "1:" + "9" * 18, "--format", "json").returncode == 0
+    for command in (["calc", "-i", "8"], ["fit"]):
+        channels = run(*command, "-c", "9" * 5000, "conv", "k3")
+        assert (channels.returncode, channels.stderr) == (2, "convshape: --channels: a count of 5,000 digits; values have at most 18\n")
+    assert run("calc", "-i", "8", "-c", "9" * 18, "-q", "conv", "k3").stdout == f"{'9' * 18}x6x6\n"
