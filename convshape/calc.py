@@ -262,14 +262,14 @@ def input_notes(stack: Stack, input_size: tuple[int, ...], channels: int | None)
     -i 3x224x224 is read as D×H×W (3-D), a depth of 3; for channels × height × width, give -i 224x224 -c 3
     """
     notes = []
-    first = input_size[0]
+    first = input_size[0] if input_size else None
     if len(input_size) == 3 and not stack.layers_claim and (first == channels or first in (1, 3, 4)):
         rest = "x".join(map(str, input_size[1:]))
         notes.append(f"-i {'x'.join(map(str, input_size))} is read as D×H×W (3-D), a depth of {first}; "
                      f"for channels × height × width, give -i {rest} -c {first}")
     if stack.axes_from not in ("input", "default", "--dims"):
         names = "×".join(axis_names(stack.dims))
-        notes.append(f"{stack.dims} spatial axes ({names}), from {stack.axes_from}")
+        notes.append(f"{stack.dims} spatial {'axis' if stack.dims == 1 else 'axes'} ({names}), from {stack.axes_from}")
     return tuple(notes)
 
 

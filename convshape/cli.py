@@ -460,6 +460,8 @@ def _symbolic(parsed, convention, channels, output_format, quiet, explain, no_co
     result = symbolic_calc(parsed, convention, channels)
     status = EXIT_OK if result.valid else EXIT_INVALID
     if quiet:
+        for note in result.notes:
+            sys.stderr.write(f"convshape: note: {note}\n")
         if result.valid:
             _write(answers.symbolic_quiet(result) + "\n")
         else:

@@ -265,6 +265,8 @@ class SymbolicResult(NamedTuple):
     input_channels: int | None
     rows: tuple[SymbolicRow, ...]
     fit: object  # convshape.fit.Fit: the smallest valid input and the clean-input rule
+    axes_from: str = "default"  # what set the number of axes (see grammar.Stack)
+    notes: tuple[str, ...] = ()  # where only a layer's token set it
 
     @property
     def valid(self) -> bool:
@@ -319,4 +321,7 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         elif layer.kind is Kind.GAP and convention is Convention.TF:
             features = "?" if row.out_channels is None else str(row.out_channels)
         rows.append(SymbolicRow(index, layer, step, row, features if step is None or layer.kind is Kind.GAP and convention is Convention.TF else None))
-    return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows), fit)
+    from .calc import input_notes
+
+    return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows), fit, stack.axes_from,
+                          input_notes(stack, (), channels))

@@ -336,6 +336,12 @@ def test_where_the_number_of_axes_came_from_is_said(run):
         data = json.loads(run("calc", "--format", "json", *args).stdout)
         assert data["axes_from"] == origin, args
         assert bool(data["notes"]) == origin.startswith("'"), args
+    # without -i too: in the formula table, in JSON, and on stderr with -q
+    assert "note: 3 spatial axes (D×H×W), from 'p1x2x3' in 'conv k3 p1x2x3'" in run("calc", "conv", "k3", "p1x2x3").stdout
+    formulas = json.loads(run("calc", "conv1d", "k3", "--format", "json").stdout)
+    assert (formulas["axes_from"], formulas["notes"]) == ("'conv1d' in 'conv1d k3'", ["1 spatial axis (L), from 'conv1d' in 'conv1d k3'"])
+    quiet = run("calc", "conv", "k3", "p1x2x3", "-q")
+    assert (quiet.stdout, quiet.stderr) == ("Dx(H + 2)x(W + 4)\n", "convshape: note: 3 spatial axes (D×H×W), from 'p1x2x3' in 'conv k3 p1x2x3'\n")
 
 
 def test_a_feature_count_that_needs_channels_says_so(run):

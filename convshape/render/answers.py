@@ -260,6 +260,8 @@ def symbolic_dict(result: SymbolicResult) -> dict:
         "input": {"size": None, "channels": result.input_channels},
         "convention": result.convention.value,
         "axes": list(result.axes),
+        "axes_from": result.axes_from,
+        "notes": list(result.notes),
         "layers": layers,
         "fit": fit_dict(result.fit),
         "valid": result.valid,
@@ -301,6 +303,8 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
                       Text(axes_text(field.jump[:1] if len(set(field.jump)) == 1 else field.jump)) if field else Text(""),
                       notes)
     console.print(table)
+    for note in result.notes:
+        console.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
     fit = result.fit
     if fit.error is not None:
         index, diagnostic = fit.error
