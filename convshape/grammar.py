@@ -571,6 +571,8 @@ def parse_stack(
     (['conv k3 s2 p1 (1/2)', 'conv k3 s2 p1 (2/2)', 'maxpool k2'], 2)
     """
     src = _Source(text, source)
+    if "(" in text:
+        _refuse_framework_syntax(text, src)
     raw = _group(tokenize(text), src)
     if not raw:
         raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=source)
@@ -586,6 +588,27 @@ def parse_stack(
             layer = layer._replace(repeat=count, first=len(layers) + 1)
         layers.extend([layer] * count)
     return Stack(tuple(layers), n, "input" if axes_from == "the input" else axes_from, layers_claim)
+
+
+def _refuse_framework_syntax(text: str, src: _Source) -> None:
+    """A PyTorch or Keras call where layers were expected: an error that gives the layer to write."""
+    from .framework import KERAS, find_call, framework_of
+
+    found = find_call(text)
+    if found is None:
+        return
+    offset, call, layer = found
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    token = Token(call.split("\n")[0], line, column)
+    name = call.split("(")[0].split(".")[-1]
+    framework = framework_of(name)
+    if layer is None:
+        what = f"{framework} syntax" if framework else "not a layer convshape knows"
+        raise src.error(f"{quoted(call, 60)} is {what}: write layers as convshape does, such as 'conv k3 s2 p1 c64'",
+                        token)
+    tf = " (with --convention tf, for Keras' semantics)" if framework == KERAS else ""
+    raise src.error(f"{quoted(call, 60)} is {framework} syntax; as a convshape layer it is '{layer}'{tf}", token)
 
 
 def parse_layer_tokens(text: str, source: str = ARGS_SOURCE) -> tuple[Kind, dict]:
