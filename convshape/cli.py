@@ -62,10 +62,10 @@ class _ReaderGone(Exception):
 class _GuardedStdout:
     """sys.stdout during a run, turning a broken pipe into ``_ReaderGone``."""
 
+    CHUNK = 1 << 14
+
     def __init__(self, stream) -> None:
         self._stream = stream
-
-    CHUNK = 1 << 14
 
     def write(self, text: str) -> int:
         try:
@@ -297,11 +297,12 @@ def _check_quiet(quiet: bool, output_format, explain: bool) -> None:
         _fail("-q prints the answer alone and cannot be combined with --explain: give one")
 
 
-def _check_channels(channels: Optional[int]) -> None:
+def _check_digits(option: str, value: Optional[int], what: str, which: str) -> None:
+    """A whole-number option has at most 18 digits, as every value in a stack does."""
     from .grammar import MAX_DIGITS
 
-    if channels is not None and channels >= 10**MAX_DIGITS:
-        _fail(f"--channels: a count of {len(str(channels)):,} digits; values have at most {MAX_DIGITS}")
+    if value is not None and value >= 10**MAX_DIGITS:
+        _fail(f"{option}: a {what} of {len(str(value)):,} digits; {which} have at most {MAX_DIGITS}")
 
 
 def _check_allowed(codes: List[str]) -> set:
@@ -363,7 +364,7 @@ def calc(
 
     convention = convention.convention
     _check_quiet(quiet, output_format, explain)
-    _check_channels(channels)
+    _check_digits("--channels", channels, "count", "values")
     allowed = _check_allowed(allow or [])
     strict = strict or bool(allowed)  # --allow names the exceptions to --strict, which it implies
     pieces = _read_stack(stack or [], file)
@@ -515,13 +516,10 @@ def fit(
     from .fit import analyse
     from .render import answers
 
-    from .grammar import MAX_DIGITS
-
     convention = convention.convention
     _check_quiet(quiet, output_format, explain)
-    _check_channels(channels)
-    if near is not None and near >= 10**MAX_DIGITS:
-        _fail(f"--near: a size of {len(str(near)):,} digits; sizes have at most {MAX_DIGITS}")
+    _check_digits("--channels", channels, "count", "values")
+    _check_digits("--near", near, "size", "sizes")
     span = _parse_range(size_range) if size_range is not None else None
     result = analyse(_parse_stack(_read_stack(stack or [], file), None, dims), convention, channels)
     clean = result.valid and all(rule.residues for rule in result.rules)
