@@ -14,6 +14,11 @@ _convshape_kind() {  # the kind a word starts, or nothing
         gap|gap1d|gap2d|gap3d) echo gap ;;
         flatten) echo flatten ;;
         linear|fc) echo linear ;;
+        adaptiveavgpool|adaptiveavgpool1d|adaptiveavgpool2d|adaptiveavgpool3d) echo adaptiveavgpool ;;
+        adaptivemaxpool|adaptivemaxpool1d|adaptivemaxpool2d|adaptivemaxpool3d) echo adaptivemaxpool ;;
+        add) echo add ;;
+        mul) echo mul ;;
+        cat|concat) echo cat ;;
     esac
 }
 
@@ -23,11 +28,16 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
         convt) if [[ $2 == tf ]]; then echo 'k s p psame pvalid d c g op x'; else echo 'k s p pvalid d c g op x'; fi ;;
         maxpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull d ceil x'; else echo 'k s p pvalid pfull d ceil x'; fi ;;
         avgpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull ceil x'; else echo 'k s p pvalid pfull ceil x'; fi ;;
-        up) echo 's x' ;;
+        up) echo 's o x like' ;;
         pad) echo 'p x' ;;
         gap) echo 'x' ;;
         flatten) echo 'x' ;;
         linear) echo 'c x' ;;
+        adaptiveavgpool) echo 'o x' ;;
+        adaptivemaxpool) echo 'o x' ;;
+        add) echo 'crop pad' ;;
+        mul) echo 'crop pad' ;;
+        cat) echo 'crop pad' ;;
     esac
 }
 
@@ -44,7 +54,7 @@ _convshape_layer_words() {  # complete a layer word; $1: the index of the subcom
     done
     [[ $convention == keras ]] && convention=tf
     COMPREPLY=($(compgen -W "$(_convshape_tokens "$kind" "$convention") $3" -- "$cur"))
-    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op x " == *" ${COMPREPLY[0]} "* ]]; then
+    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op o x " == *" ${COMPREPLY[0]} "* ]]; then
         compopt -o nospace 2>/dev/null
     fi
 }
@@ -70,10 +80,10 @@ _convshape() {
             --dims) return 0 ;;
             --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
             --format) COMPREPLY=($(compgen -W 'table json csv tsv' -- "$cur")); return 0 ;;
-            --allow) COMPREPLY=($(compgen -W 'ceil_window_dropped floor_rounding padding_only_outputs stride_gap' -- "$cur")); return 0 ;;
+            --allow) COMPREPLY=($(compgen -W 'ceil_window_dropped floor_rounding merge_misaligned padding_only_outputs stride_gap' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow' 'conv convt maxpool avgpool up pad gap flatten linear'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat'
         ;;
     completions)
         case "$prev" in
@@ -92,7 +102,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat'
         ;;
     schema)
         case "$prev" in

@@ -36,6 +36,16 @@ function __convshape_kind --description 'the kind of the layer being written'
                 set kind flatten
             case linear fc
                 set kind linear
+            case adaptiveavgpool adaptiveavgpool1d adaptiveavgpool2d adaptiveavgpool3d
+                set kind adaptiveavgpool
+            case adaptivemaxpool adaptivemaxpool1d adaptivemaxpool2d adaptivemaxpool3d
+                set kind adaptivemaxpool
+            case add
+                set kind add
+            case mul
+                set kind mul
+            case cat concat
+                set kind cat
         end
         if string match -qr '[,;]$' -- $word
             set kind ''
@@ -72,7 +82,7 @@ complete -c convshape -n '__fish_seen_subcommand_from calc' -l format -x -a 'tab
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l quiet -s q -d 'Print only the final shape (512x7x7, or 25088 when flat); not with --format or --explain.'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l explain -d 'Show each layer\'s formula with its numbers.'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l strict -d 'Warnings make the exit status 1 too.'
-complete -c convshape -n '__fish_seen_subcommand_from calc' -l allow -x -a 'ceil_window_dropped\\t"ceil mode\'s last window is dropped" floor_rounding\\t"real input pixels at the end are never read" padding_only_outputs\\t"some outputs see only padding" stride_gap\\t"a kernel smaller than its stride skips pixels"' -d 'A warning code to accept (repeatable); implies --strict for every other warning.'
+complete -c convshape -n '__fish_seen_subcommand_from calc' -l allow -x -a 'ceil_window_dropped\\t"ceil mode\'s last window is dropped" floor_rounding\\t"real input pixels at the end are never read" merge_misaligned padding_only_outputs\\t"some outputs see only padding" stride_gap\\t"a kernel smaller than its stride skips pixels"' -d 'A warning code to accept (repeatable); implies --strict for every other warning.'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l no-color -d 'No colours or styles in the table.'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n '__fish_seen_subcommand_from completions' -l install -d 'Write the script where the shell finds it, not to stdout.'
@@ -142,13 +152,25 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = avgpool' -a ceil -d 'ceil mode instead of floor'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = avgpool' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = up' -a s -d 'scale factor: s2, s1.5'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = up' -a o -d 'output size: o7, o7x5'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = up' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = up' -a like -d 'resize to a named tensor\'s size: like x'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = pad' -a p -d 'padding: p1, p1x2, p0:1 (before:after)'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = pad' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = gap' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = flatten' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = linear' -a c -d 'output features: c10'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = linear' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = adaptiveavgpool' -a o -d 'output size: o7, o7x5'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = adaptiveavgpool' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = adaptivemaxpool' -a o -d 'output size: o7, o7x5'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = adaptivemaxpool' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = add' -a crop -d 'centre-crop larger inputs to the smallest'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = add' -a pad -d 'zero-pad smaller inputs to the largest'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = mul' -a crop -d 'centre-crop larger inputs to the smallest'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = mul' -a pad -d 'zero-pad smaller inputs to the largest'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = cat' -a crop -d 'centre-crop larger inputs to the smallest'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = cat' -a pad -d 'zero-pad smaller inputs to the largest'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a maxpool -d 'max pooling'
@@ -158,6 +180,11 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a pad -d 'zero 
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a gap -d 'global average pooling'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a flatten -d 'flatten to features'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a linear -d 'fully connected layer'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a adaptiveavgpool -d 'adaptive average pooling to an output size'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a adaptivemaxpool -d 'adaptive max pooling to an output size'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a add -d 'add named tensors to the current one'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a mul -d 'multiply named tensors with the current one'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a cat -d 'concatenate named tensors and the current one on channels'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a maxpool -d 'max pooling'

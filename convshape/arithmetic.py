@@ -143,11 +143,11 @@ def resolve_padding(layer: Layer, axis: int, in_size: int, convention: Conventio
     return same_padding(in_size, kernel, layer.stride[axis], dilation, convention)
 
 
-def axis_step(layer: Layer, axis: int, in_size: int, convention: Convention) -> AxisStep:
+def axis_step(layer: Layer, axis: int, in_size: int, convention: Convention, target: int | None = None) -> AxisStep:
     """The output size of ``layer`` on one axis, with the numbers that produced it.
 
     Assumes the layer's parameters are valid (positive kernel, stride, dilation);
-    the diagnostics check that first.
+    the diagnostics check that first. ``target`` is the size `up like NAME` resizes to.
     """
     kind = layer.kind
     if kind.is_windowed:
@@ -175,8 +175,12 @@ def axis_step(layer: Layer, axis: int, in_size: int, convention: Convention) -> 
             out = transposed_output_size(in_size, k, s, padding, d, op)
         return AxisStep(in_size, out, padding, k, k_eff, s, d, output_padding=op)
     if kind is Kind.UP:
+        if layer.scale is None:  # to a size: o64, or like a named tensor (``target``)
+            return AxisStep(in_size, target if target is not None else layer.out[axis])
         scale = layer.scale[axis]
         return AxisStep(in_size, upsampled_size(in_size, scale), scale=scale)
+    if kind.is_adaptive:
+        return AxisStep(in_size, layer.out[axis])
     if kind is Kind.PAD:
         padding = layer.padding[axis] if layer.padding else (0, 0)
         return AxisStep(in_size, in_size + padding[0] + padding[1], padding)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import prod
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import receptive
+from . import merge, receptive
 from .arithmetic import AxisStep, axis_step
 from .diagnostics import (
     Code,
@@ -54,7 +54,15 @@ class Row(NamedTuple):
     error: Diagnostic | None = None
     warnings: tuple[Diagnostic, ...] = ()
     notes: tuple[Diagnostic, ...] = ()
+    min_fields: tuple[receptive.AxisField | None, ...] | None = None  # the smallest over all paths, if not axis_fields
 
+    @property
+    def min_size(self) -> tuple[int, ...] | None:
+        """The smallest receptive field over all paths into this row (a shortcut's, say)."""
+        fields = self.axis_fields if self.min_fields is None else self.min_fields
+        if not fields or any(f is None for f in fields):
+            return None
+        return tuple(f.size for f in fields)
 
     @property
     def field(self) -> Field | None:
@@ -82,6 +90,13 @@ class Result(NamedTuple):
     output: Output | None  # None when a layer is invalid
     axes_from: str = "input"  # what set the number of axes (see grammar.Stack)
     notes: tuple[str, ...] = ()  # about how the input was read
+    reads: dict = {}  # the graph (see grammar.Stack): rows that read other rows than the one before
+    binds: dict = {}  # names bound after each row (0: the input)
+
+    def inputs(self, index: int) -> tuple[int, ...]:
+        """The rows row ``index`` reads (0 is the input)."""
+        return self.reads.get(index) or (index - 1,)
+
     @property
     def valid(self) -> bool:
         return self.output is not None
@@ -107,6 +122,7 @@ class _State(NamedTuple):
     last_spatial: tuple[int, ...]  # the last spatial size seen, for a linear layer's field
     flattened: str | None  # why there are no spatial axes any more
     field_exceeded: list[bool]  # per axis: has the field outgrown the input yet
+    min_fields: list[receptive.AxisField | None] | None = None  # smallest over the paths; None: ``fields``
 
 
 def _flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:
@@ -138,8 +154,12 @@ def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool
         elif kind is Kind.CONVT:
             step = steps[axis]
             new = receptive.through_transposed(current, step.kernel, step.stride, step.padding[0], step.dilation)
+        elif kind is Kind.UP and layer.scale is None:
+            new = receptive.through_resize(current, steps[axis].in_size, steps[axis].out_size)
         elif kind is Kind.UP:
             new = receptive.through_upsample(current, layer.scale[axis])
+        elif kind.is_adaptive:
+            new = receptive.through_adaptive(current, steps[axis].in_size, steps[axis].out_size)
         elif kind is Kind.PAD:
             new = receptive.through_pad(current, steps[axis].padding[0])
         elif kind is Kind.GAP:
@@ -152,7 +172,8 @@ def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool
     return fields
 
 
-def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, axes: tuple[str, ...], input_size: tuple[int, ...], checked: dict) -> tuple[Row, _State | None]:
+def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, axes: tuple[str, ...],
+               input_size: tuple[int, ...], checked: dict, target: tuple[int, ...] | None = None) -> tuple[Row, _State | None]:
     base = {"index": index, "layer": layer, "in_size": state.size, "in_channels": state.channels}
     if id(layer) not in checked:  # a layer's own parameters, once per layer written (x10000 is one layer)
         checked[id(layer)] = parameter_error(layer, convention, axes)
@@ -167,12 +188,13 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
 
     steps: list[AxisStep] = []
     # A square layer on a square map (k3 on 224x224, the common case) is one axis's work.
-    alike = layer.kind.is_spatial and len(axes) > 1 and layer.uniform and len(set(state.size)) == 1
+    alike = layer.kind.is_spatial and len(axes) > 1 and layer.uniform and len(set(state.size)) == 1 and (
+        target is None or len(set(target)) == 1)
     named = [axes] if alike else [(name,) for name in axes]
     if layer.kind.is_spatial:
         problems = []
         for axis, in_size in enumerate(state.size[:1] if alike else state.size):
-            step = axis_step(layer, axis, in_size, convention)
+            step = axis_step(layer, axis, in_size, convention, None if target is None else target[axis])
             problem = size_error(layer, step, axes[axis], convention)
             if problem is not None:
                 problems.append(problem._replace(axes=named[axis]))
@@ -204,9 +226,11 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         out_channels = layer.channels
 
     fields = _next_fields(layer, state, steps, alike)
+    min_fields = None if state.min_fields is None else _next_fields(layer, state._replace(fields=state.min_fields), steps, False)
     if any(f is None for f in fields) and not any(f is None for f in state.fields):
         axis = next(axis for axis, f in enumerate(fields) if f is None)
-        growth = steps[axis].stride if kind is Kind.CONVT else layer.scale[axis].numerator if kind is Kind.UP else 1
+        growth = (steps[axis].stride if kind is Kind.CONVT else layer.scale[axis].numerator if kind is Kind.UP and layer.scale
+                  else steps[axis].out_size if kind is Kind.UP or kind.is_adaptive else 1)
         reason = receptive.untracked_reason(state.fields[axis], growth)
         notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"reason": reason}))
     exceeded = list(state.field_exceeded)
@@ -227,8 +251,49 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         axis_fields=tuple(fields),
         warnings=tuple(merge_axes(warnings)),
         notes=tuple(merge_axes(notes)),
+        min_fields=None if min_fields is None else tuple(min_fields),
     )
-    return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded)
+    return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded, min_fields)
+
+
+def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[_State], axes: tuple[str, ...],
+               convention: Convention, made_by: dict[int, Layer]) -> tuple[Row, _State | None]:
+    """A merge row: what ``merge.combine`` makes of the states of the rows it reads."""
+    current = states[-1]
+    base = {"index": index, "layer": layer, "in_size": current.size, "in_channels": current.channels}
+    incoming = [merge.Incoming(row, state.size, state.channels, tuple(state.fields),
+                               made_by[row].kind if row in made_by else None, made_by.get(row))
+                for row, state in zip(sources, states)]
+    merged = merge.combine(layer, incoming, axes, convention)
+    if merged.error is not None:
+        return Row(**base, error=merged.error), None
+    notes = list(merged.notes)
+    fields = list(merged.fields) if merged.size is not None else list(current.fields)
+    if merged.untracked and not any(f is None for state in states for f in state.fields):
+        notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"reason": merged.untracked}))
+    min_fields = None
+    if merged.size is not None:
+        min_fields = []
+        for axis in range(len(axes)):
+            candidates = [(state.min_fields or state.fields)[axis] for state in states]
+            tracked = [f for f in candidates if f is not None]
+            min_fields.append(min(tracked, key=lambda f: f.size) if len(tracked) == len(candidates) else None)
+        if min_fields == fields:
+            min_fields = None
+    exceeded = [any(state.field_exceeded[axis] for state in states) for axis in range(len(axes))]
+    flattened = current.flattened if merged.size is None else None
+    row = Row(
+        **base,
+        computed=True,
+        out_size=merged.size,
+        out_channels=merged.channels,
+        features=merged.channels if merged.size is None else None,
+        axis_fields=tuple(fields),
+        warnings=tuple(merge_axes(list(merged.warnings))),
+        notes=tuple(notes),
+        min_fields=None if min_fields is None else tuple(min_fields),
+    )
+    return row, _State(merged.size, merged.channels, fields, current.last_spatial, flattened, exceeded, min_fields)
 
 
 def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, convention: Convention = Convention.TORCH) -> Result:
@@ -241,17 +306,40 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
     state: _State | None = _State(sizes, channels, [receptive.AxisField.identity()] * dims, sizes, None, [False] * dims)
     rows: list[Row] = []
     checked: dict[int, Diagnostic | None] = {}  # id of a layer of the stack (alive while it runs) -> its error
+    # The graph: a row's state is kept only while a later row may read it by name.
+    kept = {source for sources in stack.reads.values() for source in sources}
+    saved = {0: state} if 0 in kept else {}
+    made_by = {}  # row -> its layer, for the rows a merge reads (suggestions name their kind)
     for index, layer in enumerate(stack.layers, 1):
-        if state is None:
+        if state is None:  # the frameworks stop at the first error, as a script runs top to bottom
             rows.append(Row(index=index, layer=layer))
             continue
-        row, state = _run_layer(index, layer, state, convention, axes, sizes, checked)
+        sources = stack.reads.get(index)
+        if layer.kind.is_merge:
+            row, state = _run_merge(index, layer, sources, [saved[s] for s in sources], axes, convention, made_by)
+        elif sources is not None:
+            target = saved[sources[1]].size if layer.like is not None else None
+            if layer.like is not None and target is None:
+                row, state = Row(index=index, layer=layer, in_size=saved[sources[0]].size,
+                                 error=Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {
+                                     "kind": f"up like {layer.like}", "reason": f"{layer.like} has no spatial axes"})), None
+            else:
+                row, state = _run_layer(index, layer, saved[sources[0]], convention, axes, sizes, checked, target)
+        else:
+            row, state = _run_layer(index, layer, state, convention, axes, sizes, checked)
         rows.append(row)
+        if index in kept and state is not None:
+            saved[index] = state
+            made_by[index] = layer
     output = None
     if state is not None:
         output = Output(state.size, state.channels, _flat_features(state.channels, state.size))
+        if stack.reads:
+            for unused in sorted(merge.unused_rows(len(rows), stack.inputs)):
+                row = rows[unused - 1]
+                rows[unused - 1] = row._replace(notes=row.notes + (Diagnostic(Code.UNUSED),))
     return Result(sizes, channels, dims, Convention(convention), tuple(rows), output, stack.axes_from,
-                  input_notes(stack, tuple(input_size), channels))
+                  input_notes(stack, tuple(input_size), channels), stack.reads, stack.binds)
 
 
 def input_notes(stack: Stack, input_size: tuple[int, ...], channels: int | None) -> tuple[str, ...]:

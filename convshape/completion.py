@@ -24,6 +24,11 @@ KIND_HELP = {
     Kind.GAP: "global average pooling",
     Kind.FLATTEN: "flatten to features",
     Kind.LINEAR: "fully connected layer",
+    Kind.ADAPTIVEAVGPOOL: "adaptive average pooling to an output size",
+    Kind.ADAPTIVEMAXPOOL: "adaptive max pooling to an output size",
+    Kind.ADD: "add named tensors to the current one",
+    Kind.MUL: "multiply named tensors with the current one",
+    Kind.CAT: "concatenate named tensors and the current one on channels",
 }
 
 # Parameter tokens: the word offered, and what it means. Words ending in a prefix
@@ -42,10 +47,17 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "g": [("g", "groups: g32")],
     "op": [("op", "output padding: op1")],
     "ceil": [("ceil", "ceil mode instead of floor")],
+    "o": [("o", "output size: o7, o7x5")],
     "x": [("x", "repeat the layer: x3")],
 }
 KIND_TOKEN_HELP = {(Kind.UP, "s"): "scale factor: s2, s1.5", (Kind.LINEAR, "c"): "output features: c10"}
-PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "x")
+PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "o", "x")
+# Words that are not parameter tokens: a merge's modifiers, and up's `like NAME`.
+KIND_WORDS_AFTER = {
+    Kind.ADD: [("crop", "centre-crop larger inputs to the smallest"), ("pad", "zero-pad smaller inputs to the largest")],
+    Kind.UP: [("like", "resize to a named tensor's size: like x")],
+}
+KIND_WORDS_AFTER[Kind.MUL] = KIND_WORDS_AFTER[Kind.CAT] = KIND_WORDS_AFTER[Kind.ADD]
 REFUSED = {Kind.PAD: ("psame", "pvalid", "pfull"), Kind.CONVT: ("pfull",)}
 # What PyTorch refuses and Keras takes: offered only under --convention tf (or keras).
 TORCH_REFUSED = {Kind.MAXPOOL: ("psame",), Kind.AVGPOOL: ("psame",), Kind.CONVT: ("psame",)}
@@ -71,7 +83,7 @@ def kind_tokens(kind: Kind, convention: str = "tf") -> list[tuple[str, str]]:
     """The parameter tokens ``kind`` accepts under ``convention``, with their meaning.
 
     >>> [word for word, _ in kind_tokens(Kind.UP)]
-    ['s', 'x']
+    ['s', 'o', 'x', 'like']
     >>> "psame" in dict(kind_tokens(Kind.MAXPOOL, "torch")), "psame" in dict(kind_tokens(Kind.MAXPOOL, "tf"))
     (False, True)
     """
@@ -81,7 +93,7 @@ def kind_tokens(kind: Kind, convention: str = "tf") -> list[tuple[str, str]]:
         for word, meaning in TOKEN_WORDS[prefix]:
             if word not in refused:
                 words.append((word, KIND_TOKEN_HELP.get((kind, prefix), meaning)))
-    return words
+    return words + KIND_WORDS_AFTER.get(kind, [])
 
 
 def kinds() -> list[tuple[str, str]]:

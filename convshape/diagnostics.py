@@ -22,11 +22,16 @@ class Code(str, Enum):
     STRIDE_GAP = "stride_gap"
     PADDING_ONLY_OUTPUTS = "padding_only_outputs"
     CEIL_WINDOW_DROPPED = "ceil_window_dropped"
+    MERGE_MISALIGNED = "merge_misaligned"
     # notes
     PADDING_TRIMMED = "padding_trimmed"
     FIELD_EXCEEDS_INPUT = "field_exceeds_input"
     INEXACT_SCALE = "inexact_scale"
     FIELD_NOT_TRACKED = "field_not_tracked"
+    MERGE_CROPPED = "merge_cropped"
+    MERGE_PADDED = "merge_padded"
+    BROADCAST = "broadcast"
+    UNUSED = "unused"
     # errors
     KERNEL_TOO_LARGE = "kernel_too_large"
     OUTPUT_TOO_SMALL = "output_too_small"
@@ -50,10 +55,17 @@ class Code(str, Enum):
     STRIDE_WITH_DILATION = "stride_with_dilation"
     FRACTIONAL_SCALE = "fractional_scale"
     INPUT_SMALLER_THAN_KERNEL = "input_smaller_than_kernel"
+    OUTPUT_SIZE_BELOW_1 = "output_size_below_1"
+    ADAPTIVE_UNSUPPORTED = "adaptive_unsupported"
+    RESIZE_UNSUPPORTED = "resize_unsupported"
+    MERGE_SIZE_MISMATCH = "merge_size_mismatch"
+    MERGE_CHANNEL_MISMATCH = "merge_channel_mismatch"
 
 
-WARNINGS = {Code.FLOOR_ROUNDING, Code.STRIDE_GAP, Code.PADDING_ONLY_OUTPUTS, Code.CEIL_WINDOW_DROPPED}
-NOTES = {Code.PADDING_TRIMMED, Code.FIELD_EXCEEDS_INPUT, Code.INEXACT_SCALE, Code.FIELD_NOT_TRACKED}
+WARNINGS = {Code.FLOOR_ROUNDING, Code.STRIDE_GAP, Code.PADDING_ONLY_OUTPUTS, Code.CEIL_WINDOW_DROPPED,
+            Code.MERGE_MISALIGNED}
+NOTES = {Code.PADDING_TRIMMED, Code.FIELD_EXCEEDS_INPUT, Code.INEXACT_SCALE, Code.FIELD_NOT_TRACKED,
+         Code.MERGE_CROPPED, Code.MERGE_PADDED, Code.BROADCAST, Code.UNUSED}
 
 
 def level_of(code: Code) -> Level:
@@ -116,6 +128,16 @@ MESSAGES: dict[Code, str] = {
     Code.CEIL_UNSUPPORTED: "Keras pooling layers have no ceil mode",
     Code.STRIDE_WITH_DILATION: "Keras refuses strides > 1 together with dilation_rate > 1 ({stride} and {dilation})",
     Code.FRACTIONAL_SCALE: "{where}Keras' UpSampling layers take whole-number sizes, not {value}",
+    Code.MERGE_MISALIGNED: "{where}the receptive fields of {rows} do not line up: {how}",
+    Code.MERGE_CROPPED: "{row} is centre-cropped from {from} to {to} ({detail}, before:after)",
+    Code.MERGE_PADDED: "{row} is zero-padded from {from} to {to} ({detail}, before:after)",
+    Code.BROADCAST: "{where}{rows} of size 1 is broadcast to the others' size",
+    Code.UNUSED: "this row's result never reaches the output",
+    Code.OUTPUT_SIZE_BELOW_1: "{where}output size {value} is below 1",
+    Code.ADAPTIVE_UNSUPPORTED: "Keras has no adaptive pooling layers (only global ones: gap)",
+    Code.RESIZE_UNSUPPORTED: "Keras' UpSampling layers take whole-number factors, not an output size: use up s2",
+    Code.MERGE_SIZE_MISMATCH: "{where}{kind} cannot join its inputs: {shapes}{framework}{hint}",
+    Code.MERGE_CHANNEL_MISMATCH: "{kind} needs the same number of {what} in every input (or 1): {listed}",
     Code.INPUT_SMALLER_THAN_KERNEL: (
         "{where}PyTorch's AvgPool3d needs the unpadded input ({in_size}) to be at least the kernel ({kernel})"
     ),
@@ -232,6 +254,9 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         return Diagnostic(Code.GROUPS_BELOW_1, (), {"value": layer.groups})
     if layer.channels is not None and layer.channels < 1:
         return Diagnostic(Code.CHANNELS_BELOW_1, (), {"value": layer.channels})
+    if layer.out is not None and min(layer.out) < 1:
+        bad = [Diagnostic(Code.OUTPUT_SIZE_BELOW_1, (axis,), {"value": v}) for axis, v in zip(axes, layer.out) if v < 1]
+        return merge_axes(bad)[0]
     if layer.scale is None and (layer.padding is None or min(min(pair) for pair in layer.padding) >= 0) and (
         layer.output_padding is None or min(layer.output_padding) >= 0
     ):
@@ -251,6 +276,10 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
 
 
 def _convention_error(layer: Layer, convention: Convention, axes: tuple[str, ...]) -> Diagnostic | None:
+    if convention is Convention.TF and layer.kind.is_adaptive:
+        return Diagnostic(Code.ADAPTIVE_UNSUPPORTED)
+    if convention is Convention.TF and layer.kind is Kind.UP and layer.scale is None:
+        return Diagnostic(Code.RESIZE_UNSUPPORTED)
     if convention is Convention.TORCH:
         return _torch_parameter_error(layer, axes)
     return _tf_parameter_error(layer)

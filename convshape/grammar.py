@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .arithmetic import exact_ratio
-from .layers import Kind, Layer, PaddingRule, layer_label
+from .layers import Kind, Layer, MergeMode, PaddingRule, layer_label
 
 ARGS_SOURCE = "<command line>"
 
@@ -31,7 +31,18 @@ KIND_WORDS: dict[str, Kind] = {
     "flatten": Kind.FLATTEN,
     "linear": Kind.LINEAR,
     "fc": Kind.LINEAR,
+    "adaptiveavgpool": Kind.ADAPTIVEAVGPOOL,
+    "adaptivemaxpool": Kind.ADAPTIVEMAXPOOL,
+    "add": Kind.ADD,
+    "mul": Kind.MUL,
+    "cat": Kind.CAT,
+    "concat": Kind.CAT,
 }
+
+# Words of the graph: `@name` binds, `from name` reads, merges take names and a modifier.
+MODIFIERS = ("crop", "pad")
+FROM, LIKE = "from", "like"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # The parameter tokens each kind accepts, by their prefix (``p`` covers psame/pvalid/pfull).
 ACCEPTS: dict[Kind, tuple[str, ...]] = {
@@ -39,11 +50,16 @@ ACCEPTS: dict[Kind, tuple[str, ...]] = {
     Kind.CONVT: ("k", "s", "p", "d", "c", "g", "op", "x"),
     Kind.MAXPOOL: ("k", "s", "p", "d", "ceil", "x"),
     Kind.AVGPOOL: ("k", "s", "p", "ceil", "x"),
-    Kind.UP: ("s", "x"),
+    Kind.UP: ("s", "o", "x"),
     Kind.PAD: ("p", "x"),
     Kind.GAP: ("x",),
     Kind.FLATTEN: ("x",),
     Kind.LINEAR: ("c", "x"),
+    Kind.ADAPTIVEAVGPOOL: ("o", "x"),
+    Kind.ADAPTIVEMAXPOOL: ("o", "x"),
+    Kind.ADD: (),
+    Kind.MUL: (),
+    Kind.CAT: (),
 }
 
 # One line per token prefix: what it means, for messages and completions.
@@ -56,6 +72,7 @@ TOKEN_HELP: dict[str, str] = {
     "g": "groups: g32",
     "op": "output padding (convt): op1",
     "ceil": "ceil mode (pools)",
+    "o": "output size (adaptive pools, up): o7, o7x5",
     "x": "repeat the layer: x3",
 }
 
@@ -74,6 +91,7 @@ TOKEN_PATTERNS: dict[str, str] = {
     "op": rf"{_NAT}(?:x{_NAT})*",
     "c": _NAT,
     "g": _NAT,
+    "o": rf"{_NAT}(?:x{_NAT})*",
     "x": _NAT,
 }
 _WORD = re.compile(r"[^\s,;#]+|[,;]")
@@ -140,6 +158,14 @@ class Stack(NamedTuple):
     dims: int
     axes_from: str = "input"  # what set the number of axes: input, --dims, default, or a layer's token
     layers_claim: bool = False  # some layer says how many axes it has (conv3d, k3x3x3)
+    # The graph: the rows a row reads (0 is the input), for each row that does not read just
+    # the row before it; and the names bound after each row. A chain has neither.
+    reads: dict[int, tuple[int, ...]] = {}
+    binds: dict[int, tuple[str, ...]] = {}
+
+    def inputs(self, index: int) -> tuple[int, ...]:
+        """The rows row ``index`` reads, in order (a merge's named inputs, then the current one)."""
+        return self.reads.get(index) or (index - 1,)
 
 
 def visible(text: str) -> str:
@@ -283,14 +309,28 @@ def _split_values(body: str) -> list[str]:
 class _RawLayer:
     """A layer while it is being read: its tokens so far."""
 
-    __slots__ = ("kind", "kind_token", "dims_from_name", "text", "values")
+    __slots__ = ("kind", "kind_token", "dims_from_name", "text", "values", "src", "operands", "mode", "like")
 
-    def __init__(self, kind: Kind, kind_token: Token, dims_from_name: int | None, text: str, values: dict) -> None:
+    def __init__(self, kind: Kind, kind_token: Token, dims_from_name: int | None, text: str, values: dict,
+                 src: _Source) -> None:
         self.kind = kind
         self.kind_token = kind_token
         self.dims_from_name = dims_from_name
         self.text = text
         self.values: dict[str, tuple[Token, object]] = values
+        self.src = src
+        self.operands: list[Token] = []  # merges: the names read besides the current tensor
+        self.mode: MergeMode | None = None
+        self.like: Token | None = None  # `up like NAME`
+
+
+class _Mark(NamedTuple):
+    """``@name`` (what = "bind") or ``from name`` (what = "from"), where it was written."""
+
+    what: str
+    name: str
+    token: Token
+    src: _Source
 
 
 _PARAM = re.compile("|".join(f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()) + "|(?P<ceil>ceil)",
@@ -314,7 +354,7 @@ def _decimal(text: str):
 
 
 def _parse_param(prefix: str, body: str, kind: Kind, token: Token, src: _Source) -> object:
-    if prefix in ("k", "d", "op"):
+    if prefix in ("k", "d", "op", "o"):
         return [int(v) for v in _split_values(body)]
     if prefix == "s":
         values = [_decimal(v) for v in _split_values(body)]
@@ -347,6 +387,7 @@ _WHAT = {
     "op": "output padding",
     "c": "channels",
     "g": "groups",
+    "o": "output size",
     "x": "repeat count",
     "ceil": "ceil mode",
 }
@@ -363,42 +404,97 @@ def _refuse(kind: Kind, prefix: str, token: Token, src: _Source) -> ParseError:
     )
 
 
-def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer]:
-    raw: list[_RawLayer] = []
+def _name_token(token: Token, name: str, src: _Source, what: str) -> None:
+    """Refuse a name that is not one: a letter or _, then letters, digits or _, and no keyword."""
+    if not _NAME.fullmatch(name):
+        raise src.error(f"{quoted(name or token.text)} is not a name: {what} takes a letter or _, "
+                        "then letters, digits or _ (such as @x or @skip1)", token)
+    if parse_kind(name) is not None or name.lower() in (*MODIFIERS, FROM, LIKE):
+        raise src.error(f"{quoted(name)} is a keyword of stacks, not a name: pick another, such as '{name}1'", token)
+
+
+def _next_word(tokens: list[Token | None], position: int) -> Token | None:
+    return tokens[position] if position < len(tokens) else None
+
+
+def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer | _Mark]:
+    items: list[_RawLayer | _Mark] = []
     current: _RawLayer | None = None
-    for token in tokens:
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        position += 1
         if token is SEPARATOR:
             current = None
             continue
-        kind_info = parse_kind(token.text)
+        word = token.text
+        lower = word.lower()
+        if word.startswith("@"):
+            _name_token(token, word[1:], src, "@")
+            items.append(_Mark("bind", word[1:], token, src))
+            current = None
+            continue
+        if lower in (FROM, LIKE):
+            name = _next_word(tokens, position)
+            if name is None:
+                example = "from x" if lower == FROM else "up like x"
+                raise src.error(f"'{word}' needs the name of a tensor after it, such as '{example}'", token)
+            _name_token(name, name.text, src, f"'{lower}'")
+            position += 1
+            if lower == FROM:
+                items.append(_Mark("from", name.text, name, src))
+                current = None
+            elif current is not None and current.kind is Kind.UP and current.like is None:
+                current.like = name
+                current.text += f" like {name.text}"
+            else:
+                raise src.error("'like' belongs to up: 'up like x' resizes to the size of x", token)
+            continue
+        if current is not None and current.kind.is_merge:
+            following = _next_word(tokens, position)
+            is_pad_layer = lower == "pad" and following is not None and (_classify(following.text) or ("",))[0] == "p"
+            if lower in MODIFIERS and not is_pad_layer:
+                if current.mode is not None:
+                    raise src.error(f"{current.kind.value} takes one of crop and pad, once", token)
+                current.mode = MergeMode(lower)
+                current.text += " " + word
+                continue
+            if parse_kind(word) is None:
+                if not _NAME.fullmatch(word):
+                    raise src.error(f"{current.kind.value} reads tensors by the names bound with @name: "
+                                    f"{quoted(word)} is not a name", token)
+                current.operands.append(token)
+                current.text += " " + word
+                continue
+        kind_info = parse_kind(word)
         if kind_info is not None:
             kind, dims = kind_info
-            current = _RawLayer(kind, token, dims, token.text, {})
-            raw.append(current)
+            current = _RawLayer(kind, token, dims, word, {}, src)
+            items.append(current)
             continue
-        classified = _classify(token.text)
+        classified = _classify(word)
         if current is None:
-            hint = nearest_kind(token.text.lower())
+            hint = nearest_kind(lower)
             what = "expected a layer kind" if classified else "unknown token"
-            text = quoted(token.text)
+            text = quoted(word)
             raise src.error(f"{what}, got {text}" if classified else f"{what} {text}", token, hint)
         if classified is None:
             raise _unknown_token(token, current.kind, src)
-        longest = _longest_number(token.text) if len(token.text) > MAX_DIGITS else 0
+        longest = _longest_number(word) if len(word) > MAX_DIGITS else 0
         if longest > MAX_DIGITS:
-            raise src.error(f"{quoted(token.text)} has a number of {longest:,} digits; values have at most {MAX_DIGITS}",
+            raise src.error(f"{quoted(word)} has a number of {longest:,} digits; values have at most {MAX_DIGITS}",
                             token)
         prefix, body = classified
         if prefix not in ACCEPTS[current.kind]:
             raise _refuse(current.kind, prefix, token, src)
         if prefix == "p" and body in _RULE_REFUSED.get(current.kind, ()):
-            raise src.error(f"{current.kind.value} does not take '{token.text}'", token)
+            raise src.error(f"{current.kind.value} does not take '{word}'", token)
         if prefix in current.values:
             raise src.error(f"{_WHAT[prefix]} given twice in one layer", token)
         current.values[prefix] = (token, _parse_param(prefix, body, current.kind, token, src))
         if prefix != "x":  # a repeat is said on each row: conv k3 (2/3)
-            current.text += " " + token.text
-    return raw
+            current.text += " " + word
+    return items
 
 
 def _longest_number(text: str) -> int:
@@ -444,9 +540,9 @@ def _unknown_token(token: Token, kind: Kind, src: _Source) -> ParseError:
 
 def nearest_kind(word: str) -> str | None:
     """The kind a mistyped word most likely means: one it contains (``dwconv``: conv), or
-    one a few edits away for its length (``flaten``: flatten; ``concat`` is none).
+    one a few edits away for its length (``flaten``: flatten; ``relu`` is none).
 
-    >>> nearest_kind("dwconv"), nearest_kind("maxpol"), nearest_kind("concat")
+    >>> nearest_kind("dwconv"), nearest_kind("maxpol"), nearest_kind("relu")
     ('conv', 'maxpool', None)
     """
     inside = [candidate for candidate in _kind_candidates() if len(candidate) >= 3 and candidate in word]
@@ -464,6 +560,8 @@ _NEEDED = {
     Kind.AVGPOOL: "a kernel size, such as k2 or k3",
     Kind.PAD: "a padding, such as p1 or p0:1",
     Kind.LINEAR: "its number of output features, such as c10",
+    Kind.ADAPTIVEAVGPOOL: "its output size, such as o7 or o7x5",
+    Kind.ADAPTIVEMAXPOOL: "its output size, such as o7 or o7x5",
 }
 
 _REQUIRED = {
@@ -473,10 +571,12 @@ _REQUIRED = {
     Kind.AVGPOOL: ("k",),
     Kind.PAD: ("p",),
     Kind.LINEAR: ("c",),
+    Kind.ADAPTIVEAVGPOOL: ("o",),
+    Kind.ADAPTIVEMAXPOOL: ("o",),
 }
 
 
-def _resolve_dims(raw: list[_RawLayer], src: _Source, input_dims: int | None,
+def _resolve_dims(raw: list[_RawLayer], input_dims: int | None,
                   dims_option: int | None) -> tuple[int, str, bool]:
     """The one number of spatial axes every source agrees on (the first disagreement is an
     error), what set it, and whether a layer claims it too."""
@@ -501,7 +601,7 @@ def _resolve_dims(raw: list[_RawLayer], src: _Source, input_dims: int | None,
             if dims is None:
                 dims, origin, where = count, name, f"{name} in '{layer.text}'"
             elif count != dims:
-                raise src.error(f"{name} has {count} spatial axes, but {origin} has {dims}", token)
+                raise layer.src.error(f"{name} has {count} spatial axes, but {origin} has {dims}", token)
     if input_dims is not None and input_dims > 1 and dims != input_dims:
         raise ParseError(f"the stack has {dims} axes but the input has {input_dims}", source="--input")
     if not dims:
@@ -513,7 +613,8 @@ def _broadcast(values: list, dims: int) -> tuple:
     return tuple(values) * dims if len(values) == 1 else tuple(values)
 
 
-def _build(layer: _RawLayer, dims: int, src: _Source) -> Layer:
+def _build(layer: _RawLayer, dims: int) -> Layer:
+    src = layer.src
     for required in _REQUIRED.get(layer.kind, ()):
         if required not in layer.values:
             raise src.error(f"{layer.kind.value} needs {_NEEDED[layer.kind]}", layer.kind_token)
@@ -547,8 +648,28 @@ def _build(layer: _RawLayer, dims: int, src: _Source) -> Layer:
     if kind in (Kind.CONV, Kind.CONVT):
         fields["groups"] = get("g", 1)
     fields["ceil"] = bool(get("ceil", False))
+    if "o" in layer.values:
+        fields["out"] = _broadcast(get("o"), dims)
+    if kind is Kind.UP:
+        given = [layer.values[p][0] for p in ("s", "o") if p in layer.values] + ([layer.like] if layer.like else [])
+        if len(given) > 1:
+            raise src.error("up takes one of a scale (s2), an output size (o64) and 'like NAME'", given[1])
+        if given and "s" not in layer.values:
+            fields["scale"] = None
     fields["uniform"] = all(len(set(value)) <= 1 for value in fields.values() if isinstance(value, tuple))
+    if kind.is_merge:
+        if not layer.operands:
+            raise src.error(f"{kind.value} needs the names of the tensors it {_MERGE_VERB[kind]}, such as "
+                            f"'{kind.value} x' (bind a name with @x)", layer.kind_token)
+        fields["operands"] = tuple(token.text for token in layer.operands)
+        fields["mode"] = layer.mode
+    if layer.like is not None:
+        fields["like"] = layer.like.text
     return Layer(**fields)
+
+
+_MERGE_VERB = {Kind.ADD: "adds to the current one", Kind.MUL: "multiplies with the current one",
+               Kind.CAT: "joins to the current one"}
 
 
 MAX_LAYERS = 1_000_000  # about a minute and 2 GB; a count past it is a typo, not a network
@@ -561,7 +682,7 @@ def parse_stack(
     input_dims: int | None = None,
     dims: int | None = None,
 ) -> Stack:
-    """Parse stack text into layers, repeats expanded.
+    """Parse stack text into rows, repeats expanded, and the tensors each row reads.
 
     ``input_dims`` is the number of values in the input size (1 for a scalar, which
     fits any number of axes); ``dims`` is the ``--dims`` option.
@@ -569,25 +690,75 @@ def parse_stack(
     >>> stack = parse_stack("conv k3 s2 p1 x2, maxpool k2")
     >>> [layer_label(layer, index) for index, layer in enumerate(stack.layers, 1)], stack.dims
     (['conv k3 s2 p1 (1/2)', 'conv k3 s2 p1 (2/2)', 'maxpool k2'], 2)
+    >>> parse_stack("conv k3 p1 @x conv k3 p1, conv k3 p1, add x").reads
+    {4: (1, 3)}
     """
-    src = _Source(text, source)
-    if "(" in text:
-        _refuse_framework_syntax(text, src)
-    raw = _group(tokenize(text), src)
-    if not raw:
-        raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=source)
-    n, axes_from, layers_claim = _resolve_dims(raw, src, input_dims, dims)
+    return parse_pieces([(text, source)], input_dims=input_dims, dims=dims)
+
+
+def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None, dims: int | None = None) -> Stack:
+    """One stack from several texts (files and the command line), in order: a name bound in
+    one piece may be read in a later one."""
+    items: list[_RawLayer | _Mark] = []
+    for text, source in pieces:
+        src = _Source(text, source)
+        if "(" in text:
+            _refuse_framework_syntax(text, src)
+        grouped = _group(tokenize(text), src)
+        if not any(isinstance(item, _RawLayer) for item in grouped):
+            raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=source)
+        items += grouped
+    if not items:
+        raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=ARGS_SOURCE)
+    raw = [item for item in items if isinstance(item, _RawLayer)]
+    n, axes_from, layers_claim = _resolve_dims(raw, input_dims, dims)
+    names = {item.name for item in items if isinstance(item, _Mark) and item.what == "bind"}
+    bound: dict[str, int] = {}  # name -> the row it names now (0: the input)
+    binds: dict[int, tuple[str, ...]] = {}
+    reads: dict[int, tuple[int, ...]] = {}
     layers: list[Layer] = []
-    for item in raw:
-        layer = _build(item, n, src)
+    reading: int | None = None  # `from name`: the row the next layer reads
+
+    def resolve(token: Token, src: _Source) -> int:
+        name = token.text
+        if name in bound:
+            return bound[name]
+        if name in names:
+            raise src.error(f"'{name}' is used before it is bound: a name reads the latest @{name} before it", token)
+        hint = nearest(name, list(bound), max_distance=max(1, len(name) // 3))
+        known = f" (names bound before it: {', '.join(sorted(bound))})" if bound and not hint else ""
+        raise src.error(f"unknown name '{name}'{known}; bind one with @{name}", token, hint)
+
+    for item in items:
+        if isinstance(item, _Mark):
+            if item.what == "bind":
+                bound[item.name] = len(layers)
+                binds[len(layers)] = (*binds.get(len(layers), ()), item.name)
+            else:
+                reading = resolve(item.token, item.src)
+            continue
+        layer = _build(item, n)
         count = int(item.values["x"][1] if "x" in item.values else 1)
         if len(layers) + count > MAX_LAYERS:
             token = item.values["x"][0] if "x" in item.values else item.kind_token
-            raise src.error(f"the stack would have {len(layers) + count:,} layers; convshape takes at most {MAX_LAYERS:,}", token)
+            raise item.src.error(f"the stack would have {len(layers) + count:,} layers; convshape takes at most {MAX_LAYERS:,}", token)
+        index = len(layers) + 1
+        current = index - 1 if reading is None else reading
+        sources: tuple[int, ...] = (current,)
+        if layer.kind.is_merge:
+            sources = tuple(resolve(token, item.src) for token in item.operands) + (current,)
+        elif item.like is not None:
+            sources = (current, resolve(item.like, item.src))
+        if sources != (index - 1,):
+            reads[index] = sources
+        reading = None
         if count > 1:
-            layer = layer._replace(repeat=count, first=len(layers) + 1)
+            layer = layer._replace(repeat=count, first=index)
         layers.extend([layer] * count)
-    return Stack(tuple(layers), n, "input" if axes_from == "the input" else axes_from, layers_claim)
+    if reading is not None:
+        last = next(item for item in reversed(items) if isinstance(item, _Mark) and item.what == "from")
+        raise last.src.error(f"'from {last.name}' is not followed by a layer that reads it", last.token)
+    return Stack(tuple(layers), n, "input" if axes_from == "the input" else axes_from, layers_claim, reads, binds)
 
 
 def _refuse_framework_syntax(text: str, src: _Source) -> None:
@@ -620,7 +791,7 @@ def parse_layer_tokens(text: str, source: str = ARGS_SOURCE) -> tuple[Kind, dict
     """
     src = _Source(text, source)
     raw = _group(tokenize(text), src)
-    if len(raw) != 1:
+    if len(raw) != 1 or not isinstance(raw[0], _RawLayer):
         raise ParseError("give one layer: a kind and the tokens to hold fixed, such as 'conv k3'", source=source)
     return raw[0].kind, {prefix: value for prefix, (_token, value) in raw[0].values.items()}
 

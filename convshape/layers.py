@@ -25,19 +25,35 @@ class Kind(str, Enum):
     GAP = "gap"
     FLATTEN = "flatten"
     LINEAR = "linear"
+    ADAPTIVEAVGPOOL = "adaptiveavgpool"
+    ADAPTIVEMAXPOOL = "adaptivemaxpool"
+    ADD = "add"
+    MUL = "mul"
+    CAT = "cat"
 
-    # is_pool, is_windowed and is_spatial are set on each member below: plain attributes,
-    # since they are read for every layer of every stack.
+    # is_pool, is_windowed, is_spatial, is_adaptive and is_merge are set on each member
+    # below: plain attributes, since they are read for every layer of every stack.
     is_pool: bool
     is_windowed: bool  # output is floor((I + padding − effective kernel) / stride) + 1
     is_spatial: bool  # needs spatial axes in its input
+    is_adaptive: bool  # its output size is given (o7), its windows follow from the input's
+    is_merge: bool  # reads several tensors: the named ones and the current one
 
 
 for _kind in Kind:
     _kind.is_pool = _kind.value in ("maxpool", "avgpool")
     _kind.is_windowed = _kind.value in ("conv", "maxpool", "avgpool")
-    _kind.is_spatial = _kind.value not in ("flatten", "linear")
+    _kind.is_adaptive = _kind.value in ("adaptiveavgpool", "adaptivemaxpool")
+    _kind.is_merge = _kind.value in ("add", "mul", "cat")
+    _kind.is_spatial = _kind.value not in ("flatten", "linear") and not _kind.is_merge
 del _kind
+
+
+class MergeMode(str, Enum):
+    """How a merge makes its inputs' spatial sizes agree, if it does."""
+
+    CROP = "crop"  # centre-crop every larger input to the smallest (torchvision's center_crop)
+    PAD = "pad"  # zero-pad every smaller input to the largest, floor half before
 
 
 class PaddingRule(str, Enum):
@@ -78,6 +94,10 @@ class Layer(NamedTuple):
     repeat: int = 1  # written once with x3: the rows first..first+2 are this one layer
     first: int = 0
     uniform: bool = True  # every per-axis value is the same on every axis (k3, not k3x5)
+    out: tuple[int, ...] | None = None  # adaptive pools and `up o64`: the output size per axis
+    operands: tuple[str, ...] = ()  # merges: the names they read besides the current tensor
+    mode: MergeMode | None = None  # merges: crop or pad
+    like: str | None = None  # `up like NAME`: resize to that tensor's spatial size
 
 
 def layer_label(layer: Layer, index: int) -> str:

@@ -99,7 +99,7 @@ def _gather(field: AxisField, sources: list[int] | range) -> tuple[int | None, i
     return (min(lows), max(highs)) if lows else (None, None)
 
 
-def _shortest_period(num: int, den: int, lo: list, hi: list) -> tuple[int, int]:
+def shortest_period(num: int, den: int, lo: list, hi: list) -> tuple[int, int]:
     """The smallest period p (a divisor of den) with lo(o + p) = lo(o) + num·p/den for every o."""
     for period in range(1, den):
         if den % period or (num * period) % den:
@@ -121,7 +121,7 @@ def _build(field: AxisField, num: int, den: int, sources_of) -> AxisField | None
     pairs = [_gather(field, sources_of(o)) for o in range(den)]
     lo = [p[0] for p in pairs]
     hi = [p[1] for p in pairs]
-    num, period = _shortest_period(num, den, lo, hi)
+    num, period = shortest_period(num, den, lo, hi)
     return _bounded(AxisField(num, period, tuple(lo[:period]), tuple(hi[:period])))
 
 
@@ -197,6 +197,37 @@ def through_upsample(field: AxisField, scale: Fraction) -> AxisField | None:
         field.jump_num * scale.denominator,
         field.jump_den * scale.numerator,
         lambda o: [o * scale.denominator // scale.numerator],
+    )
+
+
+def through_adaptive(field: AxisField, in_size: int, out_size: int) -> AxisField | None:
+    """Adaptive pooling: window o runs from floor(o·I/O) to ceil((o+1)·I/O) − 1.
+
+    >>> f = through_adaptive(AxisField.identity(), 10, 4)
+    >>> [f.bounds(o) for o in range(4)], f.jump
+    ([(0, 2), (2, 4), (5, 7), (7, 9)], Fraction(5, 2))
+    """
+    common = gcd(in_size, out_size)
+    return _build(
+        field,
+        field.jump_num * (in_size // common),
+        field.jump_den * (out_size // common),
+        lambda o: range(o * in_size // out_size, -(-(o + 1) * in_size // out_size)),
+    )
+
+
+def through_resize(field: AxisField, in_size: int, out_size: int) -> AxisField | None:
+    """Nearest-neighbour resize to a size: output o copies input floor(o·I/O).
+
+    >>> through_resize(AxisField.identity(), 3, 6).jump
+    Fraction(1, 2)
+    """
+    common = gcd(in_size, out_size)
+    return _build(
+        field,
+        field.jump_num * (in_size // common),
+        field.jump_den * (out_size // common),
+        lambda o: [o * in_size // out_size],
     )
 
 

@@ -54,13 +54,33 @@ def codes(result, index=-1):
         ("up s1.5", 9, {"convention": "tf"}, "error", "fractional_scale", ["1.5"]),
         ("avgpool k5 p2", "4x4x4", {}, "error", "input_smaller_than_kernel", ["AvgPool3d", "(4)", "(5)"]),
         ("gap, conv k1", 9, {"convention": "tf", "channels": 3}, "error", "spatial_after_flatten", ["gap at layer 1"]),
+        # merges and the layers of whole networks
+        ("@a conv k2 p1:0 add a", 9, {}, "warnings", "merge_misaligned",
+         ["on H and W", "the input and row 1", "differ by 0.5 input pixels (the input: 0, row 1: -0.5)"]),
+        ("@a conv k3 s2 p1 @b maxpool k2 up s2 add b", 8, {}, "warnings", "merge_misaligned",
+         ["row 1 and row 3"]),
+        ("conv k3 s2 @a conv k3 add a crop", 12, {}, "notes", "merge_cropped",
+         ["row 1 is centre-cropped from 5×5 to 3×3 (1:1 on H, 1:1 on W"]),
+        ("conv k3 s2 @a conv k3 add a pad", 12, {}, "notes", "merge_padded",
+         ["row 2 is zero-padded from 3×3 to 5×5 (1:1 on H, 1:1 on W"]),
+        ("@x gap mul x", 9, {"channels": 8}, "notes", "broadcast", ["on H and W: row 1 of size 1"]),
+        ("conv k3 @a conv k3 add a", 9, {}, "error", "merge_size_mismatch",
+         ["row 1 gives 7×7, row 2 gives 5×5", "The size of tensor a (7) must match the size of tensor b (5) "
+          "at non-singleton dimension 3", "add crop or pad"]),
+        ("conv k3 c8 @a conv k1 c16 add a", 9, {}, "error", "merge_channel_mismatch",
+         ["row 1 has 8, row 2 has 16"]),
+        ("conv k1 @a conv k1 from a conv k3 p1", 9, {"_row": 2}, "notes", "unused", ["never reaches the output"]),
+        ("adaptiveavgpool o0x7", 9, {}, "error", "output_size_below_1", ["on H: output size 0"]),
+        ("adaptivemaxpool o7", 9, {"convention": "tf"}, "error", "adaptive_unsupported", ["Keras"]),
+        ("up o64", 9, {"convention": "tf"}, "error", "resize_unsupported", ["up s2"]),
     ],
 )
 def test_each_code(stack, size, kwargs, level, code, words):
+    row_index = kwargs.pop("_row", 0)
     result = calc(stack, size, **kwargs)
-    found = codes(result)
+    found = codes(result, row_index - 1)
     assert code == found[level] if level == "error" else code in found[level]
-    row = result.rows[-1]
+    row = result.rows[row_index - 1]
     diagnostic = row.error if level == "error" else next(d for d in getattr(row, level) if d.code.value == code)
     for word in words:
         assert word in diagnostic.message

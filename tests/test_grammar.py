@@ -190,8 +190,8 @@ def test_written_layers_round_trip(layers):
     ("conv k3 p1.5", 2, "convshape: <command line>:1:9: conv takes whole numbers for its padding, not 'p1.5'"),
     ("dwconv k3", 2, "convshape: <command line>:1:1: unknown token 'dwconv' (did you mean 'conv'?)"),
     ("conv k3 dwconv", 2, "convshape: <command line>:1:9: unknown token 'dwconv' (did you mean 'conv'?)"),
-    ("concat", 2, "convshape: <command line>:1:1: unknown token 'concat'"),
-    ("conv k3 concat", 2, "convshape: <command line>:1:9: unknown token 'concat'"),
+    ("concat", 2, "convshape: <command line>:1:1: cat needs the names of the tensors it joins to the current one, such as 'cat x' (bind a name with @x)"),
+    ("conv k3 concatenate", 2, "convshape: <command line>:1:9: unknown token 'concatenate' (did you mean 'concat'?)"),
     ("conv kk3", 2, "convshape: <command line>:1:6: unknown token 'kk3' (did you mean 'k3'?)"),
     # one rule for signs: what the grammar reads and the framework refuses is exit 1
     ("conv k-3", 1, "convshape: layer 1 (conv k-3): on H and W: kernel -3 is below 1"),

@@ -1,0 +1,302 @@
+"""Merges: add, mul and cat. Everything a merge does lives here: how it makes its inputs'
+sizes agree (crop, pad, broadcasting), its output size and channels, its checks, and the
+receptive field of what it makes (the union of its inputs' fields).
+
+A merge reads several tensors: the ones it names, in the written order, then the current
+one. Sizes are per spatial axis; a flat tensor (after flatten or linear) has none, and its
+feature count stands where the channels would be.
+"""
+
+from __future__ import annotations
+
+from math import lcm
+from typing import NamedTuple
+
+from . import receptive
+from .diagnostics import Code, Diagnostic, decimal_or_fraction
+from .layers import Convention, Kind, Layer, MergeMode
+
+
+class Incoming(NamedTuple):
+    """One tensor a merge reads: the row that made it (0: the input) and its shape."""
+
+    row: int
+    size: tuple[int, ...] | None
+    channels: int | None
+    fields: tuple[receptive.AxisField | None, ...]
+    kind: Kind | None = None  # the kind of the row that made it, for suggestions
+    layer: Layer | None = None
+
+
+class Merged(NamedTuple):
+    size: tuple[int, ...] | None
+    channels: int | None
+    fields: tuple[receptive.AxisField | None, ...]
+    error: Diagnostic | None = None
+    warnings: tuple[Diagnostic, ...] = ()
+    notes: tuple[Diagnostic, ...] = ()
+    untracked: str | None = None  # why the field stops being tracked here, if it does
+
+
+def centre_crop_offset(excess: int) -> int:
+    """Where torchvision's ``center_crop`` starts a window ``excess`` pixels smaller than the
+    map: ``int(round(excess / 2.0))``, Python's round, so half-way goes to the even number.
+
+    >>> [centre_crop_offset(e) for e in range(7)]
+    [0, 0, 1, 2, 2, 2, 3]
+    """
+    half, odd = divmod(excess, 2)
+    return half + (odd and half % 2)
+
+
+def _number(value) -> str:
+    return decimal_or_fraction(value) if hasattr(value, "denominator") else str(value)
+
+
+def row_name(row: int) -> str:
+    return "the input" if row == 0 else f"row {row}"
+
+
+def _shape_text(size, channels) -> str:
+    if size is None:
+        return f"{channels} features (flat)"
+    return "×".join(map(str, size))
+
+
+def _torch_message(kind: Kind, sizes: list[tuple[int, ...]]) -> str:
+    """The message PyTorch raises for the first pair of inputs that does not fit (NCHW)."""
+    if kind is Kind.CAT:
+        first = sizes[0]
+        for number, other in enumerate(sizes[1:], 1):
+            for axis, (a, b) in enumerate(zip(first, other)):
+                if a != b:
+                    return (f"Sizes of tensors must match except in dimension 1. Expected size {a} but got size {b} "
+                            f"for tensor number {number} in the list.")
+        return ""
+    current = sizes[0]
+    for other in sizes[1:]:
+        for axis in reversed(range(len(current))):
+            a, b = current[axis], other[axis]
+            if a != b and 1 not in (a, b):
+                return (f"The size of tensor a ({a}) must match the size of tensor b ({b}) "
+                        f"at non-singleton dimension {axis + 2}")
+        current = tuple(max(a, b) for a, b in zip(current, other))
+    return ""
+
+
+def _keras_message(kind: Kind, sizes: list[tuple[int, ...]], channels: list[int | None]) -> str:
+    shapes = [f"(None, {', '.join(map(str, (*size, c)))})" for size, c in zip(sizes, channels)]
+    if kind is Kind.CAT:
+        return ("A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. "
+                f"Received: input_shape={shapes}")
+    return f"Inputs have incompatible shapes. Received shapes {shapes[0]} and {shapes[1]}"
+
+
+def _fix_hint(incoming: list[Incoming], sizes: list[tuple[int, ...]], target: tuple[int, ...]) -> str:
+    """An output padding on a transposed conv that would make its output the size needed."""
+    for item, size in zip(incoming, sizes):
+        layer = item.layer
+        if item.kind is not Kind.CONVT or layer is None:
+            continue
+        short = [t - s for s, t in zip(size, target)]
+        stride, dilation = layer.stride, layer.dilation
+        have = layer.output_padding or (0,) * len(size)
+        if any(d < 0 for d in short) or not any(short):
+            continue
+        wanted = [h + d for h, d in zip(have, short)]
+        if all(w < max(s, d) for w, s, d in zip(wanted, stride, dilation)):
+            value = str(wanted[0]) if len(set(wanted)) == 1 else "x".join(map(str, wanted))
+            return f", or op{value} on the convt at {row_name(item.row)}"
+    return ""
+
+
+def combine(layer: Layer, incoming: list[Incoming], axes: tuple[str, ...], convention: Convention) -> Merged:
+    """What ``layer`` (a merge) makes of its inputs, or the error that stops it."""
+    kind = layer.kind
+    flat = [item.size is None for item in incoming]
+    if any(flat) and not all(flat):
+        shapes = ", ".join(f"{row_name(item.row)} gives {_shape_text(item.size, item.channels)}" for item in incoming)
+        return Merged(None, None, (), Diagnostic(Code.MERGE_SIZE_MISMATCH, (), {
+            "kind": kind.value, "shapes": shapes, "framework": "",
+            "hint": "; flatten them all, or none"}))
+    notes: list[Diagnostic] = []
+    fields = [list(item.fields) for item in incoming]
+    sizes = [item.size for item in incoming]
+    if not any(flat) and layer.mode is not None:
+        sizes, fields, notes = _adjust(layer.mode, incoming, axes)
+
+    channels = [item.channels for item in incoming]
+    if any(flat):
+        out_size = None
+    elif kind is Kind.CAT:
+        out_size = sizes[0]
+        if any(size != out_size for size in sizes):
+            return Merged(None, None, (), _size_mismatch(kind, incoming, sizes, axes, convention))
+    else:
+        out_size = []
+        for axis in range(len(axes)):
+            values = {size[axis] for size in sizes}
+            big = values - {1}
+            if len(big) > 1:
+                return Merged(None, None, (), _size_mismatch(kind, incoming, sizes, axes, convention))
+            out_size.append(max(values))
+        out_size = tuple(out_size)
+        broadcast = [axes[axis] for axis in range(len(axes)) if 1 in {s[axis] for s in sizes} and out_size[axis] > 1]
+        if broadcast:
+            rows = [row_name(item.row) for item, size in zip(incoming, sizes)
+                    if any(size[axes.index(a)] == 1 for a in broadcast)]
+            notes.append(Diagnostic(Code.BROADCAST, tuple(broadcast), {"rows": " and ".join(rows)}))
+
+    if any(c is None for c in channels):
+        out_channels = None
+    elif kind is Kind.CAT:
+        out_channels = sum(channels)
+    else:
+        big = set(channels) - {1}
+        if len(big) > 1:
+            listed = ", ".join(f"{row_name(item.row)} has {item.channels}" for item in incoming)
+            what = "features" if out_size is None else "channels"
+            return Merged(None, None, (), Diagnostic(Code.MERGE_CHANNEL_MISMATCH, (), {
+                "kind": kind.value, "listed": listed, "what": what}))
+        out_channels = max(channels)
+
+    if out_size is None:
+        return Merged(None, out_channels, (), notes=tuple(notes))
+    merged_fields, warnings, untracked = _union(incoming, sizes, fields, out_size, axes)
+    return Merged(out_size, out_channels, merged_fields, None, tuple(warnings), tuple(notes), untracked)
+
+
+def _adjust(mode: MergeMode, incoming: list[Incoming], axes: tuple[str, ...]):
+    """Crop every larger input to the smallest size, or pad every smaller one to the largest."""
+    sizes = [item.size for item in incoming]
+    pick = min if mode is MergeMode.CROP else max
+    target = tuple(pick(size[axis] for size in sizes) for axis in range(len(axes)))
+    adjusted_fields, notes = [], []
+    for item, size in zip(incoming, sizes):
+        fields = list(item.fields)
+        changes = []
+        for axis, (have, want) in enumerate(zip(size, target)):
+            if have == want:
+                continue
+            if mode is MergeMode.CROP:
+                before = centre_crop_offset(have - want)
+                after = have - want - before
+                shift = -before
+            else:
+                before = (want - have) // 2
+                after = want - have - before
+                shift = before
+            changes.append((axes[axis], before, after))
+            if fields[axis] is not None:
+                fields[axis] = receptive.through_pad(fields[axis], shift)
+        adjusted_fields.append(fields)
+        if changes:
+            code = Code.MERGE_CROPPED if mode is MergeMode.CROP else Code.MERGE_PADDED
+            detail = ", ".join(f"{b}:{a} on {name}" for name, b, a in changes)
+            notes.append(Diagnostic(code, (), {"row": row_name(item.row), "from": "×".join(map(str, size)),
+                                                "to": "×".join(map(str, target)), "detail": detail}))
+    return [target] * len(incoming), adjusted_fields, notes
+
+
+def _size_mismatch(kind: Kind, incoming: list[Incoming], sizes, axes, convention: Convention) -> Diagnostic:
+    shapes = ", ".join(f"{row_name(item.row)} gives {_shape_text(size, None)}" for item, size in zip(incoming, sizes))
+    bad = [axes[axis] for axis in range(len(axes)) if len({s[axis] for s in sizes} - ({1} if kind is not Kind.CAT else set())) > 1]
+    if convention is Convention.TF:
+        framework = f"; Keras: '{_keras_message(kind, sizes, [item.channels for item in incoming])}'"
+    else:
+        framework = f"; PyTorch: '{_torch_message(kind, sizes)}'"
+    target = tuple(max(s[axis] for s in sizes) for axis in range(len(axes)))
+    hint = f"; add crop or pad to the {kind.value}" + _fix_hint(incoming, sizes, target)
+    return Diagnostic(Code.MERGE_SIZE_MISMATCH, tuple(bad), {
+        "kind": kind.value, "shapes": shapes, "framework": framework, "hint": hint})
+
+
+def _union(incoming: list[Incoming], sizes, fields, out_size, axes):
+    """The merged field per axis, the misalignment warnings, and why a field is lost, if it is."""
+    merged, warnings, untracked = [], [], None
+    for axis, name in enumerate(axes):
+        # An input broadcast on this axis (size 1) gives every output the same field.
+        spread = [(item, f[axis]) for item, size, f in zip(incoming, sizes, fields) if size[axis] == out_size[axis]]
+        flat = [f[axis] for size, f in zip(sizes, fields) if size[axis] != out_size[axis]]
+        axis_fields = [f for _, f in spread] + flat
+        if any(f is None for f in axis_fields):
+            merged.append(None)
+            continue
+        local = [(item, f) for item, f in spread if f.jump_num != 0]  # fields that move with the output
+        warning = _misalignment(local, name)
+        if warning is not None:
+            warnings.append(warning)
+        if len({f.jump for _, f in local}) > 1:
+            merged.append(None)
+            untracked = untracked or "its inputs' jumps differ"
+            continue
+        union = _union_same_jump([f for _, f in spread])
+        for constant in flat:
+            union = _cover(union, constant, out_size[axis])
+            if union is None:
+                untracked = untracked or "a broadcast input covers only part of it"
+                break
+        merged.append(union)
+    return tuple(merged), warnings, untracked
+
+
+def _union_same_jump(fields: list[receptive.AxisField]) -> receptive.AxisField:
+    """Per output, the lowest and highest pixel any of the fields sees: one period of them."""
+    if len(set(fields)) == 1:
+        return fields[0]
+    period = 1
+    for f in fields:
+        period = lcm(period, f.jump_den)
+    lows, highs = [], []
+    for o in range(period):
+        bounds = [f.bounds(o) for f in fields]
+        seen = [b for b in bounds if b[0] is not None]
+        lows.append(min(b[0] for b in seen) if seen else None)
+        highs.append(max(b[1] for b in seen) if seen else None)
+    num = fields[0].jump_num * period // fields[0].jump_den
+    num, shortest = receptive.shortest_period(num, period, lows, highs)
+    return receptive.AxisField(num, shortest, tuple(lows[:shortest]), tuple(highs[:shortest]))
+
+
+def _cover(field: receptive.AxisField, constant: receptive.AxisField, count: int) -> receptive.AxisField | None:
+    """``field`` joined with a broadcast one that every output sees: the broadcast field alone
+    when it holds the fields of all ``count`` outputs (an SE gate sees the whole map), else None."""
+    low, high = constant.bounds(0)
+    if low is None:
+        return field
+    first, _ = field.bounds(0)
+    _, last = field.bounds(count - 1)
+    if field.jump_num == 0 or (first is not None and first >= low and last <= high):
+        lows = [b for b in (first, low) if b is not None]
+        return receptive.AxisField(0, 1, (min(lows),), (max(high, last if last is not None else high),))
+    return None
+
+
+def _misalignment(local, axis: str) -> Diagnostic | None:
+    """Do the inputs' fields line up: the same jump, and the same centre for the same output?"""
+    if len(local) < 2:
+        return None
+    jumps = [f.jump for _, f in local]
+    rows = " and ".join(row_name(item.row) for item, _ in local)
+    if len(set(jumps)) > 1:
+        listed = ", ".join(f"{row_name(item.row)}: {_number(f.jump)}" for item, f in local)
+        return Diagnostic(Code.MERGE_MISALIGNED, (axis,), {"rows": rows, "how": f"their jumps differ ({listed})"})
+    centres = [f.start for _, f in local]
+    if len(set(centres)) > 1:
+        low, high = min(c for c in centres if c is not None), max(c for c in centres if c is not None)
+        listed = ", ".join(f"{row_name(item.row)}: {_number(f.start)}" for item, f in local)
+        return Diagnostic(Code.MERGE_MISALIGNED, (axis,), {
+            "rows": rows, "how": f"the centres of output 0's fields differ by {_number(high - low)} "
+                                 f"input pixel{'' if high - low == 1 else 's'} ({listed})"})
+    return None
+
+
+def unused_rows(count: int, inputs) -> set[int]:
+    """The rows whose result never reaches the last row, following what each row reads."""
+    reached = {count}
+    for index in range(count, 0, -1):
+        if index in reached:
+            reached.update(inputs(index))
+    return set(range(1, count + 1)) - reached
+
+
