@@ -403,29 +403,13 @@ def calc(
 
 
 def _parse_stack(pieces: list[tuple[str, str]], input_dims: Optional[int], dims: Optional[int]):
-    """One stack from its pieces; the later pieces must agree with the first on the axes."""
-    from .grammar import ParseError, Stack, parse_stack
+    """One stack from its pieces (files, then the command line); names carry across them."""
+    from .grammar import ParseError, parse_pieces
 
-    layers, axes_from, claims = [], None, False
     try:
-        for text, source in pieces:
-            stack = parse_stack(text, source, input_dims=input_dims, dims=dims)
-            layers += _renumbered(stack.layers, len(layers))
-            dims = stack.dims
-            axes_from = axes_from or stack.axes_from
-            claims = claims or stack.layers_claim
+        return parse_pieces(pieces, input_dims=input_dims, dims=dims)
     except ParseError as exc:
         _fail(exc.render())
-    return Stack(tuple(layers), dims, axes_from, claims)
-
-
-def _renumbered(layers, offset: int):
-    """A later piece's layers, their repeats counted from where the piece starts in the stack."""
-    if not offset:
-        return layers
-    moved = {}
-    return [layer if layer.repeat == 1 else moved.setdefault(id(layer), layer._replace(first=layer.first + offset))
-            for layer in layers]
 
 
 def _stdout_is_terminal() -> bool:

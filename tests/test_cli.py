@@ -56,13 +56,13 @@ def test_json_has_the_documented_keys():
     result = invoke("calc", "--format", "json", *RESNET_STEM)
     data = json.loads(result.stdout)
     assert set(data) >= {"input", "layers", "output", "valid"}
-    assert data["input"] == {"size": [224, 224], "channels": 3}
+    assert data["input"] == {"size": [224, 224], "channels": 3, "names": []}
     layer = data["layers"][0]
     for key in ["index", "spec", "kind", "kernel", "stride", "padding", "dilation", "in_size", "out_size",
                 "in_channels", "out_channels", "rf", "warnings", "notes", "error"]:
         assert key in layer, key
     assert layer["padding"] == [[3, 3], [3, 3]] and layer["out_size"] == [112, 112]
-    assert layer["rf"] == {"size": [7, 7], "jump": [2, 2], "start": [0, 0]}
+    assert layer["rf"] == {"size": [7, 7], "jump": [2, 2], "start": [0, 0], "min_size": [7, 7]}
     assert layer["notes"][0]["code"] == "padding_trimmed" and layer["error"] is None
     assert data["output"] == {"size": [56, 56], "channels": 64, "features": 200704}
     assert data["valid"] is True
@@ -199,7 +199,7 @@ def test_head_ends_quietly(shell_env):
         f"convshape calc -i 32 --format csv '{stack}' | head -1; echo \"status ${{PIPESTATUS[0]}}\"", shell=True,
         capture_output=True, text=True, env=shell_env, timeout=60, executable="bash",
     )
-    assert result.stdout == "index,spec,kind,in_size,out_size,in_channels,out_channels,features,kernel,stride,padding,dilation,rf_size,rf_jump,rf_start,error,warnings,notes\nstatus 141\n"
+    assert result.stdout == "index,spec,kind,in_size,out_size,in_channels,out_channels,features,kernel,stride,padding,dilation,rf_size,rf_jump,rf_start,error,warnings,notes,inputs,names,rf_min_size\nstatus 141\n"
     assert result.stderr == ""
 
 

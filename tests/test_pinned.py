@@ -32,7 +32,7 @@ def test_keras_transposed_same_pads_after(run):
     alone and output 2 inputs 0 and 1, so output 0's window is centred half a pixel before input 0."""
     row = layers(run, "--convention", "tf", "-i", "5", "convt", "k3", "s2", "psame")[0]
     assert row["padding"] == [[0, 1], [0, 1]] and row["out_size"] == [10, 10]
-    assert row["rf"] == {"size": [2, 2], "jump": [0.5, 0.5], "start": [-0.5, -0.5]}
+    assert row["rf"] == {"size": [2, 2], "jump": [0.5, 0.5], "start": [-0.5, -0.5], "min_size": [2, 2]}
 
 
 @pytest.mark.parametrize("padding, warnings, notes", [
@@ -84,7 +84,7 @@ def test_pad_rows_show_their_padding(run):
 def test_a_linear_layer_sees_what_the_global_pool_saw(run):
     """conv k3 on 7 leaves 5×5 outputs, each seeing 3×3: the pool over them sees all 7×7."""
     rows = layers(run, "-i", "7", "-c", "2", "conv", "k3", "gap", "flatten", "linear", "c4")
-    assert [row["rf"] for row in rows[1:]] == [{"size": [7, 7], "jump": [5, 5], "start": [3, 3]}] * 3
+    assert [row["rf"] for row in rows[1:]] == [{"size": [7, 7], "jump": [5, 5], "start": [3, 3], "min_size": [7, 7]}] * 3
     # straight after flatten, each feature is one position of the 5×5 map; the linear layer sees them all
     rows = layers(run, "-i", "7", "-c", "2", "conv", "k3", "flatten", "linear", "c4")
     assert [row["rf"]["size"] for row in rows] == [[3, 3], [3, 3], [7, 7]]

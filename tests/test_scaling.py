@@ -55,7 +55,7 @@ def test_a_deep_strided_stack_keeps_its_numbers_small(run):
     result = run("calc", "-i", "224", "--format", "json", "conv k3 s2 p1 c8 x3000")
     assert result.returncode == 0
     layers = json.loads(result.stdout)["layers"]
-    assert layers[57]["rf"] == {"size": [2**59 - 1] * 2, "jump": [2**58] * 2, "start": [0, 0]}
+    assert layers[57]["rf"] == {"size": [2**59 - 1] * 2, "jump": [2**58] * 2, "start": [0, 0], "min_size": [2**59 - 1] * 2}
     assert layers[58]["rf"] is None
     untracked = [row["index"] for row in layers for note in row["notes"] if note["code"] == "field_not_tracked"]
     assert untracked == [59]

@@ -26,6 +26,22 @@ def axes_text(values, sep: str = "x") -> str:
     return sep.join("?" if v is None else decimal_or_fraction(v) for v in values)
 
 
+def structure_text(result: Result, index: int) -> str:
+    """What a table shows of the graph on row ``index``: the rows it reads, where that is not
+    just the row before (``← 1, 3``), and the names it binds (``@x``).
+
+    >>> from convshape import calc
+    >>> result = calc("conv k3 p1 @x conv k3 p1, add x", 8)
+    >>> [structure_text(result, index) for index in (1, 2, 3)]
+    ['@x', '', '← 1, 2']
+    """
+    parts = []
+    if index in result.reads:
+        parts.append("← " + ", ".join("input" if source == 0 else str(source) for source in result.reads[index]))
+    parts += [f"@{name}" for name in result.binds.get(index, ())]
+    return "  ".join(parts)
+
+
 def padding_text(padding) -> str:
     if padding is None:
         return ""

@@ -1,4 +1,5 @@
-"""CSV and TSV output: a header row, then one row per layer; per-axis values joined by 'x'."""
+"""CSV and TSV output: a header row, then one row per layer; per-axis values joined by 'x',
+lists (the rows a row reads, the names it binds) by ';'."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from .common import axes_text, padding_text, stride_values
 COLUMNS = [
     "index", "spec", "kind", "in_size", "out_size", "in_channels", "out_channels", "features",
     "kernel", "stride", "padding", "dilation", "rf_size", "rf_jump", "rf_start",
-    "error", "warnings", "notes",
+    "error", "warnings", "notes", "inputs", "names", "rf_min_size",
 ]
 
 
-def _cells(row: Row) -> list:
+def _cells(row: Row, result: Result) -> list:
     layer = row.layer
     field = row.field if row.computed else None
 
@@ -42,6 +43,9 @@ def _cells(row: Row) -> list:
         row.error.code.value if row.error else "",
         ";".join(d.code.value for d in row.warnings),
         ";".join(d.code.value for d in row.notes),
+        ";".join(map(str, result.inputs(row.index))),
+        ";".join(result.binds.get(row.index, ())),
+        axes_text(row.min_size or field.size) if field else "",
     ]
 
 
@@ -50,5 +54,5 @@ def render(result: Result, delimiter: str = ",") -> str:
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in result.rows:
-        writer.writerow(_cells(row))
+        writer.writerow(_cells(row, result))
     return buffer.getvalue()

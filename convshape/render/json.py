@@ -18,13 +18,16 @@ def _diagnostic(diagnostic: Diagnostic) -> dict:
     return {"code": diagnostic.code.value, "message": diagnostic.message, "axes": list(diagnostic.axes)}
 
 
-def _row(row: Row) -> dict:
+def _row(row: Row, result: Result) -> dict:
     layer = row.layer
     field = row.field if row.computed else None
     return {
         "index": row.index,
         "spec": layer_label(layer, row.index),
         "kind": layer.kind.value,
+        "inputs": list(result.inputs(row.index)),
+        "names": list(result.binds.get(row.index, ())),
+        "mode": None if layer.mode is None else layer.mode.value,
         "computed": row.computed,
         "kernel": _numbers(layer.kernel),
         "stride": _numbers(stride_values(row)),
@@ -40,7 +43,8 @@ def _row(row: Row) -> dict:
         "features": row.features,
         "rf": None
         if field is None
-        else {"size": _numbers(field.size), "jump": _numbers(field.jump), "start": _numbers(field.start)},
+        else {"size": _numbers(field.size), "jump": _numbers(field.jump), "start": _numbers(field.start),
+              "min_size": _numbers(row.min_size or field.size)},
         "warnings": [_diagnostic(d) for d in row.warnings],
         "notes": [_diagnostic(d) for d in row.notes],
         "error": None if row.error is None else _diagnostic(row.error),
@@ -49,7 +53,8 @@ def _row(row: Row) -> dict:
 
 def _head(result: Result) -> dict:
     return {
-        "input": {"size": list(result.input_size), "channels": result.input_channels},
+        "input": {"size": list(result.input_size), "channels": result.input_channels,
+                  "names": list(result.binds.get(0, ()))},
         "convention": result.convention.value,
         "axes": list(result.axes),
         "axes_from": result.axes_from,
@@ -68,7 +73,7 @@ def _tail(result: Result) -> dict:
 
 
 def as_dict(result: Result) -> dict:
-    return {**_head(result), "layers": [_row(row) for row in result.rows], **_tail(result)}
+    return {**_head(result), "layers": [_row(row, result) for row in result.rows], **_tail(result)}
 
 
 def chunks(result: Result):
@@ -83,7 +88,7 @@ def chunks(result: Result):
     yield '  "layers": [\n'
     last = len(result.rows) - 1
     for position, row in enumerate(result.rows):
-        yield f"    {dump(_row(row))}{',' if position < last else ''}\n"
+        yield f"    {dump(_row(row, result))}{',' if position < last else ''}\n"
     yield "  ],\n"
     tail = list(_tail(result).items())
     for position, (key, value) in enumerate(tail):

@@ -22,7 +22,7 @@ from rich.text import Text
 from ..calc import Result, Row
 from ..explain import explain_row
 from ..layers import layer_label
-from .common import axes_text, size_text, summary_lines
+from .common import axes_text, size_text, structure_text, summary_lines
 
 PAD = 1  # blank cells each side of a cell's text, as Rich's default (0, 1) padding
 
@@ -118,11 +118,14 @@ DROPPABLE = ["start", "jump", "diagnostics", "rf", "in"]
 
 def _cells(result: Result, row: Row, explain: bool) -> dict:
     blank = Text("")
+    label = layer_label(row.layer, row.index)
+    structure = structure_text(result, row.index) if result.reads or result.binds else ""
+    if structure:
+        label += "  " + structure
     if not row.computed and row.error is None:
-        return {"#": Text(str(row.index)), "layer": Text(layer_label(row.layer, row.index)),
-                "out": Text("not computed", style="dim")}
+        return {"#": Text(str(row.index)), "layer": Text(label), "out": Text("not computed", style="dim")}
     field = row.field
-    layer_cell = Text(layer_label(row.layer, row.index))
+    layer_cell = Text(label)
     if explain:
         for line in explain_row(row, result.convention):
             layer_cell.append("\n" + line, style="cyan")
