@@ -137,7 +137,7 @@ MESSAGES: dict[Code, str] = {
     Code.ADAPTIVE_UNSUPPORTED: "Keras has no adaptive pooling layers (only global ones: gap)",
     Code.RESIZE_UNSUPPORTED: "Keras' UpSampling layers take whole-number factors, not an output size: use up s2",
     Code.MERGE_SIZE_MISMATCH: "{where}{kind} cannot join its inputs: {shapes}{framework}{hint}",
-    Code.MERGE_CHANNEL_MISMATCH: "{kind} needs the same number of {what} in every input (or 1): {listed}",
+    Code.MERGE_CHANNEL_MISMATCH: "{kind} needs the same number of {what} in every input (or 1): {listed}{framework}",
     Code.INPUT_SMALLER_THAN_KERNEL: (
         "{where}PyTorch's AvgPool3d needs the unpadded input ({in_size}) to be at least the kernel ({kernel})"
     ),

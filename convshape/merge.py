@@ -63,23 +63,24 @@ def _shape_text(size, channels) -> str:
     return "×".join(map(str, size))
 
 
-def _torch_message(kind: Kind, sizes: list[tuple[int, ...]]) -> str:
-    """The message PyTorch raises for the first pair of inputs that does not fit (NCHW)."""
+def _torch_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
+    """The message PyTorch raises for the first pair of inputs that does not fit; a shape is
+    (channels, *sizes), the tensor's dimensions from 1 on (NCHW)."""
     if kind is Kind.CAT:
-        first = sizes[0]
-        for number, other in enumerate(sizes[1:], 1):
-            for axis, (a, b) in enumerate(zip(first, other)):
-                if a != b:
-                    return (f"Sizes of tensors must match except in dimension 1. Expected size {a} but got size {b} "
-                            f"for tensor number {number} in the list.")
+        first = shapes[0]
+        for number, other in enumerate(shapes[1:], 1):
+            for axis in range(1, len(first)):
+                if first[axis] != other[axis]:
+                    return (f"Sizes of tensors must match except in dimension 1. Expected size {first[axis]} but got "
+                            f"size {other[axis]} for tensor number {number} in the list.")
         return ""
-    current = sizes[0]
-    for other in sizes[1:]:
-        for axis in reversed(range(len(current))):
+    current = shapes[0]
+    for other in shapes[1:]:
+        for axis in reversed(range(len(current))):  # torch compares from the last dimension
             a, b = current[axis], other[axis]
             if a != b and 1 not in (a, b):
                 return (f"The size of tensor a ({a}) must match the size of tensor b ({b}) "
-                        f"at non-singleton dimension {axis + 2}")
+                        f"at non-singleton dimension {axis + 1}")
         current = tuple(max(a, b) for a, b in zip(current, other))
     return ""
 
@@ -156,8 +157,9 @@ def combine(layer: Layer, incoming: list[Incoming], axes: tuple[str, ...], conve
         if len(big) > 1:
             listed = ", ".join(f"{row_name(item.row)} has {item.channels}" for item in incoming)
             what = "features" if out_size is None else "channels"
+            framework = _framework_message(kind, incoming, [out_size] * len(incoming), convention)
             return Merged(None, None, (), Diagnostic(Code.MERGE_CHANNEL_MISMATCH, (), {
-                "kind": kind.value, "listed": listed, "what": what}))
+                "kind": kind.value, "listed": listed, "what": what, "framework": framework}))
         out_channels = max(channels)
 
     if out_size is None:
@@ -198,13 +200,20 @@ def _adjust(mode: MergeMode, incoming: list[Incoming], axes: tuple[str, ...]):
     return [target] * len(incoming), adjusted_fields, notes
 
 
+def _framework_message(kind: Kind, incoming: list[Incoming], sizes, convention: Convention) -> str:
+    channels = [item.channels for item in incoming]
+    if convention is Convention.TF:
+        return f"; Keras: '{_keras_message(kind, sizes, channels)}'"
+    if any(c is None for c in channels):  # channels unknown (no -c): the message would name them
+        return ""
+    shapes = [(c, *size) if size is not None else (c,) for c, size in zip(channels, sizes)]
+    return f"; PyTorch: '{_torch_message(kind, shapes)}'"
+
+
 def _size_mismatch(kind: Kind, incoming: list[Incoming], sizes, axes, convention: Convention) -> Diagnostic:
     shapes = ", ".join(f"{row_name(item.row)} gives {_shape_text(size, None)}" for item, size in zip(incoming, sizes))
     bad = [axes[axis] for axis in range(len(axes)) if len({s[axis] for s in sizes} - ({1} if kind is not Kind.CAT else set())) > 1]
-    if convention is Convention.TF:
-        framework = f"; Keras: '{_keras_message(kind, sizes, [item.channels for item in incoming])}'"
-    else:
-        framework = f"; PyTorch: '{_torch_message(kind, sizes)}'"
+    framework = _framework_message(kind, incoming, sizes, convention)
     target = tuple(max(s[axis] for s in sizes) for axis in range(len(axes)))
     hint = f"; add crop or pad to the {kind.value}" + _fix_hint(incoming, sizes, target)
     return Diagnostic(Code.MERGE_SIZE_MISMATCH, tuple(bad), {

@@ -55,6 +55,11 @@ def field_mismatches(case: dict) -> tuple[list[str], int, int]:
         for axis, step in enumerate(row.steps):
             if _shortens(row.layer.kind.value, step):
                 shortened[axis] = True
+        if row.layer.mode is not None:
+            # A crop cuts a map short; a pad puts zeros where one input has no pixels, so a unit
+            # there sees only the others: the field (the geometric union) may name more than
+            # the gradient shows. Both are checked for containment from here on.
+            shortened = [True] * result.dims
         if units is None or not row.computed or row.field is None:
             continue
         for per_axis in units:
@@ -86,6 +91,8 @@ def _bounds(row, axis: int, unit: int):
 def _shortens(kind: str, step) -> bool:
     if kind == "convt":
         return sum(step.padding) > 0
+    if kind == "up" and step.scale is None:  # resized to a size: pixels are dropped unless it is a multiple
+        return step.out_size % step.in_size != 0
     if kind == "up":
         return (step.in_size * step.scale).denominator != 1
     return False
