@@ -85,12 +85,19 @@ def _torch_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
     return ""
 
 
-def _keras_message(kind: Kind, sizes: list[tuple[int, ...]], channels: list[int | None]) -> str:
-    shapes = [f"(None, {', '.join(map(str, (*size, c)))})" for size, c in zip(sizes, channels)]
+def _keras_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
+    """The message Keras 3 raises building the merge in a functional model; a shape is
+    (*sizes, channels), channels last, without the batch."""
     if kind is Kind.CAT:
+        listed = ", ".join(repr((None, *shape)) for shape in shapes)
         return ("A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. "
-                f"Received: input_shape={shapes}")
-    return f"Inputs have incompatible shapes. Received shapes {shapes[0]} and {shapes[1]}"
+                f"Received: input_shape=[{listed}]")
+    current = shapes[0]
+    for other in shapes[1:]:
+        if any(a != b and 1 not in (a, b) for a, b in zip(current, other)):
+            return f"Inputs have incompatible shapes. Received shapes {current} and {other}"
+        current = tuple(b if a == 1 else a for a, b in zip(current, other))
+    return ""
 
 
 def _fix_hint(incoming: list[Incoming], sizes: list[tuple[int, ...]], target: tuple[int, ...]) -> str:
@@ -202,10 +209,11 @@ def _adjust(mode: MergeMode, incoming: list[Incoming], axes: tuple[str, ...]):
 
 def _framework_message(kind: Kind, incoming: list[Incoming], sizes, convention: Convention) -> str:
     channels = [item.channels for item in incoming]
-    if convention is Convention.TF:
-        return f"; Keras: '{_keras_message(kind, sizes, channels)}'"
     if any(c is None for c in channels):  # channels unknown (no -c): the message would name them
         return ""
+    if convention is Convention.TF:
+        shapes = [(*size, c) if size is not None else (c,) for c, size in zip(channels, sizes)]
+        return f"; Keras: '{_keras_message(kind, shapes)}'"
     shapes = [(c, *size) if size is not None else (c,) for c, size in zip(channels, sizes)]
     return f"; PyTorch: '{_torch_message(kind, shapes)}'"
 

@@ -77,3 +77,36 @@ def test_live_graphs_against_torch():
     for case in graph_golden.generate(count=150, seed=5):
         problems += mismatches(case, "torch") + field_mismatches(case)[0]
     assert problems == []
+
+
+KERAS_CASES = json.loads((GOLDEN / "keras_graph_cases.json").read_text())["cases"]
+KERAS_MERGE_ERRORS = ("A `Concatenate` layer requires", "Inputs have incompatible shapes")
+
+
+def test_keras_merges_agree_under_tf_and_quote_keras():
+    assert len(KERAS_CASES) >= 400
+    text = " ".join(c["stack"] for c in KERAS_CASES)
+    for word in ["add ", "cat ", "mul ", "from ", "psame", "pvalid"]:
+        assert word in text, word
+    problems, quoted = [], 0
+    for case in KERAS_CASES:
+        problems += [f"{case['stack']} @ {case['input']}: {p}" for p in mismatches(case, "tf")]
+        error = case["error"]
+        if error and error["message"].startswith(KERAS_MERGE_ERRORS):
+            result = calc(case["stack"], case["input"], channels=case["channels"], dims=case["dims"], convention="tf")
+            if error["message"] not in result.error_row.error.message:
+                problems.append(f"{case['stack']}: Keras says {error['message']!r}")
+            quoted += 1
+    assert problems == []
+    assert quoted >= 150
+
+
+@pytest.mark.keras
+@pytest.mark.skipif(not (have("keras") and have("torch")), reason="keras (and torch) are not installed")
+def test_live_keras_merges():
+    import keras_graph_golden
+
+    problems = []
+    for case in keras_graph_golden.generate(count=60, seed=8):
+        problems += mismatches(case, "tf")
+    assert problems == []
