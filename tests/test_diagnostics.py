@@ -64,7 +64,7 @@ def codes(result, index=-1):
         ("conv k3 s2 @a conv k3 add a pad", 12, {}, "notes", "merge_padded",
          ["row 2 is zero-padded from 3×3 to 5×5 (1:1 on H, 1:1 on W"]),
         ("@x gap mul x", 9, {"channels": 8}, "notes", "broadcast", ["on H and W: row 1 of size 1"]),
-        ("conv k3 @a conv k3 add a", 9, {}, "error", "merge_size_mismatch",
+        ("conv k3 @a conv k3 add a", 9, {"channels": 4}, "error", "merge_size_mismatch",
          ["row 1 gives 7×7, row 2 gives 5×5", "The size of tensor a (7) must match the size of tensor b (5) "
           "at non-singleton dimension 3", "add crop or pad"]),
         ("conv k3 c8 @a conv k1 c16 add a", 9, {}, "error", "merge_channel_mismatch",
