@@ -36,30 +36,65 @@ from .layers import Convention, Kind, Layer, axis_names, layer_label
 
 class AxisRule(NamedTuple):
     """The clean input sizes on one axis: ``size ≡ r (mod modulus)`` for r in residues,
-    and ``size ≥ minimum_valid``; ``smallest_clean`` is the first such size (None: none)."""
+    and ``size ≥ minimum_valid``; ``smallest_clean`` is the first such size (None: none).
+
+    With merges, inputs so small that a merge's input shrinks to 1 pixel may run by
+    broadcasting: below ``periodic_from`` the sizes are listed (``small``, clean, and
+    ``small_valid``), read by running each one, and the congruences hold from there on.
+    """
 
     axis: str
     modulus: int
     residues: tuple[int, ...]
-    minimum_valid: int
+    minimum_valid: int  # the smallest size that runs (merges included)
     smallest_clean: int | None
+    # The sizes that run at all: every size ≥ minimum_valid on a single path; with merges
+    # that must fit without crop or pad, those ≡ valid_residues (mod valid_modulus).
+    valid_modulus: int = 1
+    valid_residues: tuple[int, ...] = (0,)
+    periodic_from: int = 0
+    small: tuple[int, ...] = ()
+    small_valid: tuple[int, ...] = ()
+
+    @property
+    def _low(self) -> int:
+        return max(self.minimum_valid, self.periodic_from)
+
+    def _text(self, modulus: int, residues: tuple[int, ...], small: tuple[int, ...]) -> str:
+        extra = f"{self.axis} = {', '.join(map(str, small))}" if small else ""
+        if not residues:
+            return f"{extra} only" if small else f"no {self.axis} is clean"
+        if len(residues) == modulus:
+            rule = f"every {self.axis} ≥ {self._low}"
+        else:
+            shown = ", ".join(map(str, residues[:8])) + (", …" if len(residues) > 8 else "")
+            rule = f"{self.axis} ≡ {shown} (mod {modulus}), {self.axis} ≥ {self._low}"
+        return f"{rule}; also {extra}" if small else rule
 
     def describe(self) -> str:
         """The rule in words.
 
         >>> AxisRule("H", 32, (1,), 33, 33).describe()
         'H ≡ 1 (mod 32), H ≥ 33'
+        >>> AxisRule("L", 4, (3,), 1, 1, periodic_from=5, small=(1, 3)).describe()
+        'L ≡ 3 (mod 4), L ≥ 5; also L = 1, 3'
         """
-        if not self.residues:
-            return f"no {self.axis} is clean"
-        if len(self.residues) == self.modulus:
+        return self._text(self.modulus, self.residues, self.small)
+
+    def describe_valid(self) -> str:
+        """The sizes that run at all, in words.
+
+        >>> AxisRule("H", 16, (0,), 16, 16, 16, (0,)).describe_valid()
+        'H ≡ 0 (mod 16), H ≥ 16'
+        """
+        if self.valid_modulus == 1 and not self.small_valid:
             return f"every {self.axis} ≥ {self.minimum_valid}"
-        shown = ", ".join(map(str, self.residues[:8])) + (", …" if len(self.residues) > 8 else "")
-        return f"{self.axis} ≡ {shown} (mod {self.modulus}), {self.axis} ≥ {self.minimum_valid}"
+        return self._text(self.valid_modulus, self.valid_residues, self.small_valid)
 
     def clean_sizes(self, start: int, stop: int) -> Iterator[int]:
         """Every clean size in start..stop (inclusive), in order, one period at a time."""
-        first = max(start, self.minimum_valid)
+        yield from (size for size in self.small if start <= size <= stop)
+        first = max(start, self._low)
         if not self.residues or first > stop:
             return
         base = first - first % self.modulus
@@ -76,30 +111,33 @@ class AxisRule(NamedTuple):
         >>> AxisRule("L", 4, (1, 2), 5, 5).count(1, 20)
         8
         """
-        low = max(start, self.minimum_valid)
+        small = sum(1 for size in self.small if start <= size <= stop)
+        low = max(start, self._low)
         if low > stop:
-            return 0
-        return sum((stop - r) // self.modulus - (low - 1 - r) // self.modulus for r in self.residues)
+            return small
+        return small + sum((stop - r) // self.modulus - (low - 1 - r) // self.modulus for r in self.residues)
 
     def nearest(self, size: int) -> tuple[int | None, int | None]:
         """The clean sizes at or just below, and at or just above, ``size``."""
+        below = max((s for s in self.small if s <= size), default=None)
+        above = min((s for s in self.small if s >= size), default=None)
         if not self.residues:
-            return None, None
-        below = None
+            return below, above
+        low = self._low
         period_base = size - size % self.modulus
         for base in (period_base, period_base - self.modulus):
-            candidates = [base + r for r in self.residues if self.minimum_valid <= base + r <= size]
+            candidates = [base + r for r in self.residues if low <= base + r <= size]
             if candidates:
                 below = max(candidates)
                 break
-        above = None
-        start = max(size, self.minimum_valid)
-        period_base = start - start % self.modulus
-        for base in (period_base, period_base + self.modulus):
-            candidates = [base + r for r in self.residues if base + r >= start]
-            if candidates:
-                above = min(candidates)
-                break
+        if above is None:
+            start = max(size, low)
+            period_base = start - start % self.modulus
+            for base in (period_base, period_base + self.modulus):
+                candidates = [base + r for r in self.residues if base + r >= start]
+                if candidates:
+                    above = min(candidates)
+                    break
         return below, above
 
 
@@ -114,6 +152,7 @@ class Fit(NamedTuple):
     rules: tuple[AxisRule, ...]
     error: tuple[int, Diagnostic] | None  # (layer index, error) that no input size avoids
     steps: tuple[tuple[str, int, object], ...] = ()  # (axis, layer index, explanation: str() writes it)
+    probe: object = None  # calc's result on a huge input that runs: channels and size-free errors
 
     @property
     def valid(self) -> bool:
@@ -143,24 +182,36 @@ def _step(layer: Layer, axis: int, size: int, convention: Convention, name: str)
     return step, True, clean
 
 
+def _constant_output(layer: Layer, axis: int) -> int | None:
+    """The output size of a layer that gives the same one whatever its input (gap, o7), or None."""
+    if layer.kind is Kind.GAP:
+        return 1
+    if layer.kind.is_adaptive or (layer.kind is Kind.UP and layer.scale is None and layer.like is None):
+        return layer.out[axis]
+    return None
+
+
 def _period(layer: Layer, axis: int) -> int:
     """How much the layer's input must grow to move its output by a whole step."""
     if layer.kind.is_windowed:
         return layer.stride[axis]
-    if layer.kind is Kind.UP:
+    if layer.kind is Kind.UP and layer.scale is not None:
         return layer.scale[axis].denominator
     return 1
 
 
 def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention, name: str, far: int,
-              primes: list[int] | None = None) -> _Allowed:
+              primes: list[int] | None = None, clean: bool = True) -> _Allowed:
     """The input sizes of ``layer`` that are clean there and lead to allowed outputs.
 
     ``primes``: every prime of the moduli on this axis (found from the modulus if not given).
     """
     kind = layer.kind
-    if kind in (Kind.GAP, Kind.FLATTEN, Kind.LINEAR):
+    if kind in (Kind.FLATTEN, Kind.LINEAR):
         return EVERYTHING
+    constant = _constant_output(layer, axis)
+    if constant is not None:  # the output size does not follow the input's: it is allowed or not
+        return EVERYTHING if allowed.allows(constant) else _Allowed(1, frozenset(), 0)
     period = _period(layer, axis)
     if period == 1 and kind is not Kind.CONVT and kind is not Kind.UP:
         # A pad or a stride-1 window: the output is the input plus a constant, always clean.
@@ -169,15 +220,15 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
     modulus = allowed.modulus * period
     base, one, advance = _one_period(layer, axis, convention, name, far)
     if advance is None:
-        return _enumerated(layer, axis, allowed, convention, name, -(-far // modulus) * modulus, modulus, primes)
+        return _enumerated(layer, axis, allowed, convention, name, -(-far // modulus) * modulus, modulus, primes, clean)
     # Input base + j + q·period gives output f_j + q·advance, for q in 0..M−1 (M the
     # output's modulus): allowed where q·advance ≡ r + shift − f_j (mod M) for an allowed r.
     outputs = allowed.modulus
     common = gcd(advance, outputs)
     inverse = pow(advance // common, -1, outputs // common)
     residues = set()
-    for j, (step, valid, clean) in enumerate(one):
-        if not (valid and clean):
+    for j, (step, valid, is_clean) in enumerate(one):
+        if not (valid and (is_clean or not clean)):
             continue
         for r in allowed.residues:
             wanted = r + allowed.shift - step.out_size
@@ -207,13 +258,13 @@ def _one_period(layer: Layer, axis: int, convention: Convention, name: str, far:
 
 
 def _enumerated(layer: Layer, axis: int, allowed: _Allowed, convention: Convention, name: str, base: int,
-                modulus: int, primes: list[int] | None = None) -> _Allowed:
+                modulus: int, primes: list[int] | None = None, clean: bool = True) -> _Allowed:
     """The same, input by input over a whole modulus: for a layer whose outputs do not
     move on evenly from one period to the next (none known; a safety net)."""
     residues = set()
     for offset in range(modulus):
-        step, valid, clean = _step(layer, axis, base + offset, convention, name)
-        if valid and clean and allowed.allows(step.out_size):
+        step, valid, is_clean = _step(layer, axis, base + offset, convention, name)
+        if valid and (is_clean or not clean) and allowed.allows(step.out_size):
             residues.add(offset)
     return _shortest(_Allowed(modulus, frozenset(residues), 0), primes)
 
@@ -299,7 +350,7 @@ def _estimate(layer: Layer, axis: int, needed_out: int) -> int:
         return (needed_out - 1) * layer.stride[axis] + layer.dilation[axis] * (layer.kernel[axis] - 1) + 1 - padding
     if layer.kind is Kind.CONVT:
         return needed_out // layer.stride[axis]
-    if layer.kind is Kind.UP:
+    if layer.kind is Kind.UP and layer.scale is not None:
         scale = layer.scale[axis]
         return needed_out * scale.denominator // scale.numerator if scale > 0 else 1
     return needed_out
@@ -318,15 +369,27 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     """
     dims = stack.dims
     names = axis_names(dims)
+    indexed = [(index, layer) for index, layer in enumerate(stack.layers, 1)
+               if layer.kind.is_spatial or layer.kind.is_merge]
+    graph = _Graph(stack) if stack.reads else None
     if probe is None:
         from .calc import run
 
-        probe = run(stack, (huge_size(stack),) * dims, channels, convention)
+        sizes = (huge_size(stack),) * dims
+        if graph is not None and graph.strict_merges:  # a huge size at which the merges fit
+            # First the errors of parameters, channels and structure: merges cropped, every size works.
+            cropped = run(probe_stack(stack), sizes, channels, convention)
+            error = _stack_error(stack, cropped, convention, None, graph)
+            if error is not None and error[1].code not in SIZE_CODES:
+                return Fit(dims, (), error, probe=cropped)
+            sizes, error = _probe_sizes(stack, indexed, graph, convention, sizes[0])
+            if error is not None:
+                return Fit(dims, (), error)
+        probe = run(stack, sizes, channels, convention)
     gap = next((index for index, layer in enumerate(stack.layers, 1) if layer.kind is Kind.GAP), None)
-    error = _stack_error(stack, probe, convention, gap)
+    error = _stack_error(stack, probe, convention, gap, graph)
     if error is not None:
-        return Fit(dims, (), error)
-    indexed = [(index, layer) for index, layer in enumerate(stack.layers, 1) if layer.kind.is_spatial]
+        return Fit(dims, (), error, probe=probe)
     rules, steps = [], []
     done: dict[tuple, int] = {}  # an axis's numbers -> the axis already analysed with them
     for axis, name in enumerate(names):
@@ -338,31 +401,431 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
                          if axis_name == names[twin])
             continue
         done[signature] = axis
-        # The minimum valid input: backwards, each layer's smallest input for the output the next needs.
-        needed = 1
-        minimums = {}
-        for index, layer in reversed(indexed):
-            if layer.kind is Kind.GAP:
-                needed = 1
-            needed = _minimum_input(layer, axis, needed, convention, name)
-            if needed is None:
-                return Fit(dims, (), (index, Diagnostic(Code.OUTPUT_TOO_SMALL, (name,), {"out_size": 0})))
-            minimums[index] = needed
-        minimum = needed
-        allowed = EVERYTHING
+        minimum, minimums = _minimum(stack, indexed, graph, axis, convention, name)
+        if minimum is None:
+            return Fit(dims, (), (minimums, Diagnostic(Code.OUTPUT_TOO_SMALL, (name,), {"out_size": 0})))
         primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
-        for index, layer in reversed(indexed):
-            allowed = _backward(layer, axis, allowed, convention, name, FAR, primes)
-            steps.append((name, index, _Explanation(layer_label(layer, index), allowed, name, minimums[index])))
-        if gap is not None and any(w.code is Code.FLOOR_ROUNDING and name in w.axes
+        allowed, axis_steps, error = _requirement(stack, indexed, graph, axis, convention, name, primes, True, minimums)
+        if error is not None:
+            return Fit(dims, (), error)
+        steps += axis_steps
+        if graph is None and gap is not None and any(w.code is Code.FLOOR_ROUNDING and name in w.axes
                                    for row in probe.rows[gap:] for w in row.warnings):
             # After a global pool the sizes are the same for every input: so is the rounding.
             allowed = _Allowed(1, frozenset(), 0)
-        allowed = _shortest(_Allowed(allowed.modulus, frozenset((r + allowed.shift) % allowed.modulus for r in allowed.residues), 0), primes)
-        rule = AxisRule(name, allowed.modulus, tuple(sorted(allowed.residues)), minimum, None)
-        smallest = next(iter(rule.clean_sizes(minimum, minimum + allowed.modulus)), None)
+        allowed = _normal(allowed, primes)
+        valid = EVERYTHING
+        if graph is not None and graph.strict_merges:
+            valid = _valid_sizes(stack, indexed, graph, axis, convention, name, primes, minimums)
+            minimum = next(iter(AxisRule(name, valid.modulus, tuple(sorted(valid.residues)), minimum, None)
+                                .clean_sizes(minimum, minimum + valid.modulus)), None)
+            layers_minimum = _minimum(stack, indexed, graph, axis, convention, name)[0]
+            if minimum is None and _with_small_sizes(AxisRule(name, 1, (), layers_minimum, None, 1, ()), stack, graph,
+                                                     axis, convention, name).small_valid:
+                minimum = layers_minimum  # only tiny sizes run (by broadcasting): listed below
+            if minimum is None:
+                merge_row = graph.strict_merges[0]
+                return Fit(dims, (), (merge_row, Diagnostic(Code.MERGE_SIZE_MISMATCH, (name,), {
+                    "kind": stack.layers[merge_row - 1].kind.value, "shapes": "no input size makes its inputs agree",
+                    "framework": "", "hint": ""})))
+        rule = AxisRule(name, allowed.modulus, tuple(sorted(allowed.residues)), minimum, None,
+                        valid.modulus, tuple(sorted(valid.residues)))
+        if graph is not None:
+            rule = _with_small_sizes(rule, stack, graph, axis, convention, name)
+        smallest = next(iter(rule.clean_sizes(1, rule._low + allowed.modulus)), None)
         rules.append(rule._replace(smallest_clean=smallest))
-    return Fit(dims, tuple(rules), None, tuple(steps))
+    return Fit(dims, tuple(rules), None, tuple(steps), probe)
+
+
+def _probe_sizes(stack: Stack, indexed, graph: _Graph, convention: Convention, huge: int):
+    """Per axis, the first size from ``huge`` on at which every merge fits, or an error."""
+    sizes = []
+    for axis, name in enumerate(axis_names(stack.dims)):
+        _, minimums = _minimum(stack, indexed, graph, axis, convention, name)
+        if not isinstance(minimums, dict):
+            return None, (minimums, Diagnostic(Code.OUTPUT_TOO_SMALL, (name,), {"out_size": 0}))
+        primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
+        valid = _valid_sizes(stack, indexed, graph, axis, convention, name, primes, minimums)
+        if not valid.residues:
+            tiny = _with_small_sizes(AxisRule(name, 1, (), _minimum(stack, indexed, graph, axis, convention, name)[0],
+                                              None, 1, ()), stack, graph, axis, convention, name)
+            if tiny.small_valid:  # only tiny sizes run (by broadcasting): probe one of them
+                sizes.append(tiny.small_valid[0])
+                continue
+            merge_row = graph.strict_merges[0]
+            return None, (merge_row, Diagnostic(Code.MERGE_SIZE_MISMATCH, (name,), {
+                "kind": stack.layers[merge_row - 1].kind.value, "shapes": "no input size makes its inputs agree",
+                "framework": "", "hint": ""}))
+        base = huge - huge % valid.modulus
+        sizes.append(min(base + r + (valid.modulus if base + r < huge else 0) for r in valid.residues))
+    return tuple(sizes), None
+
+
+MAX_RUN_PERIOD = 1 << 12
+
+
+def _valid_sizes(stack: Stack, indexed, graph: _Graph, axis: int, convention: Convention, name: str,
+                 primes: list[int], minimums: dict) -> _Allowed:
+    """The large input sizes at which the stack runs on this axis, merges included.
+
+    Read by running the sizes of one period of the input (the strides before the merges
+    multiplied), far out, and checked against the next period: after a crop or a pad the
+    size is the smaller or larger of the inputs', which a congruence on one row does not
+    say. A longer period falls back to the congruences alone.
+    """
+    period = _graph_period(stack, graph, axis)
+    if period <= MAX_RUN_PERIOD:
+        base = -(-FAR // period) * period
+        first = [_axis_run(stack, graph, axis, convention, name, base + j)[0] for j in range(period)]
+        second = [_axis_run(stack, graph, axis, convention, name, base + period + j)[0] for j in range(period)]
+        if first == second:
+            return _shortest(_Allowed(period, frozenset(j for j in range(period) if first[j]), 0), primes)
+    valid, _, _ = _requirement(stack, indexed, graph, axis, convention, name, primes, False, minimums)
+    return _normal(valid, primes)
+
+
+def _graph_period(stack: Stack, graph: _Graph, axis: int) -> int:
+    """The input period after which every merge's inputs have moved on evenly: the least
+    common multiple over merges of the strides multiplied along the paths into them."""
+    periods = {0: 1}
+    total = 1
+    for index, layer in enumerate(stack.layers, 1):
+        sources = stack.inputs(index)
+        if _constant_output(layer, axis) is not None:
+            periods[index] = 1
+        elif layer.kind.is_merge:
+            value = 1
+            for source in sources:
+                value = value * periods[source] // gcd(value, periods[source])
+            periods[index] = value
+            total = total * value // gcd(total, value)
+        elif layer.like is not None:
+            periods[index] = periods[sources[1]]
+        else:
+            periods[index] = periods[sources[0]] * _period(layer, axis)
+        if periods[index] > MAX_RUN_PERIOD:
+            periods[index] = MAX_RUN_PERIOD + 1  # past it: the congruences alone
+    return total
+
+
+SMALL_SCAN = 4096  # the most tiny input sizes run one by one, on an axis of a graph
+
+
+def _with_small_sizes(rule: AxisRule, stack: Stack, graph: _Graph, axis: int, convention: Convention,
+                      name: str) -> AxisRule:
+    """The rule with the sizes below the point where every merge input that follows the
+    input is at least 2 pixels wide: there a size-1 input may be broadcast, which no
+    congruence says, so those sizes are run one by one (sizes only grow with the input:
+    past that point it stays so)."""
+    small, small_valid = [], []
+    for size in range(1, SMALL_SCAN + 1):
+        valid, clean, settled = _axis_run(stack, graph, axis, convention, name, size)
+        if settled and size >= rule.minimum_valid:
+            break
+        if valid:
+            small_valid.append(size)
+        if clean:
+            small.append(size)
+    else:
+        return rule  # a network this deep at tiny sizes: the congruences alone
+    if not small_valid and not small:
+        return rule._replace(periodic_from=size)
+    minimum = min(small_valid) if small_valid else rule.minimum_valid
+    return rule._replace(periodic_from=size, small=tuple(small), small_valid=tuple(small_valid),
+                         minimum_valid=minimum)
+
+
+def _axis_run(stack: Stack, graph: _Graph, axis: int, convention: Convention, name: str, size: int):
+    """The stack on one axis at one input size, sizes only: (runs, clean, settled), where
+    settled says every merge input that follows the input is at least 2 wide."""
+    sizes: dict[int, int | None] = {0: size}
+    valid = clean = settled = True
+    for index, layer in enumerate(stack.layers, 1):
+        sources = stack.inputs(index)
+        incoming = [sizes.get(source) for source in sources]
+        if any(value is None for value in incoming) or not (layer.kind.is_spatial or layer.kind.is_merge):
+            sizes[index] = None
+            continue
+        if layer.kind.is_merge:
+            following = [value for source, value in zip(sources, incoming) if not graph._fixed(source)]
+            settled = settled and all(value >= 2 for value in following)
+            if layer.mode is not None:
+                target = (min if layer.mode.value == "crop" else max)(incoming)
+                clean = clean and len(set(incoming)) == 1
+                incoming = [target] * len(incoming)
+            big = set(incoming) - ({1} if layer.kind is not Kind.CAT else set())
+            if len(big) > 1:  # it fails here; the sizes after it still say whether all is settled
+                valid = clean = False
+            sizes[index] = max(incoming)
+            continue
+        if layer.like is not None:
+            sizes[index] = incoming[1]
+            continue
+        step = axis_step(layer, axis, incoming[0], convention)
+        if size_error(layer, step, name, convention) is not None:
+            return False, False, False  # below some layer's minimum: larger sizes are still to come
+        if any(f.code is Code.FLOOR_ROUNDING for f in axis_findings(layer, step, name, convention)):
+            clean = False
+        sizes[index] = step.out_size
+    return valid, clean, settled
+
+
+def _normal(allowed: _Allowed, primes: list[int]) -> _Allowed:
+    """The same sizes with the shift folded into the residues, at the smallest modulus."""
+    return _shortest(_Allowed(allowed.modulus, frozenset((r + allowed.shift) % allowed.modulus
+                                                         for r in allowed.residues), 0), primes)
+
+
+def _intersect(a: _Allowed | None, b: _Allowed) -> _Allowed:
+    """Sizes allowed by both (None: no requirement yet)."""
+    if a is None or a == EVERYTHING:
+        return b
+    if b == EVERYTHING:
+        return a
+    modulus = a.modulus * b.modulus // gcd(a.modulus, b.modulus)
+    residues = set()
+    step = modulus // a.modulus
+    for r in a.residues:  # the sizes a allows over one period of both, kept where b allows them
+        base = (r + a.shift) % a.modulus
+        if step <= 4096 or len(b.residues) * b.modulus > 4096:
+            residues.update(v for v in (base + t * a.modulus for t in range(step)) if b.allows(v))
+            continue
+        for q in b.residues:  # the Chinese remainder theorem, for a long period of a
+            target = (q + b.shift) % b.modulus
+            g = gcd(a.modulus, b.modulus)
+            if (target - base) % g:
+                continue
+            k = (target - base) // g * pow(a.modulus // g, -1, b.modulus // g) % (b.modulus // g)
+            residues.add((base + k * a.modulus) % modulus)
+    return _Allowed(modulus, frozenset(residues), 0)
+
+
+class _Graph:
+    """What fit needs of a stack's graph: who reads each row, and which merges must fit.
+
+    Each row's size follows from one row before it, its *size parent*: the row a layer
+    reads, a merge's current input (all its inputs agree where it fits), the tensor
+    `up like` copies. A merge's inputs agree at input sizes fixed by their nearest common
+    size ancestor: a congruence on that row's size, found over one period of the layers
+    between (a few strides), never by trying network input sizes.
+    """
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.readers: dict[int, list[int]] = {}
+        for index in stack.reads:
+            for source in stack.reads[index]:
+                self.readers.setdefault(source, []).append(index)
+        self.strict_merges = [index for index, layer in enumerate(stack.layers, 1)
+                              if layer.kind.is_merge and layer.mode is None]
+        self._merge_parent: dict[int, int] = {}
+        self._fixed_rows: dict[int, bool] = {}
+
+    def parent(self, index: int) -> int:
+        sources = self.stack.inputs(index)
+        layer = self.stack.layers[index - 1]
+        if layer.like is not None:
+            return sources[1]
+        if layer.kind.is_merge and len(sources) > 1:
+            if index not in self._merge_parent:
+                # A merge has its inputs' size where it fits; an input of a size that follows no
+                # input (an SE gate after gap) is broadcast, so the size comes from another.
+                following = [source for source in sources if not self._fixed(source)]
+                if following:
+                    self._merge_parent[index] = following[-1]
+                else:  # every input has a fixed size: the largest is the merge's (the others are 1)
+                    self._merge_parent[index] = max(sources, key=self._fixed_size)
+            return self._merge_parent[index]
+        return sources[0]
+
+    def _fixed_size(self, row: int) -> int:
+        """Roughly how large a fixed-size row is: the size its origin (gap: 1, o7: 7) gives."""
+        while row != 0:
+            layer = self.stack.layers[row - 1]
+            if _constant_output(layer, 0) is not None:
+                return max(_constant_output(layer, axis) for axis in range(layer.dims))
+            row = self.parent(row)
+        return 0
+
+    def _fixed(self, row: int) -> bool:
+        """Whether the size of ``row`` (on every axis) follows no input: it comes after a gap,
+        an adaptive pool or a resize to a size on its size path."""
+        if row not in self._fixed_rows:
+            layer = self.stack.layers[row - 1] if row else None
+            self._fixed_rows[row] = row != 0 and (_constant_output(layer, 0) is not None or self._fixed(self.parent(row)))
+        return self._fixed_rows[row]
+
+    def consumers(self, row: int) -> list[int]:
+        later = self.readers.get(row, [])
+        if row < len(self.stack.layers) and row + 1 not in self.stack.reads:
+            later = [*later, row + 1]
+        return later
+
+    def path(self, ancestor: int, row: int) -> list[int]:
+        """The rows from ``ancestor`` (not included) down to ``row`` along size parents."""
+        rows = []
+        while row != ancestor:
+            rows.append(row)
+            row = self.parent(row)
+        return rows[::-1]
+
+    def constant_size(self, row: int, axis: int, convention: Convention, name: str) -> int | None:
+        """The size of ``row`` where it is the same for every input (it follows a gap, an
+        adaptive pool or a resize to a size), else None."""
+        path = []
+        while row != 0:
+            layer = self.stack.layers[row - 1]
+            fixed = _constant_output(layer, axis)
+            if fixed is not None:
+                size = fixed
+                for later in reversed(path):
+                    later_layer = self.stack.layers[later - 1]
+                    if later_layer.kind.is_merge or later_layer.like is not None or not later_layer.kind.is_spatial:
+                        continue
+                    size = axis_step(later_layer, axis, size, convention).out_size
+                return size
+            path.append(row)
+            row = self.parent(row)
+        return None
+
+    def common_ancestor(self, rows: tuple[int, ...]) -> int:
+        chains = []
+        for row in rows:
+            chain = [row]
+            while row != 0:
+                row = self.parent(row)
+                chain.append(row)
+            chains.append(chain)
+        shared = set(chains[0]).intersection(*map(set, chains[1:]))
+        return max(shared)
+
+
+def _minimum(stack: Stack, indexed, graph: _Graph | None, axis: int, convention: Convention, name: str):
+    """The smallest input on which every layer is valid, and each row's smallest input;
+    or (None, the failing row)."""
+    needed_after: dict[int, int] = {}  # row -> the smallest output its readers need
+    minimums: dict[int, int] = {}
+    last = len(stack.layers)
+    needed = 1
+    for index, layer in reversed(indexed):
+        if graph is not None:
+            needed = max([needed_after.pop(index, 1)] + ([1] if index == last else []))
+        if layer.kind is Kind.GAP:
+            needed = 1
+        if layer.kind.is_merge or layer.like is not None:
+            into = needed  # a merge's inputs (like's target) have its size
+        else:
+            into = _minimum_input(layer, axis, needed, convention, name)
+            if into is None:
+                return None, index
+        minimums[index] = into
+        if graph is None:
+            needed = into
+            continue
+        for source in graph.stack.inputs(index):
+            if (layer.kind.is_merge and graph._fixed(source)) or (layer.like is not None and source != graph.parent(index)):
+                continue  # broadcast, or only read for its size
+            needed_after[source] = max(needed_after.get(source, 1), into)
+    return (needed if graph is None else needed_after.get(0, 1)), minimums
+
+
+def _requirement(stack: Stack, indexed, graph: _Graph | None, axis: int, convention: Convention, name: str,
+                 primes: list[int], clean: bool, minimums: dict):
+    """The input sizes allowed on this axis (clean ones, or with ``clean`` False the ones
+    that run at all), with the explanation per row, or an error."""
+    steps = []
+    if graph is None:
+        allowed = EVERYTHING
+        for index, layer in reversed(indexed):
+            allowed = _backward(layer, axis, allowed, convention, name, FAR, primes, clean)
+            steps.append((name, index, _Explanation(layer_label(layer, index), allowed, name, minimums[index])))
+        return allowed, steps, None
+    pending: dict[int, _Allowed] = {}  # row -> what its readers allow of its output so far
+    for merge in graph.strict_merges if not clean else [i for i, l in enumerate(stack.layers, 1) if l.kind.is_merge]:
+        found = _merge_constraint(graph, merge, axis, convention, name, clean)
+        if found is None:
+            # Its inputs agree at no large input: it runs (and is clean) at a few tiny sizes at
+            # most, which _with_small_sizes lists; crop or pad makes it run, never clean.
+            found = (graph.common_ancestor(stack.inputs(merge)), _Allowed(1, frozenset(), 0))
+        ancestor, constraint = found
+        pending[ancestor] = _intersect(pending.get(ancestor), constraint)
+    last = len(stack.layers)
+    for index in range(last, 0, -1):
+        layer = stack.layers[index - 1]
+        allowed = pending.pop(index, EVERYTHING if index == last or not graph.consumers(index) else None)
+        if allowed is None:
+            allowed = EVERYTHING
+        if not (layer.kind.is_spatial or layer.kind.is_merge):
+            into = EVERYTHING
+        elif layer.kind.is_merge or layer.like is not None:
+            into = allowed
+        else:
+            into = _backward(layer, axis, allowed, convention, name, FAR, primes, clean)
+        if index in minimums:
+            steps.append((name, index, _Explanation(layer_label(layer, index), into, name, minimums[index])))
+        for source in stack.inputs(index):
+            # A merge's inputs agree where it fits (its constraint says where): what its
+            # output must be, its size parent must be; the others follow, or are broadcast.
+            follows = source == graph.parent(index) or not (layer.kind.is_merge or layer.like is not None)
+            pending[source] = _intersect(pending.get(source), into if follows else EVERYTHING)
+    return pending.get(0, EVERYTHING), steps, None
+
+
+MAX_MERGE_PERIOD = 1 << 16
+
+
+def _merge_constraint(graph: _Graph, merge: int, axis: int, convention: Convention, name: str, clean: bool):
+    """(row, sizes of that row's output at which the merge's inputs agree), or None when
+    they agree at no large input (their sizes grow at different rates)."""
+    stack = graph.stack
+    layer = stack.layers[merge - 1]
+    sources = stack.inputs(merge)
+    ancestor = graph.common_ancestor(sources)
+    paths = [[stack.layers[row - 1] for row in graph.path(ancestor, source)] for source in sources]
+    period = 1
+    for path in paths:
+        for step_layer in path:
+            period *= _period(step_layer, axis)
+    if period > MAX_MERGE_PERIOD:
+        return ancestor, EVERYTHING  # beyond what is read here: the merge is checked by calc alone
+    base = -(-FAR // period) * period
+    broadcast = layer.kind is not Kind.CAT
+    fixed = graph.constant_size(ancestor, axis, convention, name)
+
+    def sizes(u: int) -> list[int | None]:
+        found = []
+        for path in paths:
+            size = u
+            for step_layer in path:
+                if size is None or step_layer.kind.is_merge or step_layer.like is not None:
+                    continue
+                if not step_layer.kind.is_spatial:
+                    size = None
+                    continue
+                step = axis_step(step_layer, axis, size, convention)
+                size = step.out_size if size_error(step_layer, step, name, convention) is None else None
+            found.append(size)
+        return found
+
+    def agree(values: list[int | None]) -> bool:
+        if any(v is None for v in values):
+            return False
+        big = set(values) - ({1} if broadcast else set())
+        return len(big) <= 1
+
+    if fixed is not None:  # the common ancestor's size is the same for every input: it fits or not
+        return ancestor, EVERYTHING if agree(sizes(fixed)) else _Allowed(1, frozenset(), 0)
+    residues = set()
+    for j in range(period):
+        first, second = sizes(base + j), sizes(base + period + j)
+        if agree(first) != agree(second):
+            return None
+        if agree(first):
+            residues.add(j)
+    if not residues:
+        # Equal nowhere far out: either never, or sizes that grow apart (adaptive o7 against H).
+        return None
+    return ancestor, _Allowed(period, frozenset(residues), 0)
 
 
 def _axis_signature(layers: list[Layer], axis: int) -> tuple:
@@ -370,7 +833,7 @@ def _axis_signature(layers: list[Layer], axis: int) -> tuple:
     def at(values):
         return None if values is None else values[axis]
     return tuple((at(layer.kernel), at(layer.stride), at(layer.scale), at(layer.padding), at(layer.dilation),
-                  at(layer.output_padding)) for layer in layers)
+                  at(layer.output_padding), at(layer.out)) for layer in layers)
 
 
 class _Explanation(NamedTuple):
@@ -398,6 +861,17 @@ def _explain(allowed: _Allowed, name: str) -> str:
 FAR = 1 << 62
 
 
+def probe_stack(stack: Stack) -> Stack:
+    """The stack to probe on a huge input for errors no size avoids: its merges crop, so that
+    sizes that do not agree there (fit says where they do) let the rows after them run."""
+    if not stack.reads:
+        return stack
+    from .layers import MergeMode
+
+    return stack._replace(layers=tuple(layer._replace(mode=MergeMode.CROP) if layer.kind.is_merge and layer.mode is None
+                                       else layer for layer in stack.layers))
+
+
 def huge_size(stack: Stack) -> int:
     """An input size far above every layer's minimum: 2^64 times what the strides (and
     scales below 1) divide it by, so that even seventy stride-2 layers leave it huge.
@@ -410,12 +884,16 @@ def huge_size(stack: Stack) -> int:
     for layer in stack.layers:
         if layer.kind.is_windowed:
             shrink *= max([1, *layer.stride])  # a stride below 1 is an error of its own
-        elif layer.kind is Kind.UP:
+        elif layer.kind is Kind.UP and layer.scale is not None:
             shrink *= max([1, *(-(-scale.denominator // scale.numerator) for scale in layer.scale if scale > 0)])
     return (1 << 64) * shrink
 
 
-def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None) -> tuple[int, Diagnostic] | None:
+SIZE_CODES = (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL)
+
+
+def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None,
+                 graph: _Graph | None = None) -> tuple[int, Diagnostic] | None:
     """An error that no input size can avoid: a parameter, a channel count, the structure.
 
     ``probe`` is calc's result on a huge input: any error left there is not about sizes;
@@ -426,8 +904,12 @@ def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None) -
         return None
     # A size error there is the input's fault only while sizes still follow the input:
     # after a global pool they are 1 whatever it is (`gap, up s0.5` fails at every size).
-    about_size = row.error.code in (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL)
-    if about_size and (gap is None or gap >= row.index):
+    about_size = row.error.code in SIZE_CODES
+    if graph is not None:  # after a gap, an adaptive pool or a resize to a size, sizes are fixed
+        fixed = all(graph._fixed(source) for source in stack.inputs(row.index))
+    else:
+        fixed = any(_constant_output(layer, 0) is not None for layer in stack.layers[: row.index - 1])
+    if about_size and not fixed:
         return None
     if row.error.code is Code.LINEAR_NEEDS_FLAT:  # its sizes are the huge input's: formulas instead
         from .symbolic import sizes_into

@@ -289,11 +289,15 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     ['⌊(H + 31)/32⌋', '⌊(W + 31)/32⌋']
     """
     from .calc import run
-    from .fit import analyse, huge_size
+    from .fit import analyse
     from .layers import axis_names
 
-    huge = run(stack, (huge_size(stack),) * stack.dims, channels, convention)  # only size-free errors show
-    fit = analyse(stack, convention, channels, probe=huge)
+    fit = analyse(stack, convention, channels)
+    huge = fit.probe  # calc on a huge input: only size-free errors show
+    if huge is None:  # the merges fit at no size: the rows, computed where they can be
+        from .fit import huge_size, probe_stack
+
+        huge = run(probe_stack(stack), (huge_size(stack),) * stack.dims, channels, convention)
     # Formulas up to the first layer that fails at every size: past it the stack does not
     # run, and a stride of 0 there has no formula.
     runs = len(stack.layers) if fit.error is None else fit.error[0] - 1
