@@ -164,7 +164,7 @@ def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> St
             return Step(lin(s, before, extra), True)
         pb, pa = resolve_padding(layer, axis, 0, convention)
         return Step(lin(s, before, -s - pb - pa + d * (k - 1) + op + 1), True)
-    if kind is Kind.UP:
+    if kind is Kind.UP and layer.scale is not None:
         scale = layer.scale[axis]
         return Step(div(lin(scale.numerator, before), scale.denominator), True)
     if kind is Kind.PAD:
@@ -172,6 +172,8 @@ def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> St
         return Step(lin(1, before, pb + pa), True)
     if kind is Kind.GAP:
         return Step(Lin(0, VAR, 1), True)
+    if kind.is_adaptive or (kind is Kind.UP and layer.scale is None):  # to a size: o7, o64
+        return Step(Lin(0, VAR, layer.out[axis]), True)
     return Step(before, True)
 
 
@@ -194,25 +196,43 @@ def _how(layer: Layer, axis: int, convention: Convention) -> str:
             return f"{{x}}·{s} + {extra}"
         pb, pa = resolve_padding(layer, axis, 0, convention)
         return f"({{x}} − 1)·{s} − {pb + pa} + {d}·({k} − 1) + {op} + 1"
-    if kind is Kind.UP:
+    if kind is Kind.UP and layer.scale is not None:
         return f"floor({{x}}·{layer.scale[axis]})"
+    if kind.is_adaptive or kind is Kind.UP:
+        return str(layer.out[axis])
     if kind is Kind.PAD:
         return f"{{x}} + {sum(layer.padding[axis])}"
     return "1"
 
 
-def formulas(layers: list[Layer], dims: int, convention: Convention) -> list[list[Step] | None]:
-    """Per layer, one Step per axis (None for layers without spatial axes)."""
+def formulas(layers: list[Layer], dims: int, convention: Convention, parent=None) -> list[list[Step] | None]:
+    """Per layer, one Step per axis (None for layers without spatial axes).
+
+    ``parent(index)`` is the row whose size row ``index`` follows (a graph's; by default
+    the row before): a merge has its inputs' size where it fits, `up like x` has x's.
+    """
     from .layers import axis_names
 
     names = axis_names(dims)
     current: list[Expr] = [VAR] * dims
     rows: list[list[Step] | None] = []
     flat = False
-    for layer in layers:
+    kept: dict[int, tuple[list[Expr], bool]] = {0: (current, False)}
+    for index, layer in enumerate(layers, 1):
+        if parent is not None:
+            current, flat = kept[parent(index)]
+            if layer.kind.is_merge or layer.like is not None:
+                # Where a crop or pad changes nothing, that is: where the inputs agree.
+                exact = layer.mode is None
+                steps = None if flat else [Step(expr, exact, expr, "{x}", name) for expr, name in zip(current, names)]
+                rows.append(steps)
+                kept[index] = (current, flat)
+                continue
         if not layer.kind.is_spatial or flat:
             rows.append(None)
             flat = True if layer.kind is Kind.FLATTEN else flat
+            if parent is not None:
+                kept[index] = (current, flat)
             continue
         if layer.uniform and dims > 1 and len(set(current)) == 1:  # k3 on H and W alike: one formula
             first = through(layer, 0, current[0], convention)
@@ -225,6 +245,8 @@ def formulas(layers: list[Layer], dims: int, convention: Convention) -> list[lis
         rows.append(steps)
         if layer.kind is Kind.GAP and convention is Convention.TF:
             flat = True
+        if parent is not None:
+            kept[index] = (current, flat)
     return rows
 
 
@@ -301,7 +323,12 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     # Formulas up to the first layer that fails at every size: past it the stack does not
     # run, and a stride of 0 there has no formula.
     runs = len(stack.layers) if fit.error is None else fit.error[0] - 1
-    steps = formulas(list(stack.layers[:runs]), stack.dims, convention) + [None] * (len(stack.layers) - runs)
+    parent = None
+    if stack.reads:
+        from .fit import _Graph
+
+        parent = _Graph(stack).parent
+    steps = formulas(list(stack.layers[:runs]), stack.dims, convention, parent) + [None] * (len(stack.layers) - runs)
     names = axis_names(stack.dims)
     rows = []
     seen_whole = False

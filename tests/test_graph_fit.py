@@ -72,3 +72,27 @@ def test_a_padded_unet_with_four_poolings_fits_multiples_of_16():
     fit = analyse(parse_stack(unet, dims=1), channels=3)
     assert fit.rules[0].describe() == "L ≡ 0 (mod 16), L ≥ 16"
     assert fit.rules[0].describe_valid() == "every L ≥ 16"  # pad makes every size from 16 run
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_formulas_through_merges_agree_with_calc_where_the_merges_fit(seed):
+    from convshape.symbolic import evaluate, symbolic_calc
+
+    problems, compared = [], 0
+    for case in one_axis_graphs(seed, 50):
+        stack = parse_stack(case["stack"], dims=1)
+        result = symbolic_calc(stack, channels=case["channels"])
+        if not result.valid:
+            continue
+        rule = result.fit.rules[0]
+        for size in rule.clean_sizes(rule.periodic_from, 80):  # below it, broadcasting may decide
+            rows = run(stack, (size,), case["channels"]).rows
+            for symbolic_row, row in zip(result.rows, rows):
+                if symbolic_row.steps is None or row.out_size is None or not symbolic_row.exact:
+                    continue
+                compared += 1
+                if evaluate(symbolic_row.steps[0].expr, size) != row.out_size[0]:
+                    problems.append(f"{case['stack']} @ {size}: row {row.index} formula "
+                                    f"{evaluate(symbolic_row.steps[0].expr, size)}, calc {row.out_size[0]}")
+    assert problems == []
+    assert compared > 500

@@ -41,6 +41,8 @@ def fit_dict(fit: Fit, near: int | None = None, span: tuple[int, int] | None = N
             "residues": list(rule.residues),
             "minimum_valid": rule.minimum_valid,
             "smallest_clean": rule.smallest_clean,
+            "valid_rule": rule.describe_valid(),
+            "small": list(rule.small),
         }
         if near is not None:
             below, above = rule.nearest(near)
@@ -295,7 +297,10 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
                 if len(set(hows)) == 1 and len(hows) > 1:
                     break
         out = Text(_shape_text(result, row) if calc_row.computed else "not computed")
-        if not row.exact:
+        if not row.exact and row.layer.kind.is_merge:
+            what = "the smaller" if row.layer.mode.value == "crop" else "the larger"
+            out.append(f"  (where its inputs agree; else {what})", style="yellow")
+        elif not row.exact:
             out.append("  (ceil mode: may be 1 less)", style="yellow")
         notes = Text(calc_row.error.code.value, style="bold red") if calc_row.error else Text("")
         table.add_row(Text(str(row.index)), layer_text, out,
@@ -311,6 +316,11 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
         console.print(Text(f"invalid at any size: layer {index}: {diagnostic.message}", style="bold red"), soft_wrap=True)
         return
     minimum = [rule.minimum_valid for rule in fit.rules]
-    console.print(Text(f"valid for input ≥ {axes_text(minimum[:1] if len(set(minimum)) == 1 else minimum)}"), soft_wrap=True)
+    if all(rule.describe_valid().startswith("every") for rule in fit.rules):
+        console.print(Text(f"valid for input ≥ {axes_text(minimum[:1] if len(set(minimum)) == 1 else minimum)}"),
+                      soft_wrap=True)
+    else:  # merges that must fit: only some sizes run
+        for rule in fit.rules:
+            console.print(Text(f"valid (every merge fits): {rule.describe_valid()}"), soft_wrap=True)
     for rule in fit.rules:
         console.print(Text(f"clean (no floor rounding): {rule.describe()}"), soft_wrap=True)
