@@ -42,6 +42,8 @@ KIND_WORDS: dict[str, Kind] = {
 # Words of the graph: `@name` binds, `from name` reads, merges take names and a modifier.
 MODIFIERS = ("crop", "pad")
 FROM, LIKE = "from", "like"
+REPEAT, BLOCK, END = "repeat", "block", "end"
+KEYWORDS = (*MODIFIERS, FROM, LIKE, REPEAT, BLOCK, END)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # The parameter tokens each kind accepts, by their prefix (``p`` covers psame/pvalid/pfull).
@@ -98,11 +100,13 @@ _WORD = re.compile(r"[^\s,;#]+|[,;]")
 
 
 class Token(NamedTuple):
-    """A piece of stack text that knows where it came from (1-based line and column)."""
+    """A piece of stack text that knows where it came from (1-based line and column, and
+    the text it is in where that is not the one being read: a block's body from a file)."""
 
     text: str
     line: int
     column: int
+    source: object = None
 
 
 class ParseError(Exception):
@@ -224,6 +228,8 @@ class _Source:
         self.lines = text.split("\n")
 
     def error(self, message: str, token: Token, suggestion: str | None = None) -> ParseError:
+        if token.source is not None and token.source is not self:
+            return token.source.error(message, token, suggestion)
         line_text = self.lines[token.line - 1] if token.line <= len(self.lines) else ""
         return ParseError(
             message,
@@ -404,12 +410,119 @@ def _refuse(kind: Kind, prefix: str, token: Token, src: _Source) -> ParseError:
     )
 
 
+MAX_TOKENS = 20_000_000  # repeats and blocks written out; past it the stack is a typo, not a network
+MAX_NESTING = 50
+
+
+def _closing(tokens: list[Token | None], start: int, opener: Token, src: _Source) -> int:
+    """The position of the ``end`` that closes the repeat or block opened before ``start``."""
+    depth = 1
+    for position in range(start, len(tokens)):
+        token = tokens[position]
+        word = token.text.lower() if token is not None else ""
+        if word in (REPEAT, BLOCK):
+            depth += 1
+        elif word == END:
+            depth -= 1
+            if depth == 0:
+                return position
+    raise src.error(f"'{opener.text}' has no 'end': close it with end, such as 'repeat 3 conv k3 p1 end'", opener)
+
+
+def _words_until_separator(tokens: list[Token | None], start: int) -> list[Token]:
+    words = []
+    for token in tokens[start:]:
+        if token is SEPARATOR:
+            break
+        words.append(token)
+    return words
+
+
+def _expand(tokens: list[Token | None], src: _Source, blocks: dict, depth: int = 0) -> list[Token | None]:
+    """Write out ``repeat N ... end`` groups and uses of blocks (``block NAME PARAM... ; body ; end``
+    defines one; ``NAME value...`` uses it, each ``$PARAM`` in the body standing for its value).
+
+    >>> [t.text if t else ',' for t in _expand(tokenize("repeat 2 conv k3 end"), _Source("", ""), {}) if t]
+    ['conv', 'k3', 'conv', 'k3']
+    """
+    if depth > MAX_NESTING:
+        first = next(token for token in tokens if token is not None)
+        raise src.error(f"blocks and repeats nest more than {MAX_NESTING} deep here: does a block use itself?", first)
+    out: list[Token | None] = []
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        position += 1
+        if token is SEPARATOR:
+            out.append(token)
+            continue
+        word = token.text.lower()
+        if word == BLOCK:
+            header = _words_until_separator(tokens, position)
+            if not header:
+                raise src.error("'block' needs a name and its parameters, such as 'block down width stride'", token)
+            for name in header:
+                _name_token(name, name.text, src, "a block")
+            close = _closing(tokens, position + len(header), token, src)
+            body = [t._replace(source=src) if t is not None and t.source is None else t
+                    for t in tokens[position + len(header): close]]  # errors in it point into this text
+            blocks[header[0].text] = (header[1:], body)
+            position = close + 1
+            out.append(SEPARATOR)
+            continue
+        if word == REPEAT:
+            count_token = tokens[position] if position < len(tokens) else None
+            if count_token is None or not count_token.text.isdecimal() or not count_token.text.isascii():
+                raise src.error("'repeat' needs a count after it, such as 'repeat 3 conv k3 p1 end'", token)
+            if len(count_token.text) > MAX_DIGITS or int(count_token.text) < 1:
+                raise src.error(f"a group repeats at least once and at most 10^{MAX_DIGITS}, not {quoted(count_token.text)}",
+                                count_token)
+            close = _closing(tokens, position + 1, token, src)
+            body = _expand(tokens[position + 1: close], src, blocks, depth + 1)
+            count = int(count_token.text)
+            if count * (len(body) + 1) + len(out) > MAX_TOKENS:
+                raise src.error(f"'repeat {count}' writes out more than {MAX_TOKENS:,} words: too large a stack", token)
+            for _ in range(count):
+                out.append(SEPARATOR)
+                out += body
+            out.append(SEPARATOR)
+            position = close + 1
+            continue
+        if word == END:
+            raise src.error("'end' closes nothing: it ends a 'repeat N' group or a 'block'", token)
+        if token.text in blocks:
+            params, body = blocks[token.text]
+            args = _words_until_separator(tokens, position)[: len(params)]
+            if len(args) < len(params):
+                wanted = " ".join(p.text for p in params)
+                raise src.error(f"block '{token.text}' takes {len(params)} value{'s' if len(params) != 1 else ''} "
+                                f"({wanted}), given {len(args)}", token)
+            position += len(params)
+            values = sorted(zip((p.text for p in params), (a.text for a in args)), key=lambda pair: -len(pair[0]))
+            written = []
+            for item in body:
+                if item is not None and "$" in item.text:
+                    text = item.text
+                    for name, value in values:
+                        text = text.replace("$" + name, value)
+                    item = item._replace(text=text)
+                written.append(item)
+            out.append(SEPARATOR)
+            out += _expand(written, src, blocks, depth + 1)
+            out.append(SEPARATOR)
+            if len(out) > MAX_TOKENS:
+                raise src.error(f"the stack writes out more than {MAX_TOKENS:,} words: too large a stack", token)
+            continue
+        out.append(token)
+    return out
+
+
 def _name_token(token: Token, name: str, src: _Source, what: str) -> None:
     """Refuse a name that is not one: a letter or _, then letters, digits or _, and no keyword."""
     if not _NAME.fullmatch(name):
         raise src.error(f"{quoted(name or token.text)} is not a name: {what} takes a letter or _, "
                         "then letters, digits or _ (such as @x or @skip1)", token)
-    if parse_kind(name) is not None or name.lower() in (*MODIFIERS, FROM, LIKE):
+    if parse_kind(name) is not None or name.lower() in KEYWORDS:
         raise src.error(f"{quoted(name)} is a keyword of stacks, not a name: pick another, such as '{name}1'", token)
 
 
@@ -700,16 +813,19 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
     """One stack from several texts (files and the command line), in order: a name bound in
     one piece may be read in a later one."""
     items: list[_RawLayer | _Mark] = []
+    blocks: dict[str, tuple[list[Token], list[Token | None]]] = {}  # defined in one piece, used in later ones
     for text, source in pieces:
         src = _Source(text, source)
         if "(" in text:
             _refuse_framework_syntax(text, src)
-        grouped = _group(tokenize(text), src)
-        if not any(isinstance(item, _RawLayer) for item in grouped):
+        known = len(blocks)
+        grouped = _group(_expand(tokenize(text), src, blocks), src)
+        if not any(isinstance(item, _RawLayer) for item in grouped) and len(blocks) == known:
             raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=source)
         items += grouped
-    if not items:
-        raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=ARGS_SOURCE)
+    if not any(isinstance(item, _RawLayer) for item in items):
+        raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'",
+                         source=pieces[-1][1] if pieces else ARGS_SOURCE)
     raw = [item for item in items if isinstance(item, _RawLayer)]
     n, axes_from, layers_claim = _resolve_dims(raw, input_dims, dims)
     names = {item.name for item in items if isinstance(item, _Mark) and item.what == "bind"}

@@ -51,6 +51,11 @@ def test_piped_table_is_never_wrapped_or_cut_at_40_columns(run):
         ["-i", "6", "conv k3 s2, conv k1 s3"],  # warnings
         ["-c", "3", "conv k3 s2 p1 c8 x3, maxpool k2 ceil, flatten, linear c10"],  # no -i: formulas
         ["conv k3 d0"],  # no -i, invalid
+        # whole networks: names, merges, adaptive pools, resizes
+        ["-i", "56", "-c", "64", "conv k3 p1 @x conv k3 p1 conv k3 p1 add x"],
+        ["-i", "57", "-c", "3", "@a conv k3 p1 c8 @s maxpool k2 conv k3 p1 up cat s pad, adaptiveavgpool o7x5"],
+        ["-i", "9", "-c", "3", "conv k3 @a conv k3 add a"],  # a merge that fails
+        ["-c", "3", "@a conv k3 p1 c8 @s maxpool k2 conv k3 p1 up like s, cat s"],  # no -i, through merges
     ],
 )
 def test_json_output_validates_against_the_shipped_schema(run, args):
