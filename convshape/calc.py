@@ -335,7 +335,9 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
     if state is not None:
         output = Output(state.size, state.channels, _flat_features(state.channels, state.size))
         if stack.reads:
-            for unused in sorted(merge.unused_rows(len(rows), stack.inputs)):
+            read = {source for sources in stack.reads.values() for source in sources}
+            outputs = [row for row in stack.binds if row not in read and row > 0]
+            for unused in sorted(merge.unused_rows(len(rows), stack.inputs, outputs)):
                 row = rows[unused - 1]
                 rows[unused - 1] = row._replace(notes=row.notes + (Diagnostic(Code.UNUSED),))
     return Result(sizes, channels, dims, Convention(convention), tuple(rows), output, stack.axes_from,

@@ -817,7 +817,7 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
     for text, source in pieces:
         src = _Source(text, source)
         if "(" in text:
-            _refuse_framework_syntax(text, src)
+            _refuse_framework_syntax(_without_comments(text), src)
         known = len(blocks)
         grouped = _group(_expand(tokenize(text), src, blocks), src)
         if not any(isinstance(item, _RawLayer) for item in grouped) and len(blocks) == known:
@@ -875,6 +875,16 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
         last = next(item for item in reversed(items) if isinstance(item, _Mark) and item.what == "from")
         raise last.src.error(f"'from {last.name}' is not followed by a layer that reads it", last.token)
     return Stack(tuple(layers), n, "input" if axes_from == "the input" else axes_from, layers_claim, reads, binds)
+
+
+def _without_comments(text: str) -> str:
+    """The text with each comment blanked out, every other character where it was.
+
+    >>> _without_comments("conv k3  # (3, 3)")
+    'conv k3          '
+    """
+    return "\n".join(line if "#" not in line else line[: line.index("#")] + " " * (len(line) - line.index("#"))
+                     for line in text.split("\n"))
 
 
 def _refuse_framework_syntax(text: str, src: _Source) -> None:

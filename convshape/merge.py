@@ -308,9 +308,10 @@ def _misalignment(local, axis: str) -> Diagnostic | None:
     return None
 
 
-def unused_rows(count: int, inputs) -> set[int]:
-    """The rows whose result never reaches the last row, following what each row reads."""
-    reached = {count}
+def unused_rows(count: int, inputs, outputs=()) -> set[int]:
+    """The rows whose result reaches no output (the last row, and ``outputs``: rows bound to
+    a name that no row reads, as an FPN's levels), following what each row reads."""
+    reached = {count, *outputs}
     for index in range(count, 0, -1):
         if index in reached:
             reached.update(inputs(index))
