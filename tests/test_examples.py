@@ -15,31 +15,45 @@ def shapes(name, size, channels):
     return result, [(row.out_channels, *(row.out_size or ())) for row in result.rows]
 
 
-def test_vgg16_features():
-    # torchvision: vgg16().features ends at 512x7x7; the classifier starts with Linear(512 * 7 * 7, 4096).
+def test_vgg16_whole():
+    # torchvision: vgg16().features ends at 512x7x7; AdaptiveAvgPool2d((7, 7)); Linear(512 * 7 * 7, 4096) ... 1000.
     result, out = shapes("vgg16.stack", 224, 3)
     pools = [shape for row, shape in zip(result.rows, out) if row.layer.kind.value == "maxpool"]
     assert pools == [(64, 112, 112), (128, 56, 56), (256, 28, 28), (512, 14, 14), (512, 7, 7)]
-    assert result.output.features == 25088
-    assert len(result.rows) == 13 + 5  # 13 convolutions, 5 pools
+    flatten = next(row for row in result.rows if row.layer.kind.value == "flatten")
+    assert flatten.features == 25088
+    assert [row.out_channels for row in result.rows[-3:]] == [4096, 4096, 1000]
+    assert len(result.rows) == 13 + 5 + 1 + 1 + 3  # convs, pools, adaptive pool, flatten, classifier
 
 
-def test_resnet50_main_path():
+def test_resnet50_whole():
     # He et al. 2016, Table 1, with torchvision's resnet50: conv1 112x112, conv2_x 56x56 ... conv5_x 7x7, fc 1000.
     result, out = shapes("resnet50.stack", 224, 3)
     assert out[0] == (64, 112, 112) and out[1] == (64, 56, 56)
-    stage_ends = [1 + 9, 1 + 9 + 12, 1 + 9 + 12 + 18, 1 + 9 + 12 + 18 + 9]
-    assert [out[i] for i in stage_ends] == [(256, 56, 56), (512, 28, 28), (1024, 14, 14), (2048, 7, 7)]
+    adds = [shape for row, shape in zip(result.rows, out) if row.layer.kind.value == "add"]
+    assert len(adds) == 3 + 4 + 6 + 3
+    assert [adds[i] for i in (2, 6, 12, 15)] == [(256, 56, 56), (512, 28, 28), (1024, 14, 14), (2048, 7, 7)]
     assert result.rows[-1].in_channels == 2048  # torchvision: fc = Linear(2048, 1000)
     assert result.output.features == 1000
-    assert sum(row.layer.kind.value == "conv" for row in result.rows) == 49  # ResNet-50: 49 convs + fc
+    assert sum(row.layer.kind.value == "conv" for row in result.rows) == 49 + 4  # and four projection shortcuts
 
 
-def test_alexnet_features():
-    # torchvision alexnet().features; the classifier takes 256 * 6 * 6.
-    _, out = shapes("alexnet.stack", 224, 3)
-    assert out == [(64, 55, 55), (64, 27, 27), (192, 27, 27), (192, 13, 13), (384, 13, 13), (256, 13, 13),
-                   (256, 13, 13), (256, 6, 6)]
+def test_alexnet_whole():
+    # torchvision alexnet(): features, AdaptiveAvgPool2d((6, 6)), Linear(256 * 6 * 6, 4096) ... 1000.
+    result, out = shapes("alexnet.stack", 224, 3)
+    assert out[:9] == [(64, 55, 55), (64, 27, 27), (192, 27, 27), (192, 13, 13), (384, 13, 13), (256, 13, 13),
+                       (256, 13, 13), (256, 6, 6), (256, 6, 6)]
+    assert result.rows[9].features == 9216
+    assert [row.out_channels for row in result.rows[-3:]] == [4096, 4096, 1000]
+
+
+def test_the_original_unet_takes_572_to_388():
+    # Ronneberger et al. 2015, Fig. 1: 572x572 in, 388x388 out, 2 classes.
+    result, out = shapes("unet.stack", 572, 1)
+    assert out[-1] == (2, 388, 388)
+    crops = [row for row in result.rows if row.layer.kind.value == "cat"]
+    assert [row.out_size for row in crops] == [(56, 56), (104, 104), (200, 200), (392, 392)]
+    assert [row.out_channels for row in crops] == [1024, 512, 256, 128]
 
 
 def test_dcgan_generator():

@@ -96,3 +96,40 @@ def _shortens(kind: str, step) -> bool:
     if kind == "up":
         return (step.in_size * step.scale).denominator != 1
     return False
+
+
+_KIND = {"adaptiveavgpool": "adaptive", "adaptivemaxpool": "adaptive"}
+
+
+def example_mismatches(case: dict, stack_text: str, channels: int, kinds: str) -> list[str]:
+    """How an example in examples/ differs from the network torch ran: the shape of every
+    row torch runs as a module (in order), where it fails, and an FPN's outputs."""
+    result = calc(stack_text, case["input"], channels=channels)
+    taken = set(kinds.split())
+    every = result.rows[:-1] if "-last" in taken else result.rows  # -last: its row is an output, not a module
+    rows = [row for row in every if _KIND.get(row.layer.kind.value, row.layer.kind.value) in taken]
+    ours = [[_KIND.get(row.layer.kind.value, row.layer.kind.value), [row.out_channels, *(row.out_size or ())]]
+            for row in rows if row.computed]
+    problems = []
+    for index, (mine, theirs) in enumerate(zip(ours, case["calls"])):
+        if mine != theirs:
+            problems.append(f"module {index + 1}: torch {theirs}, convshape {mine}")
+            break
+    if case["error"] is None and not result.valid:
+        row = result.error_row
+        problems.append(f"torch runs it, convshape stops at row {row.index} ({row.error.code.value})")
+    if case["error"] is not None:
+        if result.valid:
+            problems.append(f"torch fails ({case['error']}), convshape runs it")
+        elif len(ours) != len(case["calls"]):
+            problems.append(f"torch fails after {len(case['calls'])} modules ({case['error']}), "
+                            f"convshape after {len(ours)} ({result.error_row.error.code.value})")
+    elif len(ours) != len(case["calls"]):
+        problems.append(f"torch ran {len(case['calls'])} modules, convshape has {len(ours)} such rows")
+    if case.get("outputs") and result.valid:
+        named = {name: row for row, names in result.binds.items() for name in names}
+        levels = [named[name] for name in ("p2", "p3", "p4", "p5")] + [len(result.rows)]
+        got = [[result.rows[i - 1].out_channels, *result.rows[i - 1].out_size] for i in levels]
+        if got != list(case["outputs"].values()):
+            problems.append(f"outputs: torch {list(case['outputs'].values())}, convshape {got}")
+    return problems

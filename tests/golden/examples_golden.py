@@ -1,0 +1,186 @@
+"""The whole networks in examples/ against the same networks built in torch.
+
+Each example is run in torch as torchvision builds it (resnet18, resnet50, vgg16,
+alexnet, googlenet, densenet121, mobilenet_v2, efficientnet_b0, convnext_tiny, and the
+FPN of resnet_fpn_backbone), or for the two U-Nets, as the paper and the common PyTorch
+implementation write them (by hand below, from their own descriptions, not from
+convshape). Forward hooks record, in execution order, the output shape of every module
+that changes shapes (convolutions, pools, linear layers); the FPN's outputs are recorded
+too. Each example is run at 224, 225, 299, 32, 17 and 480x640; where torch fails, the
+modules that ran before it and torch's message are recorded.
+
+Regenerate (needs torch and torchvision; see graph_golden.py for torchvision on CPU torch):
+    python tests/golden/examples_golden.py        # writes tests/golden/examples_cases.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+GOLDEN = HERE / "examples_cases.json"
+SIZES = ["224", "225", "299", "32", "17", "480x640"]
+# The stack file, its input channels, and the kinds of rows torch runs as modules (a global
+# pool written as F.adaptive_avg_pool2d has no module to hook; -last: the last row is the
+# FPN's F.max_pool2d, checked through the outputs).
+EXAMPLES = {
+    "resnet18": ("resnet18.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+    "resnet50": ("resnet50.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+    "vgg16": ("vgg16.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+    "alexnet": ("alexnet.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+    "googlenet": ("googlenet.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+    "densenet121": ("densenet121.stack", 3, "conv convt maxpool avgpool adaptive linear"),
+    "mobilenetv2": ("mobilenetv2.stack", 3, "conv convt maxpool avgpool adaptive linear"),
+    "efficientnet-b0": ("efficientnet-b0.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+    "convnext-tiny": ("convnext-tiny.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+    "fpn-resnet50": ("fpn-resnet50.stack", 3, "conv convt maxpool avgpool adaptive gap linear -last"),
+    "unet": ("unet.stack", 1, "conv convt maxpool avgpool adaptive gap linear"),
+    "unet-padded": ("unet-padded.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+}
+
+
+def _unets():
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+
+    class Twice(nn.Sequential):
+        def __init__(self, cin, cout, padding):
+            super().__init__(nn.Conv2d(cin, cout, 3, padding=padding), nn.ReLU(),
+                             nn.Conv2d(cout, cout, 3, padding=padding), nn.ReLU())
+
+    class UNet(nn.Module):
+        """Ronneberger et al. 2015 (padding 0: crop the skip, torchvision's center_crop), or
+        milesial/Pytorch-UNet with bilinear=False (padding 1: pad the upsampled map)."""
+
+        def __init__(self, cin, padding):
+            super().__init__()
+            self.padding = padding
+            widths = [64, 128, 256, 512, 1024]
+            self.down = nn.ModuleList([Twice(cin, 64, padding)] + [Twice(a, b, padding) for a, b in zip(widths, widths[1:])])
+            self.pool = nn.MaxPool2d(2)
+            self.ups = nn.ModuleList([nn.ConvTranspose2d(b, a, 2, stride=2) for a, b in zip(widths[::-1][1:], widths[::-1])])
+            self.up_convs = nn.ModuleList([Twice(b, a, padding) for a, b in zip(widths[::-1][1:], widths[::-1])])
+            self.out = nn.Conv2d(64, 2, 1)
+
+        def forward(self, x):
+            skips = []
+            for index, block in enumerate(self.down):
+                x = block(x)
+                if index < 4:
+                    skips.append(x)
+                    x = self.pool(x)
+            for up, conv, skip in zip(self.ups, self.up_convs, reversed(skips)):
+                x = up(x)
+                if self.padding == 0:
+                    from torchvision.transforms.functional import center_crop
+
+                    skip = center_crop(skip, list(x.shape[2:]))
+                else:
+                    dy, dx = skip.shape[2] - x.shape[2], skip.shape[3] - x.shape[3]
+                    x = F.pad(x, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+                x = conv(torch.cat([skip, x], dim=1))
+            return self.out(x)
+
+    return UNet
+
+
+def build(name: str):
+    import torchvision.models as models
+
+    if name == "fpn-resnet50":
+        from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+
+        return resnet_fpn_backbone(backbone_name="resnet50", weights=None, trainable_layers=5)
+    if name in ("unet", "unet-padded"):
+        return _unets()(1 if name == "unet" else 3, 0 if name == "unet" else 1)
+    constructor = {"resnet18": models.resnet18, "resnet50": models.resnet50, "vgg16": models.vgg16,
+                   "alexnet": models.alexnet, "densenet121": models.densenet121,
+                   "mobilenetv2": models.mobilenet_v2, "efficientnet-b0": models.efficientnet_b0,
+                   "convnext-tiny": models.convnext_tiny}
+    if name == "googlenet":
+        return models.googlenet(weights=None, aux_logits=False, init_weights=False)
+    return constructor[name](weights=None)
+
+
+def _kind(module, output) -> str | None:
+    from torch import nn
+
+    if isinstance(module, nn.Conv2d):
+        return "conv"
+    if isinstance(module, nn.ConvTranspose2d):
+        return "convt"
+    if isinstance(module, nn.MaxPool2d):
+        return "maxpool"
+    if isinstance(module, nn.AvgPool2d):
+        return "avgpool"
+    if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+        size = module.output_size
+        return "gap" if size in (1, (1, 1)) else "adaptive"
+    if isinstance(module, nn.Linear):
+        return "linear" if output.dim() == 2 else "conv"  # ConvNeXt's pointwise layers: channels last
+    return None
+
+
+def run(name: str, size: str) -> dict:
+    import torch
+    from torch import nn
+
+    model = build(name).eval()
+    calls = []
+
+    def hook(module, inputs, output):
+        kind = _kind(module, output)
+        if kind is None:
+            return
+        shape = list(output.shape[1:])
+        if isinstance(module, nn.Linear) and output.dim() == 4:  # (N, H, W, C) -> (C, H, W)
+            shape = [shape[-1], *shape[:-1]]
+        calls.append([kind, shape])
+
+    for module in model.modules():
+        if _kind(module, torch.zeros(1, 1)) is not None or isinstance(module, nn.Linear):
+            module.register_forward_hook(hook)
+    sizes = [int(v) for v in size.split("x")]
+    sizes = sizes * 2 if len(sizes) == 1 else sizes
+    channels = EXAMPLES[name][1]
+    error, outputs = None, None
+    with torch.no_grad():
+        try:
+            result = model(torch.zeros(1, channels, *sizes))
+            if isinstance(result, dict):
+                outputs = {key: list(value.shape[1:]) for key, value in result.items()}
+        except (RuntimeError, ValueError) as exc:
+            error = str(exc).splitlines()[0][:300]
+    return {"example": name, "input": size, "calls": calls, "error": error, "outputs": outputs}
+
+
+def _install_torchvision_stub_ops() -> None:
+    import graph_golden
+
+    graph_golden._install_torchvision_stub_ops()
+
+
+def generate() -> list[dict]:
+    _install_torchvision_stub_ops()
+    return [run(name, size) for name in EXAMPLES for size in SIZES]
+
+
+def main() -> None:
+    cases = generate()
+    import torch
+    import torchvision
+
+    payload = {"generator": "tests/golden/examples_golden.py", "torch": torch.__version__,
+               "torchvision": torchvision.__version__, "cases": cases}
+    GOLDEN.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
+    failed = sum(1 for c in cases if c["error"])
+    print(f"wrote {len(cases)} cases ({failed} where torch fails) to {GOLDEN}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
