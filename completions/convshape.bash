@@ -43,17 +43,25 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
 
 _convshape_layer_words() {  # complete a layer word; $1: the index of the subcommand, $2: options that take a value,
     # $3: the kinds the subcommand takes
-    local i word kind="" convention=torch
+    local i word kind="" convention=torch names=""
     for (( i = $1 + 1; i < COMP_CWORD; i++ )); do
         word="${COMP_WORDS[i]}"
         if [[ $word == --convention ]]; then convention="${COMP_WORDS[i+1],,}"; (( i++ )); continue; fi
         if [[ " $2 " == *" $word "* ]]; then (( i++ )); continue; fi
         [[ $word == -* ]] && continue
         [[ -n $(_convshape_kind "$word") ]] && kind=$(_convshape_kind "$word")
+        if [[ $word == @* ]]; then names="$names ${word#@}"; names="${names%%[,;]}"; kind=""; fi
+        [[ ${word,,} == from ]] && kind=""
         [[ $word == *[,\;] ]] && kind=""
     done
     [[ $convention == keras ]] && convention=tf
-    COMPREPLY=($(compgen -W "$(_convshape_tokens "$kind" "$convention") $3" -- "$cur"))
+    if [[ ${COMP_WORDS[COMP_CWORD-1],,} == from || ${COMP_WORDS[COMP_CWORD-1],,} == like ]]; then
+        COMPREPLY=($(compgen -W "$names" -- "$cur")); return
+    fi
+    case "$kind" in add|mul|cat) ;; *) names="" ;; esac
+    local graph=""
+    [[ " $3 " == *" add "* ]] && graph=from  # the commands that take whole networks
+    COMPREPLY=($(compgen -W "$names $(_convshape_tokens "$kind" "$convention") $3 $graph" -- "$cur"))
     if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op o x " == *" ${COMPREPLY[0]} "* ]]; then
         compopt -o nospace 2>/dev/null
     fi

@@ -17,6 +17,9 @@ function __convshape_kind --description 'the kind of the layer being written'
                 continue
         end
         set -l part (string replace -r '[,;].*$' '' -- (string lower -- $word))
+        if string match -qr '^@.' -- $part; or test $part = from
+            set kind ''
+        end
         switch $part
             case conv conv1d conv2d conv3d
                 set kind conv
@@ -52,6 +55,19 @@ function __convshape_kind --description 'the kind of the layer being written'
         end
     end
     echo $kind
+end
+
+function __convshape_names --description 'the names bound with @ on the line'
+    for word in (commandline -opc)
+        set -l part (string replace -r '[,;].*$' '' -- $word)
+        string match -qr '^@.' -- $part; and string sub -s 2 -- $part
+    end
+end
+
+function __convshape_wants_name --description 'after from, like or a merge: a name may come'
+    set -l words (commandline -opc)
+    contains -- (string lower -- $words[-1]) from like; and return 0
+    contains -- (__convshape_kind) add mul cat
 end
 
 function __convshape_convention --description 'the convention on the line: torch or tf'
@@ -171,6 +187,8 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = mul' -a pad -d 'zero-pad smaller inputs to the largest'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = cat' -a crop -d 'centre-crop larger inputs to the smallest'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = cat' -a pad -d 'zero-pad smaller inputs to the largest'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit; and __convshape_wants_name' -a '(__convshape_names)' -d 'a tensor named with @'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a from -d 'read a named tensor instead: from x'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a maxpool -d 'max pooling'

@@ -103,8 +103,8 @@ def kinds() -> list[tuple[str, str]]:
 def current_kind(words: list[str]) -> Kind | None:
     """The kind of the layer being written after ``words`` (None: a new layer must start).
 
-    >>> current_kind(["conv", "k3"]), current_kind(["conv", "k3,"]), current_kind([])
-    (<Kind.CONV: 'conv'>, None, None)
+    >>> current_kind(["conv", "k3"]), current_kind(["conv", "k3,"]), current_kind([]), current_kind(["conv", "@x"])
+    (<Kind.CONV: 'conv'>, None, None, None)
     """
     kind = None
     for word in words:
@@ -112,20 +112,49 @@ def current_kind(words: list[str]) -> Kind | None:
             found = parse_kind(part) if part else None
             if found is not None:
                 kind = found[0]
+            elif part.startswith("@") or part.lower() == "from":
+                kind = None
         if word.endswith((",", ";")):
             kind = None
     return kind
 
 
+NAME_HELP = "a tensor named with @"
+FROM_WORD = ("from", "read a named tensor instead: from x")
+
+
+def bound_names(words: list[str]) -> list[str]:
+    """The names bound with @name in ``words``, in order, each once.
+
+    >>> bound_names(["@in", "conv", "k3", "@x,", "conv", "@in"])
+    ['in', 'x']
+    """
+    names: list[str] = []
+    for word in words:
+        for part in word.replace(";", ",").split(","):
+            if part.startswith("@") and len(part) > 1 and part[1:] not in names:
+                names.append(part[1:])
+    return names
+
+
 def layer_candidates(words: list[str], incomplete: str, convention: str = "torch") -> list[tuple[str, str]]:
-    """What may come next in a stack: the current kind's tokens, then the kinds.
+    """What may come next in a stack: a bound name after from, like or a merge; the current
+    kind's tokens; then the kinds.
 
     >>> [w for w, _ in layer_candidates(["conv", "k3"], "p")]
     ['p', 'psame', 'pvalid', 'pfull', 'pad']
+    >>> [w for w, _ in layer_candidates(["conv", "@skip", "conv", "from"], "")]
+    ['skip']
     """
-    kind = current_kind(words)
-    offered = (kind_tokens(kind, convention) if kind else []) + kinds()
-    return [(word, meaning) for word, meaning in offered if word.startswith(incomplete.lower())]
+    names = [(name, NAME_HELP) for name in bound_names(words)]
+    if words and words[-1].lower() in ("from", "like"):
+        offered = names
+    else:
+        kind = current_kind(words)
+        offered = (names if kind is not None and kind.is_merge else []) + (kind_tokens(kind, convention) if kind else [])
+        offered += kinds() + [FROM_WORD]
+    return [(word, meaning) for word, meaning in offered if word.startswith(incomplete)
+            or (meaning != NAME_HELP and word.startswith(incomplete.lower()))]
 
 
 # ---------------------------------------------------------------------------------
@@ -235,17 +264,25 @@ def bash_script(spec: Spec) -> str:
     lines += [
         f"_{p}_layer_words() {{  # complete a layer word; $1: the index of the subcommand, $2: options that take a value,",
         "    # $3: the kinds the subcommand takes",
-        '    local i word kind="" convention=torch',
+        '    local i word kind="" convention=torch names=""',
         "    for (( i = $1 + 1; i < COMP_CWORD; i++ )); do",
         '        word="${COMP_WORDS[i]}"',
         '        if [[ $word == --convention ]]; then convention="${COMP_WORDS[i+1],,}"; (( i++ )); continue; fi',
         '        if [[ " $2 " == *" $word "* ]]; then (( i++ )); continue; fi',
         '        [[ $word == -* ]] && continue',
         f'        [[ -n $(_{p}_kind "$word") ]] && kind=$(_{p}_kind "$word")',
+        '        if [[ $word == @* ]]; then names="$names ${word#@}"; names="${names%%[,;]}"; kind=""; fi',
+        '        [[ ${word,,} == from ]] && kind=""',
         "        [[ $word == *[,\\;] ]] && kind=\"\"",
         "    done",
         '    [[ $convention == keras ]] && convention=tf',
-        f'    COMPREPLY=($(compgen -W "$(_{p}_tokens "$kind" "$convention") $3" -- "$cur"))',
+        '    if [[ ${COMP_WORDS[COMP_CWORD-1],,} == from || ${COMP_WORDS[COMP_CWORD-1],,} == like ]]; then',
+        '        COMPREPLY=($(compgen -W "$names" -- "$cur")); return',
+        '    fi',
+        '    case "$kind" in add|mul|cat) ;; *) names="" ;; esac',
+        '    local graph=""',
+        '    [[ " $3 " == *" add "* ]] && graph=from  # the commands that take whole networks',
+        f'    COMPREPLY=($(compgen -W "$names $(_{p}_tokens "$kind" "$convention") $3 $graph" -- "$cur"))',
         f'    if [[ ${{#COMPREPLY[@]}} -eq 1 && " {" ".join(PREFIXES)} " == *" ${{COMPREPLY[0]}} "* ]]; then',
         "        compopt -o nospace 2>/dev/null",
         "    fi",
@@ -331,7 +368,7 @@ def zsh_script(spec: Spec) -> str:
         "# before compinit in ~/.zshrc).",
         "",
         f"_{p}_layer() {{  # the arguments: the kinds the subcommand takes",
-        "    local -a kinds prefixes words_",
+        "    local -a kinds prefixes words_ names",
         "    local kind='' word part i convention=torch",
         "    kinds=(",
     ]
@@ -344,6 +381,8 @@ def zsh_script(spec: Spec) -> str:
         "        if [[ $word == --convention ]]; then convention=${(L)words[i+1]}; (( i++ )); continue; fi",
         f"        case $word in ({'|'.join(value_names)}) (( i++ )); continue ;; (-*) continue ;; esac",
         "        part=${word%%[,;]*}",
+        "        if [[ $part == @?* ]]; then names+=(${${words[i]%%[,;]*}#@}); kind=''; fi",
+        "        [[ $part == from ]] && kind=''",
         "        case $part in",
     ]
     for kind, words in _kind_words().items():
@@ -368,6 +407,9 @@ def zsh_script(spec: Spec) -> str:
             lines.append(f"        ({kind.value}) if [[ $convention == tf ]]; then {specs[1]}; else {specs[0]}; fi ;;")
     lines += [
         "    esac",
+        "    if [[ ${(L)words[CURRENT-1]} == (from|like) ]]; then compadd -a names; return; fi",
+        f"    [[ $kind == (add|mul|cat) ]] && words_+=(${{^names}}':{NAME_HELP}')",
+        "    words_+=('from:read a named tensor instead\\: from x')",
         "    # One _describe for all three groups, so that their descriptions line up.",
         "    _describe -t layer 'parameter (k, s, ...: type a number after it) or layer kind' prefixes -S '' -- words_ -- kinds",
         "}",
@@ -430,6 +472,9 @@ def fish_script(spec: Spec) -> str:
         "                continue",
         "        end",
         "        set -l part (string replace -r '[,;].*$' '' -- (string lower -- $word))",
+        "        if string match -qr '^@.' -- $part; or test $part = from",
+        "            set kind ''",
+        "        end",
         "        switch $part",
     ]
     for kind, words in _kind_words().items():
@@ -441,6 +486,19 @@ def fish_script(spec: Spec) -> str:
         "        end",
         "    end",
         "    echo $kind",
+        "end",
+        "",
+        f"function __{p}_names --description 'the names bound with @ on the line'",
+        "    for word in (commandline -opc)",
+        "        set -l part (string replace -r '[,;].*$' '' -- $word)",
+        "        string match -qr '^@.' -- $part; and string sub -s 2 -- $part",
+        "    end",
+        "end",
+        "",
+        f"function __{p}_wants_name --description 'after from, like or a merge: a name may come'",
+        "    set -l words (commandline -opc)",
+        "    contains -- (string lower -- $words[-1]) from like; and return 0",
+        f"    contains -- (__{p}_kind) add mul cat",
         "end",
         "",
         f"function __{p}_convention --description 'the convention on the line: torch or tf'",
@@ -476,6 +534,12 @@ def fish_script(spec: Spec) -> str:
                 if (word, meaning) not in torch:
                     test += f"; and test (__{p}_convention) = tf"
                 lines.append(f"complete -c {p} -n {_fish_quote(test)} -a {word} -d {_fish_quote(meaning)}")
+        merging = " ".join(c.name for c in spec.commands if c.stack and Kind.ADD in c.kinds)
+        if merging:
+            condition_names = f"__fish_seen_subcommand_from {merging}; and __{p}_wants_name"
+            lines.append(f"complete -c {p} -n {_fish_quote(condition_names)} -a '(__{p}_names)' -d {_fish_quote(NAME_HELP)}")
+            lines.append(f"complete -c {p} -n {_fish_quote('__fish_seen_subcommand_from ' + merging)} "
+                         f"-a from -d {_fish_quote(FROM_WORD[1])}")
         help_of = dict(kinds())
         for taken in sorted({c.kinds for c in spec.commands if c.stack}, key=len, reverse=True):
             names = " ".join(c.name for c in spec.commands if c.kinds == taken)

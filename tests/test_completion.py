@@ -39,7 +39,7 @@ def test_layer_candidates_follow_the_current_kind():
     assert words("conv", "k3", "") [:10] == ["k", "s", "p", "psame", "pvalid", "pfull", "d", "c", "g", "x"]
     assert "op" in words("convt", "k4", "")
     assert "ceil" in words("maxpool", "")
-    assert words("conv", "k3,", "") == [k.value for k in Kind]  # a comma ends the layer
+    assert words("conv", "k3,", "") == [k.value for k in Kind] + ["from"]  # a comma ends the layer
     assert words("up", "s") == ["s"]
     assert words("", "co") == ["conv", "convt"]
     assert current_kind(["Conv2d", "k3"]) is Kind.CONV and current_kind(["deconv"]) is Kind.CONVT
@@ -70,7 +70,11 @@ def test_bash_candidates():
     assert "op" not in bash_complete("convshape calc -i 224 conv k3 ")
     assert bash_complete("convshape calc -i 224 conv k3 --format ") == ["csv", "json", "table", "tsv"]
     assert bash_complete("convshape calc --convention ") == ["keras", "tf", "torch"]
-    assert bash_complete("convshape calc -i 224 maxpool k3, ") == sorted(k.value for k in Kind)
+    assert bash_complete("convshape calc -i 224 maxpool k3, ") == sorted([k.value for k in Kind] + ["from"])
+    # names bound earlier on the line: after from and like, and in a merge with its modifiers
+    assert bash_complete("convshape calc -i 224 conv k3 @skip conv k3 @x2, from ") == ["skip", "x2"]
+    assert {"skip", "crop", "pad"} <= set(bash_complete("convshape calc -i 224 conv k3 @skip conv k3 cat "))
+    assert "skip" not in bash_complete("convshape calc -i 224 conv k3 @skip conv k3 ")
     assert "floor_rounding" in bash_complete("convshape calc --allow ")
 
 
@@ -223,3 +227,14 @@ def test_tab_after_solve_offers_only_the_kinds_solve_takes(terminal):
     assert "maxpool" in screen and "convt" in screen, screen
     for word in ["flatten", "linear", "upsample"]:
         assert word not in screen, screen
+
+
+def test_tab_after_from_completes_a_name_bound_earlier_on_the_line(terminal):
+    screen = line_after_tab(terminal, "convshape calc -i 9 conv k3 @skip conv k3 from sk", "from skip")
+    assert "from skip" in screen, screen
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_offers_names_in_a_merge():
+    found = fish_complete("convshape calc -i 224 conv k3 @skip conv k3 add ")
+    assert found["skip"] == "a tensor named with @" and "crop" in found and "pad" in found
