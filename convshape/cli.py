@@ -473,7 +473,8 @@ Examples:
 
   convshape fit conv k7 s2 p3 maxpool k3 s2 p1 --explain
 
-A size is clean when every layer is valid and no floor rounding drops input pixels.
+A size is clean when every layer is valid, no floor rounding drops input pixels, and
+every merge fits without crop or pad; with --aligned, when their receptive fields line up too.
 Exit status: 0 clean sizes exist; 1 none do (or no size is valid); 2 usage or parse error.
 """
 
@@ -494,6 +495,8 @@ def fit(
                                                help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the answer: the smallest clean size, or the sizes."),
     explain: bool = typer.Option(False, "--explain", help="Show the rule each layer imposes, from the last back."),
+    aligned: bool = typer.Option(False, "--aligned",
+                                 help="Clean sizes where every merge's receptive fields line up too."),
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Which input sizes the stack handles cleanly: a rule found in closed form."""
@@ -505,7 +508,12 @@ def fit(
     _check_digits("--channels", channels, "count", "values")
     _check_digits("--near", near, "size", "sizes")
     span = _parse_range(size_range) if size_range is not None else None
-    result = analyse(_parse_stack(_read_stack(stack or [], file), None, dims), convention, channels)
+    parsed = _parse_stack(_read_stack(stack or [], file), None, dims)
+    result = analyse(parsed, convention, channels)
+    if aligned:
+        from .fit import aligned as aligned_only
+
+        result = aligned_only(result, parsed, convention, channels)
     clean = result.valid and all(rule.residues for rule in result.rules)
     status = EXIT_OK if clean else EXIT_INVALID
     if quiet:

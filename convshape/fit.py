@@ -530,8 +530,22 @@ def _with_small_sizes(rule: AxisRule, stack: Stack, graph: _Graph, axis: int, co
         return rule  # a network this deep at tiny sizes: the congruences alone
     if not small_valid and not small:
         return rule._replace(periodic_from=size)
+
+    # Where the sizes run one by one agree with the congruences, the congruences say them.
+    def clean_by_rule(n: int) -> bool:
+        return n >= rule.minimum_valid and n % rule.modulus in rule.residues
+
+    def valid_by_rule(n: int) -> bool:
+        return n >= rule.minimum_valid and n % rule.valid_modulus in rule.valid_residues
+
+    start = size
+    while start > 1 and (start - 1 in small) == clean_by_rule(start - 1) and (
+            start - 1 in small_valid) == valid_by_rule(start - 1):
+        start -= 1
+    small = [n for n in small if n < start]
+    small_valid = [n for n in small_valid if n < start]
     minimum = min(small_valid) if small_valid else rule.minimum_valid
-    return rule._replace(periodic_from=size, small=tuple(small), small_valid=tuple(small_valid),
+    return rule._replace(periodic_from=start, small=tuple(small), small_valid=tuple(small_valid),
                          minimum_valid=minimum)
 
 
@@ -916,3 +930,38 @@ def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None,
 
         return row.index, linear_needs_flat(row.in_channels, sizes_into(list(stack.layers), row.index, stack.dims, convention))
     return row.index, row.error
+
+
+MAX_ALIGNED_RUNS = 4096
+
+
+def aligned(result: Fit, stack: Stack, convention: Convention = Convention.TORCH, channels: int | None = None) -> Fit:
+    """The clean sizes at which no merge is misaligned either (``fit --aligned``).
+
+    Whether the fields into a merge line up depends on the input only through the
+    paddings a size resolves (psame under tf), which repeat with the rule's period: one
+    size per clean residue decides, run through calc with the other axes at a clean size.
+    """
+    if not result.valid or not stack.reads or not result.rules:
+        return result
+    from .calc import run
+
+    base = [rule.smallest_clean or rule.minimum_valid for rule in result.rules]
+    rules = []
+    for axis, rule in enumerate(result.rules):
+
+        def is_aligned(size: int) -> bool:
+            sizes = tuple(size if other == axis else value for other, value in enumerate(base))
+            found = run(stack, sizes, channels, convention)
+            return found.valid and not any(w.code is Code.MERGE_MISALIGNED and rule.axis in w.axes
+                                           for row in found.rows for w in row.warnings)
+
+        residues = rule.residues
+        if len(residues) + len(rule.small) > MAX_ALIGNED_RUNS:
+            residues = residues[:MAX_ALIGNED_RUNS]
+        low = rule._low
+        kept = tuple(r for r in residues if is_aligned(low + (r - low) % rule.modulus))
+        small = tuple(size for size in rule.small if is_aligned(size))
+        narrowed = rule._replace(residues=kept, small=small)
+        rules.append(narrowed._replace(smallest_clean=next(iter(narrowed.clean_sizes(1, low + rule.modulus)), None)))
+    return result._replace(rules=tuple(rules))

@@ -2,6 +2,7 @@
 README shows them; every rule checked by what a user sees (output and exit status)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 from convshape.cli import app
 
 runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def invoke(*args):
@@ -114,3 +116,19 @@ def test_unet_skip_connections_which_sizes_fit():
 def test_unused_rows_are_noted():
     result = invoke("calc", "-i", "9", "conv k1 @a conv k1 from a conv k3 p1")
     assert "2: note unused: this row's result never reaches the output" in result.stdout
+
+
+def test_fit_aligned_also_needs_the_fields_into_each_merge_to_line_up():
+    shifted = "@a conv k2 p1:0 add a"  # sizes agree everywhere; centres differ by half a pixel
+    assert invoke("fit", "-q", shifted).stdout == "1\n"
+    aligned = invoke("fit", "-q", "--aligned", shifted)
+    assert (aligned.exit_code, aligned.stdout) == (1, "-\n")
+    centred = invoke("fit", "-q", "--aligned", "@a conv k3 p1 add a")
+    assert (centred.exit_code, centred.stdout) == (0, "1\n")
+
+
+def test_resnet50_is_clean_only_at_sizes_of_1_to_4_mod_32():
+    # Its stride-2 1x1 projection shortcuts never read the last row at an even size: 224 is not clean.
+    result = invoke("fit", "-c", "3", "--format", "json", "-f", str(EXAMPLES / "resnet50.stack"))
+    rule = json.loads(result.stdout)["rules"][0]
+    assert (rule["rule"], rule["minimum_valid"], rule["valid_rule"]) == ("H ≡ 1, 2, 3, 4 (mod 32), H ≥ 1", 1, "every H ≥ 1")
