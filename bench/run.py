@@ -149,7 +149,7 @@ def main() -> int:
     median = {name: statistics.median(value) for name, value in times.items()}
     for name, baseline in [("json", "import typer"), ("quiet", "import typer"), ("table", "typer + rich table")]:
         ratio = median[name] / median[baseline]
-        record(f"ResNet-50 main path, {name}: start-up", describe(times[name]),
+        record(f"ResNet-50 (whole: examples/resnet50.stack), {name}: start-up", describe(times[name]),
                f"{baseline}: {describe(times[baseline])}", ratio, 1.2, ratio <= 1.2)
 
     ratio = median["json, no gc.freeze"] / median["import typer"]

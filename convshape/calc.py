@@ -226,7 +226,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         out_channels = layer.channels
 
     fields = _next_fields(layer, state, steps, alike)
-    min_fields = None if state.min_fields is None else _next_fields(layer, state._replace(fields=state.min_fields), steps, False)
+    min_fields = None if state.min_fields is None else _next_fields(layer, state._replace(fields=state.min_fields), steps, alike)
     if any(f is None for f in fields) and not any(f is None for f in state.fields):
         axis = next(axis for axis, f in enumerate(fields) if f is None)
         growth = (steps[axis].stride if kind is Kind.CONVT else layer.scale[axis].numerator if kind is Kind.UP and layer.scale

@@ -834,6 +834,7 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
     reads: dict[int, tuple[int, ...]] = {}
     layers: list[Layer] = []
     reading: int | None = None  # `from name`: the row the next layer reads
+    built: dict[tuple, Layer] = {}
 
     def resolve(token: Token, src: _Source) -> int:
         name = token.text
@@ -853,7 +854,12 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
             else:
                 reading = resolve(item.token, item.src)
             continue
-        layer = _build(item, n)
+        # A repeat group or a block writes out the same layer many times: build it once (the
+        # rows share it, as x3's do, and so do the per-layer caches of calc and fit).
+        key = (id(item.kind_token), item.text, item.mode, tuple(t.text for t in item.operands))
+        layer = built.get(key)
+        if layer is None:
+            layer = built[key] = _build(item, n)
         count = int(item.values["x"][1] if "x" in item.values else 1)
         if len(layers) + count > MAX_LAYERS:
             token = item.values["x"][0] if "x" in item.values else item.kind_token

@@ -261,6 +261,9 @@ def _union_same_jump(fields: list[receptive.AxisField]) -> receptive.AxisField:
     """Per output, the lowest and highest pixel any of the fields sees: one period of them."""
     if len(set(fields)) == 1:
         return fields[0]
+    if all(f.jump_den == 1 and len(f.lo) == 1 and f.lo[0] is not None for f in fields):  # the common case
+        return receptive.AxisField(fields[0].jump_num, 1, (min(f.lo[0] for f in fields),),
+                                   (max(f.hi[0] for f in fields),))
     period = 1
     for f in fields:
         period = lcm(period, f.jump_den)

@@ -68,6 +68,8 @@ class AxisField(NamedTuple):
 
     @property
     def size(self) -> int:
+        if len(self.lo) == 1:  # the common case: one period of one output
+            return 0 if self.lo[0] is None else self.hi[0] - self.lo[0] + 1
         return max((h - l + 1 for l, h in zip(self.lo, self.hi) if l is not None), default=0)
 
     @property
@@ -127,6 +129,11 @@ def _build(field: AxisField, num: int, den: int, sources_of) -> AxisField | None
 
 def _bounded(field: AxisField) -> AxisField | None:
     """The field, or None once one of its numbers (its size, jump or ends) passes MAX_PIXELS."""
+    if len(field.lo) == 1 and field.lo[0] is not None:  # the common case, without building tuples
+        if field.jump_num > MAX_PIXELS or abs(field.lo[0]) > MAX_PIXELS or abs(field.hi[0]) > MAX_PIXELS or \
+                field.hi[0] - field.lo[0] + 1 > MAX_PIXELS:
+            return None
+        return field
     if field.jump_num > MAX_PIXELS or field.size > MAX_PIXELS or any(
         v is not None and abs(v) > MAX_PIXELS for v in field.lo + field.hi
     ):
