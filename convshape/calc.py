@@ -363,6 +363,35 @@ def input_notes(stack: Stack, input_size: tuple[int, ...], channels: int | None)
     return tuple(notes)
 
 
+def with_fit_hint(result: Result, stack: Stack) -> Result:
+    """The result, its merge_size_mismatch (if that is what stops it) saying which input
+    sizes near this one the whole stack fits at, from ``fit``.
+
+    >>> r = with_fit_hint(run(parse_stack("@a maxpool k2 up add a", input_dims=1), (7, 7), 1), parse_stack("@a maxpool k2 up add a"))
+    >>> r.error_row.error.message.endswith("the whole stack fits at 6 or 8 (fit)")
+    True
+    """
+    row = result.error_row
+    if row is None or row.error.code is not Code.MERGE_SIZE_MISMATCH:
+        return result
+    from .fit import analyse
+
+    fit = analyse(stack, result.convention, result.input_channels)
+    if not fit.valid:
+        return result
+    near = []
+    for rule, size in zip(fit.rules, result.input_size):
+        below, above = rule.nearest(size)
+        near.append(" or ".join(str(v) for v in (below, above) if v is not None) or "no size")
+    if len(set(near)) == 1:
+        near = near[:1]
+    where = near[0] if len(near) == 1 else ", ".join(f"{rule.axis} {text}" for rule, text in zip(fit.rules, near))
+    numbers = {**row.error.numbers, "hint": row.error.numbers["hint"] + f"; the whole stack fits at {where} (fit)"}
+    rows = list(result.rows)
+    rows[row.index - 1] = row._replace(error=row.error._replace(numbers=numbers))
+    return result._replace(rows=tuple(rows))
+
+
 API_SOURCE = "<stack>"  # what a ParseError from calc()'s text names as its source
 
 
@@ -387,4 +416,4 @@ def calc(
         input_size = "x".join(map(str, (input_size,) if isinstance(input_size, int) else input_size))
     input_size = parse_size(input_size, "input_size")
     parsed = parse_stack(stack, API_SOURCE, input_dims=len(input_size), dims=dims)
-    return run(parsed, input_size, channels, Convention(convention))
+    return with_fit_hint(run(parsed, input_size, channels, Convention(convention)), parsed)

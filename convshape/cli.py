@@ -359,7 +359,7 @@ def calc(
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Compute each layer's output size, channels and receptive field."""
-    from .calc import run
+    from .calc import run, with_fit_hint
     from .grammar import ParseError, parse_size
 
     convention = convention.convention
@@ -379,7 +379,8 @@ def calc(
         size = parse_size(input)
     except ParseError as exc:
         _fail(exc.render())
-    result = run(_parse_stack(pieces, len(size), dims), size, channels, convention)
+    parsed = _parse_stack(pieces, len(size), dims)
+    result = with_fit_hint(run(parsed, size, channels, convention), parsed)
 
     failing_warnings = [
         warning for row in result.rows for warning in row.warnings if warning.code.value not in allowed

@@ -109,6 +109,9 @@ def test_unet_skip_connections_which_sizes_fit():
     unet = "@a conv k3 p1 c8 @s1 maxpool k2 conv k3 p1 @s2 maxpool k2 conv k3 p1 up cat s2 conv k3 p1 up cat s1"
     fails = invoke("calc", "-i", "573", "-c", "3", unet)
     assert fails.exit_code == 1 and "merge_size_mismatch" in fails.stdout
+    assert "add crop or pad to the cat; the whole stack fits at 572 or 576 (fit)" in fails.stdout
+    rectangle = invoke("calc", "-i", "573x570", "-c", "3", unet)
+    assert "the whole stack fits at H 572 or 576, W 568 or 572 (fit)" in rectangle.stdout
     near = invoke("fit", "-c", "3", "--near", "573", "-q", unet)
     assert (near.exit_code, near.stdout) == (0, "572 576\n")
 
