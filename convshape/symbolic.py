@@ -274,6 +274,7 @@ class SymbolicRow(NamedTuple):
     steps: list[Step] | None  # per axis; None once there are no spatial axes
     row: object  # calc's Row on a huge input: channels, receptive field, errors that no size avoids
     features: str | None = None  # once flat: the feature count as a formula (64·⌊(H + 31)/32⌋·⌊(W + 31)/32⌋)
+    start_fixed: bool = False  # the field's start is the same at every input size (shown without -i)
 
     @property
     def exact(self) -> bool:
@@ -334,8 +335,16 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     seen_whole = False
     last_steps = None
     features = None
+    start_fixed = True
     for index, (layer, row, step) in enumerate(zip(stack.layers, huge.rows, steps), 1):
         seen_whole = seen_whole or layer.kind in (Kind.GAP, Kind.LINEAR)
+        # The start follows the paddings: fixed under torch; under tf, psame with a stride
+        # pads by the input's size; a crop or pad, an adaptive pool or a resize moves by it too.
+        start_fixed = start_fixed and not (
+            (convention is Convention.TF and layer.padding_rule is PaddingRule.SAME and layer.stride
+             and max(layer.stride) > 1)
+            or (layer.kind.is_merge and layer.mode is not None) or layer.kind.is_adaptive
+            or (layer.kind is Kind.UP and layer.scale is None))
         if seen_whole and row.computed:
             row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
         if row.error is not None and fit.error is not None and fit.error[0] == index:
@@ -351,7 +360,8 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
             features = "·".join([channels_in, *factors])
         elif layer.kind is Kind.GAP and convention is Convention.TF:
             features = "?" if row.out_channels is None else str(row.out_channels)
-        rows.append(SymbolicRow(index, layer, step, row, features if step is None or layer.kind is Kind.GAP and convention is Convention.TF else None))
+        rows.append(SymbolicRow(index, layer, step, row, features if step is None or layer.kind is Kind.GAP and convention is Convention.TF else None,
+                                start_fixed and not seen_whole))
     from .calc import input_notes
 
     return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows), fit, stack.axes_from,

@@ -121,14 +121,23 @@ def test_formulas_bracket_only_sums(run):
 
 def test_formulas_never_show_the_probe_size(run):
     data = json.loads(run("calc", "conv", "k3", "c8", "gap", "--format", "json").stdout)
-    assert [row["rf"] for row in data["layers"]] == [{"size": [3, 3], "jump": [1, 1]}, None]
+    # start: the centre of pixels 0..2, the same at every size under torch
+    assert [row["rf"] for row in data["layers"]] == [{"size": [3, 3], "jump": [1, 1], "start": [1, 1]}, None]
     assert run("calc", "conv", "k3", "c8", "gap", "flatten", "-q").stdout == "8\n"
 
 
 def test_formulas_keep_a_fractional_jump(run):
     data = json.loads(run("calc", "up", "conv", "k3", "--format", "json").stdout)
-    assert [row["rf"] for row in data["layers"]] == [{"size": [1, 1], "jump": [0.5, 0.5]},
-                                                      {"size": [2, 2], "jump": [0.5, 0.5]}]
+    # up: output 0 copies input 0; conv k3 then reads up's outputs 0..2, inputs 0, 0 and 1
+    assert [row["rf"] for row in data["layers"]] == [{"size": [1, 1], "jump": [0.5, 0.5], "start": [0, 0]},
+                                                      {"size": [2, 2], "jump": [0.5, 0.5], "start": [0.5, 0.5]}]
+
+
+def test_formulas_show_no_start_where_the_input_size_moves_it(run):
+    data = json.loads(run("calc", "--convention", "tf", "conv k3 s2 psame, conv k3 psame", "--format", "json").stdout)
+    assert [row["rf"]["start"] for row in data["layers"]] == [None, None]  # tf pads by the size's residue
+    data = json.loads(run("calc", "--convention", "tf", "conv k3 psame, conv k3 s2", "--format", "json").stdout)
+    assert [row["rf"]["start"] for row in data["layers"]] == [[0, 0], [1, 1]]  # psame at stride 1 pads 1:1
 
 
 def test_fit_quiet_prints_one_size_when_the_axes_agree(run):

@@ -254,7 +254,9 @@ def symbolic_dict(result: SymbolicResult) -> dict:
                 "features": row.features,
                 "rf": None
                 if field is None
-                else {"size": [int(v) for v in field.size], "jump": [float(v) if v != int(v) else int(v) for v in field.jump]},
+                else {"size": [int(v) for v in field.size], "jump": [float(v) if v != int(v) else int(v) for v in field.jump],
+                      "start": [None if v is None else float(v) if v != int(v) else int(v) for v in field.start]
+                      if row.start_fixed else None},
                 "error": None if error is None else {"code": error.code.value, "message": error.message},
             }
         )
@@ -284,7 +286,7 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
     from rich.text import Text
 
     table = Table(header_style="bold")
-    for name in ["#", "layer", "out", "rf", "jump", "diagnostics"]:
+    for name in ["#", "layer", "out", "rf", "jump", "start", "diagnostics"]:
         table.add_column(name, no_wrap=name not in ("layer", "out"))
     for row in result.rows:
         calc_row = row.row
@@ -306,6 +308,8 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
         table.add_row(Text(str(row.index)), layer_text, out,
                       Text(axes_text(field.size[:1] if len(set(field.size)) == 1 else field.size)) if field else Text(""),
                       Text(axes_text(field.jump[:1] if len(set(field.jump)) == 1 else field.jump)) if field else Text(""),
+                      Text(axes_text(field.start[:1] if len(set(field.start)) == 1 else field.start))
+                      if field and row.start_fixed else Text(""),
                       notes)
     console.print(table)
     for note in result.notes:
