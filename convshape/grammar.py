@@ -325,7 +325,7 @@ class _RawLayer:
         self.text = text
         self.values: dict[str, tuple[Token, object]] = values
         self.src = src
-        self.operands: list[Token] = []  # merges: the names read besides the current tensor
+        self.operands: list[Token] | None = None  # merges: the names read besides the current tensor
         self.mode: MergeMode | None = None
         self.like: Token | None = None  # `up like NAME`
 
@@ -412,6 +412,7 @@ def _refuse(kind: Kind, prefix: str, token: Token, src: _Source) -> ParseError:
 
 MAX_TOKENS = 20_000_000  # repeats and blocks written out; past it the stack is a typo, not a network
 MAX_NESTING = 50
+_GROUPING = (REPEAT, BLOCK, END)
 
 
 def _closing(tokens: list[Token | None], start: int, opener: Token, src: _Source) -> int:
@@ -438,16 +439,21 @@ def _words_until_separator(tokens: list[Token | None], start: int) -> list[Token
     return words
 
 
-def _expand(tokens: list[Token | None], src: _Source, blocks: dict, depth: int = 0) -> list[Token | None]:
+def _expand(tokens: list[Token | None], src: _Source, blocks: dict, written: set[int], depth: int = 0) -> list[Token | None]:
     """Write out ``repeat N ... end`` groups and uses of blocks (``block NAME PARAM... ; body ; end``
     defines one; ``NAME value...`` uses it, each ``$PARAM`` in the body standing for its value).
 
-    >>> [t.text if t else ',' for t in _expand(tokenize("repeat 2 conv k3 end"), _Source("", ""), {}) if t]
+    ``written`` gathers the ids of the tokens written out more than once, whose layers the
+    parser builds once.
+
+    >>> [t.text if t else ',' for t in _expand(tokenize("repeat 2 conv k3 end"), _Source("", ""), {}, set()) if t]
     ['conv', 'k3', 'conv', 'k3']
     """
     if depth > MAX_NESTING:
         first = next(token for token in tokens if token is not None)
         raise src.error(f"blocks and repeats nest more than {MAX_NESTING} deep here: does a block use itself?", first)
+    if not any(token is not None and (token.text.lower() in _GROUPING or token.text in blocks) for token in tokens):
+        return tokens  # nothing to write out (most stacks): no copy
     out: list[Token | None] = []
     position = 0
     while position < len(tokens):
@@ -478,10 +484,11 @@ def _expand(tokens: list[Token | None], src: _Source, blocks: dict, depth: int =
                 raise src.error(f"a group repeats at least once and at most 10^{MAX_DIGITS}, not {quoted(count_token.text)}",
                                 count_token)
             close = _closing(tokens, position + 1, token, src)
-            body = _expand(tokens[position + 1: close], src, blocks, depth + 1)
+            body = _expand(tokens[position + 1: close], src, blocks, written, depth + 1)
             count = int(count_token.text)
             if count * (len(body) + 1) + len(out) > MAX_TOKENS:
                 raise src.error(f"'repeat {count}' writes out more than {MAX_TOKENS:,} words: too large a stack", token)
+            written.update(id(t) for t in body if t is not None)
             for _ in range(count):
                 out.append(SEPARATOR)
                 out += body
@@ -499,16 +506,18 @@ def _expand(tokens: list[Token | None], src: _Source, blocks: dict, depth: int =
                                 f"({wanted}), given {len(args)}", token)
             position += len(params)
             values = sorted(zip((p.text for p in params), (a.text for a in args)), key=lambda pair: -len(pair[0]))
-            written = []
+            substituted = []
             for item in body:
                 if item is not None and "$" in item.text:
                     text = item.text
                     for name, value in values:
                         text = text.replace("$" + name, value)
                     item = item._replace(text=text)
-                written.append(item)
+                substituted.append(item)
+            expanded = _expand(substituted, src, blocks, written, depth + 1)
+            written.update(id(t) for t in expanded if t is not None)
             out.append(SEPARATOR)
-            out += _expand(written, src, blocks, depth + 1)
+            out += expanded
             out.append(SEPARATOR)
             if len(out) > MAX_TOKENS:
                 raise src.error(f"the stack writes out more than {MAX_TOKENS:,} words: too large a stack", token)
@@ -576,7 +585,7 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer | _Mark]:
                 if not _NAME.fullmatch(word):
                     raise src.error(f"{current.kind.value} reads tensors by the names bound with @name: "
                                     f"{quoted(word)} is not a name", token)
-                current.operands.append(token)
+                current.operands = (current.operands or []) + [token]
                 current.text += " " + word
                 continue
         kind_info = parse_kind(word)
@@ -814,12 +823,13 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
     one piece may be read in a later one."""
     items: list[_RawLayer | _Mark] = []
     blocks: dict[str, tuple[list[Token], list[Token | None]]] = {}  # defined in one piece, used in later ones
+    written: set[int] = set()  # ids of the tokens repeats and blocks wrote out (alive while items are)
     for text, source in pieces:
         src = _Source(text, source)
         if "(" in text:
             _refuse_framework_syntax(_without_comments(text), src)
         known = len(blocks)
-        grouped = _group(_expand(tokenize(text), src, blocks), src)
+        grouped = _group(_expand(tokenize(text), src, blocks, written), src)
         if not any(isinstance(item, _RawLayer) for item in grouped) and len(blocks) == known:
             raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=source)
         items += grouped
@@ -856,10 +866,13 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
             continue
         # A repeat group or a block writes out the same layer many times: build it once (the
         # rows share it, as x3's do, and so do the per-layer caches of calc and fit).
-        key = (id(item.kind_token), item.text, item.mode, tuple(t.text for t in item.operands))
-        layer = built.get(key)
-        if layer is None:
-            layer = built[key] = _build(item, n)
+        if id(item.kind_token) in written:
+            key = (id(item.kind_token), item.text, item.mode, tuple(t.text for t in item.operands or ()))
+            layer = built.get(key)
+            if layer is None:
+                layer = built[key] = _build(item, n)
+        else:
+            layer = _build(item, n)
         count = int(item.values["x"][1] if "x" in item.values else 1)
         if len(layers) + count > MAX_LAYERS:
             token = item.values["x"][0] if "x" in item.values else item.kind_token
@@ -868,7 +881,7 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
         current = index - 1 if reading is None else reading
         sources: tuple[int, ...] = (current,)
         if layer.kind.is_merge:
-            sources = tuple(resolve(token, item.src) for token in item.operands) + (current,)
+            sources = tuple(resolve(token, item.src) for token in item.operands or ()) + (current,)
         elif item.like is not None:
             sources = (current, resolve(item.like, item.src))
         if sources != (index - 1,):
