@@ -29,7 +29,7 @@ from math import gcd
 from typing import Iterator, NamedTuple
 
 from .arithmetic import axis_step
-from .diagnostics import Code, Diagnostic, axis_findings, linear_needs_flat, size_error
+from .diagnostics import Code, Diagnostic, axis_findings, linear_needs_flat, parameter_error, size_error
 from .grammar import Stack
 from .layers import Convention, Kind, Layer, axis_names, layer_label
 
@@ -382,6 +382,12 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
             error = _stack_error(stack, cropped, convention, None, graph)
             if error is not None and error[1].code not in SIZE_CODES:
                 return Fit(dims, (), error, probe=cropped)
+            checked: dict[int, Diagnostic | None] = {}  # a layer's own parameters, before any size
+            for index, layer in enumerate(stack.layers, 1):
+                if id(layer) not in checked:
+                    checked[id(layer)] = parameter_error(layer, convention, names)
+                if checked[id(layer)] is not None:
+                    return Fit(dims, (), (index, checked[id(layer)]), probe=cropped)
             sizes, error = _probe_sizes(stack, indexed, graph, convention, sizes[0])
             if error is not None:
                 return Fit(dims, (), error)
@@ -803,7 +809,7 @@ def _merge_constraint(graph: _Graph, merge: int, axis: int, convention: Conventi
     if period > MAX_MERGE_PERIOD:
         return ancestor, EVERYTHING  # beyond what is read here: the merge is checked by calc alone
     base = -(-FAR // period) * period
-    broadcast = layer.kind is not Kind.CAT
+    broadcast = layer.kind is not Kind.CAT and layer.mode is None  # crop and pad come first: sizes must agree
     fixed = graph.constant_size(ancestor, axis, convention, name)
 
     def sizes(u: int) -> list[int | None]:

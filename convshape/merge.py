@@ -284,9 +284,12 @@ def _cover(field: receptive.AxisField, constant: receptive.AxisField, count: int
     low, high = constant.bounds(0)
     if low is None:
         return field
-    first, _ = field.bounds(0)
-    _, last = field.bounds(count - 1)
-    if field.jump_num == 0 or (first is not None and first >= low and last <= high):
+    period = field.jump_den  # the lowest pixel is seen in the first period, the highest in the last
+    starts = [field.bounds(o)[0] for o in range(min(period, count))]
+    ends = [field.bounds(o)[1] for o in range(max(0, count - period), count)]
+    first = min((v for v in starts if v is not None), default=None)
+    last = max((v for v in ends if v is not None), default=None)
+    if field.jump_num == 0 or first is None or last is None or (first >= low and last <= high):
         lows = [b for b in (first, low) if b is not None]
         return receptive.AxisField(0, 1, (min(lows),), (max(high, last if last is not None else high),))
     return None
