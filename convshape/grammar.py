@@ -427,7 +427,8 @@ def _closing(tokens: list[Token | None], start: int, opener: Token, src: _Source
             depth -= 1
             if depth == 0:
                 return position
-    raise src.error(f"'{opener.text}' has no 'end': close it with end, such as 'repeat 3 conv k3 p1 end'", opener)
+    example = "repeat 3 conv k3 p1 end" if opener.text.lower() == REPEAT else "block down c, conv k3 s2 p1 c$c, end"
+    raise src.error(f"'{opener.text}' has no 'end': close it with end, such as '{example}'", opener)
 
 
 def _words_until_separator(tokens: list[Token | None], start: int) -> list[Token]:
