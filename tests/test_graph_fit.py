@@ -96,3 +96,36 @@ def test_formulas_through_merges_agree_with_calc_where_the_merges_fit(seed):
                                     f"{evaluate(symbolic_row.steps[0].expr, size)}, calc {row.out_size[0]}")
     assert problems == []
     assert compared > 500
+
+
+def test_fit_over_graphs_agrees_with_brute_force_under_tf():
+    import keras_graph_golden  # drawing only: Keras is not needed for it
+
+    from convshape.layers import Convention
+
+    rng, problems, count = random.Random(1), [], 0
+    while count < 60:
+        case = keras_graph_golden.draw_case(rng)
+        if case["dims"] != 1:
+            continue
+        count += 1
+        stack = parse_stack(case["stack"], dims=1)
+        fit = analyse(stack, Convention.TF, case["channels"])
+        valid, clean = [], []
+        for size in range(1, LIMIT + 1):
+            result = run(stack, (size,), case["channels"], Convention.TF)
+            if result.valid:
+                valid.append(size)
+                if not {d.code for row in result.rows for d in row.warnings + row.notes} & NOT_CLEAN:
+                    clean.append(size)
+        if fit.error is not None:
+            if valid:
+                problems.append(f"{case['stack']}: fit says {fit.error[1].message}, but {valid[:5]} run")
+            continue
+        rule = fit.rules[0]
+        low = max(rule.minimum_valid, rule.periodic_from)
+        said_valid = sorted(set(rule.small_valid) | {s for s in range(low, LIMIT + 1)
+                                                     if s % rule.valid_modulus in rule.valid_residues})
+        if list(rule.clean_sizes(1, LIMIT)) != clean or said_valid != valid:
+            problems.append(f"{case['stack']}: fit {rule.describe()} | {rule.describe_valid()}")
+    assert problems == []
