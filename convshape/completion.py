@@ -11,25 +11,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .grammar import ACCEPTS, KIND_WORDS, parse_kind
+from .grammar import parse_kind
+from .kinds import ACCEPTS, KIND_WORDS, SPECS
 from .layers import Kind
-
-KIND_HELP = {
-    Kind.CONV: "convolution",
-    Kind.CONVT: "transposed convolution",
-    Kind.MAXPOOL: "max pooling",
-    Kind.AVGPOOL: "average pooling",
-    Kind.UP: "nearest-neighbour upsampling by a scale factor",
-    Kind.PAD: "zero padding",
-    Kind.GAP: "global average pooling",
-    Kind.FLATTEN: "flatten to features",
-    Kind.LINEAR: "fully connected layer",
-    Kind.ADAPTIVEAVGPOOL: "adaptive average pooling to an output size",
-    Kind.ADAPTIVEMAXPOOL: "adaptive max pooling to an output size",
-    Kind.ADD: "add named tensors to the current one",
-    Kind.MUL: "multiply named tensors with the current one",
-    Kind.CAT: "concatenate named tensors and the current one on channels",
-}
 
 # Parameter tokens: the word offered, and what it means. Words ending in a prefix
 # (k, s, ...) want a number typed right after them, so no space follows them.
@@ -50,17 +34,7 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "o": [("o", "output size: o7, o7x5")],
     "x": [("x", "repeat the layer: x3")],
 }
-KIND_TOKEN_HELP = {(Kind.UP, "s"): "scale factor: s2, s1.5", (Kind.LINEAR, "c"): "output features: c10"}
 PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "o", "x")
-# Words that are not parameter tokens: a merge's modifiers, and up's `like NAME`.
-KIND_WORDS_AFTER = {
-    Kind.ADD: [("crop", "centre-crop larger inputs to the smallest"), ("pad", "zero-pad smaller inputs to the largest")],
-    Kind.UP: [("like", "resize to a named tensor's size: like x")],
-}
-KIND_WORDS_AFTER[Kind.MUL] = KIND_WORDS_AFTER[Kind.CAT] = KIND_WORDS_AFTER[Kind.ADD]
-REFUSED = {Kind.PAD: ("psame", "pvalid", "pfull"), Kind.CONVT: ("pfull",)}
-# What PyTorch refuses and Keras takes: offered only under --convention tf (or keras).
-TORCH_REFUSED = {Kind.MAXPOOL: ("psame",), Kind.AVGPOOL: ("psame",), Kind.CONVT: ("psame",)}
 CONVENTIONS = ("torch", "tf")
 
 # What each value of an option with choices means, for the shells that show descriptions.
@@ -87,17 +61,19 @@ def kind_tokens(kind: Kind, convention: str = "tf") -> list[tuple[str, str]]:
     >>> "psame" in dict(kind_tokens(Kind.MAXPOOL, "torch")), "psame" in dict(kind_tokens(Kind.MAXPOOL, "tf"))
     (False, True)
     """
-    refused = REFUSED.get(kind, ()) + (TORCH_REFUSED.get(kind, ()) if convention == "torch" else ())
+    spec = SPECS[kind]
+    refused = tuple("p" + rule for rule in spec.refused_rules) + (spec.torch_refused if convention == "torch" else ())
+    meanings = dict(spec.token_help)
     words = []
     for prefix in ACCEPTS[kind]:
         for word, meaning in TOKEN_WORDS[prefix]:
             if word not in refused:
-                words.append((word, KIND_TOKEN_HELP.get((kind, prefix), meaning)))
-    return words + KIND_WORDS_AFTER.get(kind, [])
+                words.append((word, meanings.get(prefix, meaning) if word == prefix else meaning))
+    return words + list(spec.after)
 
 
 def kinds() -> list[tuple[str, str]]:
-    return [(kind.value, KIND_HELP[kind]) for kind in Kind]
+    return [(kind.value, SPECS[kind].help) for kind in Kind]
 
 
 def current_kind(words: list[str]) -> Kind | None:

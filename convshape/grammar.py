@@ -12,32 +12,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .arithmetic import exact_ratio
+from .kinds import ACCEPTS, KIND_WORDS, SPECS
 from .layers import Kind, Layer, MergeMode, PaddingRule, layer_label
 
 ARGS_SOURCE = "<command line>"
-
-KIND_WORDS: dict[str, Kind] = {
-    "conv": Kind.CONV,
-    "convt": Kind.CONVT,
-    "deconv": Kind.CONVT,
-    "convtranspose": Kind.CONVT,
-    "maxpool": Kind.MAXPOOL,
-    "pool": Kind.MAXPOOL,
-    "avgpool": Kind.AVGPOOL,
-    "up": Kind.UP,
-    "upsample": Kind.UP,
-    "pad": Kind.PAD,
-    "gap": Kind.GAP,
-    "flatten": Kind.FLATTEN,
-    "linear": Kind.LINEAR,
-    "fc": Kind.LINEAR,
-    "adaptiveavgpool": Kind.ADAPTIVEAVGPOOL,
-    "adaptivemaxpool": Kind.ADAPTIVEMAXPOOL,
-    "add": Kind.ADD,
-    "mul": Kind.MUL,
-    "cat": Kind.CAT,
-    "concat": Kind.CAT,
-}
 
 # Words of the graph: `@name` binds, `from name` reads, merges take names and a modifier.
 MODIFIERS = ("crop", "pad")
@@ -45,24 +23,6 @@ FROM, LIKE = "from", "like"
 REPEAT, BLOCK, END = "repeat", "block", "end"
 KEYWORDS = (*MODIFIERS, FROM, LIKE, REPEAT, BLOCK, END)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-# The parameter tokens each kind accepts, by their prefix (``p`` covers psame/pvalid/pfull).
-ACCEPTS: dict[Kind, tuple[str, ...]] = {
-    Kind.CONV: ("k", "s", "p", "d", "c", "g", "x"),
-    Kind.CONVT: ("k", "s", "p", "d", "c", "g", "op", "x"),
-    Kind.MAXPOOL: ("k", "s", "p", "d", "ceil", "x"),
-    Kind.AVGPOOL: ("k", "s", "p", "ceil", "x"),
-    Kind.UP: ("s", "o", "x"),
-    Kind.PAD: ("p", "x"),
-    Kind.GAP: ("x",),
-    Kind.FLATTEN: ("x",),
-    Kind.LINEAR: ("c", "x"),
-    Kind.ADAPTIVEAVGPOOL: ("o", "x"),
-    Kind.ADAPTIVEMAXPOOL: ("o", "x"),
-    Kind.ADD: (),
-    Kind.MUL: (),
-    Kind.CAT: (),
-}
 
 # One line per token prefix: what it means, for messages and completions.
 TOKEN_HELP: dict[str, str] = {
@@ -399,10 +359,6 @@ _WHAT = {
 }
 
 
-# Padding rules a kind cannot take: a pad layer pads by numbers, a transposed conv has no "full".
-_RULE_REFUSED = {Kind.PAD: ("same", "valid", "full"), Kind.CONVT: ("full",)}
-
-
 def _refuse(kind: Kind, prefix: str, token: Token, src: _Source) -> ParseError:
     users = [k.value for k in Kind if prefix in ACCEPTS[k]]
     return src.error(
@@ -610,7 +566,7 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer | _Mark]:
         prefix, body = classified
         if prefix not in ACCEPTS[current.kind]:
             raise _refuse(current.kind, prefix, token, src)
-        if prefix == "p" and body in _RULE_REFUSED.get(current.kind, ()):
+        if prefix == "p" and body in SPECS[current.kind].refused_rules:
             raise src.error(f"{current.kind.value} does not take '{word}'", token)
         if prefix in current.values:
             raise src.error(f"{_WHAT[prefix]} given twice in one layer", token)
@@ -632,11 +588,6 @@ def _longest_number(text: str) -> int:
         longest = max(longest, run)
     return longest
 
-# A bare number after a kind most likely means this token (`conv 3x3` is `conv k3x3`).
-_BARE_PREFIX = {Kind.CONV: "k", Kind.CONVT: "k", Kind.MAXPOOL: "k", Kind.AVGPOOL: "k", Kind.UP: "s", Kind.PAD: "p",
-                Kind.LINEAR: "c"}
-
-
 def _unknown_token(token: Token, kind: Kind, src: _Source) -> ParseError:
     """The error for a word that is no token of ``kind``, with a suggestion only where one
     parses, of the same sort as what was typed."""
@@ -647,8 +598,9 @@ def _unknown_token(token: Token, kind: Kind, src: _Source) -> ParseError:
         return src.error(f"unknown token {text}", token, digits)
     letters = re.match(r"[a-z]*", word).group()
     value = word[len(letters):]
-    if not letters and kind in _BARE_PREFIX and _classify(_BARE_PREFIX[kind] + value):
-        return src.error(f"unknown token {text}", token, _BARE_PREFIX[kind] + value)
+    bare = SPECS[kind].bare  # a bare number after a kind most likely means this token
+    if not letters and bare and _classify(bare + value):
+        return src.error(f"unknown token {text}", token, bare + value)
     if letters in _WHAT and letters != "s" and re.fullmatch(r"-?\d+(\.\d+)?(x-?\d+(\.\d+)?)*", value) and "." in value:
         return src.error(f"{kind.value} takes whole numbers for its {_WHAT[letters]}, not {text}", token)
     candidates = _token_candidates(kind, word)
@@ -673,30 +625,6 @@ def nearest_kind(word: str) -> str | None:
         return max(inside, key=len)
     hint = nearest(word, _kind_candidates())
     return hint if hint is not None and 3 * _levenshtein(word, hint) < len(word) else None
-
-
-# What a kind cannot do without, as its error says it.
-_NEEDED = {
-    Kind.CONV: "a kernel size, such as k3 or k3x5",
-    Kind.CONVT: "a kernel size, such as k4 or k3x5",
-    Kind.MAXPOOL: "a kernel size, such as k2 or k3",
-    Kind.AVGPOOL: "a kernel size, such as k2 or k3",
-    Kind.PAD: "a padding, such as p1 or p0:1",
-    Kind.LINEAR: "its number of output features, such as c10",
-    Kind.ADAPTIVEAVGPOOL: "its output size, such as o7 or o7x5",
-    Kind.ADAPTIVEMAXPOOL: "its output size, such as o7 or o7x5",
-}
-
-_REQUIRED = {
-    Kind.CONV: ("k",),
-    Kind.CONVT: ("k",),
-    Kind.MAXPOOL: ("k",),
-    Kind.AVGPOOL: ("k",),
-    Kind.PAD: ("p",),
-    Kind.LINEAR: ("c",),
-    Kind.ADAPTIVEAVGPOOL: ("o",),
-    Kind.ADAPTIVEMAXPOOL: ("o",),
-}
 
 
 def _resolve_dims(raw: list[_RawLayer], input_dims: int | None,
@@ -738,9 +666,10 @@ def _broadcast(values: list, dims: int) -> tuple:
 
 def _build(layer: _RawLayer, dims: int) -> Layer:
     src = layer.src
-    for required in _REQUIRED.get(layer.kind, ()):
+    spec = SPECS[layer.kind]
+    for required in spec.required:
         if required not in layer.values:
-            raise src.error(f"{layer.kind.value} needs {_NEEDED[layer.kind]}", layer.kind_token)
+            raise src.error(f"{layer.kind.value} needs {spec.needs}", layer.kind_token)
 
     def get(prefix: str, default=None):
         return layer.values[prefix][1] if prefix in layer.values else default
@@ -782,7 +711,7 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
     fields["uniform"] = all(len(set(value)) <= 1 for value in fields.values() if isinstance(value, tuple))
     if kind.is_merge:
         if not layer.operands:
-            raise src.error(f"{kind.value} needs the names of the tensors it {_MERGE_VERB[kind]}, such as "
+            raise src.error(f"{kind.value} needs the names of the tensors it {spec.verb}, such as "
                             f"'{kind.value} x' (bind a name with @x)", layer.kind_token)
         fields["operands"] = tuple(token.text for token in layer.operands)
         fields["mode"] = layer.mode
@@ -790,9 +719,6 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
         fields["like"] = layer.like.text
     return Layer(**fields)
 
-
-_MERGE_VERB = {Kind.ADD: "adds to the current one", Kind.MUL: "multiplies with the current one",
-               Kind.CAT: "joins to the current one"}
 
 
 MAX_LAYERS = 1_000_000  # about a minute and 2 GB; a count past it is a typo, not a network
