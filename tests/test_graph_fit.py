@@ -21,16 +21,34 @@ LIMIT = 150
 NOT_CLEAN = {Code.FLOOR_ROUNDING, Code.MERGE_CROPPED, Code.MERGE_PADDED}
 
 
-def brute(stack, channels):
+def brute(stack, channels, convention="torch"):
     valid, clean = [], []
     for size in range(1, LIMIT + 1):
-        result = run(stack, (size,), channels)
+        result = run(stack, (size,), channels, convention)
         if result.valid:
             valid.append(size)
             codes = {d.code for row in result.rows for d in row.warnings + row.notes}
             if not codes & NOT_CLEAN:
                 clean.append(size)
     return valid, clean
+
+
+def fit_problems(case, convention="torch"):
+    """How fit's answer for a one-axis case differs from trying every size through calc."""
+    stack = parse_stack(case["stack"], dims=1)
+    fit = analyse(stack, convention, case["channels"])
+    valid, clean = brute(stack, case["channels"], convention)
+    if fit.error is not None:
+        return [f"{case['stack']}: fit says {fit.error[1].message}, but {valid[:5]} run"] if valid else []
+    rule = fit.rules[0]
+    low = max(rule.minimum_valid, rule.periodic_from)
+    said_valid = sorted(set(rule.small_valid) | {s for s in range(low, LIMIT + 1)
+                                                 if s % rule.valid_modulus in rule.valid_residues})
+    said_clean = list(rule.clean_sizes(1, LIMIT))
+    if said_clean != clean or said_valid != valid or (valid and rule.minimum_valid != valid[0]):
+        return [f"{case['stack']}: fit {rule.describe()} | {rule.describe_valid()}; "
+                f"brute clean {clean[:8]}, valid {valid[:8]}"]
+    return []
 
 
 def one_axis_graphs(seed, count):
@@ -46,21 +64,7 @@ def one_axis_graphs(seed, count):
 def test_fit_over_graphs_agrees_with_brute_force(seed):
     problems = []
     for case in one_axis_graphs(seed, 60):
-        stack = parse_stack(case["stack"], dims=1)
-        fit = analyse(stack, channels=case["channels"])
-        valid, clean = brute(stack, case["channels"])
-        if fit.error is not None:
-            if valid:
-                problems.append(f"{case['stack']}: fit says {fit.error[1].message}, but {valid[:5]} run")
-            continue
-        rule = fit.rules[0]
-        low = max(rule.minimum_valid, rule.periodic_from)
-        said_valid = sorted(set(rule.small_valid) | {s for s in range(low, LIMIT + 1)
-                                                     if s % rule.valid_modulus in rule.valid_residues})
-        said_clean = list(rule.clean_sizes(1, LIMIT))
-        if said_clean != clean or said_valid != valid or (valid and rule.minimum_valid != valid[0]):
-            problems.append(f"{case['stack']}: fit {rule.describe()} | {rule.describe_valid()}; "
-                            f"brute clean {clean[:8]}, valid {valid[:8]}")
+        problems += fit_problems(case)
     assert problems == []
 
 
@@ -101,31 +105,10 @@ def test_formulas_through_merges_agree_with_calc_where_the_merges_fit(seed):
 def test_fit_over_graphs_agrees_with_brute_force_under_tf():
     import keras_graph_golden  # drawing only: Keras is not needed for it
 
-    from convshape.layers import Convention
-
     rng, problems, count = random.Random(1), [], 0
     while count < 60:
         case = keras_graph_golden.draw_case(rng)
-        if case["dims"] != 1:
-            continue
-        count += 1
-        stack = parse_stack(case["stack"], dims=1)
-        fit = analyse(stack, Convention.TF, case["channels"])
-        valid, clean = [], []
-        for size in range(1, LIMIT + 1):
-            result = run(stack, (size,), case["channels"], Convention.TF)
-            if result.valid:
-                valid.append(size)
-                if not {d.code for row in result.rows for d in row.warnings + row.notes} & NOT_CLEAN:
-                    clean.append(size)
-        if fit.error is not None:
-            if valid:
-                problems.append(f"{case['stack']}: fit says {fit.error[1].message}, but {valid[:5]} run")
-            continue
-        rule = fit.rules[0]
-        low = max(rule.minimum_valid, rule.periodic_from)
-        said_valid = sorted(set(rule.small_valid) | {s for s in range(low, LIMIT + 1)
-                                                     if s % rule.valid_modulus in rule.valid_residues})
-        if list(rule.clean_sizes(1, LIMIT)) != clean or said_valid != valid:
-            problems.append(f"{case['stack']}: fit {rule.describe()} | {rule.describe_valid()}")
+        if case["dims"] == 1:
+            count += 1
+            problems += fit_problems(case, "tf")
     assert problems == []

@@ -11,13 +11,12 @@ row's shape, or the first failing row and torch's message, and receptive fields 
 gradients of central output units through all-one weights (avgpool standing in for
 maxpool), as torch_golden.py does.
 
-Regenerate (needs torch; `pip install torch==2.13.0 torchvision==0.28.0`):
+Regenerate (needs torch; `pip install torch==2.13.0 torchvision==0.28.0 pillow`):
     python tests/golden/graph_golden.py            # writes tests/golden/graph_cases.json
 """
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 from pathlib import Path
@@ -333,30 +332,21 @@ def _install_torchvision_stub_ops() -> None:
 
 
 def generate(count: int = COUNT, seed: int = SEED) -> list[dict]:
+    from drawing import collect
+
     _install_torchvision_stub_ops()
-    rng = random.Random(seed)
-    cases = []
-    while len(cases) < count:
-        case = draw_case(rng)
-        result = run_torch(case)
-        if _refused_on_purpose(case, result):
-            continue
-        case.update(result)
-        del case["ops"]
-        cases.append(case)
-    return cases
+    return collect(draw_case, run_torch, _refused_on_purpose, count, seed, "ops")
 
 
 def main() -> None:
+    from drawing import write
+
     cases = generate()
     import torch
     import torchvision
 
-    payload = {"generator": "tests/golden/graph_golden.py", "torch": torch.__version__,
-               "torchvision": torchvision.__version__, "seed": SEED, "cases": cases}
-    GOLDEN.write_text(json.dumps(payload, indent=None, separators=(",", ":")) + "\n")
-    valid = sum(1 for c in cases if c["error"] is None)
-    print(f"wrote {len(cases)} cases ({valid} valid) to {GOLDEN}", file=sys.stderr)
+    write(GOLDEN, "tests/golden/graph_golden.py", {"torch": torch.__version__, "torchvision": torchvision.__version__},
+          SEED, cases)
 
 
 if __name__ == "__main__":

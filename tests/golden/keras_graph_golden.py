@@ -12,7 +12,6 @@ Regenerate (needs keras and torch; `pip install torch==2.13.0 keras`):
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sys
@@ -143,28 +142,16 @@ def _refused_on_purpose(case: dict, result: dict) -> bool:
 
 
 def generate(count: int = COUNT, seed: int = SEED) -> list[dict]:
-    rng = random.Random(seed)
-    cases = []
-    while len(cases) < count:
-        case = draw_case(rng)
-        result = run_keras(case)
-        if _refused_on_purpose(case, result):
-            continue
-        case.update(result)
-        del case["ops"]
-        cases.append(case)
-    return cases
+    from drawing import collect
+
+    return collect(draw_case, run_keras, _refused_on_purpose, count, seed, "ops")
 
 
 def main() -> None:
     import keras
+    from drawing import write
 
-    cases = generate()
-    payload = {"generator": "tests/golden/keras_graph_golden.py", "keras": keras.__version__, "seed": SEED,
-               "cases": cases}
-    GOLDEN.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
-    valid = sum(1 for c in cases if c["error"] is None)
-    print(f"wrote {len(cases)} cases ({valid} valid) to {GOLDEN}", file=sys.stderr)
+    write(GOLDEN, "tests/golden/keras_graph_golden.py", {"keras": keras.__version__}, SEED, generate())
 
 
 if __name__ == "__main__":

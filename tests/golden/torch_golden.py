@@ -13,13 +13,13 @@ Regenerate (needs torch; `pip install torch==2.13.0`):
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 from fractions import Fraction
 from pathlib import Path
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
 GOLDEN = HERE / "torch_cases.json"
 SEED = 20261128
 COUNT = 1200
@@ -322,17 +322,9 @@ def _fields(case: dict, layers: list[dict], size: list[int]) -> list:
 
 
 def generate(count: int = COUNT, seed: int = SEED) -> list[dict]:
-    rng = random.Random(seed)
-    cases = []
-    while len(cases) < count:
-        case = draw_case(rng)
-        result = run_torch(case)
-        if _linear_on_last_axis(case, result):
-            continue
-        case.update(result)
-        del case["layers"]
-        cases.append(case)
-    return cases
+    from drawing import collect
+
+    return collect(draw_case, run_torch, _linear_on_last_axis, count, seed, "layers")
 
 
 def _linear_on_last_axis(case: dict, result: dict) -> bool:
@@ -350,13 +342,10 @@ def _linear_on_last_axis(case: dict, result: dict) -> bool:
 
 
 def main() -> None:
-    cases = generate()
     import torch
+    from drawing import write
 
-    payload = {"generator": "tests/golden/torch_golden.py", "torch": torch.__version__, "seed": SEED, "cases": cases}
-    GOLDEN.write_text(json.dumps(payload, indent=None, separators=(",", ":")) + "\n")
-    valid = sum(1 for c in cases if c["error"] is None)
-    print(f"wrote {len(cases)} cases ({valid} valid) to {GOLDEN}", file=sys.stderr)
+    write(GOLDEN, "tests/golden/torch_golden.py", {"torch": torch.__version__}, SEED, generate())
 
 
 if __name__ == "__main__":
