@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import prod
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import merge, receptive
+from . import receptive
 from .arithmetic import AxisStep, axis_step
 from .diagnostics import (
     Code,
@@ -259,6 +259,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
 def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[_State], axes: tuple[str, ...],
                convention: Convention, made_by: dict[int, Layer]) -> tuple[Row, _State | None]:
     """A merge row: what ``merge.combine`` makes of the states of the rows it reads."""
+    from . import merge  # only graphs have merges: a chain does not import it
     current = states[-1]
     base = {"index": index, "layer": layer, "in_size": current.size, "in_channels": current.channels}
     incoming = [merge.Incoming(row, state.size, state.channels, tuple(state.fields),
@@ -335,6 +336,8 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
     if state is not None:
         output = Output(state.size, state.channels, _flat_features(state.channels, state.size))
         if stack.reads:
+            from . import merge
+
             read = {source for sources in stack.reads.values() for source in sources}
             outputs = [row for row in stack.binds if row not in read and row > 0]
             for unused in sorted(merge.unused_rows(len(rows), stack.inputs, outputs)):

@@ -52,3 +52,13 @@ def test_whole_number_runs_never_load_fractions(args):
 
 def test_the_table_does_import_rich():
     assert "rich.table" in modules_after_calc("-i", "9", "conv", "k3")
+
+
+def test_a_chain_never_imports_the_merge_module():
+    import subprocess
+    import sys
+
+    code = ("import sys; from convshape import calc; calc('conv k3 p1 c8 x3, maxpool k2', 32, channels=3); "
+            "print('convshape.merge' in sys.modules); calc('@a conv k3 p1 add a', 8); print('convshape.merge' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "False\nTrue\n"
