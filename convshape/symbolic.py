@@ -275,6 +275,7 @@ class SymbolicRow(NamedTuple):
     row: object  # calc's Row on a huge input: channels, receptive field, errors that no size avoids
     features: str | None = None  # once flat: the feature count as a formula (64·⌊(H + 31)/32⌋·⌊(W + 31)/32⌋)
     start_fixed: bool = False  # the field's start is the same at every input size (shown without -i)
+    fits: str | None = None  # a merge that runs only at some input sizes: which ("H ≡ 0 (mod 4), H ≥ 4")
 
     @property
     def exact(self) -> bool:
@@ -301,6 +302,23 @@ class SymbolicResult(NamedTuple):
             if row.steps is not None:
                 return [text(step.expr, name) for step, name in zip(row.steps, self.axes)]
         return None
+
+
+def _where_it_fits(stack, index: int, convention: Convention, channels: int | None) -> str | None:
+    """The input sizes at which the stack runs up to merge ``index``, where that is not every
+    size from some minimum on: the rows before it, with it last, through fit."""
+    from .fit import analyse
+
+    head = stack._replace(layers=stack.layers[:index],
+                          reads={row: sources for row, sources in stack.reads.items() if row <= index},
+                          binds={row: names for row, names in stack.binds.items() if row <= index})
+    found = analyse(head, convention, channels)
+    if found.error is not None:
+        return None
+    texts = [rule.describe_valid() for rule in found.rules]
+    if all(text.startswith("every") for text in texts):
+        return None
+    return "; ".join(texts)
 
 
 def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: int | None = None) -> SymbolicResult:
@@ -364,5 +382,8 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
                                 start_fixed and not seen_whole))
     from .calc import input_notes
 
+    if stack.reads and fit.error is None:
+        rows = [row._replace(fits=_where_it_fits(stack, row.index, convention, channels))
+                if row.layer.kind.is_merge and row.layer.mode is None else row for row in rows]
     return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows), fit, stack.axes_from,
                           input_notes(stack, (), channels))

@@ -135,3 +135,14 @@ def test_resnet50_is_clean_only_at_sizes_of_1_to_4_mod_32():
     result = invoke("fit", "-c", "3", "--format", "json", "-f", str(EXAMPLES / "resnet50.stack"))
     rule = json.loads(result.stdout)["rules"][0]
     assert (rule["rule"], rule["minimum_valid"], rule["valid_rule"]) == ("H ≡ 1, 2, 3, 4 (mod 32), H ≥ 1", 1, "every H ≥ 1")
+
+
+def test_without_an_input_size_each_merge_says_where_it_fits():
+    unet = "@a conv k3 p1 c8 @s1 maxpool k2 conv k3 p1 @s2 maxpool k2 conv k3 p1 up cat s2 conv k3 p1 up cat s1"
+    data = json.loads(invoke("calc", "-c", "3", "--dims", "1", "--format", "json", unet).stdout)
+    # cat s2 joins ⌊L/2⌋ (the skip) and 2·⌊L/4⌋: equal where ⌊L/2⌋ is even, L ≡ 0 or 1 (mod 4)
+    assert [(r["spec"], r["fits"]) for r in data["layers"] if r["kind"] == "cat"] == [
+        ("cat s2", "L ≡ 0, 1 (mod 4), L ≥ 4"), ("cat s1", "L ≡ 0 (mod 4), L ≥ 4")]
+    assert [r["fits"] for r in data["layers"] if r["kind"] != "cat"] == [None] * 8
+    padded = json.loads(invoke("calc", "--dims", "1", "--format", "json", unet.replace("cat s2", "cat s2 pad")).stdout)
+    assert next(r for r in padded["layers"] if r["spec"] == "cat s2 pad")["fits"] is None  # pad makes it fit

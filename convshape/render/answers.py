@@ -257,6 +257,7 @@ def symbolic_dict(result: SymbolicResult) -> dict:
                 else {"size": [int(v) for v in field.size], "jump": [float(v) if v != int(v) else int(v) for v in field.jump],
                       "start": [None if v is None else float(v) if v != int(v) else int(v) for v in field.start]
                       if row.start_fixed else None},
+                "fits": row.fits,
                 "error": None if error is None else {"code": error.code.value, "message": error.message},
             }
         )
@@ -299,6 +300,8 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
                 if len(set(hows)) == 1 and len(hows) > 1:
                     break
         out = Text(_shape_text(result, row) if calc_row.computed else "not computed")
+        if row.fits:
+            out.append(f"  (fits where {row.fits})", style="yellow")
         if not row.exact and row.layer.kind.is_merge:
             what = "the smaller" if row.layer.mode.value == "crop" else "the larger"
             out.append(f"  (where its inputs agree; else {what})", style="yellow")
