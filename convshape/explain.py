@@ -39,8 +39,13 @@ def explain_step(kind: Kind, step: AxisStep) -> str:
             f"({step.in_size} − 1)·{step.stride} − {_padding_term(step)} + {step.dilation}·({step.kernel} − 1)"
             f" + {step.output_padding} + 1 = {step.out_size}"
         )
+    if kind is Kind.UP and step.scale is None:
+        return f"resized from {step.in_size} to {step.out_size}"
     if kind is Kind.UP:
         return f"floor({step.in_size} · {decimal_or_fraction(step.scale)}) = {step.out_size}"
+    if kind.is_adaptive:
+        return f"{step.out_size} windows over {step.in_size}: window i from floor(i·{step.in_size}/{step.out_size}) " \
+               f"to ceil((i+1)·{step.in_size}/{step.out_size})"
     if kind is Kind.PAD:
         return f"{step.in_size} + {step.padding[0]} + {step.padding[1]} = {step.out_size}"
     if kind is Kind.GAP:
@@ -62,6 +67,9 @@ def explain_row(row: Row, convention: Convention = Convention.TORCH) -> list[str
     if kind is Kind.LINEAR:
         incoming = "?" if row.in_channels is None else row.in_channels
         return [f"{incoming} features → {row.out_channels}"]
+    if kind.is_merge:  # its numbers are in its notes (crop, pad, broadcast)
+        what = "channels joined" if kind is Kind.CAT else "elementwise"
+        return [f"{what}: {'×'.join(map(str, row.out_size)) if row.out_size else 'flat'}, {row.out_channels} channels"]
     lines = [explain_step(kind, step) for step in row.steps]
     if kind is Kind.GAP and convention is Convention.TF:
         lines = ["global pooling removes the spatial axes"]

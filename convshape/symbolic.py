@@ -224,7 +224,7 @@ def formulas(layers: list[Layer], dims: int, convention: Convention, parent=None
             if layer.kind.is_merge or layer.like is not None:
                 # Where a crop or pad changes nothing, that is: where the inputs agree.
                 exact = layer.mode is None
-                steps = None if flat else [Step(expr, exact, expr, "{x}", name) for expr, name in zip(current, names)]
+                steps = None if flat else [Step(expr, exact, None, "", name) for expr, name in zip(current, names)]
                 rows.append(steps)
                 kept[index] = (current, flat)
                 continue

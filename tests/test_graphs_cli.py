@@ -146,3 +146,14 @@ def test_without_an_input_size_each_merge_says_where_it_fits():
     assert [r["fits"] for r in data["layers"] if r["kind"] != "cat"] == [None] * 8
     padded = json.loads(invoke("calc", "--dims", "1", "--format", "json", unet.replace("cat s2", "cat s2 pad")).stdout)
     assert next(r for r in padded["layers"] if r["spec"] == "cat s2 pad")["fits"] is None  # pad makes it fit
+
+
+def test_explain_covers_merges_adaptive_pools_and_resizes():
+    result = invoke("calc", "-i", "64", "-c", "3", "--explain",
+                    "@a conv k3 p1 @b maxpool k2 up like b add a, adaptiveavgpool o3, up o5")
+    assert result.exit_code == 0, result.stdout
+    for line in ["resized from 32 to 64", "elementwise: 64×64, 3 channels",
+                 "3 windows over 64: window i from floor(i·64/3) to ceil((i+1)·64/3)", "resized from 3 to 5"]:
+        assert line in result.stdout
+    formulas = invoke("calc", "-c", "3", "--explain", "@a conv k3 s2 p1 up add a")
+    assert formulas.exit_code == 0 and "= 2·⌊(H + 1)/2⌋ = " not in formulas.stdout

@@ -293,7 +293,7 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
         calc_row = row.row
         field = calc_row.field if calc_row.computed else None
         layer_text = Text(layer_label(row.layer, row.index))
-        if explain and row.steps is not None:
+        if explain and row.steps is not None and any(step.how for step in row.steps):
             hows = [step.how for step in row.steps]
             for how, name in zip(hows, result.axes):
                 layer_text.append(f"\n{name}: {how}" if len(set(hows)) > 1 or len(hows) == 1 else f"\n{how}", style="cyan")
