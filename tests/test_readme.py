@@ -47,3 +47,21 @@ def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"```sh\n(.*?)\n```", README, re.S)
     test_command = next(c for c in commands if "pytest" in c)
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_python_examples_give_what_their_comments_say():
+    namespace: dict = {}
+    checked = 0
+    for block in re.findall(r"```python\n(.*?)```", README, re.S):
+        for line in block.splitlines():
+            code, _, comment = line.partition("  # ")
+            if not comment:
+                exec(code, namespace)
+                continue
+            expected = comment.split(": ")[0].strip()
+            if "=" in code and "==" not in code:  # an assignment with a comment: run it
+                exec(code, namespace)
+                continue
+            assert repr(eval(code.strip(), namespace)) == expected, line
+            checked += 1
+    assert checked >= 7
