@@ -54,7 +54,8 @@ def test_the_python_examples_give_what_their_comments_say():
     checked = 0
     for block in re.findall(r"```python\n(.*?)```", README, re.S):
         for line in block.splitlines():
-            code, _, comment = line.partition("  # ")
+            found = re.fullmatch(r"(.*?\S)\s+# (.*)", line)
+            code, comment = found.groups() if found else (line, "")
             if not comment:
                 exec(code, namespace)
                 continue
