@@ -257,13 +257,12 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
 
 
 def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[_State], axes: tuple[str, ...],
-               convention: Convention, made_by: dict[int, Layer]) -> tuple[Row, _State | None]:
+               convention: Convention, layers: tuple[Layer, ...]) -> tuple[Row, _State | None]:
     """A merge row: what ``merge.combine`` makes of the states of the rows it reads."""
     from . import merge  # only graphs have merges: a chain does not import it
     current = states[-1]
     base = {"index": index, "layer": layer, "in_size": current.size, "in_channels": current.channels}
-    incoming = [merge.Incoming(row, state.size, state.channels, tuple(state.fields),
-                               made_by[row].kind if row in made_by else None, made_by.get(row))
+    incoming = [merge.Incoming(row, state.size, state.channels, tuple(state.fields), layers[row - 1] if row else None)
                 for row, state in zip(sources, states)]
     merged = merge.combine(layer, incoming, axes, convention)
     if merged.error is not None:
@@ -310,14 +309,13 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
     # The graph: a row's state is kept only while a later row may read it by name.
     kept = {source for sources in stack.reads.values() for source in sources}
     saved = {0: state} if 0 in kept else {}
-    made_by = {}  # row -> its layer, for the rows a merge reads (suggestions name their kind)
     for index, layer in enumerate(stack.layers, 1):
         if state is None:  # the frameworks stop at the first error, as a script runs top to bottom
             rows.append(Row(index=index, layer=layer))
             continue
         sources = stack.reads.get(index)
         if layer.kind.is_merge:
-            row, state = _run_merge(index, layer, sources, [saved[s] for s in sources], axes, convention, made_by)
+            row, state = _run_merge(index, layer, sources, [saved[s] for s in sources], axes, convention, stack.layers)
         elif sources is not None:
             target = saved[sources[1]].size if layer.like is not None else None
             if layer.like is not None and target is None:
@@ -331,15 +329,13 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
         rows.append(row)
         if index in kept and state is not None:
             saved[index] = state
-            made_by[index] = layer
     output = None
     if state is not None:
         output = Output(state.size, state.channels, _flat_features(state.channels, state.size))
         if stack.reads:
             from . import merge
 
-            read = {source for sources in stack.reads.values() for source in sources}
-            outputs = [row for row in stack.binds if row not in read and row > 0]
+            outputs = [row for row in stack.binds if row not in kept and row > 0]
             for unused in sorted(merge.unused_rows(len(rows), stack.inputs, outputs)):
                 row = rows[unused - 1]
                 rows[unused - 1] = row._replace(notes=row.notes + (Diagnostic(Code.UNUSED),))

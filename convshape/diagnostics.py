@@ -162,11 +162,12 @@ class Diagnostic(NamedTuple):
     @property
     def message(self) -> str:
         where = f"on {' and '.join(self.axes)}: " if self.axes else ""
-        values = {key: _text(value) for key, value in (self.numbers or {}).items()}
+        values = {key: number_text(value) for key, value in (self.numbers or {}).items()}
         return MESSAGES[self.code].format(where=where, **values)
 
 
-def _text(value) -> str:
+def number_text(value) -> str:
+    """A value for a message: fractions exactly (``decimal_or_fraction``), anything else as str."""
     if isinstance(value, int) or not hasattr(value, "denominator"):
         return str(value)
     return decimal_or_fraction(value)

@@ -422,18 +422,10 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
         allowed = _normal(allowed, primes)
         valid = EVERYTHING
         if graph is not None and graph.strict_merges:
-            valid = _valid_sizes(stack, indexed, graph, axis, convention, name, primes, minimums)
-            minimum = next(iter(AxisRule(name, valid.modulus, tuple(sorted(valid.residues)), minimum, None)
-                                .clean_sizes(minimum, minimum + valid.modulus)), None)
-            layers_minimum = _minimum(stack, indexed, graph, axis, convention, name)[0]
-            if minimum is None and _with_small_sizes(AxisRule(name, 1, (), layers_minimum, None, 1, ()), stack, graph,
-                                                     axis, convention, name).small_valid:
-                minimum = layers_minimum  # only tiny sizes run (by broadcasting): listed below
-            if minimum is None:
-                merge_row = graph.strict_merges[0]
-                return Fit(dims, (), (merge_row, Diagnostic(Code.MERGE_SIZE_MISMATCH, (name,), {
-                    "kind": stack.layers[merge_row - 1].kind.value, "shapes": "no input size makes its inputs agree",
-                    "framework": "", "hint": ""})))
+            valid, minimum, error = _sizes_that_run(stack, indexed, graph, axis, convention, name, minimum, minimums,
+                                                    primes)
+            if error is not None:
+                return Fit(dims, (), error)
         rule = AxisRule(name, allowed.modulus, tuple(sorted(allowed.residues)), minimum, None,
                         valid.modulus, tuple(sorted(valid.residues)))
         if graph is not None:
@@ -444,27 +436,41 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
 
 
 def _probe_sizes(stack: Stack, indexed, graph: _Graph, convention: Convention, huge: int):
-    """Per axis, the first size from ``huge`` on at which every merge fits, or an error."""
+    """Per axis, the first size from ``huge`` on at which every merge fits (or, where only
+    tiny sizes run, the first of them), or an error."""
     sizes = []
     for axis, name in enumerate(axis_names(stack.dims)):
-        _, minimums = _minimum(stack, indexed, graph, axis, convention, name)
-        if not isinstance(minimums, dict):
+        minimum, minimums = _minimum(stack, indexed, graph, axis, convention, name)
+        if minimum is None:
             return None, (minimums, Diagnostic(Code.OUTPUT_TOO_SMALL, (name,), {"out_size": 0}))
         primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
-        valid = _valid_sizes(stack, indexed, graph, axis, convention, name, primes, minimums)
+        valid, first, error = _sizes_that_run(stack, indexed, graph, axis, convention, name, minimum, minimums, primes)
+        if error is not None:
+            return None, error
         if not valid.residues:
-            tiny = _with_small_sizes(AxisRule(name, 1, (), _minimum(stack, indexed, graph, axis, convention, name)[0],
-                                              None, 1, ()), stack, graph, axis, convention, name)
-            if tiny.small_valid:  # only tiny sizes run (by broadcasting): probe one of them
-                sizes.append(tiny.small_valid[0])
-                continue
-            merge_row = graph.strict_merges[0]
-            return None, (merge_row, Diagnostic(Code.MERGE_SIZE_MISMATCH, (name,), {
-                "kind": stack.layers[merge_row - 1].kind.value, "shapes": "no input size makes its inputs agree",
-                "framework": "", "hint": ""}))
+            sizes.append(first)
+            continue
         base = huge - huge % valid.modulus
         sizes.append(min(base + r + (valid.modulus if base + r < huge else 0) for r in valid.residues))
     return tuple(sizes), None
+
+
+def _sizes_that_run(stack: Stack, indexed, graph: _Graph, axis: int, convention: Convention, name: str,
+                    minimum: int, minimums: dict, primes: list[int]):
+    """On one axis of a graph whose merges must fit: the large sizes that run, the smallest
+    size that runs (from ``minimum``, every layer's own; a tiny one where only broadcasting
+    lets the merges run), or the error that no size avoids."""
+    valid = _valid_sizes(stack, indexed, graph, axis, convention, name, primes, minimums)
+    if valid.residues:
+        rule = AxisRule(name, valid.modulus, tuple(sorted(valid.residues)), minimum, None)
+        return valid, next(iter(rule.clean_sizes(minimum, minimum + valid.modulus))), None
+    tiny = _with_small_sizes(AxisRule(name, 1, (), minimum, None, 1, ()), stack, graph, axis, convention, name)
+    if tiny.small_valid:
+        return valid, tiny.small_valid[0], None
+    merge_row = graph.strict_merges[0]
+    return valid, None, (merge_row, Diagnostic(Code.MERGE_SIZE_MISMATCH, (name,), {
+        "kind": stack.layers[merge_row - 1].kind.value, "shapes": "no input size makes its inputs agree",
+        "framework": "", "hint": ""}))
 
 
 MAX_RUN_PERIOD = 1 << 12
@@ -762,7 +768,7 @@ def _requirement(stack: Stack, indexed, graph: _Graph | None, axis: int, convent
         return allowed, steps, None
     pending: dict[int, _Allowed] = {}  # row -> what its readers allow of its output so far
     for merge in graph.strict_merges if not clean else [i for i, l in enumerate(stack.layers, 1) if l.kind.is_merge]:
-        found = _merge_constraint(graph, merge, axis, convention, name, clean)
+        found = _merge_constraint(graph, merge, axis, convention, name)
         if found is None:
             # Its inputs agree at no large input: it runs (and is clean) at a few tiny sizes at
             # most, which _with_small_sizes lists; crop or pad makes it run, never clean.
@@ -794,7 +800,7 @@ def _requirement(stack: Stack, indexed, graph: _Graph | None, axis: int, convent
 MAX_MERGE_PERIOD = 1 << 16
 
 
-def _merge_constraint(graph: _Graph, merge: int, axis: int, convention: Convention, name: str, clean: bool):
+def _merge_constraint(graph: _Graph, merge: int, axis: int, convention: Convention, name: str):
     """(row, sizes of that row's output at which the merge's inputs agree), or None when
     they agree at no large input (their sizes grow at different rates)."""
     stack = graph.stack

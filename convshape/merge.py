@@ -13,7 +13,7 @@ from math import lcm
 from typing import NamedTuple
 
 from . import receptive
-from .diagnostics import Code, Diagnostic, decimal_or_fraction
+from .diagnostics import Code, Diagnostic, number_text
 from .layers import Convention, Kind, Layer, MergeMode
 
 
@@ -24,8 +24,7 @@ class Incoming(NamedTuple):
     size: tuple[int, ...] | None
     channels: int | None
     fields: tuple[receptive.AxisField | None, ...]
-    kind: Kind | None = None  # the kind of the row that made it, for suggestions
-    layer: Layer | None = None
+    layer: Layer | None = None  # the layer of the row that made it (None: the input), for suggestions
 
 
 class Merged(NamedTuple):
@@ -47,10 +46,6 @@ def centre_crop_offset(excess: int) -> int:
     """
     half, odd = divmod(excess, 2)
     return half + (odd and half % 2)
-
-
-def _number(value) -> str:
-    return decimal_or_fraction(value) if hasattr(value, "denominator") else str(value)
 
 
 def row_name(row: int) -> str:
@@ -104,7 +99,7 @@ def _fix_hint(incoming: list[Incoming], sizes: list[tuple[int, ...]], target: tu
     """An output padding on a transposed conv that would make its output the size needed."""
     for item, size in zip(incoming, sizes):
         layer = item.layer
-        if item.kind is not Kind.CONVT or layer is None:
+        if layer is None or layer.kind is not Kind.CONVT:
             continue
         short = [t - s for s, t in zip(size, target)]
         stride, dilation = layer.stride, layer.dilation
@@ -302,14 +297,14 @@ def _misalignment(local, axis: str) -> Diagnostic | None:
     jumps = [f.jump for _, f in local]
     rows = " and ".join(row_name(item.row) for item, _ in local)
     if len(set(jumps)) > 1:
-        listed = ", ".join(f"{row_name(item.row)}: {_number(f.jump)}" for item, f in local)
+        listed = ", ".join(f"{row_name(item.row)}: {number_text(f.jump)}" for item, f in local)
         return Diagnostic(Code.MERGE_MISALIGNED, (axis,), {"rows": rows, "how": f"their jumps differ ({listed})"})
     centres = [f.start for _, f in local]
     if len(set(centres)) > 1:
         low, high = min(c for c in centres if c is not None), max(c for c in centres if c is not None)
-        listed = ", ".join(f"{row_name(item.row)}: {_number(f.start)}" for item, f in local)
+        listed = ", ".join(f"{row_name(item.row)}: {number_text(f.start)}" for item, f in local)
         return Diagnostic(Code.MERGE_MISALIGNED, (axis,), {
-            "rows": rows, "how": f"the centres of output 0's fields differ by {_number(high - low)} "
+            "rows": rows, "how": f"the centres of output 0's fields differ by {number_text(high - low)} "
                                  f"input pixel{'' if high - low == 1 else 's'} ({listed})"})
     return None
 
