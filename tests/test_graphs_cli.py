@@ -157,3 +157,10 @@ def test_explain_covers_merges_adaptive_pools_and_resizes():
         assert line in result.stdout
     formulas = invoke("calc", "-c", "3", "--explain", "@a conv k3 s2 p1 up add a")
     assert formulas.exit_code == 0 and "= 2·⌊(H + 1)/2⌋ = " not in formulas.stdout
+
+
+def test_a_crop_that_always_crops_leaves_no_clean_size_even_where_broadcasting_would_fit():
+    # After adaptiveavgpool o3 every size is fixed: t is 3 wide, u is 1; add's crop cuts t to 1 at every input.
+    stack = "adaptiveavgpool o3 @t conv k3 @u from t add u crop"
+    assert (invoke("fit", "-q", "--dims", "1", stack).stdout, invoke("fit", "-q", "--dims", "1", stack).exit_code) == ("-\n", 1)
+    assert "merge_cropped" in invoke("calc", "-i", "9", "--dims", "1", stack).stdout
