@@ -136,6 +136,11 @@ def _structure_error(layer: Layer, state: _State) -> Diagnostic | None:
         return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": layer.kind.value, "reason": state.flattened})
     if layer.kind is Kind.LINEAR and state.size is not None:
         return linear_needs_flat(state.channels, state.size)
+    if layer.kind is Kind.IN:
+        if state.size is None:
+            return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": "in (instance norm)", "reason": state.flattened})
+        if prod(state.size) == 1:
+            return Diagnostic(Code.NORM_SINGLE_VALUE, (), {"shape": "×".join(map(str, state.size))})
     return None
 
 

@@ -231,6 +231,23 @@ CONVENTION_OPTION = typer.Option(ConventionName.torch, "--convention", case_sens
 NO_COLOR_OPTION = typer.Option(False, "--no-color", help="No colours or styles in the table.")
 
 
+class MacsProfile(str, Enum):
+    """--macs: whose count of multiply-accumulates (see counts.Profile)."""
+
+    torch = "torch"
+    torchinfo = "torchinfo"
+
+
+class DtypeName(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
+
+
+COLUMN_WORDS = ("index", "layer", "in", "out", "rf", "jump", "start", "params", "macs", "memory", "diagnostics")
+
+
 
 def _print_version(value: bool) -> None:
     if value:
@@ -357,14 +374,26 @@ def calc(
         help="A warning code to accept (repeatable); implies --strict for every other warning.",
     ),
     no_color: bool = NO_COLOR_OPTION,
+    macs: MacsProfile = typer.Option(MacsProfile.torch, "--macs", case_sensitive=False,
+                                     help="Count MACs as torch's FlopCounterMode does (halved), or as torchinfo."),
+    flops: bool = typer.Option(False, "--flops", help="Show FLOPs, 2 × MACs."),
+    batch: int = typer.Option(1, "--batch", metavar="N", min=1, help="Batch size for MACs and memory."),
+    dtype: DtypeName = typer.Option(DtypeName.float32, "--dtype", case_sensitive=False, help="Element type for memory."),
+    columns: Optional[str] = typer.Option(
+        None, "--columns", metavar="A,B", show_default=False,
+        help=f"The table's columns, in its order: {', '.join(COLUMN_WORDS)} (default: all but memory).",
+    ),
+    compact: bool = typer.Option(False, "--compact", help="Hide rows that keep the shape (norms, activations, dropout)."),
 ) -> None:
-    """Compute each layer's output size, channels and receptive field."""
+    """Compute each layer's output size, channels, receptive field, parameters and MACs."""
     from .calc import run, with_fit_hint
     from .grammar import ParseError, parse_size
 
     convention = convention.convention
     _check_quiet(quiet, output_format, explain)
     _check_digits("--channels", channels, "count", "values")
+    _check_digits("--batch", batch, "size", "values")
+    shown = _check_columns(columns)
     allowed = _check_allowed(allow or [])
     strict = strict or bool(allowed)  # --allow names the exceptions to --strict, which it implies
     pieces = _read_stack(stack or [], file)
@@ -389,18 +418,35 @@ def calc(
 
     if quiet:
         _render_quiet(result, failing_warnings)
-    elif output_format is Format.json:
-        from .render.json import chunks
-
-        sys.stdout.writelines(chunks(result))
-        sys.stdout.flush()
-    elif output_format in (Format.csv, Format.tsv):
-        from .render.csv import render
-
-        _write(render(result, "," if output_format is Format.csv else "\t"))
     else:
-        _render_table(result, explain, no_color)
+        from .counts import Profile, count
+
+        costs = count(result, Profile(macs.value), batch, dtype.value, flops)
+        if output_format is Format.json:
+            from .render.json import chunks
+
+            sys.stdout.writelines(chunks(result, costs))
+            sys.stdout.flush()
+        elif output_format in (Format.csv, Format.tsv):
+            from .render.csv import render
+
+            _write(render(result, "," if output_format is Format.csv else "\t", costs))
+        else:
+            _render_table(result, explain, no_color, costs if channels is not None else None, shown, compact)
     raise typer.Exit(status)
+
+
+def _check_columns(columns: Optional[str]) -> Optional[list[str]]:
+    """--columns' names, in the table's order (``#`` and ``index`` are the same column)."""
+    if columns is None:
+        return None
+    names = [name.strip().lower() for name in columns.split(",") if name.strip()]
+    names = ["index" if name == "#" else name for name in names]
+    unknown = [name for name in names if name not in COLUMN_WORDS]
+    if unknown or not names:
+        what = f"no column {unknown[0]!r}" if unknown else "no column named"
+        _fail(f"--columns: {what}; choose from {', '.join(COLUMN_WORDS)} (see 'convshape calc -h')")
+    return ["#" if name == "index" else name for name in COLUMN_WORDS if name in names]
 
 
 def _parse_stack(pieces: list[tuple[str, str]], input_dims: Optional[int], dims: Optional[int]):
@@ -789,10 +835,15 @@ def _render_quiet(result, failing_warnings) -> None:
     _write(quiet_shape(result.output) + "\n")
 
 
-def _render_table(result, explain: bool, no_color: bool) -> None:
+def _render_table(result, explain: bool, no_color: bool, costs=None, shown=None, compact: bool = False) -> None:
     from .render.table import render
 
-    render(result, _console(no_color), explain, piped=not _stdout_is_terminal())
+    console = _console(no_color)
+    render(result, console, explain, piped=not _stdout_is_terminal(), costs=costs, shown=shown, compact=compact)
+    if costs is None and shown is not None and any(name in shown for name in ("params", "macs", "memory")):
+        from .render.common import CHANNELS_HINT
+
+        console.print(f"params, MACs and memory need the input channels: {CHANNELS_HINT}", style="dim")
 
 
 def main() -> None:

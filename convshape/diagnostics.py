@@ -60,6 +60,8 @@ class Code(str, Enum):
     RESIZE_UNSUPPORTED = "resize_unsupported"
     MERGE_SIZE_MISMATCH = "merge_size_mismatch"
     MERGE_CHANNEL_MISMATCH = "merge_channel_mismatch"
+    DEPTHWISE_CHANNELS = "depthwise_channels"
+    NORM_SINGLE_VALUE = "norm_single_value"
 
 
 WARNINGS = {Code.FLOOR_ROUNDING, Code.STRIDE_GAP, Code.PADDING_ONLY_OUTPUTS, Code.CEIL_WINDOW_DROPPED,
@@ -120,6 +122,13 @@ MESSAGES: dict[Code, str] = {
         "{where}output padding {output_padding} must be smaller than the stride {stride} or the dilation {dilation}"
     ),
     Code.GROUPS_MISMATCH: "groups {groups} do not divide the {which} channels ({channels})",
+    Code.DEPTHWISE_CHANNELS: (
+        "a depthwise layer's output channels ({channels}) must be a multiple of its input channels ({groups})"
+    ),
+    Code.NORM_SINGLE_VALUE: (
+        "instance norm needs more than one value per channel, but the map is {shape}: "
+        "PyTorch fails with 'Expected more than 1 spatial element when training'"
+    ),
     Code.SPATIAL_AFTER_FLATTEN: "{kind} needs spatial axes, but {reason}",
     Code.LINEAR_NEEDS_FLAT: (
         "linear needs flat input but gets {shape}: PyTorch fails with 'mat1 and mat2 shapes cannot be multiplied'; "
@@ -251,7 +260,7 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         bad = merge_axes([Diagnostic(code, (axis,), {"value": v}) for axis, v in zip(axes, values or ()) if v < 1])
         if bad:
             return bad[0]
-    if layer.kind in (Kind.CONV, Kind.CONVT) and layer.groups < 1:
+    if layer.kind in (Kind.CONV, Kind.CONVT, Kind.GN) and layer.groups < 1:
         return Diagnostic(Code.GROUPS_BELOW_1, (), {"value": layer.groups})
     if layer.channels is not None and layer.channels < 1:
         return Diagnostic(Code.CHANNELS_BELOW_1, (), {"value": layer.channels})
@@ -329,8 +338,13 @@ def _tf_parameter_error(layer: Layer) -> Diagnostic | None:
 
 
 def channel_error(layer: Layer, in_channels: int | None, out_channels: int | None) -> Diagnostic | None:
-    """Groups must divide both channel counts (where they are known)."""
-    if layer.kind not in (Kind.CONV, Kind.CONVT) or layer.groups == 1:
+    """Groups must divide both channel counts (where they are known); a depthwise layer's
+    groups are its input channels, so its output channels must be a multiple of them."""
+    if layer.depthwise:
+        if in_channels is not None and out_channels is not None and out_channels % in_channels:
+            return Diagnostic(Code.DEPTHWISE_CHANNELS, (), {"channels": out_channels, "groups": in_channels})
+        return None
+    if layer.kind not in (Kind.CONV, Kind.CONVT, Kind.GN) or layer.groups == 1:
         return None
     for which, channels in (("input", in_channels), ("output", out_channels)):
         if channels is not None and channels % layer.groups:

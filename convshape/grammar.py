@@ -34,6 +34,8 @@ TOKEN_HELP: dict[str, str] = {
     "g": "groups: g32",
     "op": "output padding (convt): op1",
     "ceil": "ceil mode (pools)",
+    "nobias": "no bias (conv, convt, linear)",
+    "dw": "depthwise: groups = input channels (conv, convt)",
     "o": "output size (adaptive pools, up): o7, o7x5",
     "x": "repeat the layer: x3",
 }
@@ -259,8 +261,8 @@ def _token_shapes(kind: Kind, word: str) -> list[str]:
     candidates = [re.sub(r"[^0-9a-z]+$|x$", "", word)]  # a stray separator at the end: 'p1:', 's2x'
 
     for prefix in ACCEPTS[kind]:
-        if prefix == "ceil":
-            candidates.append("ceil")
+        if prefix in FLAGS:
+            candidates.append(prefix)
         elif prefix == "p":
             candidates += ["psame", "pvalid", "pfull"] + ([f"p{tail}"] if tail else [])
         elif tail:
@@ -299,7 +301,9 @@ class _Mark(NamedTuple):
     src: _Source
 
 
-_PARAM = re.compile("|".join(f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()) + "|(?P<ceil>ceil)",
+FLAGS = ("ceil", "nobias", "dw")  # tokens that are words alone, without a value
+_PARAM = re.compile("|".join([f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()]
+                             + [f"(?P<{flag}>{flag})" for flag in FLAGS]),
                     re.ASCII)  # digits are 0-9: a fullwidth ３ reads as 3 but is two cells wide
 
 
@@ -310,7 +314,7 @@ def _classify(word: str) -> tuple[str, str] | None:
     if match is None:
         return None
     prefix = match.lastgroup
-    return prefix, "" if prefix == "ceil" else match.group(prefix)
+    return prefix, "" if prefix in FLAGS else match.group(prefix)
 
 
 def _decimal(text: str):
@@ -342,7 +346,7 @@ def _parse_param(prefix: str, body: str, kind: Kind, token: Token, src: _Source)
         if count < 1:
             raise src.error(f"a layer repeats at least once, not '{token.text}'", token)
         return count
-    return True  # ceil
+    return True  # a flag: ceil, nobias, dw
 
 
 _WHAT = {
@@ -356,6 +360,8 @@ _WHAT = {
     "o": "output size",
     "x": "repeat count",
     "ceil": "ceil mode",
+    "nobias": "no bias",
+    "dw": "depthwise",
 }
 
 
@@ -697,8 +703,12 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
             fields["padding"] = _broadcast(padding, dims)
     if kind in (Kind.CONV, Kind.CONVT, Kind.LINEAR):
         fields["channels"] = get("c")
-    if kind in (Kind.CONV, Kind.CONVT):
+    if kind in (Kind.CONV, Kind.CONVT, Kind.GN):
         fields["groups"] = get("g", 1)
+    if "dw" in layer.values and "g" in layer.values:
+        raise src.error("dw sets the groups to the input channels: give dw or g, not both", layer.values["g"][0])
+    fields["depthwise"] = bool(get("dw", False))
+    fields["bias"] = not get("nobias", False)
     fields["ceil"] = bool(get("ceil", False))
     if "o" in layer.values:
         fields["out"] = _broadcast(get("o"), dims)

@@ -41,9 +41,10 @@ class KindSpec(NamedTuple):
 _MERGE_AFTER = (("crop", "centre-crop larger inputs to the smallest"), ("pad", "zero-pad smaller inputs to the largest"))
 
 SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in (
-    KindSpec(Kind.CONV, "convolution", (), ("k", "s", "p", "d", "c", "g", "x"), ("k",),
+    KindSpec(Kind.CONV, "convolution", (), ("k", "s", "p", "d", "c", "g", "dw", "nobias", "x"), ("k",),
              "a kernel size, such as k3 or k3x5", "k"),
-    KindSpec(Kind.CONVT, "transposed convolution", ("deconv", "convtranspose"), ("k", "s", "p", "d", "c", "g", "op", "x"),
+    KindSpec(Kind.CONVT, "transposed convolution", ("deconv", "convtranspose"),
+             ("k", "s", "p", "d", "c", "g", "dw", "op", "nobias", "x"),
              ("k",), "a kernel size, such as k4 or k3x5", "k", ("full",), ("psame",)),
     KindSpec(Kind.MAXPOOL, "max pooling", ("pool",), ("k", "s", "p", "d", "ceil", "x"), ("k",),
              "a kernel size, such as k2 or k3", "k", (), ("psame",)),
@@ -56,7 +57,7 @@ SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in (
              ("same", "valid", "full")),
     KindSpec(Kind.GAP, "global average pooling", (), ("x",)),
     KindSpec(Kind.FLATTEN, "flatten to features", (), ("x",)),
-    KindSpec(Kind.LINEAR, "fully connected layer", ("fc",), ("c", "x"), ("c",),
+    KindSpec(Kind.LINEAR, "fully connected layer", ("fc",), ("c", "nobias", "x"), ("c",),
              "its number of output features, such as c10", "c", token_help=(("c", "output features: c10"),)),
     KindSpec(Kind.ADAPTIVEAVGPOOL, "adaptive average pooling to an output size", (), ("o", "x"), ("o",),
              "its output size, such as o7 or o7x5"),
@@ -67,6 +68,22 @@ SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in (
              verb="multiplies with the current one"),
     KindSpec(Kind.CAT, "concatenate named tensors and the current one on channels", ("concat",), after=_MERGE_AFTER,
              verb="joins to the current one"),
+    KindSpec(Kind.BN, "batch normalization (BatchNorm)", ("batchnorm",), ("x",)),
+    KindSpec(Kind.LN, "layer normalization over channels (as ConvNeXt's)", ("layernorm",), ("x",)),
+    KindSpec(Kind.GN, "group normalization (GroupNorm)", ("groupnorm",), ("g", "x"), ("g",),
+             "its number of groups, such as g32", "g", token_help=(("g", "groups, which divide the channels: g32"),)),
+    KindSpec(Kind.IN, "instance normalization, without affine parameters (as PyTorch's default)", ("instancenorm",),
+             ("x",)),
+    KindSpec(Kind.LAYERSCALE, "a learned scale per channel (ConvNeXt's layer scale)", (), ("x",)),
+    KindSpec(Kind.RELU, "ReLU activation", (), ("x",)),
+    KindSpec(Kind.RELU6, "ReLU6 activation (MobileNet's)", (), ("x",)),
+    KindSpec(Kind.GELU, "GELU activation", (), ("x",)),
+    KindSpec(Kind.SILU, "SiLU (swish) activation", ("swish",), ("x",)),
+    KindSpec(Kind.SIGMOID, "sigmoid activation", (), ("x",)),
+    KindSpec(Kind.TANH, "tanh activation", (), ("x",)),
+    KindSpec(Kind.HARDSWISH, "hard swish activation", (), ("x",)),
+    KindSpec(Kind.LRELU, "leaky ReLU activation", ("leakyrelu",), ("x",)),
+    KindSpec(Kind.DROPOUT, "dropout (the identity at inference)", (), ("x",)),
 )}
 
 # Every word that starts a layer, to its kind (``conv2d``-style names are read apart).

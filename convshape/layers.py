@@ -30,14 +30,30 @@ class Kind(str, Enum):
     ADD = "add"
     MUL = "mul"
     CAT = "cat"
+    # Layers that keep the shape: norms, activations, dropout (see counts for their parameters).
+    BN = "bn"
+    LN = "ln"
+    GN = "gn"
+    IN = "in"
+    LAYERSCALE = "layerscale"
+    RELU = "relu"
+    RELU6 = "relu6"
+    GELU = "gelu"
+    SILU = "silu"
+    SIGMOID = "sigmoid"
+    TANH = "tanh"
+    HARDSWISH = "hardswish"
+    LRELU = "lrelu"
+    DROPOUT = "dropout"
 
-    # is_pool, is_windowed, is_spatial, is_adaptive and is_merge are set on each member
+    # is_pool, is_windowed, is_spatial, is_adaptive, is_merge and keeps_shape are set on each member
     # below: plain attributes, since they are read for every layer of every stack.
     is_pool: bool
     is_windowed: bool  # output is floor((I + padding − effective kernel) / stride) + 1
     is_spatial: bool  # needs spatial axes in its input
     is_adaptive: bool  # its output size is given (o7), its windows follow from the input's
     is_merge: bool  # reads several tensors: the named ones and the current one
+    keeps_shape: bool  # its output has its input's shape: norms, activations, dropout
 
 
 for _kind in Kind:
@@ -45,7 +61,9 @@ for _kind in Kind:
     _kind.is_windowed = _kind.value in ("conv", "maxpool", "avgpool")
     _kind.is_adaptive = _kind.value in ("adaptiveavgpool", "adaptivemaxpool")
     _kind.is_merge = _kind.value in ("add", "mul", "cat")
-    _kind.is_spatial = _kind.value not in ("flatten", "linear") and not _kind.is_merge
+    _kind.keeps_shape = _kind.value in ("bn", "ln", "gn", "in", "layerscale", "relu", "relu6", "gelu", "silu", "sigmoid",
+                                        "tanh", "hardswish", "lrelu", "dropout")
+    _kind.is_spatial = _kind.value not in ("flatten", "linear") and not _kind.is_merge and not _kind.keeps_shape
 del _kind
 
 
@@ -98,6 +116,8 @@ class Layer(NamedTuple):
     operands: tuple[str, ...] = ()  # merges: the names they read besides the current tensor
     mode: MergeMode | None = None  # merges: crop or pad
     like: str | None = None  # `up like NAME`: resize to that tensor's spatial size
+    bias: bool = True  # conv, convt, linear: `nobias` drops it
+    depthwise: bool = False  # conv, convt: `dw`, groups = input channels
 
 
 def layer_label(layer: Layer, index: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..calc import Output, Result, Row
 from ..diagnostics import decimal_or_fraction
 from ..layers import Kind, layer_label
@@ -92,3 +94,48 @@ def summary_lines(result: Result) -> list[str]:
 
 
 CHANNELS_HINT = "give them with -c (as -c 3 for RGB)"
+
+
+def readable(value: int | None, unit: str = "") -> str:
+    """A count in three significant digits with an SI prefix, rounded half to even:
+    ``25557032`` -> ``25.6 M``; below 1000 as it is; ``?`` for unknown.
+
+    >>> readable(25557032), readable(4089184256), readable(999), readable(999_500), readable(1_250, "B")
+    ('25.6 M', '4.09 G', '999', '1.00 M', '1.25 kB')
+    """
+    if value is None:
+        return "?"
+    units = ["", " k" if unit else " K", " M", " G", " T", " P", " E"]
+    if abs(value) < 1000:
+        return f"{value}{' ' + unit if unit else ''}"
+    power = 0
+    while power < len(units) - 1 and abs(value) >= 1000 ** (power + 1):
+        power += 1
+    for _ in range(2):  # 999.5 k rounds up to 1.00 M: one more step then
+        scaled = Fraction(value, 1000 ** power)
+        digits = 2 - (len(str(abs(int(scaled)))) - 1)  # decimals that leave three significant digits
+        rounded = round(scaled * 10 ** digits)
+        if abs(rounded) < 1000 or power == len(units) - 1:
+            break
+        power += 1
+    whole, part = divmod(abs(rounded), 10 ** digits)
+    text = f"{'-' if rounded < 0 else ''}{whole}" + (f".{part:0{digits}d}" if digits else "")
+    return f"{text}{units[power]}{unit}"
+
+
+def cost_lines(costs) -> list[str]:
+    """What a network costs, under the table (see ``counts``): parameters, MACs, memory."""
+    totals = costs.totals
+    if totals is None:
+        return []
+    what = "MACs" if not costs.flops else "FLOPs"
+    value = totals.macs * (2 if costs.flops else 1)
+    profile = ("torch's FlopCounterMode count" + ("" if costs.flops else ", halved")
+               if costs.profile.value == "torch" else "torchinfo's mult-adds" + (", doubled" if costs.flops else ""))
+    return [
+        f"params: {totals.params:,} ({readable(totals.params)})"
+        + (f", and {totals.buffers:,} in buffers" if totals.buffers else ""),
+        f"{what}: {value:,} ({readable(value)}): {profile}; batch {costs.batch}",
+        f"memory, {costs.dtype}, batch {costs.batch}: params {readable(totals.param_bytes, 'B')}, "
+        f"outputs {readable(totals.output_bytes, 'B')}, inference peak {readable(totals.peak_bytes, 'B')}",
+    ]

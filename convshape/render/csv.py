@@ -14,10 +14,11 @@ COLUMNS = [
     "index", "spec", "kind", "in_size", "out_size", "in_channels", "out_channels", "features",
     "kernel", "stride", "padding", "dilation", "rf_size", "rf_jump", "rf_start",
     "error", "warnings", "notes", "inputs", "names", "rf_min_size",
+    "params", "buffers", "macs", "output_bytes",
 ]
 
 
-def _cells(row: Row, result: Result) -> list:
+def _cells(row: Row, result: Result, cost=None) -> list:
     layer = row.layer
     field = row.field if row.computed else None
 
@@ -46,13 +47,15 @@ def _cells(row: Row, result: Result) -> list:
         ";".join(map(str, result.inputs(row.index))),
         ";".join(result.binds.get(row.index, ())),
         axes_text(row.min_size or field.size) if field else "",
+        *(("", "", "", "") if cost is None else (maybe(cost.params), maybe(cost.buffers), maybe(cost.macs),
+                                                 maybe(cost.output_bytes))),
     ]
 
 
-def render(result: Result, delimiter: str = ",") -> str:
+def render(result: Result, delimiter: str = ",", costs=None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in result.rows:
-        writer.writerow(_cells(row, result))
+        writer.writerow(_cells(row, result, None if costs is None else costs.rows[row.index - 1]))
     return buffer.getvalue()

@@ -18,7 +18,15 @@ def _diagnostic(diagnostic: Diagnostic) -> dict:
     return {"code": diagnostic.code.value, "message": diagnostic.message, "axes": list(diagnostic.axes)}
 
 
-def _row(row: Row, result: Result) -> dict:
+def _costs(cost, flops: bool) -> dict:
+    if cost is None:
+        return {}
+    extra = {"flops": None if cost.macs is None else 2 * cost.macs} if flops else {}
+    return {"params": cost.params, "buffers": cost.buffers, "macs": cost.macs, **extra,
+            "output_bytes": cost.output_bytes}
+
+
+def _row(row: Row, result: Result, cost=None, flops: bool = False) -> dict:
     layer = row.layer
     field = row.field if row.computed else None
     return {
@@ -33,7 +41,8 @@ def _row(row: Row, result: Result) -> dict:
         "stride": _numbers(stride_values(row)),
         "padding": None if row.padding is None else [list(pair) for pair in row.padding],
         "dilation": _numbers(layer.dilation),
-        "groups": layer.groups if layer.kind.value in ("conv", "convt") else None,
+        "groups": _groups(row),
+        "bias": layer.bias if layer.kind.value in ("conv", "convt", "linear") else None,
         "output_padding": _numbers(layer.output_padding),
         "ceil": layer.ceil if layer.kind.is_pool else None,
         "in_size": _numbers(row.in_size),
@@ -48,7 +57,15 @@ def _row(row: Row, result: Result) -> dict:
         "warnings": [_diagnostic(d) for d in row.warnings],
         "notes": [_diagnostic(d) for d in row.notes],
         "error": None if row.error is None else _diagnostic(row.error),
+        **_costs(cost, flops),
     }
+
+
+def _groups(row: Row):
+    layer = row.layer
+    if layer.depthwise:
+        return row.in_channels
+    return layer.groups if layer.kind.value in ("conv", "convt", "gn") else None
 
 
 def _head(result: Result) -> dict:
@@ -62,39 +79,60 @@ def _head(result: Result) -> dict:
     }
 
 
-def _tail(result: Result) -> dict:
+def _totals(costs) -> dict:
+    totals = costs.totals
+    counted = None if totals is None else {
+        "params": totals.params, "buffers": totals.buffers, "macs": totals.macs,
+        **({"flops": 2 * totals.macs} if costs.flops else {}),
+        "bytes": {"params": totals.param_bytes, "buffers": totals.buffer_bytes, "input": totals.input_bytes,
+                  "outputs": totals.output_bytes, "inference_peak": totals.peak_bytes,
+                  "torchinfo_total": totals.torchinfo_bytes},
+    }
+    return {"counting": {"macs": costs.profile.value, "batch": costs.batch, "dtype": costs.dtype},
+            "totals": counted}
+
+
+def _tail(result: Result, costs=None) -> dict:
     output = result.output
     return {
         "output": None
         if output is None
         else {"size": _numbers(output.size), "channels": output.channels, "features": output.features},
         "valid": result.valid,
+        **({} if costs is None else _totals(costs)),
     }
 
 
-def as_dict(result: Result) -> dict:
-    return {**_head(result), "layers": [_row(row, result) for row in result.rows], **_tail(result)}
+def _cost_of(costs, row: Row):
+    return None if costs is None else costs.rows[row.index - 1]
 
 
-def chunks(result: Result):
+def as_dict(result: Result, costs=None) -> dict:
+    flops = costs is not None and costs.flops
+    return {**_head(result), "layers": [_row(row, result, _cost_of(costs, row), flops) for row in result.rows],
+            **_tail(result, costs)}
+
+
+def chunks(result: Result, costs=None):
     """The JSON text in pieces, one layer per line, so a long stack streams in constant memory.
 
     The same object as ``json.dumps(as_dict(result))``, laid out for reading.
     """
     dump = json.JSONEncoder(ensure_ascii=False).encode
+    flops = costs is not None and costs.flops
     yield "{\n"
     for key, value in _head(result).items():
         yield f"  {dump(key)}: {dump(value)},\n"
     yield '  "layers": [\n'
     last = len(result.rows) - 1
     for position, row in enumerate(result.rows):
-        yield f"    {dump(_row(row, result))}{',' if position < last else ''}\n"
+        yield f"    {dump(_row(row, result, _cost_of(costs, row), flops))}{',' if position < last else ''}\n"
     yield "  ],\n"
-    tail = list(_tail(result).items())
+    tail = list(_tail(result, costs).items())
     for position, (key, value) in enumerate(tail):
         yield f"  {dump(key)}: {dump(value)}{',' if position < len(tail) - 1 else ''}\n"
     yield "}\n"
 
 
-def render(result: Result) -> str:
-    return "".join(chunks(result))
+def render(result: Result, costs=None) -> str:
+    return "".join(chunks(result, costs))

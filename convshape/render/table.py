@@ -22,7 +22,7 @@ from rich.text import Text
 from ..calc import Result, Row
 from ..explain import explain_row
 from ..layers import layer_label
-from .common import axes_text, size_text, structure_text, summary_lines
+from .common import axes_text, cost_lines, readable, size_text, structure_text, summary_lines
 
 PAD = 1  # blank cells each side of a cell's text, as Rich's default (0, 1) padding
 
@@ -107,16 +107,34 @@ def _shape(size, channels) -> str:
 
 
 COLUMNS = [("#", "right"), ("layer", "left"), ("in", "right"), ("out", "right"),
-           ("rf", "right"), ("jump", "right"), ("start", "right"), ("diagnostics", "left")]
+           ("rf", "right"), ("jump", "right"), ("start", "right"), ("params", "right"), ("macs", "right"),
+           ("memory", "right"), ("diagnostics", "left")]
+NAMES = [name for name, _ in COLUMNS]
+COSTS = ("params", "macs", "memory")  # drawn only with the costs (input channels known)
+HIDDEN = ("memory",)  # shown only when asked for (--columns)
+HEADERS = {"macs": "MACs", "memory": "out mem"}
+
+
+def default_columns(costs) -> list[str]:
+    """The columns a table shows unless told: costs only when they are known."""
+    return [name for name in NAMES if name not in HIDDEN and (costs is not None or name not in COSTS)]
 
 
 # On a terminal too narrow for every column, these go first (the codes are also listed
 # under the table, and each row's input is the row before's output), rather than
 # folding a shape across lines.
-DROPPABLE = ["start", "jump", "diagnostics", "rf", "in"]
+DROPPABLE = ["start", "jump", "memory", "macs", "params", "diagnostics", "rf", "in"]
 
 
-def _cells(result: Result, row: Row, explain: bool) -> dict:
+def _cost_cells(cost, flops: bool) -> dict:
+    if cost is None or cost.params is None and cost.output_bytes is None:
+        return {}
+    macs = None if cost.macs is None else cost.macs * (2 if flops else 1)
+    return {"params": Text(readable(cost.params)), "macs": Text(readable(macs)),
+            "memory": Text(readable(cost.output_bytes, "B"))}
+
+
+def _cells(result: Result, row: Row, explain: bool, cost=None, flops: bool = False) -> dict:
     blank = Text("")
     label = layer_label(row.layer, row.index)
     structure = structure_text(result, row.index) if result.reads or result.binds else ""
@@ -138,10 +156,12 @@ def _cells(result: Result, row: Row, explain: bool) -> dict:
         "jump": Text(_per_axis(field.jump)) if field else blank,
         "start": Text(_per_axis(field.start)) if field else blank,
         "diagnostics": _codes(row),
+        **_cost_cells(cost, flops),
     }
 
 
-def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[str] | None = None) -> Table:
+def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[str] | None = None,
+          costs=None, compact: bool = False) -> Table:
     """The table of the ``shown`` columns (all by default). With ``wrap`` (a terminal) the
     layer column wraps between words; without it (a pipe) nothing wraps. Shapes and
     numbers never break.
@@ -149,9 +169,12 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
     Every cell starts as a ``Text``, so no markup is parsed out of what the user typed;
     those that fit on one line with one style become ``Line``s (see the module's text).
     """
-    shown = shown or [name for name, _ in COLUMNS]
+    shown = shown or default_columns(costs)
     table = Table(title=None, show_lines=explain, header_style="bold", padding=0)
-    rows = [_cells(result, row, explain) for row in result.rows]
+    flops = costs is not None and costs.flops
+    rows = [_cells(result, row, explain, None if costs is None else costs.rows[row.index - 1], flops)
+            for row in result.rows
+            if not (compact and row.layer.kind.keeps_shape and row.computed and not row.warnings and not row.notes)]
     columns = []
     for name, justify in COLUMNS:
         if name in shown:
@@ -159,7 +182,8 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
             folds = layer and (wrap or explain)
             min_width = 10 + 2 * PAD if layer else None
             cells = [_cell(texts.get(name, Text("")), folds) for texts in rows]
-            header = _cell(Text(name), folds)
+            title = "FLOPs" if name == "macs" and flops else HEADERS.get(name, name)
+            header = _cell(Text(title), folds)
             # A column that never folds is exactly as wide as its widest cell: say so,
             # rather than have Rich measure every cell to find out.
             width = None if folds else max([_width(header), min_width or 0] + [_width(cell) for cell in cells])
@@ -194,15 +218,19 @@ def print_fitted(console: Console, make_table, names: list[str], droppable: list
                            f"{instead})", style="dim"))
 
 
-def render(result: Result, console: Console, explain: bool = False, piped: bool | None = None) -> None:
+def render(result: Result, console: Console, explain: bool = False, piped: bool | None = None, costs=None,
+           shown: list[str] | None = None, compact: bool = False) -> None:
     """Draw the table, fitted to a terminal; ``piped`` (by default: not a terminal) draws it at
-    its natural width, coloured or not, for a console the caller has given room for it."""
+    its natural width, coloured or not, for a console the caller has given room for it.
+    ``costs`` (from ``counts.count``) adds their columns and the totals under the table;
+    ``shown`` picks the columns; ``compact`` hides rows that keep the shape."""
     piped = not console.is_terminal if piped is None else piped
+    shown = shown or default_columns(costs)
     if piped:
-        console.print(build(result, explain, wrap=False))
+        console.print(build(result, explain, wrap=False, shown=shown, costs=costs, compact=compact))
     else:
-        print_fitted(console, lambda shown: build(result, explain, wrap=True, shown=shown),
-                     [name for name, _ in COLUMNS], DROPPABLE)
+        print_fitted(console, lambda columns: build(result, explain, wrap=True, shown=columns, costs=costs,
+                                                    compact=compact), shown, [n for n in DROPPABLE if n in shown])
     for line in _messages(result):
         console.print(line, soft_wrap=piped)
     for note in result.notes:
@@ -210,3 +238,6 @@ def render(result: Result, console: Console, explain: bool = False, piped: bool 
     for line in summary_lines(result):
         style = "bold red" if not result.valid else "bold"
         console.print(Text(line, style=style), soft_wrap=piped)
+    if costs is not None:
+        for line in cost_lines(costs):
+            console.print(Text(line), soft_wrap=piped)

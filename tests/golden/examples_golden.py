@@ -9,6 +9,10 @@ that changes shapes (convolutions, pools, linear layers); the FPN's outputs are 
 too. Each example is run at 224, 225, 299, 32, 17 and 480x640; where torch fails, the
 modules that ran before it and torch's message are recorded.
 
+The costs are recorded from torch too: ``sum(p.numel())`` of the parameters and of the
+buffers, and what ``torch.utils.flop_counter.FlopCounterMode`` counts for one image; where
+the model runs, also torchinfo's total mult-adds and its estimated total size in bytes.
+
 Regenerate (needs torch and torchvision; see graph_golden.py for torchvision on CPU torch):
     python tests/golden/examples_golden.py        # writes tests/golden/examples_cases.json
 """
@@ -95,7 +99,11 @@ def build(name: str):
     if name == "fpn-resnet50":
         from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 
-        return resnet_fpn_backbone(backbone_name="resnet50", weights=None, trainable_layers=5)
+        from torch import nn
+
+        # BatchNorm2d, not the default FrozenBatchNorm2d, whose affine numbers are buffers.
+        return resnet_fpn_backbone(backbone_name="resnet50", weights=None, trainable_layers=5,
+                                   norm_layer=nn.BatchNorm2d)
     if name in ("unet", "unet-padded"):
         return _unets()(1 if name == "unet" else 3, 0 if name == "unet" else 1)
     constructor = {"resnet18": models.resnet18, "resnet50": models.resnet50, "vgg16": models.vgg16,
@@ -148,15 +156,34 @@ def run(name: str, size: str) -> dict:
     sizes = [int(v) for v in size.split("x")]
     sizes = sizes * 2 if len(sizes) == 1 else sizes
     channels = EXAMPLES[name][1]
-    error, outputs = None, None
+    error, outputs, flops = None, None, None
+    from torch.utils.flop_counter import FlopCounterMode
+
     with torch.no_grad():
         try:
-            result = model(torch.zeros(1, channels, *sizes))
+            with FlopCounterMode(display=False) as counter:
+                result = model(torch.zeros(1, channels, *sizes))
+            flops = counter.get_total_flops()
             if isinstance(result, dict):
                 outputs = {key: list(value.shape[1:]) for key, value in result.items()}
         except (RuntimeError, ValueError) as exc:
             error = str(exc).splitlines()[0][:300]
-    return {"example": name, "input": size, "calls": calls, "error": error, "outputs": outputs}
+    costs = {"params": sum(p.numel() for p in model.parameters()),
+             "buffers": sum(b.numel() for b in model.buffers()),
+             "flops": flops}
+    if error is None:
+        costs.update(_torchinfo(build(name).eval(), [1, channels, *sizes]))
+    return {"example": name, "input": size, "calls": calls, "error": error, "outputs": outputs, "costs": costs}
+
+
+def _torchinfo(model, shape: list[int]) -> dict:
+    """torchinfo's totals: mult-adds, and the three byte counts its "Estimated Total Size" adds
+    up (its input size is sys.getsizeof of the tensor's storage, with Python's object header)."""
+    from torchinfo import summary
+
+    stats = summary(model, input_size=shape, verbose=0, device="cpu")
+    return {"torchinfo_macs": stats.total_mult_adds, "torchinfo_input_bytes": stats.total_input,
+            "torchinfo_pass_bytes": stats.total_output_bytes, "torchinfo_param_bytes": stats.total_param_bytes}
 
 
 def _install_torchvision_stub_ops() -> None:
@@ -173,10 +200,11 @@ def generate() -> list[dict]:
 def main() -> None:
     cases = generate()
     import torch
+    import torchinfo
     import torchvision
 
     payload = {"generator": "tests/golden/examples_golden.py", "torch": torch.__version__,
-               "torchvision": torchvision.__version__, "cases": cases}
+               "torchvision": torchvision.__version__, "torchinfo": torchinfo.__version__, "cases": cases}
     GOLDEN.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
     failed = sum(1 for c in cases if c["error"])
     print(f"wrote {len(cases)} cases ({failed} where torch fails) to {GOLDEN}", file=sys.stderr)

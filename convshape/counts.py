@@ -1,0 +1,211 @@
+"""What a network costs: parameters, multiply-accumulates and memory, per row and in
+total, counted the way the frameworks count them. Exact integers throughout.
+
+- parameters: ``sum(p.numel() for p in module.parameters())`` of the same torch module
+  (Keras' trainable weights); buffers (BatchNorm's running statistics) apart.
+- MACs, by profile: ``torch`` is what ``torch.utils.flop_counter.FlopCounterMode``
+  counts, halved: conv over output positions, transposed conv over input positions,
+  linear m·n·k, no bias, and 0 for everything else. ``torchinfo`` is torchinfo's
+  mult-adds: a conv's or transposed conv's parameters (bias included) times its output
+  positions, any other layer's parameters once per batch item.
+- memory: each row's output, parameters and buffers, in bytes of a dtype; the inference
+  peak is the most bytes alive at once while the rows run in order (see ``_peak``).
+
+Each kind's rule is in ``weights`` and ``macs``; nothing here knows the terminal.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from math import prod
+from typing import TYPE_CHECKING, NamedTuple
+
+from .layers import Convention, Kind, Layer
+
+if TYPE_CHECKING:
+    from .calc import Result, Row
+
+
+class Profile(str, Enum):
+    TORCH = "torch"  # FlopCounterMode / 2
+    TORCHINFO = "torchinfo"  # torchinfo's "Total mult-adds"
+
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+TRACKED_BATCHES_BYTES = 8  # BatchNorm's num_batches_tracked: one int64, whatever the dtype
+
+_NORMS = (Kind.BN, Kind.LN, Kind.GN)  # a weight and a bias per channel (affine)
+
+
+class Weights(NamedTuple):
+    params: int  # learned: weights, biases, a norm's affine scale and shift
+    buffers: int  # kept but not learned: BatchNorm's running mean and variance (and torch's batch counter)
+
+
+def groups_of(layer: Layer, in_channels: int | None) -> int | None:
+    """A conv's groups: ``dw`` makes them the input channels.
+
+    >>> from convshape.grammar import parse_stack
+    >>> groups_of(parse_stack("conv k3 dw").layers[0], 32)
+    32
+    """
+    return in_channels if layer.depthwise else layer.groups
+
+
+def weights(layer: Layer, in_channels: int | None, out_channels: int | None,
+            convention: Convention = Convention.TORCH) -> Weights | None:
+    """A layer's parameters and buffers, or None where they need channels nobody gave.
+
+    >>> from convshape.grammar import parse_stack
+    >>> weights(parse_stack("conv k3 c64").layers[0], 3, 64)
+    Weights(params=1792, buffers=0)
+    >>> weights(parse_stack("bn").layers[0], 64, 64)
+    Weights(params=128, buffers=129)
+    """
+    kind = layer.kind
+    if kind in (Kind.CONV, Kind.CONVT, Kind.LINEAR):
+        if in_channels is None or out_channels is None:
+            return None
+        bias = out_channels if layer.bias else 0
+        if kind is Kind.LINEAR:
+            return Weights(in_channels * out_channels + bias, 0)
+        groups = groups_of(layer, in_channels)
+        return Weights(in_channels * out_channels // groups * prod(layer.kernel) + bias, 0)
+    if kind in _NORMS or kind is Kind.LAYERSCALE:
+        if in_channels is None:
+            return None
+        affine = in_channels if kind is Kind.LAYERSCALE else 2 * in_channels
+        # torch's BatchNorm also counts the batches it has seen; Keras keeps the two statistics only.
+        stats = 2 * in_channels + (1 if convention is Convention.TORCH else 0) if kind is Kind.BN else 0
+        return Weights(affine, stats)
+    return Weights(0, 0)
+
+
+def macs(row: Row, params: int | None, profile: Profile = Profile.TORCH, batch: int = 1) -> int | None:
+    """A computed row's multiply-accumulates for a batch, under a profile (None: unknown).
+
+    >>> from convshape import calc
+    >>> row = calc("convt k2 s2 c32", 8, channels=64).rows[0]
+    >>> macs(row, 8224), macs(row, 8224, Profile.TORCHINFO)
+    (524288, 2105344)
+    """
+    kind = row.layer.kind
+    if params is None:
+        return None
+    if profile is Profile.TORCHINFO:
+        if kind in (Kind.CONV, Kind.CONVT):
+            return batch * params * prod(row.out_size)
+        # A layer scale is a parameter of its block, not a module of its own: torchinfo counts none.
+        return 0 if kind is Kind.LAYERSCALE else batch * params
+    if kind is Kind.LINEAR:
+        return batch * row.in_channels * row.out_channels
+    if kind in (Kind.CONV, Kind.CONVT):
+        groups = groups_of(row.layer, row.in_channels)
+        # Each output position (input position for a transposed conv) sees a whole kernel.
+        positions = prod(row.out_size if kind is Kind.CONV else row.in_size)
+        return batch * positions * prod(row.layer.kernel) * row.in_channels * row.out_channels // groups
+    return 0
+
+
+def elements(size: tuple[int, ...] | None, channels: int | None) -> int | None:
+    """How many values a tensor holds per batch item (None: unknown channels)."""
+    if channels is None:
+        return None
+    return channels * prod(size) if size is not None else channels
+
+
+class RowCost(NamedTuple):
+    params: int | None
+    buffers: int | None
+    macs: int | None  # for the whole batch, under the profile
+    output_bytes: int | None  # for the whole batch, in the dtype
+
+
+class Totals(NamedTuple):
+    params: int
+    buffers: int
+    macs: int
+    param_bytes: int
+    buffer_bytes: int
+    input_bytes: int
+    output_bytes: int  # every row's output: roughly what a training step keeps for backward
+    peak_bytes: int  # the most alive at once at inference, input included
+    torchinfo_bytes: int  # what torchinfo's "Estimated Total Size" counts (see README)
+
+
+class Costs(NamedTuple):
+    profile: Profile
+    batch: int
+    dtype: str
+    rows: tuple[RowCost, ...]
+    totals: Totals | None  # None when a row is invalid or a count needs channels nobody gave
+    flops: bool = False  # shown as FLOPs, 2 × MACs
+
+
+def count(result: Result, profile: Profile = Profile.TORCH, batch: int = 1, dtype: str = "float32",
+          flops: bool = False) -> Costs:
+    """Every row's costs and the totals.
+
+    >>> from convshape import calc
+    >>> costs = count(calc("conv k3 p1 c64, bn, relu, gap, flatten, linear c10", 32, channels=3))
+    >>> costs.totals.params, costs.totals.macs
+    (2570, 1770112)
+    """
+    width = DTYPE_BYTES[dtype]
+    rows = []
+    for row in result.rows:
+        if not row.computed:
+            rows.append(RowCost(None, None, None, None))
+            continue
+        found = weights(row.layer, row.in_channels, row.out_channels, result.convention)
+        params = None if found is None else found.params
+        out = elements(row.out_size, row.out_channels)
+        rows.append(RowCost(params, None if found is None else found.buffers, macs(row, params, profile, batch),
+                            None if out is None else batch * out * width))
+    totals = None
+    if result.valid and result.input_channels is not None and all(
+            cost.params is not None and cost.output_bytes is not None for cost in rows):
+        input_bytes = batch * elements(result.input_size, result.input_channels) * width
+        buffers = sum(cost.buffers for cost in rows)
+        counters = sum(1 for row in result.rows if row.layer.kind is Kind.BN) if result.convention is Convention.TORCH else 0
+        params = sum(cost.params for cost in rows)
+        outputs = [cost.output_bytes for cost in rows]
+        totals = Totals(
+            params=params,
+            buffers=buffers,
+            macs=sum(cost.macs for cost in rows),
+            param_bytes=params * width,
+            buffer_bytes=(buffers - counters) * width + counters * TRACKED_BATCHES_BYTES,
+            input_bytes=input_bytes,
+            output_bytes=sum(outputs),
+            peak_bytes=_peak(result, [input_bytes, *outputs]),
+            torchinfo_bytes=input_bytes + params * width + 2 * sum(
+                cost.output_bytes for cost in rows if cost.params),
+        )
+    return Costs(profile, batch, dtype, tuple(rows), totals, flops)
+
+
+def _peak(result: Result, sizes: list[int]) -> int:
+    """The most bytes alive at once while the rows run in order: each row's inputs and
+    output, and every tensor a later row still reads (a U-Net's skips until their ``cat``).
+    A tensor is freed once its last reader has run; the network's outputs (the last row,
+    and rows bound to names nothing reads) stay to the end. No layer runs in place.
+    ``sizes[i]`` is row i's output (0: the input)."""
+    last = len(sizes) - 1
+    last_use = list(range(last + 1))  # unread: freed as soon as it is made
+    for index in range(1, last + 1):
+        for source in result.inputs(index):
+            last_use[source] = max(last_use[source], index)
+    read = {source for sources in result.reads.values() for source in sources}
+    for row in (last, *(row for row in result.binds if row > 0 and row not in read)):
+        last_use[row] = last
+    freed_at: dict[int, list[int]] = {}
+    for tensor, use in enumerate(last_use):
+        freed_at.setdefault(use, []).append(tensor)
+    alive = peak = sizes[0]
+    for index in range(last + 1):
+        if index:
+            alive += sizes[index]
+            peak = max(peak, alive)
+        alive -= sum(sizes[tensor] for tensor in freed_at.get(index, ()))
+    return peak
