@@ -19,25 +19,53 @@ _convshape_kind() {  # the kind a word starts, or nothing
         add) echo add ;;
         mul) echo mul ;;
         cat|concat) echo cat ;;
+        bn|batchnorm) echo bn ;;
+        ln|layernorm) echo ln ;;
+        gn|groupnorm) echo gn ;;
+        in|instancenorm) echo in ;;
+        layerscale) echo layerscale ;;
+        relu) echo relu ;;
+        relu6) echo relu6 ;;
+        gelu) echo gelu ;;
+        silu|swish) echo silu ;;
+        sigmoid) echo sigmoid ;;
+        tanh) echo tanh ;;
+        hardswish) echo hardswish ;;
+        lrelu|leakyrelu) echo lrelu ;;
+        dropout) echo dropout ;;
     esac
 }
 
 _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention ($2)
     case "$1" in
-        conv) echo 'k s p psame pvalid pfull d c g x' ;;
-        convt) if [[ $2 == tf ]]; then echo 'k s p psame pvalid d c g op x'; else echo 'k s p pvalid d c g op x'; fi ;;
+        conv) echo 'k s p psame pvalid pfull d c g dw nobias x' ;;
+        convt) if [[ $2 == tf ]]; then echo 'k s p psame pvalid d c g dw op nobias x'; else echo 'k s p pvalid d c g dw op nobias x'; fi ;;
         maxpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull d ceil x'; else echo 'k s p pvalid pfull d ceil x'; fi ;;
         avgpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull ceil x'; else echo 'k s p pvalid pfull ceil x'; fi ;;
         up) echo 's o x like' ;;
         pad) echo 'p x' ;;
         gap) echo 'x' ;;
         flatten) echo 'x' ;;
-        linear) echo 'c x' ;;
+        linear) echo 'c nobias x' ;;
         adaptiveavgpool) echo 'o x' ;;
         adaptivemaxpool) echo 'o x' ;;
         add) echo 'crop pad' ;;
         mul) echo 'crop pad' ;;
         cat) echo 'crop pad' ;;
+        bn) echo 'x' ;;
+        ln) echo 'x' ;;
+        gn) echo 'g x' ;;
+        in) echo 'x' ;;
+        layerscale) echo 'x' ;;
+        relu) echo 'x' ;;
+        relu6) echo 'x' ;;
+        gelu) echo 'x' ;;
+        silu) echo 'x' ;;
+        sigmoid) echo 'x' ;;
+        tanh) echo 'x' ;;
+        hardswish) echo 'x' ;;
+        lrelu) echo 'x' ;;
+        dropout) echo 'x' ;;
     esac
 }
 
@@ -89,9 +117,13 @@ _convshape() {
             --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
             --format) COMPREPLY=($(compgen -W 'table json csv tsv' -- "$cur")); return 0 ;;
             --allow) COMPREPLY=($(compgen -W 'ceil_window_dropped floor_rounding merge_misaligned padding_only_outputs stride_gap' -- "$cur")); return 0 ;;
+            --macs) COMPREPLY=($(compgen -W 'torch torchinfo' -- "$cur")); return 0 ;;
+            --batch) return 0 ;;
+            --dtype) COMPREPLY=($(compgen -W 'float32 float16 bfloat16 int8' -- "$cur")); return 0 ;;
+            --columns) return 0 ;;
         esac
-        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat'
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --macs --flops --batch --dtype --columns --compact --help -h' -- "$cur")); return 0; fi
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout'
         ;;
     completions)
         case "$prev" in
@@ -110,7 +142,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --aligned --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout'
         ;;
     schema)
         case "$prev" in

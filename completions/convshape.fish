@@ -10,7 +10,7 @@ function __convshape_kind --description 'the kind of the layer being written'
             continue
         end
         switch $word
-            case --allow --channels --convention --dims --file --format --input --limit --near --output --range -c -f -i -o
+            case --allow --batch --channels --columns --convention --dims --dtype --file --format --input --limit --macs --near --output --range -c -f -i -o
                 set skip 1
                 continue
             case '-*'
@@ -49,6 +49,34 @@ function __convshape_kind --description 'the kind of the layer being written'
                 set kind mul
             case cat concat
                 set kind cat
+            case bn batchnorm
+                set kind bn
+            case ln layernorm
+                set kind ln
+            case gn groupnorm
+                set kind gn
+            case in instancenorm
+                set kind in
+            case layerscale
+                set kind layerscale
+            case relu
+                set kind relu
+            case relu6
+                set kind relu6
+            case gelu
+                set kind gelu
+            case silu swish
+                set kind silu
+            case sigmoid
+                set kind sigmoid
+            case tanh
+                set kind tanh
+            case hardswish
+                set kind hardswish
+            case lrelu leakyrelu
+                set kind lrelu
+            case dropout
+                set kind dropout
         end
         if string match -qr '[,;]$' -- $word
             set kind ''
@@ -84,7 +112,7 @@ end
 complete -c convshape -f
 complete -c convshape -n '__fish_use_subcommand' -l version -d 'Print the version and exit.'
 complete -c convshape -n '__fish_use_subcommand' -l help -s h -d 'Show the help and exit.'
-complete -c convshape -n __fish_use_subcommand -a calc -d 'Compute each layer\'s output size, channels and receptive field'
+complete -c convshape -n __fish_use_subcommand -a calc -d 'Compute each layer\'s output size, channels, receptive field, parameters and MACs'
 complete -c convshape -n __fish_use_subcommand -a completions -d 'Print (or install) a static completion script for a shell'
 complete -c convshape -n __fish_use_subcommand -a fit -d 'Which input sizes the stack handles cleanly: a rule found in closed form'
 complete -c convshape -n __fish_use_subcommand -a schema -d 'Print the JSON Schema that `calc --format json` output follows (or fit\'s, or solve\'s)'
@@ -100,6 +128,12 @@ complete -c convshape -n '__fish_seen_subcommand_from calc' -l explain -d 'Show 
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l strict -d 'Warnings make the exit status 1 too.'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l allow -x -a 'ceil_window_dropped\\t"ceil mode\'s last window is dropped" floor_rounding\\t"real input pixels at the end are never read" merge_misaligned padding_only_outputs\\t"some outputs see only padding" stride_gap\\t"a kernel smaller than its stride skips pixels"' -d 'A warning code to accept (repeatable); implies --strict for every other warning.'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l no-color -d 'No colours or styles in the table.'
+complete -c convshape -n '__fish_seen_subcommand_from calc' -l macs -x -a 'torch\\t"PyTorch\'s nn layers" torchinfo' -d 'Count MACs as torch\'s FlopCounterMode does (halved), or as torchinfo.'
+complete -c convshape -n '__fish_seen_subcommand_from calc' -l flops -d 'Show FLOPs, 2 × MACs.'
+complete -c convshape -n '__fish_seen_subcommand_from calc' -l batch -x -d 'Batch size for MACs and memory.'
+complete -c convshape -n '__fish_seen_subcommand_from calc' -l dtype -x -a 'float32 float16 bfloat16 int8' -d 'Element type for memory.'
+complete -c convshape -n '__fish_seen_subcommand_from calc' -l columns -x -d 'The table\'s columns, in its order: index, layer, in, out, rf, jump, start, params, macs, memory, diagnostics (default: all but memory).'
+complete -c convshape -n '__fish_seen_subcommand_from calc' -l compact -d 'Hide rows that keep the shape (norms, activations, dropout).'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n '__fish_seen_subcommand_from completions' -l install -d 'Write the script where the shell finds it, not to stdout.'
 complete -c convshape -n '__fish_seen_subcommand_from completions' -l help -s h -d 'Show the help and exit.'
@@ -140,6 +174,8 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = conv' -a d -d 'dilation: d2'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = conv' -a c -d 'output channels: c64'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = conv' -a g -d 'groups: g32'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = conv' -a dw -d 'depthwise: groups = input channels'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = conv' -a nobias -d 'no bias'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = conv' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a k -d 'kernel size: k3, k3x5'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a s -d 'stride: s2, s2x1'
@@ -149,7 +185,9 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a d -d 'dilation: d2'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a c -d 'output channels: c64'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a g -d 'groups: g32'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a dw -d 'depthwise: groups = input channels'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a op -d 'output padding: op1'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a nobias -d 'no bias'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = convt' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = maxpool' -a k -d 'kernel size: k3, k3x5'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = maxpool' -a s -d 'stride: s2, s2x1'
@@ -177,6 +215,7 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = gap' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = flatten' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = linear' -a c -d 'output features: c10'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = linear' -a nobias -d 'no bias'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = linear' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = adaptiveavgpool' -a o -d 'output size: o7, o7x5'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = adaptiveavgpool' -a x -d 'repeat the layer: x3'
@@ -188,6 +227,21 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = mul' -a pad -d 'zero-pad smaller inputs to the largest'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = cat' -a crop -d 'centre-crop larger inputs to the smallest'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = cat' -a pad -d 'zero-pad smaller inputs to the largest'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = bn' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = ln' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = gn' -a g -d 'groups, which divide the channels: g32'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = gn' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = in' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = layerscale' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = relu' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = relu6' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = gelu' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = silu' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = sigmoid' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = tanh' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = hardswish' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = lrelu' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = dropout' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit; and __convshape_wants_name' -a '(__convshape_names)' -d 'a tensor named with @'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a from -d 'read a named tensor instead: from x'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a conv -d 'convolution'
@@ -204,6 +258,20 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a adaptivemaxpo
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a add -d 'add named tensors to the current one'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a mul -d 'multiply named tensors with the current one'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a cat -d 'concatenate named tensors and the current one on channels'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a bn -d 'batch normalization (BatchNorm)'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a ln -d 'layer normalization over channels (as ConvNeXt\'s)'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a gn -d 'group normalization (GroupNorm)'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a in -d 'instance normalization, without affine parameters (as PyTorch\'s default)'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a layerscale -d 'a learned scale per channel (ConvNeXt\'s layer scale)'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a relu -d 'ReLU activation'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a relu6 -d 'ReLU6 activation (MobileNet\'s)'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a gelu -d 'GELU activation'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a silu -d 'SiLU (swish) activation'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a sigmoid -d 'sigmoid activation'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a tanh -d 'tanh activation'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a hardswish -d 'hard swish activation'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a lrelu -d 'leaky ReLU activation'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a dropout -d 'dropout (the identity at inference)'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a maxpool -d 'max pooling'

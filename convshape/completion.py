@@ -31,6 +31,8 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "g": [("g", "groups: g32")],
     "op": [("op", "output padding: op1")],
     "ceil": [("ceil", "ceil mode instead of floor")],
+    "dw": [("dw", "depthwise: groups = input channels")],
+    "nobias": [("nobias", "no bias")],
     "o": [("o", "output size: o7, o7x5")],
     "x": [("x", "repeat the layer: x3")],
 }

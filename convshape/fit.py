@@ -569,6 +569,9 @@ def _axis_run(stack: Stack, graph: _Graph, axis: int, convention: Convention, na
     for index, layer in enumerate(stack.layers, 1):
         sources = stack.inputs(index)
         incoming = [sizes.get(source) for source in sources]
+        if layer.kind.keeps_shape:
+            sizes[index] = incoming[0]
+            continue
         if any(value is None for value in incoming) or not (layer.kind.is_spatial or layer.kind.is_merge):
             sizes[index] = None
             continue
@@ -781,9 +784,9 @@ def _requirement(stack: Stack, indexed, graph: _Graph | None, axis: int, convent
         allowed = pending.pop(index, EVERYTHING if index == last or not graph.consumers(index) else None)
         if allowed is None:
             allowed = EVERYTHING
-        if not (layer.kind.is_spatial or layer.kind.is_merge):
+        if not (layer.kind.is_spatial or layer.kind.is_merge or layer.kind.keeps_shape):
             into = EVERYTHING
-        elif layer.kind.is_merge or layer.like is not None:
+        elif layer.kind.is_merge or layer.like is not None or layer.kind.keeps_shape:
             into = allowed
         else:
             into = _backward(layer, axis, allowed, convention, name, FAR, primes, clean)
@@ -823,7 +826,7 @@ def _merge_constraint(graph: _Graph, merge: int, axis: int, convention: Conventi
         for path in paths:
             size = u
             for step_layer in path:
-                if size is None or step_layer.kind.is_merge or step_layer.like is not None:
+                if size is None or step_layer.kind.is_merge or step_layer.like is not None or step_layer.kind.keeps_shape:
                     continue
                 if not step_layer.kind.is_spatial:
                     size = None

@@ -494,7 +494,11 @@ def _name_token(token: Token, name: str, src: _Source, what: str) -> None:
     if not _NAME.fullmatch(name):
         raise src.error(f"{quoted(name or token.text)} is not a name: {what} takes a letter or _, "
                         "then letters, digits or _ (such as @x or @skip1)", token)
-    if parse_kind(name) is not None or name.lower() in KEYWORDS:
+    kind = parse_kind(name)
+    if kind is not None:
+        raise src.error(f"{quoted(name)} is a layer kind ({SPECS[kind[0]].help}), not a name: pick another, "
+                        f"such as '{name}1'", token)
+    if name.lower() in KEYWORDS:
         raise src.error(f"{quoted(name)} is a keyword of stacks, not a name: pick another, such as '{name}1'", token)
 
 
@@ -621,9 +625,9 @@ def _unknown_token(token: Token, kind: Kind, src: _Source) -> ParseError:
 
 def nearest_kind(word: str) -> str | None:
     """The kind a mistyped word most likely means: one it contains (``dwconv``: conv), or
-    one a few edits away for its length (``flaten``: flatten; ``relu`` is none).
+    one a few edits away for its length (``flaten``: flatten; ``softmax`` is none).
 
-    >>> nearest_kind("dwconv"), nearest_kind("maxpol"), nearest_kind("relu")
+    >>> nearest_kind("dwconv"), nearest_kind("maxpol"), nearest_kind("softmax")
     ('conv', 'maxpool', None)
     """
     inside = [candidate for candidate in _kind_candidates() if len(candidate) >= 3 and candidate in word]

@@ -228,6 +228,11 @@ def formulas(layers: list[Layer], dims: int, convention: Convention, parent=None
                 rows.append(steps)
                 kept[index] = (current, flat)
                 continue
+        if layer.kind.keeps_shape and not flat:  # the same sizes: the same formulas
+            rows.append([Step(expr, True, None, "", name) for expr, name in zip(current, names)])
+            if parent is not None:
+                kept[index] = (current, flat)
+            continue
         if not layer.kind.is_spatial or flat:
             rows.append(None)
             flat = True if layer.kind is Kind.FLATTEN else flat

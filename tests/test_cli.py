@@ -199,7 +199,9 @@ def test_head_ends_quietly(shell_env):
         f"convshape calc -i 32 --format csv '{stack}' | head -1; echo \"status ${{PIPESTATUS[0]}}\"", shell=True,
         capture_output=True, text=True, env=shell_env, timeout=60, executable="bash",
     )
-    assert result.stdout == "index,spec,kind,in_size,out_size,in_channels,out_channels,features,kernel,stride,padding,dilation,rf_size,rf_jump,rf_start,error,warnings,notes,inputs,names,rf_min_size\nstatus 141\n"
+    assert result.stdout == ("index,spec,kind,in_size,out_size,in_channels,out_channels,features,kernel,stride,padding,"
+                             "dilation,rf_size,rf_jump,rf_start,error,warnings,notes,inputs,names,rf_min_size,"
+                             "params,buffers,macs,output_bytes\nstatus 141\n")
     assert result.stderr == ""
 
 
@@ -249,7 +251,19 @@ def test_usage_errors_read_like_convshapes_own(run):
         (["calc", "-i", "8", "--format", "xml", "conv", "k3"],
          "convshape: --format: 'xml' is not one of table, json, csv, tsv (see 'convshape calc -h')\n"),
         (["solve", "-o", "3"], "convshape: --input is required (see 'convshape solve -h')\n"),
-        (["calc", "--bogus"], "convshape: no such option: --bogus (see 'convshape calc -h')\n"),
+        (["calc", "--bogus"], "convshape: no such option: --bogus (Possible options: --columns) (see 'convshape calc -h')\n"),
+        (["fit", "--bogus"], "convshape: no such option: --bogus (see 'convshape fit -h')\n"),
+        (["calc", "-i", "8", "--columns", "params,bogus"],
+         "convshape: --columns: no column 'bogus'; choose from index, layer, in, out, rf, jump, start, params, macs, "
+         "memory, diagnostics (see 'convshape calc -h')\n"),
+        (["calc", "-i", "8", "--columns", ","],
+         "convshape: --columns: no column named; choose from index, layer, in, out, rf, jump, start, params, macs, "
+         "memory, diagnostics (see 'convshape calc -h')\n"),
+        (["calc", "-i", "8", "--batch", "0"], "convshape: --batch: 0 is below 1 (see 'convshape calc -h')\n"),
+        (["calc", "-i", "8", "--dtype", "float64"],
+         "convshape: --dtype: 'float64' is not one of float32, float16, bfloat16, int8 (see 'convshape calc -h')\n"),
+        (["calc", "-i", "8", "--macs", "fvcore"],
+         "convshape: --macs: 'fvcore' is not one of torch, torchinfo (see 'convshape calc -h')\n"),
         (["calc", "-i", "8", "-q", "--format", "json", "conv", "k3"],
          "convshape: -q prints the answer alone and cannot be combined with --format json: give one\n"),
         (["calc", "-i", "8", "-q", "--explain", "conv", "k3"],
@@ -356,10 +370,10 @@ def test_a_feature_count_that_needs_channels_says_so(run):
 
 def test_after_a_final_classifier_there_is_no_next_layer_to_size(run):
     classifier = run("calc", "-i", "32", "-c", "3", "conv", "k3", "gap", "flatten", "linear", "c10").stdout
-    assert classifier.endswith("output: 10 features\n")
+    assert "\noutput: 10 features\nparams: " in classifier
     assert "field_exceeds_input" not in classifier.split("linear c10")[1]
     flat = run("calc", "-i", "32", "-c", "3", "conv", "k3", "gap", "flatten").stdout
-    assert flat.endswith("output: 3 features\nthe next linear layer needs in_features = 3\n")
+    assert "\noutput: 3 features\nthe next linear layer needs in_features = 3\nparams: " in flat
 
 
 def test_a_required_token_is_asked_for_plainly(run):

@@ -9,9 +9,18 @@ from convshape import calc
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+class Shaping:
+    """A result's rows that change the shape (norms and activations keep it)."""
+
+    def __init__(self, result):
+        self.rows = [row for row in result.rows if not row.layer.kind.keeps_shape]
+        self.output = result.output
+
+
 def shapes(name, size, channels):
     result = calc((EXAMPLES / name).read_text(), size, channels=channels)
     assert result.valid
+    result = Shaping(result)
     return result, [(row.out_channels, *(row.out_size or ())) for row in result.rows]
 
 
@@ -24,6 +33,9 @@ def test_vgg16_whole():
     assert flatten.features == 25088
     assert [row.out_channels for row in result.rows[-3:]] == [4096, 4096, 1000]
     assert len(result.rows) == 13 + 5 + 1 + 1 + 3  # convs, pools, adaptive pool, flatten, classifier
+    whole = calc((EXAMPLES / "vgg16.stack").read_text(), 224, channels=3).rows
+    assert [row.layer.kind.value for row in whole[-7:]] == ["linear", "relu", "dropout", "linear", "relu", "dropout",
+                                                           "linear"]  # torchvision's classifier
 
 
 def test_resnet50_whole():

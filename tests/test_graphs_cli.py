@@ -29,9 +29,9 @@ def test_a_residual_block_on_one_shell_line():
 
 def test_json_rows_say_what_they_read_and_bind():
     result = invoke("calc", "-i", "56", "-c", "64", "--format", "json",
-                    "@in conv k3 p1 @x conv k3 s2 p1 from in conv k1 s2 add x crop")
+                    "@inp conv k3 p1 @x conv k3 s2 p1 from inp conv k1 s2 add x crop")
     data = json.loads(result.stdout)
-    assert data["input"]["names"] == ["in"]
+    assert data["input"]["names"] == ["inp"]
     rows = data["layers"]
     assert [(r["index"], r["kind"], r["inputs"], r["names"], r["mode"]) for r in rows] == [
         (1, "conv", [0], ["x"], None), (2, "conv", [1], [], None), (3, "conv", [0], [], None),
@@ -67,7 +67,7 @@ def test_an_output_padding_that_fixes_a_merge_is_suggested():
     ("add x conv k3 @x", "'x' is used before it is bound: a name reads the latest @x before it"),
     ("conv k3 @x add", "add needs the names of the tensors it adds to the current one, such as 'add x'"),
     ("conv k3 @x from x", "'from x' is not followed by a layer that reads it"),
-    ("conv k3 @conv", "'conv' is a keyword of stacks, not a name"),
+    ("conv k3 @conv", "'conv' is a layer kind (convolution), not a name"),
     ("conv k3 @1x", "'1x' is not a name"),
     ("conv k3 @x cat x crop pad", "cat takes one of crop and pad, once"),
     ("up s2 o7", "up takes one of a scale (s2), an output size (o64) and 'like NAME'"),

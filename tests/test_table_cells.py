@@ -12,7 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from convshape import calc
-from convshape.render.table import COLUMNS, _cells, build
+from convshape.counts import count
+from convshape.render.table import COLUMNS, HEADERS, _cells, build
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -22,6 +23,7 @@ RESULTS = {
     "invalid": calc("conv k3 c8, conv k9 s2, conv k3, flatten, linear c10", 9, channels=3),
     "flat": calc("flatten, linear c10, linear c2", 4, channels=2),
 }
+COSTS = {name: count(result) for name, result in RESULTS.items()}
 
 
 def rich_table(result, explain, wrap, shown):
@@ -31,11 +33,15 @@ def rich_table(result, explain, wrap, shown):
         if name in shown:
             layer = name == "layer"
             folds = layer and (wrap or explain)
-            table.add_column(name, justify=justify, no_wrap=not folds, overflow="fold", min_width=10 if layer else None)
+            table.add_column(HEADERS.get(name, name), justify=justify, no_wrap=not folds, overflow="fold", min_width=10 if layer else None)
     for row in result.rows:
-        cells = _cells(result, row, explain)
+        cells = _cells(result, row, explain, COSTS[name_of(result)].rows[row.index - 1])
         table.add_row(*[cells.get(name, Text("")) for name in shown])
     return table
+
+
+def name_of(result):
+    return next(name for name, value in RESULTS.items() if value is result)
 
 
 def drawn(table, width, colour):
@@ -58,13 +64,13 @@ def test_the_table_is_the_one_rich_draws_from_text_cells(name, explain, wrap, wi
     result = RESULTS[name]
     compared = 0
     for shown in [ALL, ["#", "layer", "in", "out", "rf"], ["#", "layer", "out"]]:
-        table = build(result, explain, wrap=wrap, shown=list(shown))
+        table = build(result, explain, wrap=wrap, shown=list(shown), costs=COSTS[name])
         console = Console(width=width)
         natural = Measurement.get(console, console.options.update_width(100_000), table)
         if natural.minimum > width:
             width = natural.maximum  # render() draws it at its natural width, for the terminal to wrap
         for colour in [False, True]:
-            ours = drawn(build(result, explain, wrap=wrap, shown=list(shown)), width, colour)
+            ours = drawn(build(result, explain, wrap=wrap, shown=list(shown), costs=COSTS[name]), width, colour)
             assert ours == drawn(rich_table(result, explain, wrap, shown), width, colour)
             assert colour or max(map(len, ours.splitlines())) <= width
             compared += 1
@@ -75,7 +81,7 @@ def test_the_comparison_can_fail():
     result = RESULTS["diagnostics"]
     plain = rich_table(result, False, False, ALL)
     plain.columns[2].justify = "left"
-    assert drawn(build(result), 200, True) != drawn(plain, 200, True)
+    assert drawn(build(result, costs=COSTS["diagnostics"], shown=ALL), 200, True) != drawn(plain, 200, True)
 
 
 @pytest.mark.parametrize("justify", ["left", "right"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..calc import Output, Result, Row
 from ..diagnostics import decimal_or_fraction
 from ..layers import Kind, layer_label
@@ -105,22 +103,29 @@ def readable(value: int | None, unit: str = "") -> str:
     """
     if value is None:
         return "?"
-    units = ["", " k" if unit else " K", " M", " G", " T", " P", " E"]
+    units = ["", " k" if unit else " K", " M", " G", " T", " P", " E", " Z", " Y"]
     if abs(value) < 1000:
         return f"{value}{' ' + unit if unit else ''}"
     power = 0
     while power < len(units) - 1 and abs(value) >= 1000 ** (power + 1):
         power += 1
-    for _ in range(2):  # 999.5 k rounds up to 1.00 M: one more step then
-        scaled = Fraction(value, 1000 ** power)
-        digits = 2 - (len(str(abs(int(scaled)))) - 1)  # decimals that leave three significant digits
-        rounded = round(scaled * 10 ** digits)
-        if abs(rounded) < 1000 or power == len(units) - 1:
-            break
-        power += 1
+    digits = max(0, 3 - len(str(abs(value) // 1000 ** power)))  # decimals that leave three significant digits
+    rounded = _round_half_even(abs(value) * 10 ** digits, 1000 ** power)
+    if rounded == 1000:  # rounding made a fourth digit: 9.995 is 10.0, 999.5 K is 1.00 M
+        if digits:
+            digits, rounded = digits - 1, 100
+        elif power < len(units) - 1:
+            power, digits, rounded = power + 1, 2, 100
     whole, part = divmod(abs(rounded), 10 ** digits)
-    text = f"{'-' if rounded < 0 else ''}{whole}" + (f".{part:0{digits}d}" if digits else "")
+    text = f"{'-' if value < 0 else ''}{whole}" + (f".{part:0{digits}d}" if digits else "")
     return f"{text}{units[power]}{unit}"
+
+
+def _round_half_even(numerator: int, denominator: int) -> int:
+    quotient, remainder = divmod(numerator, denominator)
+    if 2 * remainder > denominator or 2 * remainder == denominator and quotient % 2:
+        quotient += 1
+    return quotient
 
 
 def cost_lines(costs) -> list[str]:
