@@ -35,6 +35,14 @@ def test_golden_files_are_large_and_varied():
     text = " ".join(c["stack"] for c in TORCH_CASES)
     for token in ["conv ", "convt ", "maxpool ", "avgpool ", "up", "pad ", "gap", "flatten", "linear", " d2", " g2", ":", "ceil", " op1"]:
         assert token in text, token
+    for token in [" bn", " ln", " gn g", " in", "layerscale", " relu", "relu6", "gelu", "silu", "sigmoid", "tanh",
+                  "hardswish", "lrelu", "dropout", " nobias", " dw"]:
+        assert token in text, token
+    messages = " ".join(c["error"]["message"] for c in TORCH_CASES if c["error"])
+    assert "must be divisible by num_groups" in messages and "Expected more than 1 spatial element" in messages
+    # Costs are compared on every computed row: many of them count something.
+    assert sum(1 for c in TORCH_CASES for p in c["params"] if p) > 1000
+    assert sum(1 for c in TORCH_CASES for f in c["flops"] if f) > 1000
     assert {c["error"] is None for c in KERAS_CASES} == {True, False}
     keras_text = " ".join(c["stack"] for c in KERAS_CASES)
     for token in ["psame", "pvalid", " s4", " k2", " k3", " k4"]:

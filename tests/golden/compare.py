@@ -29,6 +29,30 @@ def mismatches(case: dict, convention: str = "torch") -> list[str]:
             got = [row.out_channels, *row.out_size] if row.out_size is not None else [row.features]
         if got != shape:
             problems.append(f"layer {row.index} ({row.layer.text}): framework {shape}, convshape {got}")
+    return problems + cost_mismatches(case, result)
+
+
+def cost_mismatches(case: dict, result) -> list[str]:
+    """Per computed row: parameters against torch's numel (or Keras' count_params, with its
+    trainable weights apart), and MACs against FlopCounterMode's count, halved."""
+    from convshape.counts import count
+
+    if "params" not in case:
+        return []
+    costs = count(result)
+    problems = []
+    for index, params in enumerate(case["params"]):
+        row, cost = result.rows[index], costs.rows[index]
+        if not row.computed:
+            break
+        ours = {"params": cost.params}
+        if "trainable" in case:  # Keras: count_params() counts the moving statistics too
+            ours = {"params": None if cost.params is None else cost.params + cost.buffers, "trainable": cost.params}
+        if "flops" in case:
+            ours["flops"] = None if cost.macs is None else 2 * cost.macs
+        theirs = {key: case[key][index] for key in ours}
+        if ours != theirs:
+            problems.append(f"layer {row.index} ({row.layer.text}): framework {theirs}, convshape {ours}")
     return problems
 
 

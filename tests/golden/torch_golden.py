@@ -13,6 +13,7 @@ Regenerate (needs torch; `pip install torch==2.13.0`):
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from fractions import Fraction
@@ -25,6 +26,9 @@ SEED = 20261128
 COUNT = 1200
 
 SPATIAL_KINDS = ["conv", "conv", "conv", "convt", "maxpool", "maxpool", "avgpool", "up", "pad"]
+KEEPING = ["bn", "bn", "relu", "relu", "ln", "gn", "in", "layerscale", "gelu", "silu", "sigmoid", "tanh", "hardswish",
+           "lrelu", "relu6", "dropout"]
+FLAT_KEEPING = ["bn", "relu", "ln", "gn", "layerscale", "gelu", "dropout", "tanh"]  # InstanceNorm needs a map
 # How stacks end: mostly the usual heads, sometimes a mistake people make.
 TAILS = [[], [], [], ["flatten"], ["flatten", "linear"], ["gap", "flatten", "linear"], ["gap"],
          ["gap", "linear"], ["linear"], ["flatten", "conv"]]
@@ -127,8 +131,12 @@ def layer_text(layer: dict) -> str:
         parts.append("d" + _fmt(layer["d"]))
     if layer.get("c") is not None:
         parts.append(f"c{layer['c']}")
-    if layer.get("g", 1) != 1:
+    if layer.get("g", 1) != 1 or layer["kind"] == "gn":
         parts.append(f"g{layer['g']}")
+    if layer.get("dw"):
+        parts.append("dw")
+    if layer.get("bias") is False:
+        parts.append("nobias")
     if layer.get("op") is not None:
         parts.append("op" + _fmt(layer["op"]))
     if layer.get("ceil"):
@@ -146,6 +154,7 @@ def draw_case(rng: random.Random) -> dict:
     layers = [draw_layer(rng, dims, invalid) for _ in range(rng.randint(1, 6))]
     layers += [draw_layer(rng, dims, invalid, kind) for kind in rng.choice(TAILS)]
     channels = rng.choice([1, 2, 3, 4, 6, 12])
+    layers = with_costs_drawn(layers)
     return {
         "stack": ", ".join(layer_text(layer) for layer in layers),
         "input": "x".join(map(str, size)),
@@ -155,7 +164,72 @@ def draw_case(rng: random.Random) -> dict:
     }
 
 
+def with_costs_drawn(layers: list[dict]) -> list[dict]:
+    """The layers with biases dropped, depthwise convs and shape-keeping layers added, drawn
+    from a generator seeded by the layers themselves."""
+    extra = random.Random(json.dumps(layers, default=str, sort_keys=True))
+    out = []
+    flat = False
+    for layer in layers:
+        flat = flat or layer["kind"] in ("flatten", "linear")
+        if layer["kind"] in ("conv", "convt", "linear"):
+            layer["bias"] = extra.random() < 0.6
+        if layer["kind"] in ("conv", "convt") and layer.get("g", 1) == 1 and extra.random() < 0.12:
+            layer["dw"] = True
+        out.append(layer)
+        if extra.random() < 0.35:
+            kind = extra.choice(FLAT_KEEPING if flat else KEEPING)
+            keep = {"kind": kind, "repeat": 1}
+            if kind == "gn":
+                keep["g"] = extra.choice([1, 2, 3, 4])
+            out.append(keep)
+    return out
+
+
 # --------------------------------------------------------------------- torch
+class LayerScale:
+    """ConvNeXt's layer scale: a learned factor per channel (all ones here)."""
+
+    def __new__(cls, channels: int, axes: int):
+        import torch
+        from torch import nn
+
+        class _Scale(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.gamma = nn.Parameter(torch.ones(channels, *([1] * axes)))
+
+            def forward(self, x):
+                return self.gamma * x
+
+        return _Scale()
+
+
+def _keeping(layer: dict, in_shape: tuple, dims: int, for_field: bool):
+    """A shape-keeping layer as torch writes it. For receptive fields it is the identity: a
+    norm's statistics read the whole map, and fields, as everyone counts them, leave them out."""
+    from torch import nn
+
+    kind = layer["kind"]
+    if for_field:
+        return []
+    channels = in_shape[1]
+    spatial = len(in_shape) > 2
+    nd = {1: "1d", 2: "2d", 3: "3d"}[dims] if spatial else "1d"
+    if kind == "bn":
+        return [getattr(nn, "BatchNorm" + nd)(channels).eval()]
+    if kind == "ln":  # over channels at each position, as ConvNeXt's LayerNorm2d
+        norm = nn.LayerNorm(channels)
+        return [lambda x: x.movedim(1, -1), norm, lambda x: x.movedim(-1, 1)]
+    if kind == "gn":
+        return [nn.GroupNorm(layer["g"], channels)]
+    if kind == "in":
+        return [getattr(nn, "InstanceNorm" + nd)(channels).eval()]
+    if kind == "layerscale":
+        return [LayerScale(channels, len(in_shape) - 2)]
+    activations = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+                   "hardswish": nn.Hardswish, "lrelu": nn.LeakyReLU, "relu6": nn.ReLU6, "dropout": nn.Dropout}
+    return [activations[kind]().eval()]
 def _module(layer: dict, in_shape: tuple, dims: int, for_field: bool):
     """The torch module for one drawn layer, given the incoming shape (N, C, *spatial)."""
     import torch
@@ -165,6 +239,10 @@ def _module(layer: dict, in_shape: tuple, dims: int, for_field: bool):
     kind = layer["kind"]
     channels = in_shape[1] if len(in_shape) > 1 else None
     nd = {1: "1d", 2: "2d", 3: "3d"}[dims]
+    if kind not in SPATIAL_KINDS + ["gap", "flatten", "linear"]:
+        return _keeping(layer, in_shape, dims, for_field)
+    bias = layer.get("bias", True) and not for_field
+    groups = channels if layer.get("dw") else layer.get("g", 1)
     if kind in ("conv", "convt", "maxpool", "avgpool"):
         k = tuple(layer["k"])
         s = tuple(layer["s"]) if layer.get("s") is not None else (k if kind in ("maxpool", "avgpool") else (1,) * dims)
@@ -194,12 +272,12 @@ def _module(layer: dict, in_shape: tuple, dims: int, for_field: bool):
             raise NotImplementedError("PyTorch pools take one padding per axis")
         if kind == "conv":
             out_c = layer.get("c") or channels
-            module = getattr(nn, "Conv" + nd)(channels, out_c, k, s, padding, d, groups=layer.get("g", 1), bias=False)
+            module = getattr(nn, "Conv" + nd)(channels, out_c, k, s, padding, d, groups=groups, bias=bias)
         elif kind == "convt":
             out_c = layer.get("c") or channels
             op = tuple(layer["op"]) if layer.get("op") is not None else (0,) * dims
             module = getattr(nn, "ConvTranspose" + nd)(
-                channels, out_c, k, s, padding, op, groups=layer.get("g", 1), bias=False, dilation=d
+                channels, out_c, k, s, padding, op, groups=groups, bias=bias, dilation=d
             )
         elif kind == "maxpool" and not (for_field and d == (1,) * dims):
             if for_field:
@@ -231,7 +309,7 @@ def _module(layer: dict, in_shape: tuple, dims: int, for_field: bool):
         return [nn.Flatten()]
     if kind == "linear":
         in_features = in_shape[-1] if len(in_shape) == 2 else int(torch.tensor(in_shape[1:]).prod())
-        module = nn.Linear(in_features, layer["c"], bias=False)
+        module = nn.Linear(in_features, layer["c"], bias=bias)
         if for_field:
             with torch.no_grad():
                 module.weight.fill_(1.0)
@@ -253,12 +331,18 @@ def run_torch(case: dict) -> dict:
     layers = _expanded(case)
     x = torch.ones(1, case["channels"], *size)
     shapes: list[list[int]] = []
+    params: list[int] = []
+    flops: list[int] = []
     error = None
+    from torch.utils.flop_counter import FlopCounterMode
+
     with torch.no_grad():
         for index, layer in enumerate(layers, 1):
             try:
-                for step in _module(layer, tuple(x.shape), dims, for_field=False):
-                    x = step(x)
+                steps = _module(layer, tuple(x.shape), dims, for_field=False)
+                with FlopCounterMode(display=False) as counter:
+                    for step in steps:
+                        x = step(x)
                 if x.numel() == 0:
                     raise RuntimeError(f"empty output {tuple(x.shape)}")
             except NotImplementedError as exc:
@@ -268,8 +352,10 @@ def run_torch(case: dict) -> dict:
                 error = {"layer": index, "message": str(exc).splitlines()[0][:200]}
                 break
             shapes.append(list(x.shape[1:]))
+            params.append(sum(p.numel() for step in steps if isinstance(step, torch.nn.Module) for p in step.parameters()))
+            flops.append(counter.get_total_flops())
     fields = _fields(case, layers[: len(shapes)], size) if shapes else []
-    return {"shapes": shapes, "error": error, "fields": fields}
+    return {"shapes": shapes, "error": error, "fields": fields, "params": params, "flops": flops}
 
 
 def _fields(case: dict, layers: list[dict], size: list[int]) -> list:
@@ -336,7 +422,7 @@ def _linear_on_last_axis(case: dict, result: dict) -> bool:
         incoming = shapes[index - 1] if index else [case["channels"], 0]
         if layer["kind"] == "linear" and len(incoming) > 1:
             return True
-        if layer["kind"] not in ("linear", "flatten") and len(incoming) == 1:
+        if layer["kind"] in SPATIAL_KINDS + ["gap"] and len(incoming) == 1:
             return True
     return False
 
