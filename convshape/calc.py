@@ -131,7 +131,7 @@ def _flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | 
     return channels * prod(size) if size is not None else channels
 
 
-def _structure_error(layer: Layer, state: _State) -> Diagnostic | None:
+def _structure_error(layer: Layer, state: _State, convention: Convention) -> Diagnostic | None:
     if layer.kind.is_spatial and state.size is None:
         return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": layer.kind.value, "reason": state.flattened})
     if layer.kind is Kind.LINEAR and state.size is not None:
@@ -139,8 +139,21 @@ def _structure_error(layer: Layer, state: _State) -> Diagnostic | None:
     if layer.kind is Kind.IN:
         if state.size is None:
             return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": "in (instance norm)", "reason": state.flattened})
-        if prod(state.size) == 1:
-            return Diagnostic(Code.NORM_SINGLE_VALUE, (), {"shape": "×".join(map(str, state.size))})
+        if prod(state.size) == 1 and convention is Convention.TORCH:
+            return Diagnostic(Code.NORM_SINGLE_VALUE, (), {
+                "what": "instance norm", "per": "channel", "holds": f"the map is {'×'.join(map(str, state.size))}",
+                "torch": "Expected more than 1 spatial element when training"})
+    if (layer.kind is Kind.GN and convention is Convention.TORCH and state.channels is not None and layer.groups >= 1
+            and not state.channels % layer.groups):
+        # Keras computes a zero variance there; torch refuses.
+        # Each group's statistics are over its channels and positions: one value has none.
+        per_group = state.channels // layer.groups
+        if per_group * prod(state.size or ()) == 1:
+            where = "a flat tensor" if state.size is None else "a " + "×".join(map(str, state.size)) + " map"
+            return Diagnostic(Code.NORM_SINGLE_VALUE, (), {
+                "what": "group norm", "per": "group",
+                "holds": f"each of its {layer.groups} groups is 1 channel of {where}",
+                "torch": "Expected more than 1 value per channel when training"})
     return None
 
 
@@ -182,7 +195,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     base = {"index": index, "layer": layer, "in_size": state.size, "in_channels": state.channels}
     if id(layer) not in checked:  # a layer's own parameters, once per layer written (x10000 is one layer)
         checked[id(layer)] = parameter_error(layer, convention, axes)
-    error = _structure_error(layer, state) or checked[id(layer)]
+    error = _structure_error(layer, state, convention) or checked[id(layer)]
     out_channels = state.channels
     if layer.kind in (Kind.CONV, Kind.CONVT) and layer.channels is not None:
         out_channels = layer.channels

@@ -125,10 +125,7 @@ MESSAGES: dict[Code, str] = {
     Code.DEPTHWISE_CHANNELS: (
         "a depthwise layer's output channels ({channels}) must be a multiple of its input channels ({groups})"
     ),
-    Code.NORM_SINGLE_VALUE: (
-        "instance norm needs more than one value per channel, but the map is {shape}: "
-        "PyTorch fails with 'Expected more than 1 spatial element when training'"
-    ),
+    Code.NORM_SINGLE_VALUE: "{what} needs more than one value per {per}, but {holds}: PyTorch fails with '{torch}'",
     Code.SPATIAL_AFTER_FLATTEN: "{kind} needs spatial axes, but {reason}",
     Code.LINEAR_NEEDS_FLAT: (
         "linear needs flat input but gets {shape}: PyTorch fails with 'mat1 and mat2 shapes cannot be multiplied'; "

@@ -52,6 +52,8 @@ def codes(result, index=-1):
          ["output channels (9) must be a multiple of its input channels (6)"]),
         ("conv k9, in", 9, {"channels": 6}, "error", "norm_single_value",
          ["the map is 1×1", "Expected more than 1 spatial element when training"]),
+        ("gap, gn g2", 9, {"channels": 2}, "error", "norm_single_value",
+         ["each of its 2 groups is 1 channel of a 1×1 map", "Expected more than 1 value per channel when training"]),
         ("flatten, conv k3", 9, {"channels": 3}, "error", "spatial_after_flatten", ["flatten at layer 1"]),
         ("gap, linear c10", 9, {"channels": 3}, "error", "linear_needs_flat", ["3×1×1", "mat1 and mat2 shapes cannot be multiplied"]),
         ("maxpool k2 ceil", 9, {"convention": "tf"}, "error", "ceil_unsupported", ["Keras"]),

@@ -9,7 +9,9 @@ torchvision's ``center_crop`` for 2-D crops (its own formula, int(round(d / 2.0)
 other axes), ``F.pad`` for pads and ``F.interpolate`` for resizes. It records every
 row's shape, or the first failing row and torch's message, and receptive fields from
 gradients of central output units through all-one weights (avgpool standing in for
-maxpool), as torch_golden.py does.
+maxpool), as torch_golden.py does. Costs too: each row's ``sum(p.numel())`` and what
+``FlopCounterMode`` counts for it. Norms, activations, dropout, ``nobias`` and ``dw`` are
+drawn by a second generator seeded from each case's program (see torch_golden.py).
 
 Regenerate (needs torch; `pip install torch==2.13.0 torchvision==0.28.0 pillow`):
     python tests/golden/graph_golden.py            # writes tests/golden/graph_cases.json
@@ -17,6 +19,7 @@ Regenerate (needs torch; `pip install torch==2.13.0 torchvision==0.28.0 pillow`)
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from pathlib import Path
@@ -123,6 +126,27 @@ def op_text(op: dict) -> str:
     raise ValueError(kind)
 
 
+def _with_costs_drawn(ops: list[dict]) -> list[dict]:
+    """The program with biases dropped, depthwise convs and shape-keeping rows added, drawn
+    from a generator seeded by the program itself."""
+    extra = random.Random(json.dumps(ops, default=str, sort_keys=True))
+    out, flat = [], False
+    for op in ops:
+        out.append(op)
+        if op["op"] == "layer":
+            layer = op["layer"]
+            flat = flat or layer["kind"] in ("flatten", "linear")
+            if layer["kind"] in ("conv", "convt", "linear"):
+                layer["bias"] = extra.random() < 0.6
+            if layer["kind"] in ("conv", "convt") and layer.get("g", 1) == 1 and extra.random() < 0.1:
+                layer["dw"] = True
+        if op["op"] in ("layer", "merge") and extra.random() < 0.3:
+            kind = extra.choice(tg.FLAT_KEEPING if flat else tg.KEEPING)
+            keep = {"kind": kind, "repeat": 1, **({"g": extra.choice([1, 2, 4])} if kind == "gn" else {})}
+            out.append(_layer(keep))
+    return out
+
+
 def draw_case(rng: random.Random) -> dict:
     dims = rng.choice([1, 2, 2, 2, 3])
     low, high = {1: (8, 90), 2: (6, 48), 3: (4, 16)}[dims]
@@ -138,6 +162,7 @@ def draw_case(rng: random.Random) -> dict:
     for _ in range(rng.randint(1, 4)):
         ops += draw_block(rng, rng.choice(BLOCKS), dims, invalid, fresh)
     ops += [_layer(tg.draw_layer(rng, dims, invalid, kind)) for kind in rng.choice(TAILS)]
+    ops = _with_costs_drawn(ops)
     # Commas between some rows, none between others: both are the same stack.
     text = ""
     for op in ops:
@@ -215,7 +240,7 @@ def _rows(case: dict, for_field: bool):
     dtype = torch.float64 if for_field else torch.float32
     x0 = torch.ones(1, case["channels"], *size, dtype=dtype, requires_grad=for_field)
     x, env = x0, {}
-    yield 0, x0
+    yield 0, x0, 0
     row = 0
     for op in case["ops"]:
         kind = op["op"]
@@ -228,6 +253,7 @@ def _rows(case: dict, for_field: bool):
         repeats = op["layer"]["repeat"] if kind == "layer" else 1
         for _ in range(repeats):
             row += 1
+            params = 0
             if kind == "merge":
                 x = _merge(op, [env[name] for name in op["names"]] + [x])
             else:
@@ -236,27 +262,37 @@ def _rows(case: dict, for_field: bool):
                 for step in steps:
                     if isinstance(step, torch.nn.Module):
                         step.to(dtype)
+                        params += sum(p.numel() for p in step.parameters())
                     x = step(x)
             if x.numel() == 0:
                 raise RuntimeError(f"empty output {tuple(x.shape)}")
-            yield row, x
+            yield row, x, params
 
 
 def run_torch(case: dict) -> dict:
     import torch
 
-    shapes, error = [], None
+    from torch.utils.flop_counter import FlopCounterMode
+
+    shapes, error, params, flops = [], None, [], []
     rows = _rows(case, for_field=False)
     with torch.no_grad():
         try:
-            for row, x in rows:
+            while True:
+                with FlopCounterMode(display=False) as counter:  # the row runs inside next()
+                    row, x, numel = next(rows, (None, None, None))
+                if row is None:
+                    break
                 if row:
                     shapes.append(list(x.shape[1:]))
+                    params.append(numel)
+                    flops.append(counter.get_total_flops())
         except NotImplementedError as exc:
             error = {"layer": len(shapes) + 1, "message": f"not expressible in torch: {exc}"}
         except (RuntimeError, ValueError) as exc:
             error = {"layer": len(shapes) + 1, "message": str(exc).splitlines()[0][:200]}
-    return {"shapes": shapes, "error": error, "fields": _fields(case, len(shapes)) if shapes else []}
+    return {"shapes": shapes, "error": error, "fields": _fields(case, len(shapes)) if shapes else [],
+            "params": params, "flops": flops}
 
 
 def _fields(case: dict, count: int) -> list:
@@ -266,7 +302,7 @@ def _fields(case: dict, count: int) -> list:
     dims = case["dims"]
     outputs, x0 = [], None
     try:
-        for row, y in _rows(case, for_field=True):
+        for row, y, _ in _rows(case, for_field=True):
             if row == 0:
                 x0 = y
                 continue
@@ -311,7 +347,7 @@ def _refused_on_purpose(case: dict, result: dict) -> bool:
         flat_in = len(incoming) == 1
         if kind == "linear" and not flat_in:
             return True
-        if kind not in ("linear", "flatten", "merge") and flat_in:
+        if kind not in ("linear", "flatten", "merge", *tg.KEEPING) and flat_in:
             return True
         incoming = shapes[index]
     return False
