@@ -209,6 +209,8 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
     kind = layer.kind
     if kind in (Kind.FLATTEN, Kind.LINEAR):
         return EVERYTHING
+    if kind.keeps_shape:
+        return allowed
     constant = _constant_output(layer, axis)
     if constant is not None:  # the output size does not follow the input's: it is allowed or not
         return EVERYTHING if allowed.allows(constant) else _Allowed(1, frozenset(), 0)
@@ -369,8 +371,9 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     """
     dims = stack.dims
     names = axis_names(dims)
+    # Rows that keep the shape (norms, activations) are here too: a graph's rows may read them.
     indexed = [(index, layer) for index, layer in enumerate(stack.layers, 1)
-               if layer.kind.is_spatial or layer.kind.is_merge]
+               if layer.kind.is_spatial or layer.kind.is_merge or layer.kind.keeps_shape]
     graph = _Graph(stack) if stack.reads else None
     if probe is None:
         from .calc import run
@@ -570,6 +573,8 @@ def _axis_run(stack: Stack, graph: _Graph, axis: int, convention: Convention, na
         sources = stack.inputs(index)
         incoming = [sizes.get(source) for source in sources]
         if layer.kind.keeps_shape:
+            if incoming[0] is not None and incoming[0] < _least(layer, convention):
+                return False, False, False
             sizes[index] = incoming[0]
             continue
         if any(value is None for value in incoming) or not (layer.kind.is_spatial or layer.kind.is_merge):
@@ -729,6 +734,13 @@ class _Graph:
         return max(shared)
 
 
+def _least(layer: Layer, convention: Convention) -> int:
+    """The smallest size a shape-keeping row takes on an axis: torch's instance norm needs more
+    than one value per channel. On one axis that is 2; on several, 2 on each is a little
+    stricter than torch (a 1×2 map would do), since fit's rules are per axis."""
+    return 2 if layer.kind is Kind.IN and convention is Convention.TORCH else 1
+
+
 def _minimum(stack: Stack, indexed, graph: _Graph | None, axis: int, convention: Convention, name: str):
     """The smallest input on which every layer is valid, and each row's smallest input;
     or (None, the failing row)."""
@@ -741,7 +753,9 @@ def _minimum(stack: Stack, indexed, graph: _Graph | None, axis: int, convention:
             needed = max([needed_after.pop(index, 1)] + ([1] if index == last else []))
         if layer.kind is Kind.GAP:
             needed = 1
-        if layer.kind.is_merge or layer.like is not None:
+        if layer.kind.keeps_shape:
+            into = needed = max(needed, _least(layer, convention))
+        elif layer.kind.is_merge or layer.like is not None:
             into = needed  # a merge's inputs (like's target) have its size
         else:
             into = _minimum_input(layer, axis, needed, convention, name)
@@ -767,7 +781,8 @@ def _requirement(stack: Stack, indexed, graph: _Graph | None, axis: int, convent
         allowed = EVERYTHING
         for index, layer in reversed(indexed):
             allowed = _backward(layer, axis, allowed, convention, name, FAR, primes, clean)
-            steps.append((name, index, _Explanation(layer_label(layer, index), allowed, name, minimums[index])))
+            if not layer.kind.keeps_shape:  # nothing to explain: it asks what the next row asks
+                steps.append((name, index, _Explanation(layer_label(layer, index), allowed, name, minimums[index])))
         return allowed, steps, None
     pending: dict[int, _Allowed] = {}  # row -> what its readers allow of its output so far
     for merge in graph.strict_merges if not clean else [i for i, l in enumerate(stack.layers, 1) if l.kind.is_merge]:
@@ -790,7 +805,7 @@ def _requirement(stack: Stack, indexed, graph: _Graph | None, axis: int, convent
             into = allowed
         else:
             into = _backward(layer, axis, allowed, convention, name, FAR, primes, clean)
-        if index in minimums:
+        if index in minimums and not layer.kind.keeps_shape:
             steps.append((name, index, _Explanation(layer_label(layer, index), into, name, minimums[index])))
         for source in stack.inputs(index):
             # A merge's inputs agree where it fits (its constraint says where): what its

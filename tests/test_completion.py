@@ -40,7 +40,7 @@ def test_layer_candidates_follow_the_current_kind():
     assert "op" in words("convt", "k4", "")
     assert "ceil" in words("maxpool", "")
     assert words("conv", "k3,", "") == [k.value for k in Kind] + ["from"]  # a comma ends the layer
-    assert words("up", "s") == ["s"]
+    assert words("up", "s") == ["s", "silu", "sigmoid"]  # its scale, or a new layer
     assert words("", "co") == ["conv", "convt"]
     assert current_kind(["Conv2d", "k3"]) is Kind.CONV and current_kind(["deconv"]) is Kind.CONVT
 
