@@ -228,8 +228,11 @@ def formulas(layers: list[Layer], dims: int, convention: Convention, parent=None
                 rows.append(steps)
                 kept[index] = (current, flat)
                 continue
-        if layer.kind.keeps_shape and not flat:  # the same sizes: the same formulas
-            rows.append([Step(expr, True, None, "", name) for expr, name in zip(current, names)])
+        if layer.kind.keeps_shape and not flat:  # the same sizes: the same formulas, as exact as they were
+            source = (parent(index) if parent is not None else index - 1) - 1
+            before = rows[source] if source >= 0 else None
+            exact = [True] * dims if before is None else [step.exact for step in before]
+            rows.append([Step(expr, ok, None, "", name) for expr, ok, name in zip(current, exact, names)])
             if parent is not None:
                 kept[index] = (current, flat)
             continue
