@@ -56,6 +56,11 @@ def test_piped_table_is_never_wrapped_or_cut_at_40_columns(run):
         ["-i", "57", "-c", "3", "@a conv k3 p1 c8 @s maxpool k2 conv k3 p1 up cat s pad, adaptiveavgpool o7x5"],
         ["-i", "9", "-c", "3", "conv k3 @a conv k3 add a"],  # a merge that fails
         ["-c", "3", "@a conv k3 p1 c8 @s maxpool k2 conv k3 p1 up like s, cat s"],  # no -i, through merges
+        # costs: every kind, --flops, a batch and a dtype; and an error in a norm
+        ["-i", "32", "-c", "3", "--flops", "--batch", "8", "--dtype", "bfloat16", "--macs", "torchinfo",
+         "conv k3 p1 c16 nobias, bn, relu, conv k3 dw, ln, gn g4, in, layerscale, gelu, silu, sigmoid, tanh, "
+         "hardswish, lrelu, relu6, dropout, convt k2 s2 c8, gap, flatten, linear c10"],
+        ["-i", "8", "-c", "2", "gap, gn g2"],
     ],
 )
 def test_json_output_validates_against_the_shipped_schema(run, args):
