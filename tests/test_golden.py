@@ -47,6 +47,10 @@ def test_golden_files_are_large_and_varied():
     keras_text = " ".join(c["stack"] for c in KERAS_CASES)
     for token in ["psame", "pvalid", " s4", " k2", " k3", " k4"]:
         assert token in keras_text, token
+    for token in [" bn", " ln", " gn g", " in", " relu", " nobias"]:
+        assert token in keras_text, token
+    # Keras' count_params() counts BatchNorm's moving statistics; its trainable weights do not.
+    assert sum(1 for c in KERAS_CASES for p, t in zip(c["params"], c["trainable"]) if p != t) > 50
 
 
 @pytest.mark.parametrize("chunk", range(10))

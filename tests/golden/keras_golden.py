@@ -4,7 +4,9 @@ Draws random stacks of conv, transposed conv, pools, upsampling, zero padding, g
 pooling, flatten and dense layers with ``pvalid``/``psame``, strides 1 to 4, odd and
 even kernels; writes each as convshape text and builds it as Keras layers from the same
 drawn parameters (never from convshape's code); records each layer's output shape or
-the first failing layer and Keras' message.
+the first failing layer and Keras' message, and each layer's ``count_params()`` and
+trainable weights. Norms, activations, dropout and ``nobias`` are drawn by a second
+generator seeded from each case's layers, so the layers drawn first stay what they were.
 
 Regenerate (needs keras and torch; `pip install torch==2.13.0 keras`):
     KERAS_BACKEND=torch python tests/golden/keras_golden.py   # writes tests/golden/keras_cases.json
@@ -12,6 +14,7 @@ Regenerate (needs keras and torch; `pip install torch==2.13.0 keras`):
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sys
@@ -26,6 +29,9 @@ SEED = 3
 COUNT = 600
 
 SPATIAL_KINDS = ["conv", "conv", "conv", "convt", "maxpool", "avgpool", "up", "pad"]
+KEEPING = ["bn", "bn", "relu", "ln", "gn", "in", "gelu", "silu", "sigmoid", "tanh", "hardswish", "lrelu", "relu6",
+           "dropout"]
+FLAT_KEEPING = ["bn", "relu", "ln", "gn", "gelu", "dropout"]  # instance norm needs a map
 TAILS = [[], [], ["flatten"], ["flatten", "linear"], ["gap"], ["gap", "linear"], ["linear"], ["gap", "conv"]]
 
 
@@ -81,7 +87,27 @@ def layer_text(layer: dict) -> str:
         parts.append(f"c{layer['c']}")
     if layer.get("op") is not None:
         parts.append("op" + _fmt(layer["op"]))
+    if layer.get("g"):
+        parts.append(f"g{layer['g']}")
+    if layer.get("bias") is False:
+        parts.append("nobias")
     return " ".join(parts)
+
+
+def with_costs_drawn(layers: list[dict]) -> list[dict]:
+    """The layers with biases dropped and shape-keeping layers added, from a generator seeded
+    by the layers themselves."""
+    extra = random.Random(json.dumps(layers, sort_keys=True))
+    out, flat = [], False
+    for layer in layers:
+        flat = flat or layer["kind"] in ("flatten", "linear", "gap")  # Keras' global pooling flattens
+        if layer["kind"] in ("conv", "convt", "linear"):
+            layer["bias"] = extra.random() < 0.6
+        out.append(layer)
+        if extra.random() < 0.35:
+            kind = extra.choice(FLAT_KEEPING if flat else KEEPING)
+            out.append({"kind": kind, **({"g": extra.choice([1, 2, 4])} if kind == "gn" else {})})
+    return out
 
 
 def draw_case(rng: random.Random) -> dict:
@@ -90,6 +116,7 @@ def draw_case(rng: random.Random) -> dict:
     size = _axis(rng, dims, low, high)
     layers = [draw_layer(rng, dims) for _ in range(rng.randint(1, 5))]
     layers += [draw_layer(rng, dims, kind) for kind in rng.choice(TAILS)]
+    layers = with_costs_drawn(layers)
     return {
         "stack": ", ".join(layer_text(layer) for layer in layers),
         "input": "x".join(map(str, size)),
@@ -108,13 +135,14 @@ def _keras_layer(layer: dict, dims: int):
     if kind == "conv":
         return getattr(keras.layers, "Conv" + nd)(
             layer.get("c") or CHANNELS[0], tuple(layer["k"]), strides=tuple(layer["s"] or [1] * dims),
-            padding=padding, dilation_rate=tuple(layer.get("d") or [1] * dims),
+            padding=padding, dilation_rate=tuple(layer.get("d") or [1] * dims), use_bias=layer.get("bias", True),
         )
     if kind == "convt":
         op = tuple(layer["op"]) if layer.get("op") is not None else None
         return getattr(keras.layers, "Conv" + nd + "Transpose")(
             layer.get("c") or CHANNELS[0], tuple(layer["k"]), strides=tuple(layer["s"] or [1] * dims),
             padding=padding, output_padding=op, dilation_rate=tuple(layer.get("d") or [1] * dims),
+            use_bias=layer.get("bias", True),
         )
     if kind in ("maxpool", "avgpool"):
         name = ("MaxPooling" if kind == "maxpool" else "AveragePooling") + nd
@@ -130,8 +158,20 @@ def _keras_layer(layer: dict, dims: int):
     if kind == "flatten":
         return keras.layers.Flatten()
     if kind == "linear":
-        return keras.layers.Dense(layer["c"])
-    raise ValueError(kind)
+        return keras.layers.Dense(layer["c"], use_bias=layer.get("bias", True))
+    if kind == "bn":
+        return keras.layers.BatchNormalization()
+    if kind == "ln":
+        return keras.layers.LayerNormalization()
+    if kind == "gn":
+        return keras.layers.GroupNormalization(groups=layer["g"])
+    if kind == "in":  # one group per channel, without the affine scale and shift, as PyTorch's default
+        return keras.layers.GroupNormalization(groups=-1, center=False, scale=False)
+    if kind == "dropout":
+        return keras.layers.Dropout(0.5)
+    names = {"relu": "relu", "gelu": "gelu", "silu": "silu", "sigmoid": "sigmoid", "tanh": "tanh",
+             "hardswish": "hard_swish", "lrelu": "leaky_relu", "relu6": "relu6"}
+    return keras.layers.Activation(names[kind])
 
 
 CHANNELS = [1]  # the current channel count, for layers that keep it
@@ -144,11 +184,12 @@ def run_keras(case: dict) -> dict:
     size = [int(v) for v in case["input"].split("x")]
     size = size * dims if len(size) == 1 else size
     x = np.ones((1, *size, case["channels"]), dtype="float32")
-    shapes, error = [], None
+    shapes, error, params, trainable = [], None, [], []
     for index, layer in enumerate(case["layers"], 1):
         CHANNELS[0] = x.shape[-1]
         try:
-            x = _keras_layer(layer, dims)(x)
+            built = _keras_layer(layer, dims)
+            x = built(x)
             if any(n == 0 for n in x.shape):
                 raise ValueError(f"empty output {tuple(x.shape)}")
         except Exception as exc:  # Keras raises ValueError, TypeError and backend errors alike
@@ -158,7 +199,9 @@ def run_keras(case: dict) -> dict:
         shape = list(x.shape[1:])
         # convshape lists channels first: (C, *spatial), or (features,) when flat.
         shapes.append(shape if len(shape) == 1 else [shape[-1], *shape[:-1]])
-    return {"shapes": shapes, "error": error}
+        params.append(built.count_params())
+        trainable.append(sum(int(np.prod(w.shape)) for w in built.trainable_weights))
+    return {"shapes": shapes, "error": error, "params": params, "trainable": trainable}
 
 
 def _refused_on_purpose(case: dict, result: dict) -> bool:
