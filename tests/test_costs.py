@@ -82,6 +82,27 @@ def test_torchinfo_counts_the_bias_and_a_transposed_conv_over_its_outputs():
     assert [r["macs"] for r in rows] == [448 * 1024, 32, 0, 0, 0, 170]
 
 
+def test_torchinfo_counts_no_mult_adds_for_a_layer_scale():
+    # ConvNeXt's layer scale is a parameter of its block, not a module: torchinfo's leaves never see it.
+    rows = data("calc", "-i", "8", "-c", "4", "layerscale", "ln", "--macs", "torchinfo")["layers"]
+    assert [(r["params"], r["macs"]) for r in rows] == [(4, 0), (8, 8)]
+
+
+@pytest.mark.parametrize("value, text", [
+    (999, "999"), (1000, "1.00 K"), (1005, "1.00 K"), (1015, "1.02 K"),  # half to even, at the half
+    (9995, "10.0 K"), (99_949, "99.9 K"), (999_499, "999 K"), (999_500, "1.00 M"), (25_557_032, "25.6 M"),
+])
+def test_readable_counts_keep_three_digits(value, text):
+    from convshape.render.common import readable
+
+    assert readable(value) == text and readable(value, "B") == text.replace(" K", " k") + ("B" if value >= 1000 else " B")
+
+
+def test_fit_keeps_instance_norm_off_a_single_pixel():
+    assert invoke("fit", "--dims", "1", "-c", "2", "-q", "conv", "k3", "in").stdout == "4\n"  # 2 pixels after k3
+    assert invoke("fit", "--dims", "1", "-c", "2", "-q", "conv", "k3", "in", "--convention", "tf").stdout == "3\n"
+
+
 def test_flops_are_twice_the_macs():
     result = invoke("calc", "-i", "32", "-c", "3", *SMALL, "--flops")
     assert "┃ FLOPs ┃" in result.stdout.splitlines()[1]
@@ -104,9 +125,12 @@ def test_a_skip_connection_stays_in_memory_until_its_merge():
 
 
 def test_outputs_no_row_reads_stay_to_the_end():
-    # Two heads: @a (4x8x8, 1,024 B) is an output nothing reads, so it is alive when row 2 runs.
-    got = data("calc", "-i", "8", "-c", "1", "conv", "k3", "p1", "c4", "@a", "conv", "k3", "p1", "c8")
-    assert got["totals"]["bytes"]["inference_peak"] == 1024 + 2048
+    # @a (4x8x8, 1,024 B) is an output nothing reads: still alive when row 3 (1x8x8, 256 B) runs
+    # on row 2's output (8x8x8, 2,048 B). Unbound, it would be freed after row 2.
+    stack = ["conv", "k3", "p1", "c4", "@a", "conv", "k3", "p1", "c8", "conv", "k1", "c1"]
+    assert data("calc", "-i", "8", "-c", "1", *stack)["totals"]["bytes"]["inference_peak"] == 1024 + 2048 + 256
+    chain = [word for word in stack if word != "@a"]
+    assert data("calc", "-i", "8", "-c", "1", *chain)["totals"]["bytes"]["inference_peak"] == 1024 + 2048
 
 
 def test_without_channels_the_counts_are_unknown_and_the_table_leaves_them_out():
