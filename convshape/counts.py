@@ -209,3 +209,105 @@ def _peak(result: Result, sizes: list[int]) -> int:
             peak = max(peak, alive)
         alive -= sum(sizes[tensor] for tensor in freed_at.get(index, ()))
     return peak
+
+
+class Formula(NamedTuple):
+    """A count as a product: ``coefficient`` times the sizes in ``factors`` (formulas of the
+    input, as ``symbolic`` writes them); None where a ceil-mode size may be 1 less."""
+
+    coefficient: int
+    factors: tuple[str, ...]
+
+    def value(self) -> int | str:
+        """The number, when no factor is left; else the formula as text.
+
+        >>> Formula(1728, ("⌊(H − 1)/2⌋", "⌊(W − 1)/2⌋")).value()
+        '1728·⌊(H − 1)/2⌋·⌊(W − 1)/2⌋'
+        """
+        if not self.factors or self.coefficient == 0:
+            return self.coefficient
+        return "·".join(([] if self.coefficient == 1 else [str(self.coefficient)]) + list(self.factors))
+
+    def times(self, other: Formula) -> Formula:
+        return Formula(self.coefficient * other.coefficient, self.factors + other.factors)
+
+
+def _split_coefficient(formula: str) -> tuple[int, str]:
+    """``2·⌊(H − 1)/2⌋`` -> (2, '⌊(H − 1)/2⌋'); ``7`` -> (7, ''); a sum stays whole."""
+    if formula.isdigit():
+        return int(formula), ""
+    head, dot, rest = formula.partition("·")
+    if dot and head.isdigit():
+        depth = 0
+        for char in rest:  # the rest must be one factor: no sum at the top level
+            depth += (char in "(⌊") - (char in ")⌋")
+            if char == " " and depth == 0:
+                return 1, formula
+        return int(head), rest
+    return 1, formula
+
+
+def symbolic_costs(result) -> list[tuple[int | str | None, int | str | None]]:
+    """Per row of a result without an input size (``symbolic.symbolic_calc``): its
+    parameters and its MACs (torch's count, halved, for one image), each a number where the
+    input size does not matter, a formula of H and W where it does, or None (unknown
+    channels, a row that cannot run, or a ceil-mode size the formula may overstate by 1).
+
+    >>> from convshape.grammar import parse_stack
+    >>> from convshape.symbolic import symbolic_calc
+    >>> symbolic_costs(symbolic_calc(parse_stack("conv k3 s2 c8, flatten, linear c10"), channels=3))[0]
+    (224, '216·⌊(H − 1)/2⌋·⌊(W − 1)/2⌋')
+    """
+    from .diagnostics import factor_text
+    from .symbolic import text
+
+    elements: dict[int, Formula | None] = {0: None if result.input_channels is None else Formula(
+        result.input_channels, tuple(result.axes))}
+    sound = {0: True}  # every size on the way here is exact (a ceil-mode formula may be 1 over)
+    costs = []
+    for row in result.rows:
+        calc_row, layer, index = row.row, row.layer, row.index
+        source = elements.get(result.inputs(index)[0])
+        exact = sound[index] = row.exact and all(sound[i] for i in result.inputs(index))
+        out = None
+        if calc_row.computed and calc_row.out_channels is not None and exact:
+            if row.steps is not None:
+                constant, factors = calc_row.out_channels, []
+                for step, name in zip(row.steps, result.axes):
+                    number, rest = _split_coefficient(text(step.expr, name))
+                    constant *= number
+                    if rest:
+                        factors.append(factor_text(rest))
+                out = Formula(constant, tuple(factors))
+            elif layer.kind in (Kind.LINEAR,) or row.features is not None and row.features.isdigit():
+                out = Formula(calc_row.out_channels if layer.kind is Kind.LINEAR else int(row.features), ())
+            else:  # flatten, or a shape-keeping row on flat features: what it reads
+                out = source
+        elements[index] = out
+        params = macs = None
+        if calc_row.computed and source is not None:
+            kind = layer.kind
+            if kind is Kind.LINEAR:
+                per = Formula(layer.channels, ())
+                weights_in = per.times(source)
+                params = weights_in.value() if not layer.bias else (
+                    weights_in.coefficient + layer.channels if not weights_in.factors
+                    else f"{weights_in.value()} + {layer.channels}")
+                macs = weights_in.value()
+            elif kind.keeps_shape and row.steps is None:  # on flat features: per feature, however many
+                per = weights(layer, 1, 1, result.convention).params
+                params, macs = Formula(per, ()).times(source).value(), 0
+            else:
+                found = weights(layer, calc_row.in_channels, calc_row.out_channels, result.convention)
+                params = None if found is None else found.params
+                if kind in (Kind.CONV, Kind.CONVT) and found is not None:
+                    groups = groups_of(layer, calc_row.in_channels)
+                    kernel = prod(layer.kernel)
+                    if kind is Kind.CONV and out is not None:  # output positions × kernel × C_in/g
+                        macs = Formula(kernel * calc_row.in_channels // groups, ()).times(out).value()
+                    elif kind is Kind.CONVT:  # input positions × kernel × C_out/g
+                        macs = Formula(kernel * calc_row.out_channels // groups, ()).times(source).value()
+                elif found is not None:
+                    macs = 0
+        costs.append((params, macs))
+    return costs

@@ -299,6 +299,11 @@ class SymbolicResult(NamedTuple):
     fit: object  # convshape.fit.Fit: the smallest valid input and the clean-input rule
     axes_from: str = "default"  # what set the number of axes (see grammar.Stack)
     notes: tuple[str, ...] = ()  # where only a layer's token set it
+    reads: dict = {}  # the graph (see grammar.Stack)
+
+    def inputs(self, index: int) -> tuple[int, ...]:
+        """The rows row ``index`` reads (0 is the input)."""
+        return self.reads.get(index) or (index - 1,)
 
     @property
     def valid(self) -> bool:
@@ -394,4 +399,4 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         rows = [row._replace(fits=_where_it_fits(stack, row.index, convention, channels))
                 if row.layer.kind.is_merge and row.layer.mode is None else row for row in rows]
     return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows), fit, stack.axes_from,
-                          input_notes(stack, (), channels))
+                          input_notes(stack, (), channels), stack.reads)

@@ -227,3 +227,66 @@ def test_resnet50_at_224_as_torch_counts_it():
                     "--dtype", "bfloat16")
     assert "params: 25,557,032 (25.6 M), and 53,173 in buffers" in result.stdout
     assert f"MACs: {64 * 8178368512 // 2:,} (262 G): torch's FlopCounterMode count, halved; batch 64" in result.stdout
+
+
+def _evaluate(formula, sizes):
+    """A formula as convshape writes it (⌊(H − 1)/2⌋·W + 10), at given sizes."""
+    python = formula.replace("⌊", "(").replace("⌋", ")").replace("/", "//").replace("−", "-").replace("·", "*")
+    return eval(python, {}, dict(sizes))  # noqa: S307  (our own formula text, in a test)
+
+
+def test_counts_without_an_input_size_agree_with_calc_at_every_size():
+    import random
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "golden"))
+    import torch_golden  # drawing only
+
+    from convshape.calc import run
+    from convshape.counts import count, symbolic_costs
+    from convshape.grammar import parse_stack
+    from convshape.symbolic import symbolic_calc
+
+    rng, compared, formulas = random.Random(12), 0, 0
+    for _ in range(300):
+        case = torch_golden.draw_case(rng)
+        if case["dims"] == 3:
+            continue
+        stack = parse_stack(case["stack"], dims=case["dims"])
+        symbolic = symbolic_calc(stack, channels=case["channels"])
+        if not symbolic.valid:
+            continue
+        costs = symbolic_costs(symbolic)
+        names = symbolic.axes
+        for size in range(max(rule.minimum_valid for rule in symbolic.fit.rules), 40, 3):
+            result = run(stack, (size,) * case["dims"], case["channels"])
+            if not result.valid:
+                continue
+            for row, cost, (params, macs) in zip(result.rows, count(result).rows, costs):
+                for ours, theirs in ((params, cost.params), (macs, cost.macs)):
+                    if ours is None:
+                        continue
+                    formulas += isinstance(ours, str)
+                    value = _evaluate(ours, {name: size for name in names}) if isinstance(ours, str) else ours
+                    assert value == theirs, (case["stack"], size, row.index, ours)
+                    compared += 1
+    assert compared > 2000 and formulas > 500
+
+
+def test_without_an_input_size_params_are_numbers_and_macs_formulas():
+    # conv: 3·8·9 + 8 = 224 params; MACs 9·3·8 = 216 per output position.
+    # convt k2 s2 to 4: 8·4·4 + 4 = 132 params; MACs over its input positions, 4·4·8 = 128 each.
+    result = invoke("calc", "-c", "3", "conv", "k3", "s2", "c8", "convt", "k2", "s2", "c4", "flatten", "linear", "c10")
+    lines = result.stdout.splitlines()
+    assert "┃ params " in lines[1] and "┃ MACs " in lines[1]
+    assert "│ 224 " in lines[3] and "│ 216·⌊(H − 1)/2⌋·⌊(W − 1)/2⌋ │" in lines[3]
+    assert "│ 132 " in lines[4] and "│ 128·⌊(H − 1)/2⌋·⌊(W − 1)/2⌋ │" in lines[4]
+    # The linear layer reads 4·2⌊(H − 1)/2⌋·2⌊(W − 1)/2⌋ features: its weights depend on the size.
+    assert "│ 160·⌊(H − 1)/2⌋·⌊(W − 1)/2⌋ + 10 │ 160·⌊(H − 1)/2⌋·⌊(W − 1)/2⌋ │" in lines[6]
+    assert "params: " not in result.stdout  # no total: it depends on the size
+    got = data("calc", "-c", "3", "conv", "k3", "s2", "c8", "gap", "flatten", "linear", "c10")
+    assert [(r["params"], r["macs"]) for r in got["layers"]] == [(224, "216·⌊(H − 1)/2⌋·⌊(W − 1)/2⌋"), (0, 0), (0, 0),
+                                                                  (90, 80)]
+    fixed = invoke("calc", "-c", "3", "conv", "k3", "s2", "c8", "gap", "flatten", "linear", "c10").stdout
+    assert "params: 314 (314), whatever the input size" in fixed
+    assert "params" not in invoke("calc", "conv", "k3", "s2", "c8").stdout  # no channels, no counts

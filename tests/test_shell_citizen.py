@@ -61,6 +61,7 @@ def test_piped_table_is_never_wrapped_or_cut_at_40_columns(run):
          "conv k3 p1 c16 nobias, bn, relu, conv k3 dw, ln, gn g4, in, layerscale, gelu, silu, sigmoid, tanh, "
          "hardswish, lrelu, relu6, dropout, convt k2 s2 c8, gap, flatten, linear c10"],
         ["-i", "8", "-c", "2", "gap, gn g2"],
+        ["-c", "3", "conv k3 s2 c8, bn, flatten, bn, linear c10"],  # no -i: counts as formulas
     ],
 )
 def test_json_output_validates_against_the_shipped_schema(run, args):

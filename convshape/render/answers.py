@@ -234,8 +234,10 @@ def _shape_text(result: SymbolicResult, row) -> str:
 
 
 def symbolic_dict(result: SymbolicResult) -> dict:
+    from ..counts import symbolic_costs
+
     layers = []
-    for row in result.rows:
+    for row, (params, macs) in zip(result.rows, symbolic_costs(result)):
         calc_row = row.row
         error = calc_row.error
         field = calc_row.field if calc_row.computed else None
@@ -259,6 +261,8 @@ def symbolic_dict(result: SymbolicResult) -> dict:
                       if row.start_fixed else None},
                 "fits": row.fits,
                 "error": None if error is None else {"code": error.code.value, "message": error.message},
+                "params": params,
+                "macs": macs,
             }
         )
     return {
@@ -282,14 +286,25 @@ def symbolic_quiet(result: SymbolicResult) -> str:
     return "x".join(([] if channels is None else [str(channels)]) + parts)
 
 
+def _count_text(value) -> str:
+    """A count without an input size: a number in readable units, a formula, or ? (unknown)."""
+    from .common import readable
+
+    return value if isinstance(value, str) else readable(value)
+
+
 def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from ..counts import symbolic_costs
+
+    costs = symbolic_costs(result) if result.input_channels is not None else None
     table = Table(header_style="bold")
-    for name in ["#", "layer", "out", "rf", "jump", "start", "diagnostics"]:
-        table.add_column(name, no_wrap=name not in ("layer", "out"))
-    for row in result.rows:
+    names = ["#", "layer", "out", "rf", "jump", "start"] + (["params", "MACs"] if costs else []) + ["diagnostics"]
+    for name in names:
+        table.add_column(name, no_wrap=name not in ("layer", "out", "MACs"))
+    for position, row in enumerate(result.rows):
         calc_row = row.row
         field = calc_row.field if calc_row.computed else None
         layer_text = Text(layer_label(row.layer, row.index))
@@ -313,6 +328,7 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
                       Text(axes_text(field.jump[:1] if len(set(field.jump)) == 1 else field.jump)) if field else Text(""),
                       Text(axes_text(field.start[:1] if len(set(field.start)) == 1 else field.start))
                       if field and row.start_fixed else Text(""),
+                      *([Text(_count_text(value)) for value in costs[position]] if costs else []),
                       notes)
     console.print(table)
     for note in result.notes:
@@ -331,3 +347,12 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
             console.print(Text(f"valid (every merge fits): {rule.describe_valid()}"), soft_wrap=True)
     for rule in fit.rules:
         console.print(Text(f"clean (no floor rounding): {rule.describe()}"), soft_wrap=True)
+    if costs:
+        from .common import readable
+
+        params = [value for value, _ in costs]
+        if all(isinstance(value, int) for value in params):
+            total = sum(params)
+            console.print(Text(f"params: {total:,} ({readable(total)}), whatever the input size"), soft_wrap=True)
+        console.print(Text("MACs per row as formulas of the input size (torch's FlopCounterMode count, halved; "
+                           "one image); -i gives the totals"), style="dim", soft_wrap=True)
