@@ -6,7 +6,7 @@ import sys
 import pytest
 
 CORE = ["convshape", "convshape.grammar", "convshape.layers", "convshape.arithmetic", "convshape.receptive",
-        "convshape.diagnostics", "convshape.calc", "convshape.explain", "convshape.fit", "convshape.solve",
+        "convshape.diagnostics", "convshape.calc", "convshape.counts", "convshape.explain", "convshape.fit", "convshape.solve",
         "convshape.symbolic", "convshape.completion", "convshape.render.json", "convshape.render.csv",
         "convshape.render.answers", "convshape.schemas"]
 
@@ -48,6 +48,11 @@ def test_whole_number_runs_never_load_fractions(args):
     assert "fractions" not in modules
     fractional = modules_after_calc("-i", "224", "up", "s1.5", *args)
     assert "fractions" in fractional  # the check can fail
+
+
+def test_quiet_runs_never_count():
+    assert "convshape.counts" not in modules_after_calc("-i", "224", "-c", "3", "conv", "k3", "s2", "-q")
+    assert "convshape.counts" in modules_after_calc("-i", "224", "-c", "3", "conv", "k3", "s2", "--format", "json")
 
 
 def test_the_table_does_import_rich():
