@@ -397,10 +397,19 @@ def calc(
     allowed = _check_allowed(allow or [])
     strict = strict or bool(allowed)  # --allow names the exceptions to --strict, which it implies
     pieces = _read_stack(stack or [], file)
+    if (columns is not None or compact) and (output_format is not Format.table or quiet or input is None):
+        what = "--columns" if columns is not None else "--compact"
+        _fail(f"{what} is for the table with an input size (calc -i SIZE, without -q or --format)")
     if input is None:
         # No input size: every layer's output as a formula of it.
         if output_format in (Format.csv, Format.tsv):
             _fail(f"--format {output_format.value} needs an input size (-i); without one, use table or json")
+        counting = [option for option, given in (("--macs torchinfo", macs is MacsProfile.torchinfo),
+                                                 ("--flops", flops), ("--batch", batch != 1),
+                                                 ("--dtype", dtype is not DtypeName.float32)) if given]
+        if counting:
+            _fail(f"{counting[0]} needs an input size (-i): without one, MACs are formulas for one image, "
+                  "as torch counts them")
         parsed = _parse_stack(pieces, None, dims)
         _symbolic(parsed, convention, channels, output_format, quiet, explain, no_color)
         return

@@ -262,6 +262,16 @@ def test_usage_errors_read_like_convshapes_own(run):
         (["calc", "-i", "8", "--batch", "0"], "convshape: --batch: 0 is below 1 (see 'convshape calc -h')\n"),
         (["calc", "-i", "8", "--dtype", "float64"],
          "convshape: --dtype: 'float64' is not one of float32, float16, bfloat16, int8 (see 'convshape calc -h')\n"),
+        (["calc", "-i", "8", "--columns", "layer", "--format", "json", "conv", "k3"],
+         "convshape: --columns is for the table with an input size (calc -i SIZE, without -q or --format)\n"),
+        (["calc", "--compact", "conv", "k3"],
+         "convshape: --compact is for the table with an input size (calc -i SIZE, without -q or --format)\n"),
+        (["calc", "-c", "3", "--batch", "8", "conv", "k3"],
+         "convshape: --batch needs an input size (-i): without one, MACs are formulas for one image, as torch "
+         "counts them\n"),
+        (["calc", "--macs", "torchinfo", "conv", "k3"],
+         "convshape: --macs torchinfo needs an input size (-i): without one, MACs are formulas for one image, as "
+         "torch counts them\n"),
         (["calc", "-i", "8", "--macs", "fvcore"],
          "convshape: --macs: 'fvcore' is not one of torch, torchinfo (see 'convshape calc -h')\n"),
         (["calc", "-i", "8", "-q", "--format", "json", "conv", "k3"],
