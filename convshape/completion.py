@@ -52,6 +52,11 @@ CHOICE_HELP = {
     "stride_gap": "a kernel smaller than its stride skips pixels",
     "padding_only_outputs": "some outputs see only padding",
     "ceil_window_dropped": "ceil mode's last window is dropped",
+    "torchinfo": "torchinfo's mult-adds",
+    "float32": "4 bytes an element",
+    "float16": "2 bytes an element",
+    "bfloat16": "2 bytes an element",
+    "int8": "1 byte an element",
 }
 
 
