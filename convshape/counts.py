@@ -153,11 +153,15 @@ def count(result: Result, profile: Profile = Profile.TORCH, batch: int = 1, dtyp
     """
     width = DTYPE_BYTES[dtype]
     rows = []
+    known: dict[tuple, Weights | None] = {}  # a layer written once (x10000) on the same channels: once
     for row in result.rows:
         if not row.computed:
             rows.append(RowCost(None, None, None, None))
             continue
-        found = weights(row.layer, row.in_channels, row.out_channels, result.convention)
+        key = (id(row.layer), row.in_channels, row.out_channels)
+        if key not in known:
+            known[key] = weights(row.layer, row.in_channels, row.out_channels, result.convention)
+        found = known[key]
         params = None if found is None else found.params
         out = elements(row.out_size, row.out_channels)
         rows.append(RowCost(params, None if found is None else found.buffers, macs(row, params, profile, batch),
@@ -192,6 +196,8 @@ def _peak(result: Result, sizes: list[int]) -> int:
     and rows bound to names nothing reads) stay to the end. No layer runs in place.
     ``sizes[i]`` is row i's output (0: the input)."""
     last = len(sizes) - 1
+    if not result.reads and not any(row > 0 for row in result.binds):  # a chain: a row's input and output
+        return max([sizes[0]] + [sizes[index - 1] + sizes[index] for index in range(1, last + 1)])
     last_use = list(range(last + 1))  # unread: freed as soon as it is made
     for index in range(1, last + 1):
         for source in result.inputs(index):
