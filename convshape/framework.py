@@ -14,9 +14,12 @@ import re
 # A module name called like a function, optionally qualified (nn., torch.nn., layers., keras.layers., tf.keras.layers.).
 CALL = re.compile(r"(?:[A-Za-z_][A-Za-z_0-9]*\.)*([A-Z][A-Za-z0-9]*)\s*\(")
 # The module names, with the number of axes where they carry it: nn.Conv2d, layers.Conv2DTranspose.
-TORCH_NAME = re.compile(r"(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|ZeroPad)([123])d|Linear|Flatten|Upsample")
+TORCH_NAME = re.compile(r"(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|ZeroPad|BatchNorm|InstanceNorm|Dropout)"
+                        r"([123])d|Linear|Flatten|Upsample|GroupNorm|ReLU6?|GELU|SiLU|Sigmoid|Tanh|Hardswish|LeakyReLU"
+                        r"|Dropout")
 KERAS_NAME = re.compile(r"(Conv|MaxPooling|AveragePooling|GlobalAveragePooling|UpSampling|ZeroPadding)([123])D(Transpose)?"
-                        r"|Dense|Flatten")
+                        r"|Dense|Flatten|BatchNormalization|LayerNormalization|GroupNormalization|Dropout|Activation")
+SPATIAL = ("conv", "convt", "maxpool", "avgpool", "pad", "up")  # the kinds that take conv2d-style names
 
 TORCH = "PyTorch"
 KERAS = "Keras"
@@ -112,7 +115,7 @@ def equivalent(name: str, inside: str) -> str | None:
     if words is None or None in words:
         return None
     kind, *tokens = words
-    named = kind + (f"{axes}d" if axes and kind not in ("linear", "flatten", "gap") else "")
+    named = kind + (f"{axes}d" if axes and kind in SPATIAL else "")
     return " ".join([named] + [t for t in tokens if t])
 
 
@@ -143,7 +146,8 @@ def _torch_conv(kind: str):
             groups, dilation = _pick(args, kwargs, 6, "groups", 1), _pick(args, kwargs, 8, "dilation", 1)
         else:
             dilation, groups = _pick(args, kwargs, 5, "dilation", 1), _pick(args, kwargs, 6, "groups", 1)
-        return [kind, *tokens, _token("d", dilation, 1), _token("g", groups, 1), _token("c", out)]
+        bias = "" if _pick(args, kwargs, 7, "bias", True) else "nobias"
+        return [kind, *tokens, _token("d", dilation, 1), _token("g", groups, 1), _token("c", out), bias]
 
     return words
 
@@ -174,7 +178,7 @@ def _keras_conv(kind: str):
         if kind == "convt" and kwargs.get("output_padding") is not None:
             tokens.append(_token("op", kwargs["output_padding"]))
         return [kind, *tokens, _token("d", kwargs.get("dilation_rate", 1), 1), _token("g", kwargs.get("groups", 1), 1),
-                _token("c", filters)]
+                _token("c", filters), "" if kwargs.get("use_bias", True) else "nobias"]
 
     return words
 
@@ -201,7 +205,16 @@ _TORCH = {
     "MaxPool": _torch_pool("maxpool"),
     "AvgPool": _torch_pool("avgpool"),
     "AdaptiveAvgPool": _adaptive,
-    "Linear": lambda args, kwargs: ["linear", _token("c", _pick(args, kwargs, 1, "out_features"))],
+    "Linear": lambda args, kwargs: ["linear", _token("c", _pick(args, kwargs, 1, "out_features")),
+                                    "" if _pick(args, kwargs, 2, "bias", True) else "nobias"],
+    # Norms with their affine scale and shift (without them the parameters differ: no equivalent).
+    "BatchNorm": lambda args, kwargs: ["bn"] if _pick(args, kwargs, 3, "affine", True) else None,
+    "InstanceNorm": lambda args, kwargs: None if _pick(args, kwargs, 3, "affine", False) else ["in"],
+    "GroupNorm": lambda args, kwargs: ["gn", _token("g", _pick(args, kwargs, 0, "num_groups"))]
+    if _pick(args, kwargs, 3, "affine", True) else None,
+    **{name: (lambda kind: lambda args, kwargs: [kind])(kind) for name, kind in (
+        ("ReLU", "relu"), ("ReLU6", "relu6"), ("GELU", "gelu"), ("SiLU", "silu"), ("Sigmoid", "sigmoid"),
+        ("Tanh", "tanh"), ("Hardswish", "hardswish"), ("LeakyReLU", "lrelu"), ("Dropout", "dropout"))},
     "Flatten": lambda args, kwargs: ["flatten"],
     "Upsample": lambda args, kwargs: None if "size" in kwargs or args else ["up", _token("s", kwargs.get("scale_factor", 2))],
     "ZeroPad": lambda args, kwargs: ["pad", _padding(_pick(args, kwargs, 0, "padding"))],
@@ -216,6 +229,21 @@ _KERAS = {
     "GlobalAveragePooling": lambda args, kwargs: None if kwargs.get("keepdims") else ["gap"],
     "UpSampling": lambda args, kwargs: ["up", _token("s", _pick(args, kwargs, 0, "size", 2))],
     "ZeroPadding": lambda args, kwargs: ["pad", _padding(_pick(args, kwargs, 0, "padding", 1))],
-    "Dense": lambda args, kwargs: ["linear", _token("c", _pick(args, kwargs, 0, "units"))],
+    "Dense": lambda args, kwargs: ["linear", _token("c", _pick(args, kwargs, 0, "units")),
+                                   "" if kwargs.get("use_bias", True) else "nobias"],
     "Flatten": lambda args, kwargs: ["flatten"],
+    "BatchNormalization": lambda args, kwargs: ["bn"] if _affine(kwargs) else None,
+    "LayerNormalization": lambda args, kwargs: ["ln"] if _affine(kwargs) and kwargs.get("axis", -1) == -1 else None,
+    "GroupNormalization": lambda args, kwargs: ["gn", _token("g", _pick(args, kwargs, 0, "groups", 32))]
+    if _affine(kwargs) else None,
+    "Dropout": lambda args, kwargs: ["dropout"],
+    "Activation": lambda args, kwargs: [ACTIVATIONS.get(_pick(args, kwargs, 0, "activation"))],
 }
+
+# Keras' activation names, to convshape's kinds.
+ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu", "swish": "silu", "sigmoid": "sigmoid",
+               "tanh": "tanh", "hard_swish": "hardswish", "hard_silu": "hardswish", "leaky_relu": "lrelu"}
+
+
+def _affine(kwargs: dict) -> bool:
+    return kwargs.get("center", True) and kwargs.get("scale", True)

@@ -10,6 +10,7 @@ import pytest
 from conftest import have
 
 from convshape import calc
+from convshape.counts import count
 from convshape.grammar import ParseError, parse_stack
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "framework_cases.json").read_text())
@@ -28,7 +29,9 @@ def test_the_layer_offered_gives_the_frameworks_shapes(case):
     layer = offered(case["call"])
     assert layer is not None, case["call"]
     channels, *size = case["input"]
-    result = calc(layer, "x".join(map(str, size)), channels=channels, convention="tf" if case["framework"] == "keras" else "torch")
+    stack = layer if size else f"flatten, {layer}"  # a flat input: the channels, flattened from 1 pixel
+    result = calc(stack, "x".join(map(str, size or [1])), channels=channels,
+                  convention="tf" if case["framework"] == "keras" else "torch")
     if "error" in case:
         assert not result.valid, (layer, case["error"])
         return
@@ -36,6 +39,11 @@ def test_the_layer_offered_gives_the_frameworks_shapes(case):
     output = result.output
     shape = [output.channels, *output.size] if output.size is not None else [output.features]
     assert shape == case["output"], layer
+    totals = count(result).totals
+    if case["framework"] == "keras":  # count_params() counts BatchNorm's moving statistics
+        assert (totals.params + totals.buffers, totals.params) == (case["params"], case["trainable"]), layer
+    else:
+        assert totals.params == case["params"], layer
 
 
 @pytest.mark.parametrize("typed, status, message", [
@@ -45,8 +53,11 @@ def test_the_layer_offered_gives_the_frameworks_shapes(case):
      "'Conv2D(64, 3, strides=2, padding='same')' is Keras syntax; as a convshape layer it is 'conv k3 s2 psame c64' "
      "(with --convention tf, for Keras' semantics)"),
     ("MaxPool2d(2)", 2, "'MaxPool2d(2)' is PyTorch syntax; as a convshape layer it is 'maxpool k2'"),
-    ("conv k3 nn.BatchNorm2d(64)", 2,
-     "'nn.BatchNorm2d(64)' is not a layer convshape knows: write layers as convshape does, such as 'conv k3 s2 p1 c64'"),
+    ("conv k3 nn.Softmax(dim=1)", 2,
+     "'nn.Softmax(dim=1)' is not a layer convshape knows: write layers as convshape does, such as 'conv k3 s2 p1 c64'"),
+    ("conv k3 nn.BatchNorm2d(64)", 2, "'nn.BatchNorm2d(64)' is PyTorch syntax; as a convshape layer it is 'bn'"),
+    ("nn.Conv2d(3, 64, 7, 2, 3, bias=False)", 2,
+     "'nn.Conv2d(3, 64, 7, 2, 3, bias=False)' is PyTorch syntax; as a convshape layer it is 'conv k7 s2 p3 c64 nobias'"),
     ("nn.AdaptiveAvgPool2d(7)", 2,
      "'nn.AdaptiveAvgPool2d(7)' is PyTorch syntax: write layers as convshape does, such as 'conv k3 s2 p1 c64'"),
 ])

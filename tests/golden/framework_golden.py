@@ -1,6 +1,7 @@
 """Golden cases for framework syntax typed as a stack (`nn.Conv2d(3, 64, 3, stride=2)`):
 each call is evaluated by PyTorch or Keras 3 itself on a few inputs, and its output shape
-(or its error) recorded. The tests check that the layer convshape's error message offers
+(or its error) recorded, with its parameters (``sum(p.numel())``; Keras' ``count_params()``
+and trainable weights). The tests check that the layer convshape's error message offers
 instead gives exactly those shapes. Nothing here reads convshape's code.
 
 Regenerate (needs torch and keras; `pip install torch==2.13.0 keras`):
@@ -38,6 +39,20 @@ TORCH_CALLS = [
     "nn.AdaptiveAvgPool2d(1)",
     "nn.Upsample(scale_factor=2)",
     "nn.ZeroPad2d(2)",
+    "nn.Conv2d(3, 64, 3, bias=False)",
+    "nn.ConvTranspose2d(8, 4, 2, stride=2, bias=False)",
+    "nn.Linear(48, 10, bias=False)",
+    "nn.BatchNorm2d(64)",
+    "nn.BatchNorm1d(16)",
+    "nn.GroupNorm(4, 8)",
+    "nn.InstanceNorm2d(8)",
+    "nn.ReLU(inplace=True)",
+    "nn.ReLU6()",
+    "nn.GELU()",
+    "nn.SiLU()",
+    "nn.Hardswish()",
+    "nn.LeakyReLU(0.1)",
+    "nn.Dropout(0.5)",
 ]
 
 KERAS_CALLS = [
@@ -53,6 +68,15 @@ KERAS_CALLS = [
     "layers.UpSampling2D(size=2)",
     "layers.ZeroPadding2D(padding=1)",
     "layers.Conv1D(8, 5, strides=2)",
+    "layers.Conv2D(8, 3, use_bias=False)",
+    "layers.Dense(10, use_bias=False)",
+    "layers.BatchNormalization()",
+    "layers.LayerNormalization()",
+    "layers.GroupNormalization(groups=2)",
+    "layers.GroupNormalization()",
+    "layers.Activation('gelu')",
+    "layers.Activation('hard_swish')",
+    "layers.Dropout(0.2)",
 ]
 
 CHANNELS = {"64": 64, "32": 32, "8": 8, "16": 16, "4": 4}
@@ -65,13 +89,17 @@ def _torch_case(call: str, size: int) -> dict:
 
     module = eval(call, {"nn": nn, "torch": torch, **{name: getattr(nn, name) for name in dir(nn) if name[0].isupper()}})
     dims = 1 if "1d" in call else 3 if "3d" in call else 2
-    channels = getattr(module, "in_channels", 3)
-    shape = (1, channels, *([size] * dims))
+    channels = next((getattr(module, name) for name in ("in_channels", "num_features", "num_channels", "in_features")
+                     if hasattr(module, name)), 3)
+    spatial = [] if isinstance(module, (nn.Linear, nn.BatchNorm1d)) else [size] * dims
+    shape = (1, channels, *spatial)
+    params = sum(p.numel() for p in module.parameters())
     try:
-        out = tuple(module(torch.zeros(shape)).shape)
-        return {"call": call, "framework": "torch", "input": [channels, *[size] * dims], "output": list(out[1:])}
+        out = tuple(module.eval()(torch.zeros(shape)).shape)
+        return {"call": call, "framework": "torch", "input": [channels, *spatial], "output": list(out[1:]),
+                "params": params}
     except RuntimeError as exc:
-        return {"call": call, "framework": "torch", "input": [channels, *[size] * dims], "error": str(exc)[:200]}
+        return {"call": call, "framework": "torch", "input": [channels, *spatial], "error": str(exc)[:200]}
 
 
 def _keras_case(call: str, size: int) -> dict:
@@ -84,11 +112,15 @@ def _keras_case(call: str, size: int) -> dict:
     dims = 1 if "1D" in call else 2
     channels = 4
     shape = (1, *([size] * dims), channels)
+    if "Dense" in call:  # a flat input of 4 features
+        shape = (1, channels)
     try:
         out = tuple(layer(numpy.zeros(shape, dtype="float32")).shape)
         # channels first, as convshape writes shapes; a flat output is its feature count alone
         output = [out[-1], *out[1:-1]] if len(out) > 2 else [out[-1]]
-        return {"call": call, "framework": "keras", "input": [channels, *[size] * dims], "output": output}
+        trainable = sum(int(numpy.prod(w.shape)) for w in layer.trainable_weights)
+        return {"call": call, "framework": "keras", "input": [channels, *shape[1:-1]], "output": output,
+                "params": layer.count_params(), "trainable": trainable}
     except Exception as exc:  # noqa: BLE001 - Keras raises several kinds
         return {"call": call, "framework": "keras", "input": [channels, *[size] * dims], "error": str(exc)[:200]}
 
