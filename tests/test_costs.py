@@ -38,7 +38,7 @@ def test_each_row_has_its_params_and_macs_and_the_totals_follow():
     assert "│    448 │ 442 K │" in lines[3] and "│     32 │     0 │" in lines[4] and "│      0 │     0 │" in lines[5]
     assert "│    170 │   160 │" in lines[8]
     assert lines[-3:] == [
-        "params: 650 (650), and 33 in buffers",
+        "params: 650, and 33 in buffers",
         "MACs: 442,528 (443 K): torch's FlopCounterMode count, halved; batch 1",
         "memory, float32, batch 1: params 2.60 kB, outputs 197 kB, inference peak 131 kB",
     ]
@@ -157,7 +157,7 @@ def test_columns_and_compact_choose_what_the_table_shows():
     assert "│ conv k3 p1 c16 │    16×32×32 │    448 │ 65.5 kB │" in result.stdout
     compact = invoke("calc", "-i", "32", "-c", "3", *SMALL, "--compact").stdout
     assert "│ bn " not in compact and "│ relu " not in compact and "│ 1 │ conv k3 p1 c16 " in compact
-    assert "params: 650 (650), and 33 in buffers" in compact  # hidden rows still count
+    assert "params: 650, and 33 in buffers" in compact  # hidden rows still count
 
 
 def test_csv_ends_with_the_counts():
@@ -288,5 +288,14 @@ def test_without_an_input_size_params_are_numbers_and_macs_formulas():
     assert [(r["params"], r["macs"]) for r in got["layers"]] == [(224, "216·⌊(H − 1)/2⌋·⌊(W − 1)/2⌋"), (0, 0), (0, 0),
                                                                   (90, 80)]
     fixed = invoke("calc", "-c", "3", "conv", "k3", "s2", "c8", "gap", "flatten", "linear", "c10").stdout
-    assert "params: 314 (314), whatever the input size" in fixed
+    assert "params: 314, whatever the input size" in fixed
     assert "params" not in invoke("calc", "conv", "k3", "s2", "c8").stdout  # no channels, no counts
+
+
+@pytest.mark.parametrize("channels, classes, line", [
+    ("110", "c9", "params: 999"),  # 110·9 + 9
+    ("99", "c10", "params: 1,000 (1.00 K)"),  # 99·10 + 10: from 1,000 on, in units too
+])
+def test_totals_give_units_from_a_thousand(channels, classes, line):
+    out = invoke("calc", "-i", "1", "-c", channels, "flatten", "linear", classes).stdout
+    assert line + "\n" in out

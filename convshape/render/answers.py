@@ -353,6 +353,7 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
         params = [value for value, _ in costs]
         if all(isinstance(value, int) for value in params):
             total = sum(params)
-            console.print(Text(f"params: {total:,} ({readable(total)}), whatever the input size"), soft_wrap=True)
+            shown = f"{total:,}" if total < 1000 else f"{total:,} ({readable(total)})"
+            console.print(Text(f"params: {shown}, whatever the input size"), soft_wrap=True)
         console.print(Text("MACs per row as formulas of the input size (torch's FlopCounterMode count, halved; "
                            "one image); -i gives the totals"), style="dim", soft_wrap=True)

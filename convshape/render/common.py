@@ -128,6 +128,11 @@ def _round_half_even(numerator: int, denominator: int) -> int:
     return quotient
 
 
+def _both(value: int) -> str:
+    """``25,557,032 (25.6 M)``; below 1000 the number alone."""
+    return f"{value:,}" if value < 1000 else f"{value:,} ({readable(value)})"
+
+
 def cost_lines(costs) -> list[str]:
     """What a network costs, under the table (see ``counts``): parameters, MACs, memory."""
     totals = costs.totals
@@ -138,9 +143,9 @@ def cost_lines(costs) -> list[str]:
     profile = ("torch's FlopCounterMode count" + ("" if costs.flops else ", halved")
                if costs.profile.value == "torch" else "torchinfo's mult-adds" + (", doubled" if costs.flops else ""))
     return [
-        f"params: {totals.params:,} ({readable(totals.params)})"
+        f"params: {_both(totals.params)}"
         + (f", and {totals.buffers:,} in buffers" if totals.buffers else ""),
-        f"{what}: {value:,} ({readable(value)}): {profile}; batch {costs.batch}",
+        f"{what}: {_both(value)}: {profile}; batch {costs.batch}",
         f"memory, {costs.dtype}, batch {costs.batch}: params {readable(totals.param_bytes, 'B')}, "
         f"outputs {readable(totals.output_bytes, 'B')}, inference peak {readable(totals.peak_bytes, 'B')}",
     ]
