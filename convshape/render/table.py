@@ -231,13 +231,9 @@ def render(result: Result, console: Console, explain: bool = False, piped: bool 
     else:
         print_fitted(console, lambda columns: build(result, explain, wrap=True, shown=columns, costs=costs,
                                                     compact=compact), shown, [n for n in DROPPABLE if n in shown])
-    for line in _messages(result):
-        console.print(line, soft_wrap=piped)
-    for note in result.notes:
-        console.print(Text(f"note: {note}", style="dim"), soft_wrap=piped)
-    for line in summary_lines(result):
-        style = "bold red" if not result.valid else "bold"
-        console.print(Text(line, style=style), soft_wrap=piped)
-    if costs is not None:
-        for line in cost_lines(costs):
-            console.print(Text(line), soft_wrap=piped)
+    lines = _messages(result) + [Text(f"note: {note}", style="dim") for note in result.notes]
+    style = "bold red" if not result.valid else "bold"
+    lines += [Text(line, style=style) for line in summary_lines(result)]
+    lines += [Text(line) for line in (cost_lines(costs) if costs is not None else ())]
+    # One print for all of them: each print costs Rich about a millisecond of set-up.
+    console.print(Text("\n").join(lines), soft_wrap=piped)
