@@ -11,19 +11,42 @@ total, counted the way the frameworks count them. Exact integers throughout.
 - memory: each row's output, parameters and buffers, in bytes of a dtype; the inference
   peak is the most bytes alive at once while the rows run in order (see ``_peak``).
 
-Each kind's rule is in ``weights`` and ``macs``; nothing here knows the terminal.
+Each kind's rule is in ``weights`` and ``macs``; nothing here knows the terminal. The
+records are small slotted classes (``_Record``): a ``NamedTuple`` compiles its annotations
+and a ``namedtuple`` evaluates generated code at import, about a millisecond of every JSON
+start between them.
 """
 
 from __future__ import annotations
 
 from enum import Enum
 from math import prod
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from .layers import Convention, Kind, Layer
 
 if TYPE_CHECKING:
     from .calc import Result, Row
+
+
+class _Record:
+    """Fields by name, given in order or by keyword; read-only by convention, shown as a
+    NamedTuple is. Subclasses set ``__slots__`` (the fields) and ``_defaults``."""
+
+    __slots__ = ()
+    _defaults: dict = {}
+
+    def __init__(self, *values, **named) -> None:
+        given = dict(zip(self.__slots__, values), **named)
+        for field in self.__slots__:
+            object.__setattr__(self, field, given[field] if field in given else self._defaults[field])
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{field}={getattr(self, field)!r}" for field in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
 
 
 class Profile(str, Enum):
@@ -37,9 +60,11 @@ TRACKED_BATCHES_BYTES = 8  # BatchNorm's num_batches_tracked: one int64, whateve
 _NORMS = (Kind.BN, Kind.LN, Kind.GN)  # a weight and a bias per channel (affine)
 
 
-class Weights(NamedTuple):
-    params: int  # learned: weights, biases, a norm's affine scale and shift
-    buffers: int  # kept but not learned: BatchNorm's running mean and variance (and torch's batch counter)
+class Weights(_Record):
+    """``params``: learned (weights, biases, a norm's affine scale and shift); ``buffers``: kept
+    but not learned (BatchNorm's running mean and variance, and torch's batch counter)."""
+
+    __slots__ = ("params", "buffers")
 
 
 def groups_of(layer: Layer, in_channels: int | None) -> int | None:
@@ -114,32 +139,28 @@ def elements(size: tuple[int, ...] | None, channels: int | None) -> int | None:
     return channels * prod(size) if size is not None else channels
 
 
-class RowCost(NamedTuple):
-    params: int | None
-    buffers: int | None
-    macs: int | None  # for the whole batch, under the profile
-    output_bytes: int | None  # for the whole batch, in the dtype
+class RowCost(_Record):
+    """One row's counts (None: unknown); ``macs`` and ``output_bytes`` for the whole batch,
+    under the profile and in the dtype."""
+
+    __slots__ = ("params", "buffers", "macs", "output_bytes")
 
 
-class Totals(NamedTuple):
-    params: int
-    buffers: int
-    macs: int
-    param_bytes: int
-    buffer_bytes: int
-    input_bytes: int
-    output_bytes: int  # every row's output: roughly what a training step keeps for backward
-    peak_bytes: int  # the most alive at once at inference, input included
-    torchinfo_bytes: int  # what torchinfo's "Estimated Total Size" counts (see README)
+class Totals(_Record):
+    """The whole network's counts. ``output_bytes``: every row's output, roughly what a
+    training step keeps for backward; ``peak_bytes``: the most alive at once at inference,
+    the input included; ``torchinfo_bytes``: what torchinfo's "Estimated Total Size" counts."""
+
+    __slots__ = ("params", "buffers", "macs", "param_bytes", "buffer_bytes", "input_bytes", "output_bytes",
+                 "peak_bytes", "torchinfo_bytes")
 
 
-class Costs(NamedTuple):
-    profile: Profile
-    batch: int
-    dtype: str
-    rows: tuple[RowCost, ...]
-    totals: Totals | None  # None when a row is invalid or a count needs channels nobody gave
-    flops: bool = False  # shown as FLOPs, 2 × MACs
+class Costs(_Record):
+    """Every row's counts and the ``totals`` (None when a row is invalid or a count needs
+    channels nobody gave); ``flops``: shown as FLOPs, 2 × MACs."""
+
+    __slots__ = ("profile", "batch", "dtype", "rows", "totals", "flops")
+    _defaults = {"flops": False}
 
 
 def count(result: Result, profile: Profile = Profile.TORCH, batch: int = 1, dtype: str = "float32",
@@ -217,12 +238,11 @@ def _peak(result: Result, sizes: list[int]) -> int:
     return peak
 
 
-class Formula(NamedTuple):
+class Formula(_Record):
     """A count as a product: ``coefficient`` times the sizes in ``factors`` (formulas of the
-    input, as ``symbolic`` writes them); None where a ceil-mode size may be 1 less."""
+    input, as ``symbolic`` writes them)."""
 
-    coefficient: int
-    factors: tuple[str, ...]
+    __slots__ = ("coefficient", "factors")
 
     def value(self) -> int | str:
         """The number, when no factor is left; else the formula as text.
