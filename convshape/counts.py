@@ -337,3 +337,46 @@ def symbolic_costs(result) -> list[tuple[int | str | None, int | str | None]]:
                     macs = 0
         costs.append((params, macs))
     return costs
+
+
+def explain(row: Row, cost: RowCost, profile: Profile = Profile.TORCH, batch: int = 1) -> list[str]:
+    """How a computed row's parameters and MACs (torch's count) come about, for ``--explain``.
+
+    >>> from convshape import calc
+    >>> result = calc("conv k3 c4, bn", 8, channels=3)
+    >>> costs = count(result)
+    >>> explain(result.rows[0], costs.rows[0]), explain(result.rows[1], costs.rows[1])
+    (['params 4·3·3·3 + 4 = 112', 'MACs 6·6 positions · 3·3 · 3 · 4 = 3,888'], ['params 2·4 = 8, a scale and a shift per channel; buffers 2·4 + 1 = 9'])
+    """
+    layer, kind = row.layer, row.layer.kind
+    if cost.params is None or not row.computed:
+        return []
+    lines = []
+    times = f" · batch {batch}" if batch != 1 else ""
+    if kind in (Kind.CONV, Kind.CONVT):
+        groups = groups_of(layer, row.in_channels)
+        per_group = (row.in_channels if kind is Kind.CONV else row.out_channels) // groups
+        other = row.out_channels if kind is Kind.CONV else row.in_channels
+        kernel = "·".join(map(str, layer.kernel))
+        bias = f" + {row.out_channels}" if layer.bias else ""
+        lines.append(f"params {other}·{per_group}·{kernel}{bias} = {cost.params:,}")
+        if profile is Profile.TORCH:
+            sizes = row.out_size if kind is Kind.CONV else row.in_size
+            where = "positions" if kind is Kind.CONV else "input positions"
+            lines.append(f"MACs {'·'.join(map(str, sizes))} {where} · {kernel} · {per_group} · {other}{times} = "
+                         f"{cost.macs:,}")
+    elif kind is Kind.LINEAR:
+        bias = f" + {row.out_channels}" if layer.bias else ""
+        lines.append(f"params {row.in_channels}·{row.out_channels}{bias} = {cost.params:,}")
+        if profile is Profile.TORCH:
+            lines.append(f"MACs {row.in_channels}·{row.out_channels}{times} = {cost.macs:,}")
+    elif cost.params or cost.buffers:
+        text = (f"params {cost.params:,}, one per channel" if kind is Kind.LAYERSCALE
+                else f"params 2·{row.in_channels} = {cost.params:,}, a scale and a shift per channel")
+        if cost.buffers:
+            counter = " + 1" if cost.buffers % 2 else ""
+            text += f"; buffers 2·{row.in_channels}{counter} = {cost.buffers:,}"
+        lines.append(text)
+    elif kind.keeps_shape:
+        lines.append("keeps the shape; no parameters")
+    return lines

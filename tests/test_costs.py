@@ -299,3 +299,20 @@ def test_without_an_input_size_params_are_numbers_and_macs_formulas():
 def test_totals_give_units_from_a_thousand(channels, classes, line):
     out = invoke("calc", "-i", "1", "-c", channels, "flatten", "linear", classes).stdout
     assert line + "\n" in out
+
+
+def test_explain_writes_each_count_out():
+    out = invoke("calc", "-i", "8", "-c", "3", "conv", "k3", "c6", "dw", "bn", "relu", "convt", "k2", "s2", "c2", "nobias",
+                 "flatten", "linear", "c10", "layerscale", "--explain", "--batch", "2").stdout
+    for line in [
+        "params 6·1·3·3 + 6 = 60",  # depthwise: one input channel per group
+        "MACs 6·6 positions · 3·3 · 1 · 6 · batch 2 = 3,888",
+        "params 2·6 = 12, a scale and a shift per channel; buffers 2·6 + 1 = 13",
+        "keeps the shape; no parameters",
+        "params 6·2·2·2 = 48",  # nobias
+        "MACs 6·6 input positions · 2·2 · 2 · 6 · batch 2 = 3,456",  # a transposed conv: over its input
+        "params 288·10 + 10 = 2,890",
+        "MACs 288·10 · batch 2 = 5,760",
+        "params 10, one per channel",
+    ]:
+        assert f"│ {line} " in out, line

@@ -134,7 +134,7 @@ def _cost_cells(cost, flops: bool) -> dict:
             "memory": Text(readable(cost.output_bytes, "B"))}
 
 
-def _cells(result: Result, row: Row, explain: bool, cost=None, flops: bool = False) -> dict:
+def _cells(result: Result, row: Row, explain: bool, cost=None, flops: bool = False, costs_explained=None) -> dict:
     blank = Text("")
     label = layer_label(row.layer, row.index)
     structure = structure_text(result, row.index) if result.reads or result.binds else ""
@@ -147,6 +147,9 @@ def _cells(result: Result, row: Row, explain: bool, cost=None, flops: bool = Fal
     if explain:
         for line in explain_row(row, result.convention):
             layer_cell.append("\n" + line, style="cyan")
+        if cost is not None and costs_explained is not None:
+            for line in costs_explained(row, cost):
+                layer_cell.append("\n" + line, style="cyan")
     return {
         "#": Text(str(row.index)),
         "layer": layer_cell,
@@ -172,7 +175,13 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
     shown = shown or default_columns(costs)
     table = Table(title=None, show_lines=explain, header_style="bold", padding=0)
     flops = costs is not None and costs.flops
-    rows = [_cells(result, row, explain, None if costs is None else costs.rows[row.index - 1], flops)
+    costs_explained = None
+    if explain and costs is not None:
+        from ..counts import explain as explain_costs
+
+        def costs_explained(row, cost):
+            return explain_costs(row, cost, costs.profile, costs.batch)
+    rows = [_cells(result, row, explain, None if costs is None else costs.rows[row.index - 1], flops, costs_explained)
             for row in result.rows
             if not (compact and row.layer.kind.keeps_shape and row.computed and not row.warnings and not row.notes)]
     columns = []
