@@ -28,6 +28,8 @@ Examples:
 
   convshape calc -i 224 -c 3 -f vgg16.stack --format json
 
+  convshape calc -i 224 -c 3 -f resnet50.stack --batch 64 --dtype bfloat16   (params, MACs, memory)
+
   echo 'conv k3 p1 c64 x2, maxpool k2' | convshape calc -i 32 -c 3 -f - -q
 
   convshape calc conv k3 s2 p1 x5       (no -i: each output as a formula of the input)
