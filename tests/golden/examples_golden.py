@@ -31,19 +31,21 @@ SIZES = ["224", "225", "299", "32", "17", "480x640"]
 # The stack file, its input channels, and the kinds of rows torch runs as modules (a global
 # pool written as F.adaptive_avg_pool2d has no module to hook; -last: the last row is the
 # FPN's F.max_pool2d, checked through the outputs).
+MODULES = "conv convt maxpool avgpool adaptive gap linear"
+FUNCTIONAL_POOL = "conv convt maxpool avgpool adaptive linear"  # forward() calls F.adaptive_avg_pool2d
 EXAMPLES = {
-    "resnet18": ("resnet18.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
-    "resnet50": ("resnet50.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
-    "vgg16": ("vgg16.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
-    "alexnet": ("alexnet.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
-    "googlenet": ("googlenet.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
-    "densenet121": ("densenet121.stack", 3, "conv convt maxpool avgpool adaptive linear"),
-    "mobilenetv2": ("mobilenetv2.stack", 3, "conv convt maxpool avgpool adaptive linear"),
-    "efficientnet-b0": ("efficientnet-b0.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
-    "convnext-tiny": ("convnext-tiny.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
-    "fpn-resnet50": ("fpn-resnet50.stack", 3, "conv convt maxpool avgpool adaptive gap linear -last"),
-    "unet": ("unet.stack", 1, "conv convt maxpool avgpool adaptive gap linear"),
-    "unet-padded": ("unet-padded.stack", 3, "conv convt maxpool avgpool adaptive gap linear"),
+    "resnet18": ("resnet18.stack", 3, MODULES),
+    "resnet50": ("resnet50.stack", 3, MODULES),
+    "vgg16": ("vgg16.stack", 3, MODULES),
+    "alexnet": ("alexnet.stack", 3, MODULES),
+    "googlenet": ("googlenet.stack", 3, MODULES),
+    "densenet121": ("densenet121.stack", 3, FUNCTIONAL_POOL),
+    "mobilenetv2": ("mobilenetv2.stack", 3, FUNCTIONAL_POOL),
+    "efficientnet-b0": ("efficientnet-b0.stack", 3, MODULES),
+    "convnext-tiny": ("convnext-tiny.stack", 3, MODULES),
+    "fpn-resnet50": ("fpn-resnet50.stack", 3, MODULES + " -last"),
+    "unet": ("unet.stack", 1, MODULES),
+    "unet-padded": ("unet-padded.stack", 3, MODULES),
 }
 
 
