@@ -145,8 +145,8 @@ def _structure_error(layer: Layer, state: _State, convention: Convention) -> Dia
                 "torch": "Expected more than 1 spatial element when training"})
     if (layer.kind is Kind.GN and convention is Convention.TORCH and state.channels is not None and layer.groups >= 1
             and not state.channels % layer.groups):
-        # Keras computes a zero variance there; torch refuses.
-        # Each group's statistics are over its channels and positions: one value has none.
+        # Each group's statistics are over its channels and positions: one value has none
+        # (Keras computes a zero variance there; torch refuses).
         per_group = state.channels // layer.groups
         if per_group * prod(state.size or ()) == 1:
             where = "a flat tensor" if state.size is None else "a " + "×".join(map(str, state.size)) + " map"

@@ -432,7 +432,9 @@ def calc(
     else:
         from .counts import Profile, count
 
-        costs = count(result, Profile(macs.value), batch, dtype.value, flops)
+        # A table shows the counts only when the input channels are known.
+        counted = output_format is not Format.table or channels is not None
+        costs = count(result, Profile(macs.value), batch, dtype.value, flops) if counted else None
         if output_format is Format.json:
             from .render.json import chunks
 
@@ -443,7 +445,7 @@ def calc(
 
             _write(render(result, "," if output_format is Format.csv else "\t", costs))
         else:
-            _render_table(result, explain, no_color, costs if channels is not None else None, shown, compact)
+            _render_table(result, explain, no_color, costs, shown, compact)
     raise typer.Exit(status)
 
 

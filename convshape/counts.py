@@ -55,7 +55,7 @@ class Profile(str, Enum):
 
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
-TRACKED_BATCHES_BYTES = 8  # BatchNorm's num_batches_tracked: one int64, whatever the dtype
+TRACKED_BATCHES_BYTES = 8  # BatchNorm's num_batches_tracked (see batch_counters)
 
 _NORMS = (Kind.BN, Kind.LN, Kind.GN)  # a weight and a bias per channel (affine)
 
@@ -75,6 +75,12 @@ def groups_of(layer: Layer, in_channels: int | None) -> int | None:
     32
     """
     return in_channels if layer.depthwise else layer.groups
+
+
+def batch_counters(layer: Layer, convention: Convention) -> int:
+    """torch's BatchNorm also counts the batches it has seen (``num_batches_tracked``, one
+    int64 whatever the dtype); Keras keeps the two statistics only."""
+    return 1 if layer.kind is Kind.BN and convention is Convention.TORCH else 0
 
 
 def weights(layer: Layer, in_channels: int | None, out_channels: int | None,
@@ -100,8 +106,7 @@ def weights(layer: Layer, in_channels: int | None, out_channels: int | None,
         if in_channels is None:
             return None
         affine = in_channels if kind is Kind.LAYERSCALE else 2 * in_channels
-        # torch's BatchNorm also counts the batches it has seen; Keras keeps the two statistics only.
-        stats = 2 * in_channels + (1 if convention is Convention.TORCH else 0) if kind is Kind.BN else 0
+        stats = 2 * in_channels + batch_counters(layer, convention) if kind is Kind.BN else 0
         return Weights(affine, stats)
     return Weights(0, 0)
 
@@ -192,7 +197,7 @@ def count(result: Result, profile: Profile = Profile.TORCH, batch: int = 1, dtyp
             cost.params is not None and cost.output_bytes is not None for cost in rows):
         input_bytes = batch * elements(result.input_size, result.input_channels) * width
         buffers = sum(cost.buffers for cost in rows)
-        counters = sum(1 for row in result.rows if row.layer.kind is Kind.BN) if result.convention is Convention.TORCH else 0
+        counters = sum(batch_counters(row.layer, result.convention) for row in result.rows)
         params = sum(cost.params for cost in rows)
         outputs = [cost.output_bytes for cost in rows]
         totals = Totals(
@@ -305,7 +310,7 @@ def symbolic_costs(result) -> list[tuple[int | str | None, int | str | None]]:
                     if rest:
                         factors.append(factor_text(rest))
                 out = Formula(constant, tuple(factors))
-            elif layer.kind in (Kind.LINEAR,) or row.features is not None and row.features.isdigit():
+            elif layer.kind is Kind.LINEAR or row.features is not None and row.features.isdigit():
                 out = Formula(calc_row.out_channels if layer.kind is Kind.LINEAR else int(row.features), ())
             else:  # flatten, or a shape-keeping row on flat features: what it reads
                 out = source
@@ -339,7 +344,8 @@ def symbolic_costs(result) -> list[tuple[int | str | None, int | str | None]]:
     return costs
 
 
-def explain(row: Row, cost: RowCost, profile: Profile = Profile.TORCH, batch: int = 1) -> list[str]:
+def explain(row: Row, cost: RowCost, profile: Profile = Profile.TORCH, batch: int = 1,
+            convention: Convention = Convention.TORCH) -> list[str]:
     """How a computed row's parameters and MACs (torch's count) come about, for ``--explain``.
 
     >>> from convshape import calc
@@ -374,7 +380,7 @@ def explain(row: Row, cost: RowCost, profile: Profile = Profile.TORCH, batch: in
         text = (f"params {cost.params:,}, one per channel" if kind is Kind.LAYERSCALE
                 else f"params 2·{row.in_channels} = {cost.params:,}, a scale and a shift per channel")
         if cost.buffers:
-            counter = " + 1" if cost.buffers % 2 else ""
+            counter = " + 1" if batch_counters(layer, convention) else ""
             text += f"; buffers 2·{row.in_channels}{counter} = {cost.buffers:,}"
         lines.append(text)
     elif kind.keeps_shape:

@@ -13,7 +13,6 @@ from rich.text import Text
 
 from convshape import calc
 from convshape.counts import count
-from convshape.counts import explain as explain_costs
 from convshape.render.table import COLUMNS, HEADERS, _cells, build
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -36,9 +35,7 @@ def rich_table(result, explain, wrap, shown):
             folds = layer and (wrap or explain)
             table.add_column(HEADERS.get(name, name), justify=justify, no_wrap=not folds, overflow="fold", min_width=10 if layer else None)
     for row in result.rows:
-        costs = COSTS[name_of(result)]
-        explained = (lambda row, cost: explain_costs(row, cost, costs.profile, costs.batch)) if explain else None
-        cells = _cells(result, row, explain, costs.rows[row.index - 1], False, explained)
+        cells = _cells(result, row, explain, COSTS[name_of(result)])
         table.add_row(*[cells.get(name, Text("")) for name in shown])
     return table
 

@@ -348,12 +348,10 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
     for rule in fit.rules:
         console.print(Text(f"clean (no floor rounding): {rule.describe()}"), soft_wrap=True)
     if costs:
-        from .common import readable
+        from .common import count_text
 
         params = [value for value, _ in costs]
         if all(isinstance(value, int) for value in params):
-            total = sum(params)
-            shown = f"{total:,}" if total < 1000 else f"{total:,} ({readable(total)})"
-            console.print(Text(f"params: {shown}, whatever the input size"), soft_wrap=True)
+            console.print(Text(f"params: {count_text(sum(params))}, whatever the input size"), soft_wrap=True)
         console.print(Text("MACs per row as formulas of the input size (torch's FlopCounterMode count, halved; "
                            "one image); -i gives the totals"), style="dim", soft_wrap=True)

@@ -116,7 +116,7 @@ def readable(value: int | None, unit: str = "") -> str:
             digits, rounded = digits - 1, 100
         elif power < len(units) - 1:
             power, digits, rounded = power + 1, 2, 100
-    whole, part = divmod(abs(rounded), 10 ** digits)
+    whole, part = divmod(rounded, 10 ** digits)
     text = f"{'-' if value < 0 else ''}{whole}" + (f".{part:0{digits}d}" if digits else "")
     return f"{text}{units[power]}{unit}"
 
@@ -128,7 +128,7 @@ def _round_half_even(numerator: int, denominator: int) -> int:
     return quotient
 
 
-def _both(value: int) -> str:
+def count_text(value: int) -> str:
     """``25,557,032 (25.6 M)``; below 1000 the number alone."""
     return f"{value:,}" if value < 1000 else f"{value:,} ({readable(value)})"
 
@@ -143,9 +143,9 @@ def cost_lines(costs) -> list[str]:
     profile = ("torch's FlopCounterMode count" + ("" if costs.flops else ", halved")
                if costs.profile.value == "torch" else "torchinfo's mult-adds" + (", doubled" if costs.flops else ""))
     return [
-        f"params: {_both(totals.params)}"
+        f"params: {count_text(totals.params)}"
         + (f", and {totals.buffers:,} in buffers" if totals.buffers else ""),
-        f"{what}: {_both(value)}: {profile}; batch {costs.batch}",
+        f"{what}: {count_text(value)}: {profile}; batch {costs.batch}",
         f"memory, {costs.dtype}, batch {costs.batch}: params {readable(totals.param_bytes, 'B')}, "
         f"outputs {readable(totals.output_bytes, 'B')}, inference peak {readable(totals.peak_bytes, 'B')}",
     ]

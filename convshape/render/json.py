@@ -62,10 +62,9 @@ def _row(row: Row, result: Result, cost=None, flops: bool = False) -> dict:
 
 
 def _groups(row: Row):
-    layer = row.layer
-    if layer.depthwise:
-        return row.in_channels
-    return layer.groups if layer.kind.value in ("conv", "convt", "gn") else None
+    from ..counts import groups_of  # loaded already: the JSON path counts
+
+    return groups_of(row.layer, row.in_channels) if row.layer.kind.value in ("conv", "convt", "gn") else None
 
 
 def _head(result: Result) -> dict:

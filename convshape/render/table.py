@@ -127,14 +127,15 @@ DROPPABLE = ["start", "jump", "memory", "macs", "params", "diagnostics", "rf", "
 
 
 def _cost_cells(cost, flops: bool) -> dict:
-    if cost is None or cost.params is None and cost.output_bytes is None:
+    if cost.params is None and cost.output_bytes is None:
         return {}
     macs = None if cost.macs is None else cost.macs * (2 if flops else 1)
     return {"params": Text(readable(cost.params)), "macs": Text(readable(macs)),
             "memory": Text(readable(cost.output_bytes, "B"))}
 
 
-def _cells(result: Result, row: Row, explain: bool, cost=None, flops: bool = False, costs_explained=None) -> dict:
+def _cells(result: Result, row: Row, explain: bool, costs=None) -> dict:
+    """The row's cells by column; ``costs`` (from ``counts.count``) adds its counts."""
     blank = Text("")
     label = layer_label(row.layer, row.index)
     structure = structure_text(result, row.index) if result.reads or result.binds else ""
@@ -147,8 +148,10 @@ def _cells(result: Result, row: Row, explain: bool, cost=None, flops: bool = Fal
     if explain:
         for line in explain_row(row, result.convention):
             layer_cell.append("\n" + line, style="cyan")
-        if cost is not None and costs_explained is not None:
-            for line in costs_explained(row, cost):
+        if costs is not None:
+            from ..counts import explain as explain_costs
+
+            for line in explain_costs(row, costs.rows[row.index - 1], costs.profile, costs.batch, result.convention):
                 layer_cell.append("\n" + line, style="cyan")
     return {
         "#": Text(str(row.index)),
@@ -159,7 +162,7 @@ def _cells(result: Result, row: Row, explain: bool, cost=None, flops: bool = Fal
         "jump": Text(_per_axis(field.jump)) if field else blank,
         "start": Text(_per_axis(field.start)) if field else blank,
         "diagnostics": _codes(row),
-        **_cost_cells(cost, flops),
+        **({} if costs is None else _cost_cells(costs.rows[row.index - 1], costs.flops)),
     }
 
 
@@ -175,14 +178,7 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
     shown = shown or default_columns(costs)
     table = Table(title=None, show_lines=explain, header_style="bold", padding=0)
     flops = costs is not None and costs.flops
-    costs_explained = None
-    if explain and costs is not None:
-        from ..counts import explain as explain_costs
-
-        def costs_explained(row, cost):
-            return explain_costs(row, cost, costs.profile, costs.batch)
-    rows = [_cells(result, row, explain, None if costs is None else costs.rows[row.index - 1], flops, costs_explained)
-            for row in result.rows
+    rows = [_cells(result, row, explain, costs) for row in result.rows
             if not (compact and row.layer.kind.keeps_shape and row.computed and not row.warnings and not row.notes)]
     columns = []
     for name, justify in COLUMNS:
