@@ -739,6 +739,100 @@ Examples:
 """
 
 
+class Target(str, Enum):
+    torch = "torch"
+    keras = "keras"
+
+
+EXPORT_EPILOG = """\
+Examples:
+
+  convshape export --to torch -f examples/unet.stack -c 1 -i 572 > unet.py && python unet.py
+
+  convshape export --to keras -i 224 -c 3 conv k3 s2 psame c32, bn, relu, gap, flatten, linear c10
+"""
+
+
+@app.command(epilog=EXPORT_EPILOG)
+def export(
+    stack: Optional[List[str]] = typer.Argument(
+        None, metavar="LAYERS...", help="The layers, as for calc.", show_default=False, autocompletion=_complete_stack,
+    ),
+    to: Target = typer.Option(..., "--to", case_sensitive=False, help="The framework whose code to write."),
+    input: Optional[str] = typer.Option(
+        None, "--input", "-i", metavar="SIZE", show_default=False,
+        help="Spatial input size: the comments give shapes (without it: formulas).",
+    ),
+    channels: Optional[int] = CHANNELS_OPTION,
+    file: Optional[List[str]] = FILE_OPTION,
+    dims: Optional[int] = DIMS_OPTION,
+    convention: Optional[ConventionName] = typer.Option(
+        None, "--convention", case_sensitive=False, show_default=False,
+        help="torch for --to torch, tf for --to keras (the default for each).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Write the code even when a layer is invalid."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="PATH", show_default=False,
+                                         help="Write to this file instead of stdout."),
+) -> None:
+    """Write the stack as PyTorch or Keras code, with every channel count filled in."""
+    from .grammar import ParseError, parse_size
+    from .layers import Convention
+
+    wanted = Convention.TORCH if to is Target.torch else Convention.TF
+    if convention is not None and convention.convention is not wanted:
+        _fail(f"--to {to.value} writes {to.value} semantics: --convention {convention.value} cannot be exported to it"
+              f" (use --convention {wanted.value}, or leave it out)")
+    _check_digits("--channels", channels, "count", "values")
+    pieces = _read_stack(stack or [], file)
+    command = " ".join(["convshape export", *sys.argv[2:]]) if sys.argv[1:2] == ["export"] else "convshape export"
+    from .export import ExportError, plan_from_formulas, plan_from_result
+
+    if input is None:
+        from .symbolic import symbolic_calc
+
+        parsed = _parse_stack(pieces, None, dims)
+        result = symbolic_calc(parsed, wanted, channels)
+        problem = None if result.valid else result.fit.error
+        plan = plan_from_formulas(result, parsed, command)
+    else:
+        from .calc import run
+
+        try:
+            size = parse_size(input)
+        except ParseError as exc:
+            _fail(exc.render())
+        parsed = _parse_stack(pieces, len(size), dims)
+        result = run(parsed, size, channels, wanted)
+        problem = None if result.valid else (result.error_row.index, result.error_row.error)
+        plan = plan_from_result(result, parsed, command)
+        for row in result.rows:
+            for warning in row.warnings:
+                sys.stderr.write(f"convshape: warning: layer {row.index} ({row.layer.text}): {warning.message}\n")
+    if problem is not None and not force:
+        index, diagnostic = problem
+        _fail(f"layer {index} ({parsed.layers[index - 1].text}): {diagnostic.message}\n"
+              "convshape: the model would fail at its first forward; nothing written (--force writes it anyway)",
+              EXIT_INVALID)
+    if to is Target.torch:
+        from .export.pytorch import write
+    else:
+        from .export.keras import write
+    try:
+        code, notes = write(plan)
+    except ExportError as exc:
+        _fail(f"cannot export to {to.value}: {exc}", EXIT_INVALID)
+    for note in notes:
+        sys.stderr.write(f"convshape: note: {note}\n")
+    if output is None:
+        _write(code)
+    else:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(code)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_INVALID)
+
+
 class SchemaOf(str, Enum):
     calc = "calc"
     fit = "fit"
