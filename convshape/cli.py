@@ -780,8 +780,8 @@ def export(
 
     wanted = Convention.TORCH if to is Target.torch else Convention.TF
     if convention is not None and convention.convention is not wanted:
-        _fail(f"--to {to.value} writes {to.value} semantics: --convention {convention.value} cannot be exported to it"
-              f" (use --convention {wanted.value}, or leave it out)")
+        _fail(f"--to {to.value} writes code with {wanted.value} semantics: --convention {convention.value} cannot be"
+              f" exported to it (use --convention {wanted.value}, or leave it out)")
     _check_digits("--channels", channels, "count", "values")
     pieces = _read_stack(stack or [], file)
     command = " ".join(["convshape export", *sys.argv[2:]]) if sys.argv[1:2] == ["export"] else "convshape export"
@@ -811,7 +811,8 @@ def export(
     if problem is not None and not force:
         index, diagnostic = problem
         _fail(f"layer {index} ({parsed.layers[index - 1].text}): {diagnostic.message}\n"
-              "convshape: the model would fail at its first forward; nothing written (--force writes it anyway)",
+              f"convshape: the stack is invalid under --convention {wanted.value}, so the model would fail: nothing"
+              " written (--force writes it anyway)",
               EXIT_INVALID)
     if to is Target.torch:
         from .export.pytorch import write
