@@ -67,8 +67,8 @@ def plan_from_result(result, stack, command: str) -> Plan:
         in_sizes = tuple(result.input_size if source == 0 else result.rows[source - 1].out_size for source in sources)
         first = result.rows[sources[-1] - 1] if sources[-1] else None
         flat_in = (first is not None and first.out_size is None) if row.computed else row.layer.kind is Kind.LINEAR
-        rows.append(RowPlan(row.index, row.layer, sources, row.in_channels if row.computed else None,
-                            row.out_channels if row.computed else None, flat_in,
+        rows.append(RowPlan(row.index, row.layer, sources, row.in_channels, row.out_channels if row.computed else None,
+                            flat_in,
                             _sized_shape(row.out_size, row.out_channels, row.features) if row.computed else "?",
                             in_sizes))
     return Plan(tuple(rows), result.dims, result.convention, result.input_channels, result.input_size,

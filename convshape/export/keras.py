@@ -57,7 +57,8 @@ def _calls(row: RowPlan) -> list[str]:
             raise ExportError("dw needs the input channels: give -c", row.index, layer)
         if transposed and groups != 1:
             _refuse(row, "a grouped transposed convolution (Conv2DTranspose takes no groups)")
-        args = [str(layer.channels), _tuple(layer.kernel)]
+        out = layer.channels if layer.channels is not None else row.out_channels
+        args = [str(out), _tuple(layer.kernel)]
         if any(s != 1 for s in layer.stride):
             args.append(f"strides={_tuple(layer.stride)}")
         if padding != "valid":

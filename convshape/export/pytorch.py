@@ -91,7 +91,10 @@ def _conv(row: RowPlan, lazy_notes: list) -> str:
     groups = row.in_channels if layer.depthwise else layer.groups
     if layer.depthwise and row.in_channels is None:
         raise ExportError("dw needs the input channels: give -c", row.index, layer)
-    args = [str(layer.channels)]
+    out = layer.channels if layer.channels is not None else row.out_channels
+    if out is None:
+        raise ExportError("its channels are those of its input, which are unknown: give -c", row.index, layer)
+    args = [str(out)]
     if row.in_channels is None:
         name = "Lazy" + name
         lazy_notes.append((row.index, f"nn.{name}"))
@@ -243,7 +246,7 @@ def write(plan: Plan, class_name: str = "Net") -> tuple[str, list[str]]:
             if layer.kind.is_merge:
                 forward += _merge_lines(row, target, names, helpers)
             elif layer.kind is Kind.UP and layer.like is not None:
-                source, like = names[row.inputs[-1]], names[row.inputs[0]]
+                source, like = names[row.inputs[0]], names[row.inputs[-1]]  # up like reads (current, like)
                 forward.append(f"        {target} = F.interpolate({source}, size={like}.shape[2:]){_comment(row)}")
             else:
                 init.append(f"        self.l{row.index} = {module_text(row, lazy_notes, helpers)}{_comment(row)}")
