@@ -104,7 +104,7 @@ _convshape() {
     done
     if [[ -z $command ]]; then
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--version --help -h' -- "$cur"));
-        else COMPREPLY=($(compgen -W 'calc completions fit schema solve' -- "$cur")); fi
+        else COMPREPLY=($(compgen -W 'calc completions export fit schema solve' -- "$cur")); fi
         return 0
     fi
     case "$command" in
@@ -130,6 +130,18 @@ _convshape() {
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--install --help -h' -- "$cur")); return 0; fi
         COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur"))
+        ;;
+    export)
+        case "$prev" in
+            --to) COMPREPLY=($(compgen -W 'torch keras' -- "$cur")); return 0 ;;
+            --input|-i) return 0 ;;
+            --channels|-c) return 0 ;;
+            --file|-f) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
+            --dims) return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
+            --output|-o) return 0 ;;
+        esac
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--to --input -i --channels -c --file -f --dims --convention --force --output -o --help -h' -- "$cur")); return 0; fi
         ;;
     fit)
         case "$prev" in

@@ -10,7 +10,7 @@ function __convshape_kind --description 'the kind of the layer being written'
             continue
         end
         switch $word
-            case --allow --batch --channels --columns --convention --dims --dtype --file --format --input --limit --macs --near --output --range -c -f -i -o
+            case --allow --batch --channels --columns --convention --dims --dtype --file --format --input --limit --macs --near --output --range --to -c -f -i -o
                 set skip 1
                 continue
             case '-*'
@@ -114,6 +114,7 @@ complete -c convshape -n '__fish_use_subcommand' -l version -d 'Print the versio
 complete -c convshape -n '__fish_use_subcommand' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n __fish_use_subcommand -a calc -d 'Compute each layer\'s output size, channels, receptive field, parameters and MACs'
 complete -c convshape -n __fish_use_subcommand -a completions -d 'Print (or install) a static completion script for a shell'
+complete -c convshape -n __fish_use_subcommand -a export -d 'Write the stack as PyTorch or Keras code, with every channel count filled in'
 complete -c convshape -n __fish_use_subcommand -a fit -d 'Which input sizes the stack handles cleanly: a rule found in closed form'
 complete -c convshape -n __fish_use_subcommand -a schema -d 'Print the JSON Schema that `calc --format json` output follows (or fit\'s, or solve\'s)'
 complete -c convshape -n __fish_use_subcommand -a solve -d 'Which configurations of a layer take the input size to the output size'
@@ -140,6 +141,15 @@ complete -c convshape -n '__fish_seen_subcommand_from completions' -l help -s h 
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a bash
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a zsh
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a fish
+complete -c convshape -n '__fish_seen_subcommand_from export' -l to -x -a 'torch\\t"PyTorch\'s nn layers" keras\\t"the same as tf"' -d 'The framework whose code to write.'
+complete -c convshape -n '__fish_seen_subcommand_from export' -l input -s i -x -d 'Spatial input size: the comments give shapes (without it: formulas).'
+complete -c convshape -n '__fish_seen_subcommand_from export' -l channels -s c -x -d 'Input channels (unknown if absent).'
+complete -c convshape -n '__fish_seen_subcommand_from export' -l file -s f -r -F -d 'Read the stack from a file (\'-\' for stdin); # starts a comment. Repeat it to read several files, in order.'
+complete -c convshape -n '__fish_seen_subcommand_from export' -l dims -x -d 'Number of spatial axes where nothing else says.'
+complete -c convshape -n '__fish_seen_subcommand_from export' -l convention -x -a 'torch\\t"PyTorch\'s nn layers" tf\\t"TensorFlow/Keras" keras\\t"the same as tf"' -d 'torch for --to torch, tf for --to keras (the default for each).'
+complete -c convshape -n '__fish_seen_subcommand_from export' -l force -d 'Write the code even when a layer is invalid.'
+complete -c convshape -n '__fish_seen_subcommand_from export' -l output -s o -x -d 'Write to this file instead of stdout.'
+complete -c convshape -n '__fish_seen_subcommand_from export' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l file -s f -r -F -d 'Read the stack from a file (\'-\' for stdin); # starts a comment. Repeat it to read several files, in order.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l near -x -d 'The clean sizes at or just below and above N.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l range -x -d 'Every clean size from A to B (streamed with -q).'
