@@ -271,15 +271,28 @@ def _fail(message: str, status: int = EXIT_USAGE) -> None:
     raise typer.Exit(status)
 
 
+_IMPORTED: list = []  # the model files the last _read_stack imported: (piece position, Imported)
+
+
 def _read_stack(stack: List[str], files: Optional[List[str]]) -> list[tuple[str, str]]:
     """The stack's pieces, each with the name to cite in errors: each file's layers in
-    order, then any given as arguments (``-f vgg16.stack flatten linear c10``)."""
+    order, then any given as arguments (``-f vgg16.stack flatten linear c10``). A model
+    file (print(model), Keras JSON, ONNX) stands for the stack it imports to."""
     from .grammar import ARGS_SOURCE
 
+    _IMPORTED.clear()
     files = files or []
     if files.count("-") > 1:
         _fail("--file: '-' (stdin) can be read only once")
-    pieces = [_read_file(file) for file in files]
+    pieces = []
+    for file in files:
+        data, name = _read_bytes(file)
+        imported = _import(data, name)
+        if imported is not None:
+            _IMPORTED.append((len(pieces), imported))
+            pieces.append((imported.stack, name))
+        else:
+            pieces.append((_text(data, name), name))
     if stack:
         pieces.append((" ".join(stack), ARGS_SOURCE))
     if not pieces:
@@ -287,23 +300,68 @@ def _read_stack(stack: List[str], files: Optional[List[str]]) -> list[tuple[str,
     return pieces
 
 
-def _read_file(file: str) -> tuple[str, str]:
+def _read_bytes(file: str) -> tuple[bytes, str]:
     if not file:
         _fail("--file: the path is empty")
     if file == "-":
-        data, name = sys.stdin.buffer.read(), "<stdin>"
-    else:
-        try:
-            with open(file, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            _fail(f"cannot read {file}: {exc.strerror or exc}")
-        name = file
+        return sys.stdin.buffer.read(), "<stdin>"
     try:
-        return data.decode("utf-8-sig"), name
+        with open(file, "rb") as handle:
+            return handle.read(), file
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    raise AssertionError("unreachable")
+
+
+def _text(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         _fail(f"{name} is not UTF-8 text (byte {exc.start})")
     raise AssertionError("unreachable")
+
+
+def _import(data: bytes, name: str):
+    """The import of a model file, its warnings and notes written to stderr; None for stack text."""
+    from .importers import ImportFailure, read
+
+    try:
+        imported = read(data, name)
+    except ImportFailure as exc:
+        _fail(f"{name}: {exc}", EXIT_INVALID)
+    if imported is not None:
+        for warning in imported.warnings:
+            sys.stderr.write(f"convshape: warning: {name}: {warning}\n")
+        for note in imported.notes:
+            sys.stderr.write(f"convshape: note: {name}: {note}\n")
+    return imported
+
+
+def _imported_input(input: Optional[str], channels: Optional[int]) -> tuple[Optional[str], Optional[int]]:
+    """The input size and channels a model file fixes, where the options do not give them."""
+    for _, imported in _IMPORTED:
+        if input is None and imported.input_size is not None:
+            input = "x".join(map(str, imported.input_size))
+        if channels is None and imported.input_channels is not None:
+            channels = imported.input_channels
+    return input, channels
+
+
+def _check_declared(result) -> None:
+    """Where the model gives a layer other channels than the stack as read does, say so: the
+    forward wires the modules otherwise than the order they were printed in."""
+    for position, imported in _IMPORTED:
+        if position != 0:
+            continue
+        for row, channels, module in imported.declared:
+            if row > len(result.rows):
+                continue
+            got = result.rows[row - 1]
+            if got.computed and got.in_channels is not None and got.in_channels != channels:
+                sys.stderr.write(f"convshape: warning: layer {row} ({module}) takes {channels} channels in the model, "
+                                 f"but {got.in_channels} as read: its forward wires the modules otherwise, so the "
+                                 "rows from here on are not the model's\n")
+                return
 
 
 def _check_quiet(quiet: bool, output_format, explain: bool) -> None:
@@ -399,6 +457,7 @@ def calc(
     allowed = _check_allowed(allow or [])
     strict = strict or bool(allowed)  # --allow names the exceptions to --strict, which it implies
     pieces = _read_stack(stack or [], file)
+    input, channels = _imported_input(input, channels)
     if (columns is not None or compact) and (output_format is not Format.table or quiet or input is None):
         what = "--columns" if columns is not None else "--compact"
         _fail(f"{what} is for the table with an input size (calc -i SIZE, without -q or --format)")
@@ -421,6 +480,7 @@ def calc(
         _fail(exc.render())
     parsed = _parse_stack(pieces, len(size), dims)
     result = with_fit_hint(run(parsed, size, channels, convention), parsed)
+    _check_declared(result)
 
     failing_warnings = [
         warning for row in result.rows for warning in row.warnings if warning.code.value not in allowed
@@ -569,6 +629,7 @@ def fit(
     _check_digits("--near", near, "size", "sizes")
     span = _parse_range(size_range) if size_range is not None else None
     parsed = _parse_stack(_read_stack(stack or [], file), None, dims)
+    _, channels = _imported_input(None, channels)
     result = analyse(parsed, convention, channels)
     if aligned:
         from .fit import aligned as aligned_only
@@ -784,6 +845,7 @@ def export(
               f" exported to it (use --convention {wanted.value}, or leave it out)")
     _check_digits("--channels", channels, "count", "values")
     pieces = _read_stack(stack or [], file)
+    input, channels = _imported_input(input, channels)
     command = " ".join(["convshape export", *sys.argv[2:]]) if sys.argv[1:2] == ["export"] else "convshape export"
     from .export import ExportError, plan_from_formulas, plan_from_result
 
@@ -832,6 +894,40 @@ def export(
                 handle.write(code)
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_INVALID)
+
+
+IMPORT_EPILOG = """\
+Reads PyTorch's print(model) text, a Keras model's to_json(), or an ONNX file
+(pip install 'convshape[onnx]'), judging the format by content. calc, fit and export
+read the same files with -f.
+
+Examples:
+
+  python -c "import torchvision; print(torchvision.models.resnet18())" | convshape import -
+
+  convshape import model.json > model.stack && convshape calc -i 224 -f model.stack
+"""
+
+
+@app.command("import", epilog=IMPORT_EPILOG)
+def import_(
+    file: str = typer.Argument("-", metavar="[FILE|-]", help="The model file; '-' or nothing reads stdin."),
+) -> None:
+    """Print the stack a model file stands for: print(model), Keras JSON or ONNX."""
+    data, name = _read_bytes(file)
+    if not data.strip():
+        _fail(f"{name} is empty: paste a print(model), or give a Keras JSON or ONNX file")
+    imported = _import(data, name)
+    if imported is None:
+        _fail(f"{name} is neither a print(model) text, a Keras model's JSON nor an ONNX file"
+              " (a stack is read by calc -f as it is)", EXIT_INVALID)
+    lines = [imported.stack.rstrip("\n")]
+    if imported.input_size is not None or imported.input_channels is not None:
+        options = " ".join(option for option in (
+            f"-i {'x'.join(map(str, imported.input_size))}" if imported.input_size else "",
+            f"-c {imported.input_channels}" if imported.input_channels is not None else "") if option)
+        lines.insert(0, f"# the model's input: calc {options}")
+    _write("\n".join(lines) + "\n")
 
 
 class SchemaOf(str, Enum):

@@ -862,10 +862,14 @@ def _refuse_framework_syntax(text: str, src: _Source) -> None:
     framework = framework_of(name)
     if layer is None:
         what = f"{framework} syntax" if framework else "not a layer convshape knows"
-        raise src.error(f"{quoted(call, 60)} is {what}: write layers as convshape does, such as 'conv k3 s2 p1 c64'",
-                        token)
+        raise src.error(f"{quoted(call, 60)} is {what}: write layers as convshape does, such as 'conv k3 s2 p1 c64'"
+                        f"{_IMPORT_HINT if framework else ''}", token)
     tf = " (with --convention tf, for Keras' semantics)" if framework == KERAS else ""
-    raise src.error(f"{quoted(call, 60)} is {framework} syntax; as a convshape layer it is '{layer}'{tf}", token)
+    raise src.error(f"{quoted(call, 60)} is {framework} syntax; as a convshape layer it is '{layer}'{tf}{_IMPORT_HINT}",
+                    token)
+
+
+_IMPORT_HINT = "; 'convshape import' reads whole models (print(model), Keras JSON, ONNX)"
 
 
 def parse_layer_tokens(text: str, source: str = ARGS_SOURCE) -> tuple[Kind, dict]:

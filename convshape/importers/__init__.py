@@ -1,0 +1,70 @@
+"""From a real model to a stack: PyTorch's ``print(model)``, Keras' ``model.to_json()`` and
+ONNX files. Each reader returns an ``Imported``: the stack text (with ``#`` comments naming
+the source modules), what the file says of the input, and the warnings and notes that
+say where the stack may differ from the model.
+
+``read`` judges the format by content, so ``calc -f model.onnx`` and ``calc -f dump.txt``
+work as ``calc -f net.stack`` does.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class ImportFailure(Exception):
+    """A file that claims a format and cannot be read as it, or a model that cannot go on."""
+
+
+class Imported(NamedTuple):
+    stack: str
+    source: str  # "print(model)", "Keras JSON", "ONNX"
+    input_size: tuple[int, ...] | None = None  # fixed in the file
+    input_channels: int | None = None
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    declared: tuple[tuple[int, int, str], ...] = ()  # (row, the channels the model gives it, its module)
+    dims: int | None = None  # the spatial axes the model's layers name (Conv2d: 2)
+
+
+ONNX_MAGIC = b"\x08"  # a ModelProto starts with field 1 (ir_version), a varint
+
+
+def kind_of(data: bytes, name: str = "") -> str | None:
+    """``torch``, ``keras``, ``onnx``, or None for stack text.
+
+    >>> kind_of(b"Sequential(\\n  (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\\n)")
+    'torch'
+    >>> kind_of(b"conv k3 s2") is None
+    True
+    """
+    if name.lower().endswith(".onnx") or (data[:1] == ONNX_MAGIC and b"\x00" in data[:64]):
+        return "onnx"
+    try:
+        text = data.decode("utf-8-sig").lstrip()
+    except UnicodeDecodeError:
+        return "onnx" if data[:1] == ONNX_MAGIC else None
+    if text.startswith("{") and '"class_name"' in text[:4000]:
+        return "keras"
+    from .torch_repr import looks_like_repr
+
+    return "torch" if looks_like_repr(text) else None
+
+
+def read(data: bytes, name: str = "") -> Imported | None:
+    """The stack a model file stands for, or None when ``data`` is stack text already."""
+    kind = kind_of(data, name)
+    if kind is None:
+        return None
+    if kind == "onnx":
+        from .onnx_graph import read_onnx
+
+        return read_onnx(data, name)
+    text = data.decode("utf-8-sig")
+    if kind == "keras":
+        from .keras_json import read_keras
+
+        return read_keras(text)
+    from .torch_repr import read_repr
+
+    return read_repr(text)

@@ -1,0 +1,358 @@
+"""PyTorch's ``print(model)`` text to a stack.
+
+A repr lists modules, not how ``forward`` wires them. The reader takes them in order, as a
+sequence, except inside the torchvision blocks whose wiring it knows (ResNet's BasicBlock
+and Bottleneck, the squeeze-and-excitation gate, MobileNetV2's InvertedResidual and
+EfficientNet's MBConv), which become the graph their ``forward`` makes. Everywhere else a
+warning says the result is a sequence; each conv, norm and linear also records the
+channels the model gives it, so calc can say where the sequence reading goes wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from ..framework import equivalent
+from . import Imported, ImportFailure
+
+_ROOT = re.compile(r"^([A-Za-z_][\w.]*)\($")
+_CHILD = re.compile(r"^\(([\w.-]+)\): (?:(\d+) x )?([A-Za-z_][\w.]*)\((.*)$")
+_BARE = re.compile(r"=([A-Za-z_]\w*)(?=[,)]|$)")
+
+# Modules that keep the shape and have no parameters convshape would count: skipped, named in a note.
+SHAPE_KEEPING = {"Identity", "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Softmax",
+                 "Softmax2d", "LogSoftmax", "ELU", "CELU", "SELU", "Mish", "Hardsigmoid", "Hardtanh", "Softplus",
+                 "Softsign", "LocalResponseNorm", "PReLU"}
+# Modules whose children run in the order printed.
+CONTAINERS = {"Sequential", "ModuleList", "Conv2dNormActivation", "Conv3dNormActivation", "Conv1dNormActivation"}
+# torchvision models whose forward runs their children in the order printed (with the flatten before a Linear).
+SEQUENTIAL_MODELS = {"ResNet", "VGG", "AlexNet", "EfficientNet", "ConvNeXt", "MobileNetV3"}
+
+
+class Node(NamedTuple):
+    name: str
+    cls: str
+    args: str | None  # a leaf's arguments; None for a module with children
+    children: tuple
+    repeat: int = 1
+
+
+def looks_like_repr(text: str) -> bool:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return bool(lines) and bool(_ROOT.match(lines[0])) and any(_CHILD.match(line) for line in lines[1:3])
+
+
+def parse_tree(text: str) -> Node:
+    """The module tree of a ``print(model)`` text."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    match = _ROOT.match(lines[0]) if lines else None
+    if match is None:
+        raise ImportFailure("a print(model) text starts with the model's class and '(', such as 'ResNet('")
+    stack = [(Node("", match.group(1), None, ()), [])]
+    closed = False
+    for number, line in enumerate(lines[1:], start=2):
+        if closed:
+            raise ImportFailure(f"line {number}: text after the model's closing ')': paste one print(model)")
+        if line == ")":
+            node, children = stack.pop()
+            if not stack:
+                root, closed = node._replace(children=tuple(children)), True
+                continue
+            stack[-1][1].append(node._replace(children=tuple(children)))
+            continue
+        child = _CHILD.match(line)
+        if child is None:
+            raise ImportFailure(f"line {number}: {line[:60]!r} is not a '(name): Module(...)' line of print(model)")
+        name, repeat, cls, rest = child.groups()
+        node = Node(name, cls, None, (), int(repeat or 1))
+        if rest == "":
+            stack.append((node, []))
+        elif not rest.endswith(")"):
+            raise ImportFailure(f"line {number}: the arguments of {cls} do not close on their line")
+        else:
+            stack[-1][1].append(node._replace(args=rest[:-1]))
+    if not closed:
+        raise ImportFailure(f"the text ends inside {stack[-1][0].cls}: paste the whole print(model)")
+    return root
+
+
+class _Writer:
+    """Stack lines, with each layer's source module, the channels the model gives it and the
+    state of the tensor (spatial or flat) the next layer receives."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.rows = 0
+        self.spatial = True
+        self.names = 0
+        self.declared: list[tuple[int, int, str]] = []  # (row, channels the module takes, its path)
+        self.input_channels: int | None = None
+        self.notes: list[str] = []
+        self.sequenced: list[str] = []  # modules with children read as a sequence
+        self.dims: int | None = None
+        self.skipped: dict[str, list[str]] = {}  # modules that keep the shape, by class
+
+    def fresh(self, prefix: str) -> str:
+        self.names += 1
+        return f"{prefix}{self.names}"
+
+    def layer(self, text: str, comment: str, takes: int | None = None) -> None:
+        self.rows += 1
+        self.lines.append(f"{text:<36}# {comment}")
+        if takes is not None:
+            if self.rows == 1 or self.input_channels is None and not self.declared:
+                self.input_channels = takes
+            self.declared.append((self.rows, takes, comment.split(":")[0]))
+
+    def word(self, text: str) -> None:
+        self.lines.append(text)
+
+
+def _arguments(args: str) -> str:
+    """The repr's bare words as strings (``padding=same``), for Python's literal reader."""
+    return _BARE.sub(lambda m: m.group(0) if m.group(1) in ("True", "False", "None") else f"='{m.group(1)}'", args)
+
+
+def _first_int(args: str) -> int | None:
+    match = re.match(r"\s*(\d+)", args)
+    return int(match.group(1)) if match else None
+
+
+def _leaf(writer: _Writer, node: Node, path: str) -> None:
+    cls, args = node.cls, _arguments(node.args or "")
+    comment = f"{path}: {cls}"
+    dims = re.search(r"([123])d$", cls)
+    if dims and writer.dims is None and cls.startswith(("Conv", "MaxPool", "AvgPool", "BatchNorm")):
+        writer.dims = int(dims.group(1))
+    if cls in SHAPE_KEEPING:
+        writer.skipped.setdefault(cls, []).append(path)
+        return
+    if cls == "Flatten":
+        writer.layer("flatten", comment)
+        writer.spatial = False
+        return
+    if cls in ("Linear", "LazyLinear") and writer.spatial:
+        writer.layer("flatten", f"{path}: the flatten forward applies before {cls}")
+        writer.notes.append(f"{path} (Linear) follows spatial layers: a flatten is put before it, as forward does")
+        writer.spatial = False
+    if cls in ("LayerNorm2d",):
+        writer.layer("ln", comment, _tuple_first(args))
+        return
+    if cls == "LayerNorm" and not writer.spatial:
+        writer.layer("ln", comment, _tuple_first(args))
+        return
+    if cls.startswith(("AdaptiveAvgPool", "AdaptiveMaxPool")):
+        size = _output_size(args)
+        if size is None:
+            raise ImportFailure(f"{path}: cannot read {cls}'s output size from {node.args!r}")
+        if cls.startswith("AdaptiveAvgPool") and set(size.split("x")) == {"1"}:
+            writer.layer("gap", comment)
+        else:
+            kind = "adaptiveavgpool" if cls.startswith("AdaptiveAvg") else "adaptivemaxpool"
+            writer.layer(f"{kind} o{size}", comment)
+        return
+    if re.fullmatch(r"(Zero|Constant)Pad[123]d", cls):
+        writer.layer(_pad(args, path, cls), comment)
+        return
+    if cls in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
+        writer.layer(_upsample(args, path), comment)
+        return
+    text = equivalent(cls, args)
+    if text is None:
+        raise ImportFailure(f"cannot go on past {path} ({cls}({node.args})): convshape has no layer for it, "
+                            "and it may change the shape")
+    takes = _first_int(args) if cls.startswith(("Conv", "ConvTranspose", "BatchNorm", "InstanceNorm")) else None
+    if cls == "Linear":
+        found = re.search(r"in_features=(\d+)", args)
+        takes = int(found.group(1)) if found else _first_int(args)
+    if cls == "GroupNorm":
+        found = re.search(r"num_channels=(\d+)", args) or re.match(r"\s*\d+\s*,\s*(\d+)", args)
+        takes = int(found.group(1)) if found else None
+    writer.layer(text, comment, takes)
+
+
+def _tuple_first(args: str) -> int | None:
+    match = re.match(r"\s*\(?\s*(\d+)", args)
+    return int(match.group(1)) if match else None
+
+
+def _output_size(args: str) -> str | None:
+    match = re.search(r"(?:output_size=)?\(?([\d, ]+)\)?", args)
+    if not match:
+        return None
+    values = [v.strip() for v in match.group(1).split(",") if v.strip()]
+    if not values or not all(v.isdigit() for v in values):
+        return None
+    return values[0] if len(set(values)) == 1 else "x".join(values)
+
+
+def _pad(args: str, path: str, cls: str) -> str:
+    match = re.search(r"\(([-\d, ]+)\)", args) or re.search(r"padding=(-?\d+)", args) or re.match(r"\s*(-?\d+)", args)
+    if match is None:
+        raise ImportFailure(f"{path}: cannot read {cls}'s padding from {args!r}")
+    values = [int(v) for v in match.group(1).split(",") if v.strip()]
+    axes = int(cls[-2])
+    if len(values) == 1:
+        values = values * (2 * axes)
+    pairs = [(values[i], values[i + 1]) for i in range(0, len(values), 2)][::-1]  # torch: last axis first
+    return "pad p" + "x".join(f"{b}:{a}" if b != a else str(b) for b, a in pairs)
+
+
+def _upsample(args: str, path: str) -> str:
+    scale = re.search(r"scale_factor=\(?([\d.]+)", args)
+    size = re.search(r"size=\(?([\d, ]+)\)?", args)
+    if scale:
+        value = float(scale.group(1))
+        return f"up s{int(value) if value.is_integer() else scale.group(1)}"
+    if size:
+        values = [v.strip() for v in size.group(1).split(",") if v.strip()]
+        return "up o" + (values[0] if len(set(values)) == 1 else "x".join(values))
+    raise ImportFailure(f"{path}: cannot read Upsample's scale or size from {args!r}")
+
+
+def _leaves(node: Node):
+    if node.args is not None:
+        yield node
+    for child in node.children:
+        yield from _leaves(child)
+
+
+def _strides_one(node: Node) -> bool:
+    strides = [re.search(r"stride=\(?([\d, ]+)", leaf.args or "") for leaf in _leaves(node)]
+    return all(int(v) == 1 for match in strides if match for v in match.group(1).split(",") if v.strip())
+
+
+def _convs(node: Node) -> list[tuple[int, int]]:
+    found = []
+    for leaf in _leaves(node):
+        if leaf.cls.startswith("Conv"):
+            match = re.match(r"\s*(\d+),\s*(\d+)", leaf.args or "")
+            if match:
+                found.append((int(match.group(1)), int(match.group(2))))
+    return found
+
+
+def _child(node: Node, name: str) -> Node | None:
+    return next((child for child in node.children if child.name == name), None)
+
+
+def _residual(writer: _Writer, node: Node, path: str, body, shortcut: Node | None, after: list[Node]) -> None:
+    """``body`` on the input, ``shortcut`` (or the input itself) beside it, added, then ``after``."""
+    start = writer.fresh("x")
+    writer.word(f"@{start}")
+    body()
+    if shortcut is None:
+        writer.layer(f"add {start}", f"{path}: + the input ({node.cls}.forward)")
+    else:
+        main = writer.fresh("m")
+        writer.word(f"@{main}")
+        writer.word(f"from {start}")
+        _walk(writer, shortcut, f"{path}.{shortcut.name}")
+        writer.layer(f"add {main}", f"{path}: + {shortcut.name} ({node.cls}.forward)")
+    for module in after:
+        _walk(writer, module, f"{path}.{module.name}")
+
+
+def _block(writer: _Writer, node: Node, path: str) -> bool:
+    """The torchvision blocks whose forward is known; False for any other module."""
+    named = {child.name: child for child in node.children}
+
+    def run(*names):
+        def body():
+            for name in names:
+                _walk(writer, named[name], f"{path}.{name}")
+        return body
+
+    if node.cls == "BasicBlock" and {"conv1", "bn1", "relu", "conv2", "bn2"} <= set(named):
+        _residual(writer, node, path, run("conv1", "bn1", "relu", "conv2", "bn2"), named.get("downsample"),
+                  [named["relu"]])
+        return True
+    if node.cls == "Bottleneck" and {"conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "relu"} <= set(named):
+        _residual(writer, node, path, run("conv1", "bn1", "relu", "conv2", "bn2", "relu", "conv3", "bn3"),
+                  named.get("downsample"), [named["relu"]])
+        return True
+    if node.cls == "SqueezeExcitation" and {"avgpool", "fc1", "fc2", "activation", "scale_activation"} <= set(named):
+        start = writer.fresh("x")
+        writer.word(f"@{start}")
+        run("avgpool", "fc1", "activation", "fc2", "scale_activation")()
+        writer.layer(f"mul {start}", f"{path}: × the input (SqueezeExcitation.forward)")
+        return True
+    if node.cls == "CNBlock" and "block" in named:  # ConvNeXt: Linear over channels is a 1×1 conv
+        start = writer.fresh("x")
+        writer.word(f"@{start}")
+        for leaf in named["block"].children:
+            where = f"{path}.block.{leaf.name}"
+            if leaf.cls == "Permute":
+                continue
+            if leaf.cls in ("Linear", "LayerNorm"):
+                found = re.search(r"in_features=(\d+), out_features=(\d+)", leaf.args or "")
+                if leaf.cls == "LayerNorm":
+                    writer.layer("ln", f"{where}: LayerNorm (over channels, between permutes)", _tuple_first(leaf.args))
+                elif found:
+                    bias = "" if "bias=False" in (leaf.args or "") else ""
+                    writer.layer(f"conv k1 c{found.group(2)}{' nobias' if 'bias=False' in leaf.args else bias}",
+                                 f"{where}: Linear (over channels: a 1×1 conv)", int(found.group(1)))
+                continue
+            _walk(writer, leaf, where)
+        writer.layer("layerscale", f"{path}: layer_scale (CNBlock.forward)")
+        writer.layer(f"add {start}", f"{path}: + the input (CNBlock.forward)")
+        return True
+    if node.cls == "MobileNetV2" and {"features", "classifier"} <= set(named):
+        _walk(writer, named["features"], "features")
+        writer.layer("gap", "MobileNetV2.forward: adaptive_avg_pool2d(x, (1, 1))")
+        _walk(writer, named["classifier"], "classifier")
+        return True
+    if node.cls in ("InvertedResidual", "MBConv", "FusedMBConv"):
+        body = _child(node, "conv") or _child(node, "block")
+        convs = _convs(node)
+        if body is None:
+            return False
+        if convs and _strides_one(node) and convs[0][0] == convs[-1][1]:
+            _residual(writer, node, path, lambda: _walk(writer, body, f"{path}.{body.name}"), None, [])
+        else:
+            _walk(writer, body, f"{path}.{body.name}")
+        for child in node.children:
+            if child is not body:
+                _walk(writer, child, f"{path}.{child.name}")
+        return True
+    return False
+
+
+def _walk(writer: _Writer, node: Node, path: str) -> None:
+    for _ in range(node.repeat):
+        if node.args is not None:
+            _leaf(writer, node, path)
+            continue
+        if _block(writer, node, path):
+            continue
+        if node.cls not in CONTAINERS and node.cls not in SEQUENTIAL_MODELS and node.children:
+            writer.sequenced.append(f"{path or 'the model'} ({node.cls})")
+        for child in node.children:
+            _walk(writer, child, f"{path}.{child.name}" if path else child.name)
+
+
+def read_repr(text: str) -> Imported:
+    """The stack of a ``print(model)`` text.
+
+    >>> read_repr("Sequential(\\n  (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2))\\n)").stack.splitlines()[1]
+    'conv k3 s2 c8                       # 0: Conv2d'
+    """
+    tree = parse_tree(text)
+    writer = _Writer()
+    _walk(writer, tree, "")
+    if writer.rows == 0:
+        raise ImportFailure(f"{tree.cls} has no module convshape has a layer for")
+    warnings = []
+    if writer.sequenced:
+        shown = ", ".join(writer.sequenced[:3]) + (f" and {len(writer.sequenced) - 3} more"
+                                                    if len(writer.sequenced) > 3 else "")
+        warnings.append(f"print(model) does not show how forward wires {shown}: read as a sequence of its modules, "
+                        "so a residual add or a concat in it is not seen")
+    for cls, paths in writer.skipped.items():
+        where = paths[0] if len(paths) == 1 else f"{len(paths)} of them, {paths[0]} first"
+        writer.notes.append(f"{cls} keeps the shape and has no parameters: skipped ({where})")
+    header = f"# imported from print(model): {tree.cls}"
+    stack = "\n".join([header, *writer.lines]) + "\n"
+    return Imported(stack, "print(model)", None, writer.input_channels, tuple(warnings), tuple(writer.notes),
+                    tuple(writer.declared), writer.dims)
