@@ -228,8 +228,9 @@ class ConventionName(str, Enum):
         return Convention.TF if self is ConventionName.keras else Convention(self.value)
 
 
-CONVENTION_OPTION = typer.Option(ConventionName.torch, "--convention", case_sensitive=False,
-                                 help="Framework semantics (keras is the same as tf).")
+CONVENTION_OPTION = typer.Option(None, "--convention", case_sensitive=False, show_default=False,
+                                 help="Framework semantics (keras is the same as tf); default torch, or the"
+                                      " imported model's.")
 NO_COLOR_OPTION = typer.Option(False, "--no-color", help="No colours or styles in the table.")
 
 
@@ -347,6 +348,18 @@ def _imported_input(input: Optional[str], channels: Optional[int]) -> tuple[Opti
     return input, channels
 
 
+def _imported_dims(dims: Optional[int]) -> Optional[int]:
+    return next((imported.dims for _, imported in _IMPORTED if imported.dims), dims) if dims is None else dims
+
+
+def _convention(convention: Optional["ConventionName"]) -> Convention:
+    """--convention, or the semantics of the model file read (Keras: tf), or torch."""
+    if convention is not None:
+        return convention.convention
+    found = next((imported.convention for _, imported in _IMPORTED if imported.convention), None)
+    return Convention(found) if found else Convention.TORCH
+
+
 def _check_declared(result) -> None:
     """Where the model gives a layer other channels than the stack as read does, say so: the
     forward wires the modules otherwise than the order they were printed in."""
@@ -423,7 +436,7 @@ def calc(
     channels: Optional[int] = CHANNELS_OPTION,
     file: Optional[List[str]] = FILE_OPTION,
     dims: Optional[int] = DIMS_OPTION,
-    convention: ConventionName = CONVENTION_OPTION,
+    convention: Optional[ConventionName] = CONVENTION_OPTION,
     output_format: Format = typer.Option(Format.table, "--format", case_sensitive=False, help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q",
                                help="Print only the final shape (512x7x7, or 25088 when flat); not with --format or --explain."),
@@ -449,7 +462,6 @@ def calc(
     from .calc import run, with_fit_hint
     from .grammar import ParseError, parse_size
 
-    convention = convention.convention
     _check_quiet(quiet, output_format, explain)
     _check_digits("--channels", channels, "count", "values")
     _check_digits("--batch", batch, "size", "values")
@@ -458,6 +470,7 @@ def calc(
     strict = strict or bool(allowed)  # --allow names the exceptions to --strict, which it implies
     pieces = _read_stack(stack or [], file)
     input, channels = _imported_input(input, channels)
+    convention, dims = _convention(convention), _imported_dims(dims)
     if (columns is not None or compact) and (output_format is not Format.table or quiet or input is None):
         what = "--columns" if columns is not None else "--compact"
         _fail(f"{what} is for the table with an input size (calc -i SIZE, without -q or --format)")
@@ -610,7 +623,7 @@ def fit(
                                              help="Every clean size from A to B (streamed with -q)."),
     channels: Optional[int] = CHANNELS_OPTION,
     dims: Optional[int] = DIMS_OPTION,
-    convention: ConventionName = CONVENTION_OPTION,
+    convention: Optional[ConventionName] = CONVENTION_OPTION,
     output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", case_sensitive=False,
                                                help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the answer: the smallest clean size, or the sizes."),
@@ -623,13 +636,14 @@ def fit(
     from .fit import analyse
     from .render import answers
 
-    convention = convention.convention
     _check_quiet(quiet, output_format, explain)
     _check_digits("--channels", channels, "count", "values")
     _check_digits("--near", near, "size", "sizes")
     span = _parse_range(size_range) if size_range is not None else None
-    parsed = _parse_stack(_read_stack(stack or [], file), None, dims)
+    pieces = _read_stack(stack or [], file)
     _, channels = _imported_input(None, channels)
+    convention = _convention(convention)
+    parsed = _parse_stack(pieces, None, _imported_dims(dims))
     result = analyse(parsed, convention, channels)
     if aligned:
         from .fit import aligned as aligned_only
@@ -705,7 +719,7 @@ def solve(
                               show_default=False),
     output: str = typer.Option(..., "--output", "-o", metavar="SIZE", help="Wanted output size: 112, 112x112.",
                                show_default=False),
-    convention: ConventionName = CONVENTION_OPTION,
+    convention: Optional[ConventionName] = CONVENTION_OPTION,
     output_format: AnswerFormat = typer.Option(AnswerFormat.table, "--format", case_sensitive=False,
                                                help="Output format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the first solution's tokens."),
@@ -719,7 +733,7 @@ def solve(
     from .render import answers
     from .solve import KINDS, fixed_from_layer, solve_axis
 
-    convention = convention.convention
+    convention = (convention or ConventionName.torch).convention
     _check_quiet(quiet, output_format, explain)
     words = list(words or [])
     if not words or parse_kind(words[0].rstrip(",;")) is None:

@@ -25,6 +25,7 @@ class Imported(NamedTuple):
     notes: tuple[str, ...] = ()
     declared: tuple[tuple[int, int, str], ...] = ()  # (row, the channels the model gives it, its module)
     dims: int | None = None  # the spatial axes the model's layers name (Conv2d: 2)
+    convention: str | None = None  # the semantics the model has: tf for Keras, onnx for ONNX
 
 
 ONNX_MAGIC = b"\x08"  # a ModelProto starts with field 1 (ir_version), a varint

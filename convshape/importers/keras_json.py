@@ -1,0 +1,367 @@
+"""A Keras model's ``to_json()`` to a stack: the whole functional graph (or a Sequential),
+channels last, meant for ``--convention tf``.
+
+Each layer becomes one or more rows; a layer whose output is read elsewhere than by the
+next row gets a name (the Keras layer's own, where the grammar can take it), so residual
+adds, concats and gates come through as merges.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ..framework import ACTIVATIONS
+from . import Imported, ImportFailure
+
+# Layers that keep the shape and that convshape counts no parameters for: skipped, named in a note.
+SKIPPED = {"Rescaling", "Normalization", "Softmax", "ActivityRegularization", "GaussianNoise", "GaussianDropout",
+           "Identity", "Lambda", "Permute"}
+_NAME_OK = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _axes(value, dims: int) -> list:
+    if isinstance(value, int):
+        return [value] * dims
+    return list(value)
+
+
+def _per_axis(values) -> str:
+    values = [str(v) for v in values]
+    return values[0] if len(set(values)) == 1 else "x".join(values)
+
+
+def _history(argument) -> list[tuple[str, tuple | None]]:
+    """The (layer name, shape) of each tensor an inbound node's arguments name (Keras 3 and 2)."""
+    found = []
+    if isinstance(argument, dict):
+        if argument.get("class_name") == "__keras_tensor__":
+            config = argument["config"]
+            found.append((config["keras_history"][0], tuple(config.get("shape") or ()) or None))
+        return found
+    if isinstance(argument, list):
+        if len(argument) >= 3 and isinstance(argument[0], str) and isinstance(argument[1], int):
+            return [(argument[0], None)]  # Keras 2: [name, node, tensor, kwargs]
+        for item in argument:
+            found += _history(item)
+    return found
+
+
+def _inputs(layer: dict) -> list[tuple[str, tuple | None]]:
+    nodes = layer.get("inbound_nodes") or []
+    if len(nodes) > 1:
+        raise ImportFailure(f"layer {layer.get('name')!r} is called {len(nodes)} times: convshape reads a layer"
+                            " used once")
+    if not nodes:
+        return []
+    node = nodes[0]
+    return _history(node.get("args", node) if isinstance(node, dict) else node)
+
+
+class _Reader:
+    def __init__(self, layers: list[dict]):
+        self.layers = layers
+        self.lines: list[str] = []
+        self.rows = 0
+        self.notes: list[str] = []
+        self.skipped: dict[str, list[str]] = {}
+        self.alias: dict[str, str] = {}  # a skipped layer's name -> the tensor it passes on
+        self.names: dict[str, str] = {}  # Keras layer -> the stack name bound to its output
+        self.current: str | None = None  # the Keras layer whose output is the current tensor
+        self.used: set[str] = set()
+        self.declared: list = []
+        self.whole_map: list[str] = []  # global pools that keep a 1×1 map
+
+    def source(self, name: str) -> str:
+        while name in self.alias:
+            name = self.alias[name]
+        return name
+
+    def name_of(self, layer: str) -> str:
+        from ..grammar import KEYWORDS, parse_kind
+
+        if layer in self.names:
+            return self.names[layer]
+        name = re.sub(r"\W", "_", layer)
+        if not _NAME_OK.fullmatch(name) or parse_kind(name) is not None or name in KEYWORDS:
+            name = f"n_{name}"
+        while name in self.used:
+            name += "_"
+        self.used.add(name)
+        self.names[layer] = name
+        return name
+
+    def row(self, text: str, comment: str) -> None:
+        self.rows += 1
+        self.lines.append(f"{text:<36}# {comment}")
+
+
+_MERGES = ("Add", "Multiply", "Concatenate", "Subtract", "Average", "Maximum", "Minimum")
+
+
+def _needs_name(reader: _Reader, kept: list[dict]) -> set[str]:
+    """The layers whose output something other than the next kept layer reads."""
+    order = {layer["name"]: position for position, layer in enumerate(kept)}
+    readers: dict[str, list[int]] = {}
+    for position, layer in enumerate(kept):
+        for name, _ in _inputs(layer):
+            readers.setdefault(reader.source(name), []).append(position)
+    return {name for name, positions in readers.items()
+            if len(positions) > 1 or positions[0] != order.get(name, -1) + 1
+            or kept[positions[0]]["class_name"] in _MERGES}
+
+
+def _conv_tokens(config: dict, dims: int, kind: str = "conv") -> list[str]:
+    tokens = [f"{kind}{'' if dims == 2 else f'{dims}d'}", f"k{_per_axis(_axes(config['kernel_size'], dims))}"]
+    strides = _axes(config.get("strides", 1), dims)
+    if any(s != 1 for s in strides):
+        tokens.append(f"s{_per_axis(strides)}")
+    padding = config.get("padding", "valid")
+    if padding == "causal":
+        raise ImportFailure(f"layer {config['name']!r}: causal padding has no convshape equivalent")
+    if padding == "same":
+        tokens.append("psame")
+    dilation = _axes(config.get("dilation_rate", 1), dims)
+    if any(d != 1 for d in dilation):
+        tokens.append(f"d{_per_axis(dilation)}")
+    return tokens
+
+
+def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
+    cls, config, name = layer["class_name"], layer.get("config", {}), layer["name"]
+    dims_match = re.search(r"([123])D", cls)
+    dims = int(dims_match.group(1)) if dims_match else 2
+    comment = f"{name}: {cls}"
+    in_shape = shapes[0] if shapes else None
+    if config.get("data_format") == "channels_first":
+        raise ImportFailure(f"layer {name!r} is channels_first: convshape reads channels-last Keras models")
+    bias = [] if config.get("use_bias", True) else ["nobias"]
+    if re.fullmatch(r"Conv[123]D", cls):
+        groups = config.get("groups", 1)
+        tokens = _conv_tokens(config, dims) + ([f"g{groups}"] if groups != 1 else []) + [f"c{config['filters']}"]
+        reader.row(" ".join(tokens + bias), comment)
+    elif re.fullmatch(r"Conv[123]DTranspose", cls):
+        tokens = _conv_tokens(config, dims, "convt")
+        if config.get("output_padding") is not None:
+            tokens.append(f"op{_per_axis(_axes(config['output_padding'], dims))}")
+        reader.row(" ".join(tokens + [f"c{config['filters']}"] + bias), comment)
+    elif re.fullmatch(r"DepthwiseConv[12]D", cls):
+        multiplier = config.get("depth_multiplier", 1)
+        channels = []
+        if multiplier != 1:
+            if not in_shape or in_shape[-1] is None:
+                raise ImportFailure(f"layer {name!r}: a depth multiplier of {multiplier} needs the input channels")
+            channels = [f"c{in_shape[-1] * multiplier}"]
+        reader.row(" ".join(_conv_tokens(config, dims) + ["dw"] + channels + bias), comment)
+    elif re.fullmatch(r"SeparableConv[12]D", cls):
+        multiplier = config.get("depth_multiplier", 1)
+        channels = []
+        if multiplier != 1:
+            if not in_shape or in_shape[-1] is None:
+                raise ImportFailure(f"layer {name!r}: a depth multiplier of {multiplier} needs the input channels")
+            channels = [f"c{in_shape[-1] * multiplier}"]
+        reader.row(" ".join(_conv_tokens(config, dims) + ["dw"] + channels + ["nobias"]), f"{name}: depthwise part")
+        reader.row(" ".join([f"conv{'' if dims == 2 else f'{dims}d'}", "k1", f"c{config['filters']}"] + bias),
+                   f"{name}: pointwise part")
+    elif re.fullmatch(r"(Max|Average)Pooling[123]D", cls):
+        size = _axes(config.get("pool_size", 2), dims)
+        strides = _axes(config.get("strides") or size, dims)
+        tokens = ["maxpool" if cls.startswith("Max") else "avgpool", f"k{_per_axis(size)}"]
+        if strides != size:
+            tokens.append(f"s{_per_axis(strides)}")
+        if config.get("padding") == "same":
+            tokens.append("psame")
+        reader.row(" ".join(tokens), comment)
+    elif re.fullmatch(r"Global(Average|Max)Pooling[123]D", cls):
+        if config.get("keepdims") or _reshaped_to_map(reader, layer):
+            if not in_shape or None in in_shape[1:-1]:
+                raise ImportFailure(f"layer {name!r} keeps a 1×1 map: convshape needs the model's fixed input size")
+            kernel = _per_axis(in_shape[1:-1])
+            pool = "avgpool" if "Average" in cls else "maxpool"
+            reader.row(f"{pool} k{kernel}", f"{name}: {cls} keeping a 1×1 map, as a pool over the whole "
+                                            f"{'×'.join(map(str, in_shape[1:-1]))}")
+            reader.whole_map.append(name)
+        else:
+            reader.row("gap", comment if "Average" in cls else f"{name}: {cls} (the same shape as gap)")
+    elif re.fullmatch(r"ZeroPadding[123]D", cls) or re.fullmatch(r"Cropping[123]D", cls):
+        value = config.get("padding" if cls.startswith("Zero") else "cropping", 1)
+        pairs = _pairs(value, dims)
+        sign = 1 if cls.startswith("Zero") else -1
+        reader.row("pad p" + "x".join(f"{sign * b}:{sign * a}" if b != a else str(sign * b) for b, a in pairs),
+                   comment)
+    elif re.fullmatch(r"UpSampling[123]D", cls):
+        reader.row(f"up s{_per_axis(_axes(config.get('size', 2), dims))}", comment)
+    elif cls == "Resizing":
+        reader.row(f"up o{_per_axis([config['height'], config['width']])}", comment)
+    elif cls == "Flatten":
+        reader.row("flatten", comment)
+    elif cls == "Dense":
+        reader.row(" ".join([f"linear c{config['units']}"] + bias), comment)
+    elif cls == "BatchNormalization":
+        reader.row("bn", comment)
+    elif cls == "LayerNormalization":
+        reader.row("ln", comment)
+    elif cls == "GroupNormalization":
+        reader.row(f"gn g{config.get('groups', 32)}", comment)
+    elif cls in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"):
+        reader.row("dropout", comment)
+    elif cls == "ReLU":
+        reader.row("relu6" if config.get("max_value") == 6 else "relu", comment)
+    elif cls == "LeakyReLU":
+        reader.row("lrelu", comment)
+    elif cls == "Activation":
+        _activation(reader, config.get("activation"), comment, name)
+    elif cls == "Reshape" and _is_gap_reshape(reader, layer):
+        return  # the pool before it kept the 1×1 map
+    elif cls in SKIPPED:
+        reader.skipped.setdefault(cls, []).append(name)
+        return
+    else:
+        raise ImportFailure(f"cannot go on past layer {name!r} ({cls}): convshape has no layer for it")
+    activation = config.get("activation")
+    if cls != "Activation" and activation not in (None, "linear"):
+        _activation(reader, activation, f"{name}: its activation", name)
+
+
+def _activation(reader: _Reader, activation, comment: str, name: str) -> None:
+    if isinstance(activation, dict):
+        activation = activation.get("config", {}).get("name") or activation.get("class_name")
+    if activation in ("linear", None):
+        return
+    if activation == "softmax":
+        reader.skipped.setdefault("softmax", []).append(name)
+        return
+    kind = ACTIVATIONS.get(activation)
+    if kind is None:
+        reader.skipped.setdefault(f"activation {activation!r}", []).append(name)
+        return
+    reader.row(kind, comment)
+
+
+def _pairs(value, dims: int) -> list[tuple[int, int]]:
+    if isinstance(value, int):
+        return [(value, value)] * dims
+    if dims == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return [tuple(value)]
+    return [(v, v) if isinstance(v, int) else tuple(v) for v in value]
+
+
+def _readers_of(reader: _Reader, name: str) -> list[dict]:
+    return [layer for layer in reader.layers if any(n == name for n, _ in _inputs(layer))]
+
+
+def _reshaped_to_map(reader: _Reader, layer: dict) -> bool:
+    """A global pool whose only reader reshapes it to 1×…×1×C (EfficientNet's squeeze-and-excitation)."""
+    readers = _readers_of(reader, layer["name"])
+    return len(readers) == 1 and _is_gap_reshape(reader, readers[0])
+
+
+def _is_gap_reshape(reader: _Reader, layer: dict) -> bool:
+    if layer["class_name"] != "Reshape":
+        return False
+    target = list(layer.get("config", {}).get("target_shape") or [])
+    sources = _inputs(layer)
+    if not target or len(sources) != 1 or not all(v == 1 for v in target[:-1]):
+        return False
+    source = next((other for other in reader.layers if other["name"] == sources[0][0]), None)
+    return source is not None and source["class_name"].startswith("Global")
+
+
+def read_keras(text: str) -> Imported:
+    """The stack of a Keras model's JSON."""
+    try:
+        model = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailure(f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+    if not isinstance(model, dict) or "config" not in model:
+        raise ImportFailure("a Keras model's JSON has 'class_name' and 'config' at its top")
+    cls = model.get("class_name")
+    config = model["config"]
+    layers = config.get("layers") if isinstance(config, dict) else None
+    if not isinstance(layers, list):
+        raise ImportFailure(f"{cls}'s config has no list of layers")
+    sequential = cls == "Sequential"
+    if sequential:  # chain them: each layer reads the one before
+        previous = None
+        chained = []
+        for layer in layers:
+            layer = {**layer, "name": layer.get("name") or layer["config"]["name"]}
+            layer["inbound_nodes"] = [] if previous is None and layer["class_name"] == "InputLayer" else (
+                [[[previous, 0, 0, {}]]] if previous else [])
+            chained.append(layer)
+            previous = layer["name"]
+        layers = chained
+    inputs = [layer for layer in layers if layer["class_name"] == "InputLayer"]
+    if len(inputs) > 1:
+        raise ImportFailure(f"the model has {len(inputs)} inputs: convshape reads models with one")
+    for layer in layers:
+        if layer["class_name"] in ("Functional", "Sequential", "Model"):
+            raise ImportFailure(f"layer {layer['name']!r} is a whole model inside the model: save that one apart")
+    input_size = channels = None
+    dims = None
+    if inputs:
+        shape = inputs[0]["config"].get("batch_shape") or inputs[0]["config"].get("batch_input_shape")
+        if shape:
+            spatial, channels = shape[1:-1], shape[-1]
+            dims = len(spatial)
+            input_size = tuple(spatial) if spatial and None not in spatial else None
+    elif sequential and config.get("build_input_shape"):
+        shape = config["build_input_shape"]
+        spatial, channels = shape[1:-1], shape[-1]
+        input_size = tuple(spatial) if spatial and None not in spatial else None
+    reader = _Reader(layers)
+    kept = []
+    for layer in layers:  # a layer that keeps the shape passes its input on
+        if layer["class_name"] in SKIPPED or (layer["class_name"] == "Reshape" and _is_gap_reshape(reader, layer)):
+            sources = _inputs(layer)
+            if len(sources) == 1:
+                reader.alias[layer["name"]] = sources[0][0]
+        else:
+            kept.append(layer)
+    named = _needs_name(reader, kept)
+    input_name = inputs[0]["name"] if inputs else None
+    if input_name in named:
+        reader.lines.append(f"@{reader.name_of(input_name)}")
+    reader.current = input_name
+    for layer in layers:
+        if layer["class_name"] == "InputLayer":
+            continue
+        sources = [(reader.source(name), shape) for name, shape in _inputs(layer)]
+        if layer["class_name"] in SKIPPED or (layer["class_name"] == "Reshape" and _is_gap_reshape(reader, layer)):
+            _layer_rows(reader, layer, [shape for _, shape in sources])
+            continue
+        merge = {"Add": "add", "Multiply": "mul", "Concatenate": "cat"}.get(layer["class_name"])
+        if merge is not None:
+            if merge == "cat" and layer["config"].get("axis", -1) not in (-1, len(sources[0][1] or (0,) * 4) - 1):
+                raise ImportFailure(f"layer {layer['name']!r} concatenates on axis {layer['config']['axis']},"
+                                    " not the channels")
+            names = [name for name, _ in sources]
+            if names[-1] != reader.current:
+                reader.lines.append(f"from {reader.name_of(names[-1])}")
+            reader.row(" ".join([merge] + [reader.name_of(name) for name in names[:-1]]),
+                       f"{layer['name']}: {layer['class_name']}")
+        elif layer["class_name"] in ("Subtract", "Average", "Maximum", "Minimum", "Dot"):
+            raise ImportFailure(f"cannot go on past layer {layer['name']!r} ({layer['class_name']}): convshape's"
+                                " merges are add, mul and cat")
+        else:
+            if len(sources) != 1:
+                raise ImportFailure(f"layer {layer['name']!r} ({layer['class_name']}) reads {len(sources)} tensors")
+            if sources[0][0] != reader.current:
+                reader.lines.append(f"from {reader.name_of(sources[0][0])}")
+            _layer_rows(reader, layer, [shape for _, shape in sources])
+        reader.current = layer["name"]
+        if layer["name"] in named:
+            reader.lines.append(f"@{reader.name_of(layer['name'])}")
+    if reader.whole_map:
+        which = reader.whole_map[0] if len(reader.whole_map) == 1 else \
+            f"{len(reader.whole_map)} of them, {reader.whole_map[0]} first"
+        reader.notes.append(f"global pools that keep a 1×1 map ({which}) are written as pools over the whole map at"
+                            " the file's input size: with another -i they are not the model's")
+    for cls_name, names in reader.skipped.items():
+        where = names[0] if len(names) == 1 else f"{len(names)} of them, {names[0]} first"
+        reader.notes.append(f"{cls_name} keeps the shape: skipped ({where})")
+    if reader.rows == 0:
+        raise ImportFailure(f"{cls} has no layer convshape has a kind for")
+    header = f"# imported from Keras JSON: {cls} {config.get('name', '')}".rstrip()
+    return Imported("\n".join([header, *reader.lines]) + "\n", "Keras JSON", input_size, channels, (),
+                    tuple(reader.notes), (), dims, "tf")
