@@ -14,7 +14,7 @@ import re
 # A module name called like a function, optionally qualified (nn., torch.nn., layers., keras.layers., tf.keras.layers.).
 CALL = re.compile(r"(?:[A-Za-z_][A-Za-z_0-9]*\.)*([A-Z][A-Za-z0-9]*)\s*\(")
 # The module names, with the number of axes where they carry it: nn.Conv2d, layers.Conv2DTranspose.
-TORCH_NAME = re.compile(r"(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|ZeroPad|BatchNorm|InstanceNorm|Dropout)"
+TORCH_NAME = re.compile(r"(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|AdaptiveMaxPool|ZeroPad|BatchNorm|InstanceNorm|Dropout)"
                         r"([123])d|Linear|Flatten|Upsample|GroupNorm|ReLU6?|GELU|SiLU|Sigmoid|Tanh|Hardswish|LeakyReLU"
                         r"|Dropout")
 KERAS_NAME = re.compile(r"(Conv|MaxPooling|AveragePooling|GlobalAveragePooling|UpSampling|ZeroPadding)([123])D(Transpose)?"
@@ -194,9 +194,14 @@ def _keras_pool(kind: str):
     return words
 
 
-def _adaptive(args, kwargs):
-    size = _pick(args, kwargs, 0, "output_size")
-    return ["gap"] if _value(size) == "1" else None
+def _adaptive(kind: str):
+    def words(args, kwargs):
+        size = _value(_pick(args, kwargs, 0, "output_size"))
+        if kind == "adaptiveavgpool" and size == "1":
+            return ["gap"]
+        return None if size is None else [kind, f"o{size}"]
+
+    return words
 
 
 _TORCH = {
@@ -204,7 +209,8 @@ _TORCH = {
     "ConvTranspose": _torch_conv("convt"),
     "MaxPool": _torch_pool("maxpool"),
     "AvgPool": _torch_pool("avgpool"),
-    "AdaptiveAvgPool": _adaptive,
+    "AdaptiveAvgPool": _adaptive("adaptiveavgpool"),
+    "AdaptiveMaxPool": _adaptive("adaptivemaxpool"),
     "Linear": lambda args, kwargs: ["linear", _token("c", _pick(args, kwargs, 1, "out_features")),
                                     "" if _pick(args, kwargs, 2, "bias", True) else "nobias"],
     # Norms with their affine scale and shift (without them the parameters differ: no equivalent).

@@ -46,20 +46,23 @@ def test_the_layer_offered_gives_the_frameworks_shapes(case):
         assert totals.params == case["params"], layer
 
 
+IMPORT = "; 'convshape import' reads whole models (print(model), Keras JSON, ONNX)"
+
+
 @pytest.mark.parametrize("typed, status, message", [
     ("Conv2d(3, 64, kernel_size=3, stride=2, padding=1)", 2,
-     "'Conv2d(3, 64, kernel_size=3, stride=2, padding=1)' is PyTorch syntax; as a convshape layer it is 'conv k3 s2 p1 c64'"),
+     "'Conv2d(3, 64, kernel_size=3, stride=2, padding=1)' is PyTorch syntax; as a convshape layer it is 'conv k3 s2 p1 c64'" + IMPORT),
     ("Conv2D(64, 3, strides=2, padding='same')", 2,
      "'Conv2D(64, 3, strides=2, padding='same')' is Keras syntax; as a convshape layer it is 'conv k3 s2 psame c64' "
-     "(with --convention tf, for Keras' semantics)"),
-    ("MaxPool2d(2)", 2, "'MaxPool2d(2)' is PyTorch syntax; as a convshape layer it is 'maxpool k2'"),
+     "(with --convention tf, for Keras' semantics)" + IMPORT),
+    ("MaxPool2d(2)", 2, "'MaxPool2d(2)' is PyTorch syntax; as a convshape layer it is 'maxpool k2'" + IMPORT),
     ("conv k3 nn.Softmax(dim=1)", 2,
      "'nn.Softmax(dim=1)' is not a layer convshape knows: write layers as convshape does, such as 'conv k3 s2 p1 c64'"),
-    ("conv k3 nn.BatchNorm2d(64)", 2, "'nn.BatchNorm2d(64)' is PyTorch syntax; as a convshape layer it is 'bn'"),
+    ("conv k3 nn.BatchNorm2d(64)", 2, "'nn.BatchNorm2d(64)' is PyTorch syntax; as a convshape layer it is 'bn'" + IMPORT),
     ("nn.Conv2d(3, 64, 7, 2, 3, bias=False)", 2,
-     "'nn.Conv2d(3, 64, 7, 2, 3, bias=False)' is PyTorch syntax; as a convshape layer it is 'conv k7 s2 p3 c64 nobias'"),
+     "'nn.Conv2d(3, 64, 7, 2, 3, bias=False)' is PyTorch syntax; as a convshape layer it is 'conv k7 s2 p3 c64 nobias'" + IMPORT),
     ("nn.AdaptiveAvgPool2d(7)", 2,
-     "'nn.AdaptiveAvgPool2d(7)' is PyTorch syntax: write layers as convshape does, such as 'conv k3 s2 p1 c64'"),
+     "'nn.AdaptiveAvgPool2d(7)' is PyTorch syntax; as a convshape layer it is 'adaptiveavgpool o7'" + IMPORT),
 ])
 def test_what_a_new_user_typed(run, typed, status, message):
     result = run("calc", "-i", "224", typed)
@@ -72,7 +75,7 @@ def test_a_call_in_a_file_is_found_on_its_line(run):
     result = run("calc", "-i", "8", "-f", "-", stdin="conv k3\n  nn.Conv2d(3, 8, 3)\n")
     assert result.returncode == 2
     assert result.stderr == ("convshape: <stdin>:2:3: 'nn.Conv2d(3, 8, 3)' is PyTorch syntax; as a convshape layer it is "
-                             "'conv k3 c8'\n    nn.Conv2d(3, 8, 3)\n    ^^^^^^^^^^^^^^^^^^\n")
+                             f"'conv k3 c8'{IMPORT}\n    nn.Conv2d(3, 8, 3)\n    ^^^^^^^^^^^^^^^^^^\n")
 
 
 @pytest.mark.torch
