@@ -117,12 +117,24 @@ def same_padding(in_size: int, kernel: int, stride: int, dilation: int, conventi
     (1, 2)
     """
     k_eff = effective_kernel(kernel, dilation)
-    if convention is Convention.TORCH:
+    if not convention.same_like_tf:
         total = k_eff - 1
     else:
         out = ceil_div(in_size, stride)
         total = max((out - 1) * stride + k_eff - in_size, 0)
     return total // 2, total - total // 2
+
+
+def onnx_dilated_pool(layer: Layer) -> bool:
+    """ONNX Runtime sizes a SAME pool's padding by its undilated kernel: with a dilation the
+    output is ⌈I/s⌉ − ⌈(kₑ − k)/s⌉, not ⌈I/s⌉ (only pools, whose windows may then overhang)."""
+    return layer.kind.is_pool and layer.dilation is not None and max(layer.dilation) > 1
+
+
+def keras_transposed_rule(layer: Layer, convention: Convention) -> bool:
+    """A transposed conv sized by Keras' padding rule alone: psame and pvalid without output
+    padding. (ONNX's SAME_UPPER is the plain formula with the padding ``resolve_padding`` gives.)"""
+    return convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None
 
 
 def resolve_padding(layer: Layer, axis: int, in_size: int, convention: Convention) -> Pair:
@@ -136,10 +148,17 @@ def resolve_padding(layer: Layer, axis: int, in_size: int, convention: Conventio
     if rule is PaddingRule.FULL:
         full = dilation * (kernel - 1)
         return (full, full)
+    if layer.kind is Kind.CONVT and convention is Convention.ONNX:
+        # ONNX Runtime's SAME_UPPER: out = I·s where the kernel reaches; the padding never below 0.
+        op = layer.output_padding[axis] if layer.output_padding else 0
+        total = max(effective_kernel(kernel, dilation) + op - layer.stride[axis], 0)
+        return (total // 2, total - total // 2)
     if layer.kind is Kind.CONVT:
         # Keras' transposed "same": pad kₑ // 2 on each side (used only with output padding).
         half = effective_kernel(kernel, dilation) // 2
         return (half, half)
+    if convention is Convention.ONNX and layer.kind.is_pool:
+        dilation = 1  # ONNX Runtime pads a SAME pool by its undilated kernel, then dilates it
     return same_padding(in_size, kernel, layer.stride[axis], dilation, convention)
 
 
@@ -153,9 +172,12 @@ def axis_step(layer: Layer, axis: int, in_size: int, convention: Convention, tar
     if kind.is_windowed:
         k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
         padding = resolve_padding(layer, axis, in_size, convention)
-        ceil = layer.ceil and convention is Convention.TORCH
+        ceil = layer.ceil and convention.honours_ceil
         out, dropped = windowed_output_size(in_size, k, s, padding, d, ceil)
-        same_ceil = layer.padding_rule is PaddingRule.SAME and convention is Convention.TF
+        span = in_size + padding[0] + padding[1] - effective_kernel(k, d)
+        if convention is Convention.ONNX and kind.is_pool and not ceil and span < 0:
+            out = 1 - (-span) // s  # ONNX Runtime divides toward zero: a window overhanging by less than s runs
+        same_ceil = layer.padding_rule is PaddingRule.SAME and convention.same_like_tf and not onnx_dilated_pool(layer)
         return AxisStep(in_size, out, padding, k, effective_kernel(k, d), s, d, ceil=ceil,
                         ceil_dropped=dropped, same_ceil=same_ceil)
     if kind is Kind.CONVT:
@@ -163,7 +185,7 @@ def axis_step(layer: Layer, axis: int, in_size: int, convention: Convention, tar
         op = layer.output_padding[axis] if layer.output_padding else 0
         padding = resolve_padding(layer, axis, in_size, convention)
         k_eff = effective_kernel(k, d)
-        if convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None:
+        if keras_transposed_rule(layer, convention):
             # Keras without output padding: "same" gives I·s, "valid" I·s + max(kₑ − s, 0).
             extra = 0 if layer.padding_rule is PaddingRule.SAME else max(k_eff - s, 0)
             out = in_size * s + extra

@@ -316,6 +316,7 @@ def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[
 
 def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, convention: Convention = Convention.TORCH) -> Result:
     """Run a parsed stack over an input size (one value per axis, or one for all)."""
+    convention = Convention(convention)  # "torch" works as well as Convention.TORCH
     dims = stack.dims
     sizes = with_dims(tuple(input_size), dims)
     if len(sizes) != dims:

@@ -222,6 +222,7 @@ class ConventionName(str, Enum):
     torch = "torch"
     tf = "tf"
     keras = "keras"
+    onnx = "onnx"
 
     @property
     def convention(self) -> Convention:

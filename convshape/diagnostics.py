@@ -62,6 +62,9 @@ class Code(str, Enum):
     MERGE_CHANNEL_MISMATCH = "merge_channel_mismatch"
     DEPTHWISE_CHANNELS = "depthwise_channels"
     NORM_SINGLE_VALUE = "norm_single_value"
+    ONNX_SAME_DILATION = "onnx_same_dilation"
+    ONNX_OUTPUT_PADDING = "onnx_output_padding"
+    ONNX_NEGATIVE_SAME_PADDING = "onnx_negative_same_padding"
 
 
 WARNINGS = {Code.FLOOR_ROUNDING, Code.STRIDE_GAP, Code.PADDING_ONLY_OUTPUTS, Code.CEIL_WINDOW_DROPPED,
@@ -132,6 +135,12 @@ MESSAGES: dict[Code, str] = {
         "add flatten before it"
     ),
     Code.CEIL_UNSUPPORTED: "Keras pooling layers have no ceil mode",
+    Code.ONNX_SAME_DILATION: "ONNX Runtime refuses dilation with auto_pad SAME_UPPER for Conv: write the padding out",
+    Code.ONNX_OUTPUT_PADDING: "ONNX Runtime refuses output padding {op} with stride {stride}: it must be below the stride",
+    Code.ONNX_NEGATIVE_SAME_PADDING: (
+        "{where}ONNX Runtime's MaxPool refuses SAME_UPPER here: (⌈{in_size}/{stride}⌉ − 1)·{stride} + {kernel} − "
+        "{in_size} = {total} padding, below 0"
+    ),
     Code.STRIDE_WITH_DILATION: "Keras refuses strides > 1 together with dilation_rate > 1 ({stride} and {dilation})",
     Code.FRACTIONAL_SCALE: "{where}Keras' UpSampling layers take whole-number sizes, not {value}",
     Code.MERGE_MISALIGNED: "{where}the receptive fields of {rows} do not line up: {how}",
@@ -289,6 +298,14 @@ def _convention_error(layer: Layer, convention: Convention, axes: tuple[str, ...
         return Diagnostic(Code.RESIZE_UNSUPPORTED)
     if convention is Convention.TORCH:
         return _torch_parameter_error(layer, axes)
+    if convention is Convention.ONNX:  # ONNX takes a padding per side and ceil_mode; ONNX Runtime refuses these
+        if layer.kind is Kind.CONV and layer.padding_rule is PaddingRule.SAME and max(layer.dilation) > 1:
+            return Diagnostic(Code.ONNX_SAME_DILATION)
+        if layer.kind is Kind.CONVT and layer.output_padding is not None:
+            bad = [(op, s) for op, s in zip(layer.output_padding, layer.stride) if op >= s]
+            if bad:
+                return Diagnostic(Code.ONNX_OUTPUT_PADDING, (), {"op": bad[0][0], "stride": bad[0][1]})
+        return None
     return _tf_parameter_error(layer)
 
 
@@ -354,6 +371,11 @@ def size_error(layer: Layer, step: AxisStep, axis: str, convention: Convention) 
     if convention is Convention.TORCH and layer.kind is Kind.AVGPOOL and layer.dims == 3 and step.in_size < step.kernel:
         # avg_pool3d checks the unpadded input against the kernel, unlike every other pool.
         return Diagnostic(Code.INPUT_SMALLER_THAN_KERNEL, (axis,), {"in_size": step.in_size, "kernel": step.kernel})
+    if (convention is Convention.ONNX and layer.kind is Kind.MAXPOOL and layer.padding_rule is PaddingRule.SAME
+            and max(layer.dilation) == 1 and (-(-step.in_size // step.stride) - 1) * step.stride + step.kernel < step.in_size):
+        total = (-(-step.in_size // step.stride) - 1) * step.stride + step.kernel - step.in_size
+        return Diagnostic(Code.ONNX_NEGATIVE_SAME_PADDING, (axis,), {"in_size": step.in_size, "stride": step.stride,
+                                                                     "kernel": step.kernel, "total": total})
     if step.out_size >= 1:
         return None
     if layer.kind.is_windowed:

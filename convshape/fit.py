@@ -369,6 +369,7 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     >>> analyse(parse_stack("conv k3 s2 p1 x5", dims=1)).rules[0].describe()  # only padding is ever skipped
     'every L ≥ 1'
     """
+    convention = Convention(convention)
     dims = stack.dims
     names = axis_names(dims)
     # Rows that keep the shape (norms, activations) are here too: a graph's rows may read them.
@@ -933,7 +934,8 @@ def huge_size(stack: Stack) -> int:
     return (1 << 64) * shrink
 
 
-SIZE_CODES = (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL)
+SIZE_CODES = (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_THAN_KERNEL, Code.NORM_SINGLE_VALUE,
+              Code.ONNX_NEGATIVE_SAME_PADDING)
 
 
 def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None,
@@ -972,6 +974,7 @@ def aligned(result: Fit, stack: Stack, convention: Convention = Convention.TORCH
     paddings a size resolves (psame under tf), which repeat with the rule's period: one
     size per clean residue decides, run through calc with the other axes at a clean size.
     """
+    convention = Convention(convention)
     if not result.valid or not stack.reads or not result.rules:
         return result
     from .calc import run

@@ -81,8 +81,25 @@ class PaddingRule(str, Enum):
 
 
 class Convention(str, Enum):
+    """Whose semantics: PyTorch's, TensorFlow/Keras', or ONNX's (pads per side, auto_pad, ceil_mode).
+
+    ONNX computes sizes as PyTorch does (ceil mode with PyTorch's rule for the last window),
+    but its SAME_UPPER padding is TensorFlow's (out = ceil(I / s), the odd pixel after), and
+    it refuses none of the paddings PyTorch's modules do.
+    """
+
     TORCH = "torch"
     TF = "tf"
+    ONNX = "onnx"
+
+    honours_ceil: bool  # pools' ceil mode is a thing (torch, onnx; Keras has none)
+    same_like_tf: bool  # psame makes out = ceil(I / s), the odd padding pixel after (tf; onnx's SAME_UPPER)
+
+
+for _convention in Convention:
+    _convention.honours_ceil = _convention.value in ("torch", "onnx")
+    _convention.same_like_tf = _convention.value in ("tf", "onnx")
+del _convention
 
 
 Pair = tuple[int, int]

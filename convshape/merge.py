@@ -206,6 +206,8 @@ def _framework_message(kind: Kind, incoming: list[Incoming], sizes, convention: 
     channels = [item.channels for item in incoming]
     if any(c is None for c in channels):  # channels unknown (no -c): the message would name them
         return ""
+    if convention is Convention.ONNX:
+        return ""  # an ONNX runtime's message depends on the runtime
     if convention is Convention.TF:
         shapes = [(*size, c) if size is not None else (c,) for c, size in zip(channels, sizes)]
         return f"; Keras: '{_keras_message(kind, shapes)}'"

@@ -126,7 +126,7 @@ def _candidates(kind: Kind, fixed: Fixed, convention: Convention):
     strides = [fixed.stride] if fixed.stride is not None else range(1, MAX_STRIDE + 1)
     dilations = [fixed.dilation] if fixed.dilation is not None else (
         [1] if kind is Kind.AVGPOOL else range(1, MAX_DILATION + 1))
-    ceils = [fixed.ceil] if fixed.ceil is not None else ([False, True] if kind.is_pool and convention is Convention.TORCH else [False])
+    ceils = [fixed.ceil] if fixed.ceil is not None else ([False, True] if kind.is_pool and convention.honours_ceil else [False])
     for k in kernels:
         for s in strides:
             for d in dilations:
@@ -184,6 +184,7 @@ def solve_axis(kind: Kind, in_size: int, out_size: int, fixed: Fixed, convention
     >>> answer.solutions[0].tokens(Kind.CONV)
     'k3 s2 p1'
     """
+    convention = Convention(convention)
     solutions: list[Solution] = []
     reachable: set[int] = set()
     for k, s, d, op, ceil in _candidates(kind, fixed, convention):

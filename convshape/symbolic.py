@@ -11,7 +11,7 @@ from __future__ import annotations
 from math import gcd
 from typing import NamedTuple, Union
 
-from .arithmetic import effective_kernel, resolve_padding
+from .arithmetic import effective_kernel, keras_transposed_rule, onnx_dilated_pool, resolve_padding
 from .diagnostics import factor_text
 from .layers import Convention, Kind, Layer, PaddingRule
 
@@ -145,12 +145,13 @@ def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> St
         k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
         ke = effective_kernel(k, d)
         rule = layer.padding_rule
-        if rule is PaddingRule.SAME and convention is Convention.TF:
-            return Step(div(lin(1, before, s - 1), s), True)  # ceil(I / s)
+        if rule is PaddingRule.SAME and convention.same_like_tf:
+            shrink = -(-(ke - k) // s) if convention is Convention.ONNX and onnx_dilated_pool(layer) else 0
+            return Step(lin(1, div(lin(1, before, s - 1), s), -shrink), True)  # ceil(I / s), less ONNX's overhang
         if rule is PaddingRule.SAME:  # torch: stride 1 and total padding d·(k−1) keep the size
             return Step(before, True)
         pb, pa = resolve_padding(layer, axis, 0, convention)  # without "same", the size plays no part
-        if layer.ceil and convention is Convention.TORCH:
+        if layer.ceil and convention.honours_ceil:
             # ceil((I + P − kₑ)/s) + 1; PyTorch drops the last window when it starts past the input.
             may_drop = s - 1 >= ke - pa
             return Step(div(lin(1, before, pb + pa - ke + 2 * s - 1), s), not may_drop)
@@ -159,7 +160,7 @@ def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> St
         k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
         ke = effective_kernel(k, d)
         op = layer.output_padding[axis] if layer.output_padding else 0
-        if convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None:
+        if keras_transposed_rule(layer, convention):
             extra = 0 if layer.padding_rule is PaddingRule.SAME else max(ke - s, 0)
             return Step(lin(s, before, extra), True)
         pb, pa = resolve_padding(layer, axis, 0, convention)
@@ -184,14 +185,16 @@ def _how(layer: Layer, axis: int, convention: Convention) -> str:
         k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
         ke = effective_kernel(k, d)
         if layer.padding_rule is PaddingRule.SAME:
-            return f"ceil({{x}}/{s})" if convention is Convention.TF else "{x}"
+            if convention is Convention.ONNX and onnx_dilated_pool(layer):
+                return f"ceil({{x}}/{s}) − {-(-(ke - k) // s)}"
+            return f"ceil({{x}}/{s})" if convention.same_like_tf else "{x}"
         pb, pa = resolve_padding(layer, axis, 0, convention)
-        rounding = "ceil" if layer.ceil and convention is Convention.TORCH else "floor"
+        rounding = "ceil" if layer.ceil and convention.honours_ceil else "floor"
         return f"{rounding}(({{x}} + {pb + pa} − {ke})/{s}) + 1"
     if kind is Kind.CONVT:
         k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
         op = layer.output_padding[axis] if layer.output_padding else 0
-        if convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None:
+        if keras_transposed_rule(layer, convention):
             extra = 0 if layer.padding_rule is PaddingRule.SAME else max(effective_kernel(k, d) - s, 0)
             return f"{{x}}·{s} + {extra}"
         pb, pa = resolve_padding(layer, axis, 0, convention)
@@ -342,6 +345,7 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     >>> result.output_texts()
     ['⌊(H + 31)/32⌋', '⌊(W + 31)/32⌋']
     """
+    convention = Convention(convention)
     from .calc import run
     from .fit import analyse
     from .layers import axis_names
@@ -372,7 +376,7 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         # The start follows the paddings: fixed under torch; under tf, psame with a stride
         # pads by the input's size; a crop or pad, an adaptive pool or a resize moves by it too.
         start_fixed = start_fixed and not (
-            (convention is Convention.TF and layer.padding_rule is PaddingRule.SAME and layer.stride
+            (convention.same_like_tf and layer.padding_rule is PaddingRule.SAME and layer.stride
              and max(layer.stride) > 1)
             or (layer.kind.is_merge and layer.mode is not None) or layer.kind.is_adaptive
             or (layer.kind is Kind.UP and layer.scale is None))

@@ -101,3 +101,29 @@ def test_live_against_keras():
     for case in cases:
         problems += mismatches(case, "tf")
     assert problems == []
+
+
+ONNX_CASES = json.loads((GOLDEN / "onnx_cases.json").read_text())["cases"]
+
+
+def test_the_onnx_golden_file_covers_what_onnx_runtime_does_apart():
+    """Recorded by tests/golden/onnx_golden.py from ONNX Runtime: pads per side, SAME_UPPER,
+    ceil mode, and the runtime's own refusals."""
+    assert len(ONNX_CASES) >= 500
+    text = " ".join(c["stack"] for c in ONNX_CASES)
+    for token in ["psame", "pvalid", " ceil", " d2", " op1", "convt ", "maxpool ", "avgpool ", "pad p", "up s1.5",
+                  "gap"]:
+        assert token in text, token
+    assert any(":" in c["stack"] for c in ONNX_CASES)  # uneven padding, which PyTorch's modules refuse
+    messages = " ".join(c["error"]["message"] for c in ONNX_CASES if c["error"])
+    assert "padding values must be non-negative" in messages
+    assert "Dilation not supported" in messages
+    assert sum(c["error"] is None for c in ONNX_CASES) >= 400
+
+
+@pytest.mark.parametrize("chunk", range(2))
+def test_onnx_sizes_and_validity_agree(chunk):
+    problems = []
+    for case in ONNX_CASES[chunk::2]:
+        problems += [f"{case['stack']} @ {case['input']}: {p}" for p in mismatches(case, "onnx")]
+    assert problems == []
