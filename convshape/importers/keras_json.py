@@ -336,6 +336,8 @@ def read_keras(text: str) -> Imported:
                 raise ImportFailure(f"layer {layer['name']!r} concatenates on axis {layer['config']['axis']},"
                                     " not the channels")
             names = [name for name, _ in sources]
+            if merge != "cat" and reader.current in names:  # order does not matter: read on from here
+                names = [n for n in names if n != reader.current] + [reader.current]
             if names[-1] != reader.current:
                 reader.lines.append(f"from {reader.name_of(names[-1])}")
             reader.row(" ".join([merge] + [reader.name_of(name) for name in names[:-1]]),

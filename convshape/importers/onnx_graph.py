@@ -1,0 +1,358 @@
+"""An ONNX file to a stack: the whole graph, for ``--convention onnx``.
+
+Needs the ``onnx`` package (``pip install 'convshape[onnx]'``) to read the file, and reads
+no weights: only the shapes of the initializers and a few small constants (pads, scales,
+clip bounds), so a file saved without its external data works as well.
+
+Conv, ConvTranspose, the pools, Pad, Resize, Flatten, Gemm and MatMul become rows;
+Add, Mul and Concat of two computed tensors become merges; elementwise operations with a
+constant and the ones that keep the shape pass their input on.
+"""
+
+from __future__ import annotations
+
+from . import Imported, ImportFailure
+
+# Operations that keep the shape and that convshape counts no parameters for: passed through.
+PASS_THROUGH = {"Identity", "Dropout", "Softmax", "LogSoftmax", "Erf", "Cast", "Elu", "Selu", "Softplus", "Softsign",
+                "HardSigmoid", "Neg", "Abs", "Sqrt", "Exp", "Log", "Reciprocal", "Pow", "Mish", "Celu", "PRelu",
+                "LRN", "Not"}
+ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "lrelu", "HardSwish": "hardswish",
+               "Gelu": "gelu"}
+SHAPE_OPS = {"Shape", "Size"}  # they read a tensor, and give no tensor of the network
+ELEMENTWISE = {"Add": "add", "Mul": "mul", "Sub": "add", "Div": "mul", "Sum": "add", "Max": "add", "Min": "add"}
+
+
+def _load(data: bytes):
+    try:
+        import onnx
+    except ImportError:
+        raise ImportFailure("reading ONNX files needs the onnx package: pip install 'convshape[onnx]'") from None
+    try:
+        model = onnx.load_from_string(data)
+    except Exception as exc:  # the protobuf reader's own error
+        raise ImportFailure(f"not an ONNX model ({type(exc).__name__}: {str(exc)[:80]})") from None
+    if not model.graph.node:
+        raise ImportFailure("the ONNX model has no nodes")
+    try:
+        model = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # shapes help (SAME_LOWER, Reshape); without them the reader still goes on
+        pass
+    return onnx, model
+
+
+def _dims(value_type) -> list[int | None] | None:
+    tensor = value_type.tensor_type
+    if not tensor.HasField("shape"):
+        return None
+    return [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor.shape.dim]
+
+
+def _axes_text(prefix: str, values: list[int]) -> str:
+    return prefix + (str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values)))
+
+
+def _pads_text(pairs: list[tuple[int, int]]) -> str:
+    parts = [str(b) if b == a else f"{b}:{a}" for b, a in pairs]
+    if all(part == "0" for part in parts):
+        return ""
+    return "p" + (parts[0] if len(set(parts)) == 1 else "x".join(parts))
+
+
+class _Graph:
+    def __init__(self, onnx, model):
+        self.onnx = onnx
+        graph = model.graph
+        self.initializers = {tensor.name: tensor for tensor in graph.initializer}
+        self.constants = {}
+        for node in graph.node:
+            if node.op_type == "Constant" and node.attribute:
+                self.constants[node.output[0]] = node.attribute[0]
+        self.shapes = {}
+        for info in [*graph.input, *graph.value_info, *graph.output]:
+            dims = _dims(info.type)
+            if dims is not None:
+                self.shapes[info.name] = dims
+        self.nodes = list(graph.node)
+
+    def attributes(self, node) -> dict:
+        return {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+    def is_constant(self, name: str) -> bool:
+        return name in self.initializers or name in self.constants
+
+    def values(self, name: str) -> list | None:
+        """A small constant's values (pads, scales, bounds), or None when it is not in the file."""
+        from onnx import numpy_helper
+
+        try:
+            if name in self.initializers:
+                return numpy_helper.to_array(self.initializers[name]).flatten().tolist()
+            if name in self.constants:
+                value = self.onnx.helper.get_attribute_value(self.constants[name])
+                if hasattr(value, "dims"):
+                    return numpy_helper.to_array(value).flatten().tolist()
+                return list(value) if isinstance(value, (list, tuple)) else [value]
+        except Exception:  # external data not at hand
+            return None
+        return None
+
+    def weight_dims(self, name: str) -> list[int] | None:
+        if name in self.initializers:
+            return list(self.initializers[name].dims)
+        return self.shapes.get(name)
+
+
+def _window(graph: _Graph, node, attrs: dict, dims: int, in_shape, kernel: list[int], notes: list) -> list[str]:
+    """The stride, dilation and padding tokens of a conv or pool."""
+    strides = list(attrs.get("strides") or [1] * dims)
+    dilations = list(attrs.get("dilations") or [1] * dims)
+    tokens = [_axes_text("k", kernel), _axes_text("s", strides)]
+    if any(d != 1 for d in dilations):
+        tokens.append(_axes_text("d", dilations))
+    auto = attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto == "SAME_UPPER":
+        tokens.append("psame")
+    elif auto == "VALID":
+        tokens.append("pvalid")
+    elif auto == "SAME_LOWER":
+        spatial = (in_shape or [])[2:]
+        if len(spatial) != dims or None in spatial:
+            raise ImportFailure(f"node {node.name or node.op_type}: SAME_LOWER needs the input size, which the file"
+                                " does not fix")
+        pairs = []
+        for size, k, s, d in zip(spatial, kernel, strides, dilations):
+            total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
+            pairs.append((total - total // 2, total // 2))  # the odd pixel before
+        tokens.append(_pads_text(pairs) or "p0")
+        notes.append(f"{node.name or node.op_type}: SAME_LOWER written as its padding at the file's input size")
+    else:
+        pads = list(attrs.get("pads") or [0] * (2 * dims))
+        text = _pads_text(list(zip(pads[:dims], pads[dims:])))
+        if text:
+            tokens.append(text)
+    return tokens
+
+
+def _name(kind: str, dims: int) -> str:
+    return kind if dims == 2 else f"{kind}{dims}d"
+
+
+def _rows(graph: _Graph, node, data_inputs: list[str], notes: list, folded: set) -> list[str] | None:
+    """The rows of one node with one computed input; None where it passes its input on."""
+    op, attrs = node.op_type, graph.attributes(node)
+    source = data_inputs[0]
+    in_shape = graph.shapes.get(source)
+    where = node.name or op
+    if op in ("Conv", "ConvTranspose"):
+        weight = graph.weight_dims(node.input[1])
+        if weight is None:
+            raise ImportFailure(f"node {where}: the weight's shape is not in the file")
+        kernel = list(attrs.get("kernel_shape") or weight[2:])
+        dims, group = len(kernel), attrs.get("group", 1)
+        tokens = [_name("conv" if op == "Conv" else "convt", dims)]
+        tokens += _window(graph, node, attrs, dims, in_shape, kernel, notes)
+        if op == "ConvTranspose":
+            if attrs.get("output_shape"):
+                raise ImportFailure(f"node {where}: a ConvTranspose sized by output_shape is not read; export it with"
+                                    " pads and output_padding")
+            if any(attrs.get("output_padding") or []):
+                tokens.append(_axes_text("op", list(attrs["output_padding"])))
+            out = weight[1] * group
+        else:
+            out = weight[0]
+        if group != 1:
+            tokens.append(f"g{group}")
+        tokens.append(f"c{out}")
+        if len(node.input) < 3 or not node.input[2]:
+            tokens.append("nobias")
+        return [" ".join(tokens)]
+    if op in ("MaxPool", "AveragePool"):
+        kernel = list(attrs["kernel_shape"])
+        tokens = ["maxpool" if op == "MaxPool" else "avgpool"]
+        tokens = [_name(tokens[0], len(kernel))] + _window(graph, node, attrs, len(kernel), in_shape, kernel, notes)
+        if attrs.get("ceil_mode"):
+            tokens.append("ceil")
+        return [" ".join(tokens)]
+    if op in ("GlobalAveragePool", "GlobalMaxPool"):
+        return ["gap"]
+    if op == "Flatten":
+        if attrs.get("axis", 1) != 1:
+            raise ImportFailure(f"node {where}: Flatten on axis {attrs['axis']}, not 1")
+        return ["flatten"]
+    if op == "Reshape":
+        out = graph.shapes.get(node.output[0])
+        if out is not None and len(out) == 2:
+            return ["flatten"]
+        if out is not None and in_shape is not None and out == in_shape:
+            return None
+        raise ImportFailure(f"node {where}: a Reshape to {out or 'a shape the file does not fix'} has no convshape"
+                            " layer")
+    if op == "Gemm":
+        weight = graph.weight_dims(node.input[1])
+        if weight is None:
+            raise ImportFailure(f"node {where}: Gemm's weight shape is not in the file")
+        out = weight[0] if attrs.get("transB") else weight[1]
+        bias = "" if len(node.input) >= 3 and node.input[2] else " nobias"
+        return [f"linear c{out}{bias}"]
+    if op == "MatMul":
+        weight = graph.weight_dims(node.input[1])
+        if weight is None or len(weight) != 2:
+            raise ImportFailure(f"node {where}: a MatMul with no constant 2-D weight has no convshape layer")
+        return [f"linear c{weight[1]}{'' if node.output[0] in folded else ' nobias'}"]
+    if op in ACTIVATIONS:
+        return [ACTIVATIONS[op]]
+    if op == "Clip":
+        low = graph.values(node.input[1]) if len(node.input) > 1 and node.input[1] else [attrs.get("min")]
+        high = graph.values(node.input[2]) if len(node.input) > 2 and node.input[2] else [attrs.get("max")]
+        if low and high and low[0] == 0 and high[0] == 6:
+            return ["relu6"]
+        return None
+    if op == "BatchNormalization":
+        return ["bn"]
+    if op == "InstanceNormalization":
+        return ["in"]
+    if op == "GroupNormalization":
+        return [f"gn g{attrs['num_groups']}"]
+    if op == "LayerNormalization":
+        if in_shape is not None and len(in_shape) == 2:
+            return ["ln"]
+        raise ImportFailure(f"node {where}: LayerNormalization over the last axis of a map has no convshape layer")
+    if op == "Pad":
+        pads = graph.values(node.input[1]) if len(node.input) > 1 and node.input[1] else list(attrs.get("pads") or [])
+        if not pads:
+            raise ImportFailure(f"node {where}: the pads are not constants in the file")
+        rank = len(pads) // 2
+        if any(pads[:2]) or any(pads[rank:rank + 2]):
+            raise ImportFailure(f"node {where}: a Pad of the batch or channel axis has no convshape layer")
+        pairs = list(zip(pads[2:rank], pads[rank + 2:]))
+        return [f"pad {_pads_text(pairs) or 'p0'}"]
+    if op in ("Resize", "Upsample"):
+        names = list(node.input)
+        scales = graph.values(names[2]) if op == "Resize" and len(names) > 2 and names[2] else (
+            graph.values(names[1]) if op == "Upsample" and len(names) > 1 else attrs.get("scales"))
+        sizes = graph.values(names[3]) if op == "Resize" and len(names) > 3 and names[3] else None
+        if scales:
+            spatial = [_number(v) for v in scales[2:]]
+            return [_axes_text("up s", spatial)]
+        if sizes:
+            return [_axes_text("up o", [int(v) for v in sizes[2:]])]
+        out = graph.shapes.get(node.output[0])
+        if out and None not in out[2:]:
+            notes.append(f"{where}: a Resize to a computed size, written as the size the file gives")
+            return [_axes_text("up o", out[2:])]
+        raise ImportFailure(f"node {where}: the Resize's scales or sizes are not constants in the file")
+    if op in PASS_THROUGH:
+        return None
+    raise ImportFailure(f"cannot go on past node {where} ({op}): convshape has no layer for it")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def read_onnx(data: bytes, name: str = "") -> Imported:
+    """The stack of an ONNX model."""
+    onnx, model = _load(data)
+    graph = _Graph(onnx, model)
+    inputs = [i for i in model.graph.input if i.name not in graph.initializers]
+    if len(inputs) != 1:
+        raise ImportFailure(f"the model has {len(inputs)} inputs: convshape reads models with one")
+    entry = inputs[0].name
+    shape = graph.shapes.get(entry) or []
+    if len(shape) < 3:
+        raise ImportFailure(f"the input {entry!r} has shape {shape}: convshape reads N×C×spatial inputs")
+    channels, spatial = shape[1], shape[2:]
+    input_size = tuple(spatial) if None not in spatial else None
+    data_tensors = {entry}
+    notes: list[str] = []
+    alias: dict[str, str] = {}
+    kept = []  # (node, computed inputs)
+    readers: dict[str, int] = {}
+    for node in graph.nodes:
+        for tensor in node.input:
+            readers[tensor] = readers.get(tensor, 0) + 1
+    # A MatMul whose only reader adds a constant bias: one linear layer with its bias.
+    folded = set()
+    for node in graph.nodes:
+        if node.op_type == "Add" and sum(1 for t in node.input if graph.is_constant(t)) == 1:
+            other = next(t for t in node.input if not graph.is_constant(t))
+            producer = next((n for n in graph.nodes if other in n.output), None)
+            if producer is not None and producer.op_type == "MatMul" and readers.get(other) == 1:
+                folded.add(other)
+    passed = []
+    for node in graph.nodes:
+        computed = [alias.get(t, t) for t in node.input if t in data_tensors]
+        if not computed or node.op_type in SHAPE_OPS:
+            continue  # shape arithmetic, constants
+        outputs = [t for t in node.output if t]
+        if not outputs:
+            continue
+        data_tensors.add(outputs[0])
+        if node.op_type in ELEMENTWISE and len(computed) == 1:  # a bias, a scale: or ConvNeXt's layer scale
+            constant = next((t for t in node.input if graph.is_constant(t)), None)
+            dims = graph.weight_dims(constant) if constant else None
+            if node.op_type == "Mul" and dims and len(dims) >= 2 and dims[0] > 1 and all(d == 1 for d in dims[1:]):
+                kept.append((node, computed, ["layerscale"]))
+                continue
+            alias[outputs[0]] = computed[0]
+            passed.append(node.op_type)
+            continue
+        if node.op_type in ELEMENTWISE or node.op_type == "Concat":
+            if node.op_type == "Concat" and node.attribute and graph.attributes(node).get("axis") not in (1, -3):
+                raise ImportFailure(f"node {node.name}: Concat on axis {graph.attributes(node).get('axis')}, not 1")
+            if node.op_type in ("Sub", "Div", "Max", "Min"):
+                notes.append(f"{node.name or node.op_type}: {node.op_type} of two tensors read as"
+                             f" {ELEMENTWISE[node.op_type]} (the same shapes)")
+            kept.append((node, computed, None))
+            continue
+        rows = _rows(graph, node, computed, notes, folded)
+        if rows is None:
+            alias[outputs[0]] = computed[0]
+            passed.append(node.op_type)
+        else:
+            kept.append((node, computed, rows))
+    if not kept:
+        raise ImportFailure("the model has no node convshape has a layer for")
+    # Names for the tensors something other than the next kept node reads.
+    position = {node.output[0]: index for index, (node, _, _) in enumerate(kept)}
+    position[entry] = -1
+    reads: dict[str, list[int]] = {}
+    for index, (node, computed, rows) in enumerate(kept):
+        for tensor in computed:
+            reads.setdefault(tensor, []).append(index)
+    named = {tensor for tensor, at in reads.items()
+             if len(at) > 1 or at[0] != position.get(tensor, -9) + 1 or kept[at[0]][2] is None}
+    names: dict[str, str] = {}
+
+    def name_of(tensor: str) -> str:
+        if tensor not in names:
+            names[tensor] = f"v{len(names) + 1}"
+        return names[tensor]
+
+    lines = [f"# imported from ONNX: {model.graph.name or name}"]
+    if entry in named:
+        lines.append(f"@{name_of(entry)}")
+    current = entry
+    for node, computed, rows in kept:
+        where = node.name or node.op_type
+        if rows is None:  # a merge: the named inputs, then the current one
+            if node.op_type != "Concat" and current in computed:  # order does not matter: read on from here
+                computed = [t for t in computed if t != current] + [current]
+            if computed[-1] != current:
+                lines.append(f"from {name_of(computed[-1])}")
+            merge = "cat" if node.op_type == "Concat" else ELEMENTWISE[node.op_type]
+            rows = [" ".join([merge] + [name_of(t) for t in computed[:-1]])]
+        elif computed[0] != current:
+            lines.append(f"from {name_of(computed[0])}")
+        for row in rows:
+            lines.append(f"{row:<36}# {where}: {node.op_type}")
+        current = node.output[0]
+        if current in named:
+            lines.append(f"@{name_of(current)}")
+    if passed:
+        counts = {op: passed.count(op) for op in dict.fromkeys(passed)}
+        notes.append("passed through, as they keep the shape: "
+                     + ", ".join(f"{op} ×{n}" if n > 1 else op for op, n in counts.items()))
+    return Imported("\n".join(lines) + "\n", "ONNX", input_size, channels, (), tuple(notes), (), len(spatial), "onnx")
