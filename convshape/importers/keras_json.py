@@ -71,6 +71,8 @@ class _Reader:
         self.used: set[str] = set()
         self.declared: list = []
         self.whole_map: list[str] = []  # global pools that keep a 1×1 map
+        self.bn_over = 0  # parameters bn counts that a BatchNormalization without center or scale lacks
+        self.bn_partial: list[str] = []
 
     def source(self, name: str) -> str:
         while name in self.alias:
@@ -108,7 +110,7 @@ def _needs_name(reader: _Reader, kept: list[dict]) -> set[str]:
             readers.setdefault(reader.source(name), []).append(position)
     return {name for name, positions in readers.items()
             if len(positions) > 1 or positions[0] != order.get(name, -1) + 1
-            or kept[positions[0]]["class_name"] in _MERGES}
+            or reader.source(_inputs(kept[positions[0]])[-1][0]) != name}
 
 
 def _conv_tokens(config: dict, dims: int, kind: str = "conv") -> list[str]:
@@ -199,6 +201,10 @@ def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
         reader.row(" ".join([f"linear c{config['units']}"] + bias), comment)
     elif cls == "BatchNormalization":
         reader.row("bn", comment)
+        missing = [word for word in ("center", "scale") if not config.get(word, True)]
+        if missing and in_shape and in_shape[-1]:
+            reader.bn_over += len(missing) * in_shape[-1]
+            reader.bn_partial.append(name)
     elif cls == "LayerNormalization":
         reader.row("ln", comment)
     elif cls == "GroupNormalization":
@@ -267,6 +273,12 @@ def _is_gap_reshape(reader: _Reader, layer: dict) -> bool:
     return source is not None and source["class_name"].startswith("Global")
 
 
+def _in_order(layers: list[dict], kept: list[dict]) -> list[dict]:
+    """Every layer but the input, in order, with the kept ones as reordered."""
+    by_name = {layer["name"]: layer for layer in kept}
+    return [by_name.get(layer["name"], layer) for layer in layers if layer["class_name"] != "InputLayer"]
+
+
 def read_keras(text: str) -> Imported:
     """The stack of a Keras model's JSON."""
     try:
@@ -318,12 +330,19 @@ def read_keras(text: str) -> Imported:
                 reader.alias[layer["name"]] = sources[0][0]
         else:
             kept.append(layer)
+    for index, layer in enumerate(kept):  # an add or mul reads on from the layer before it
+        before = kept[index - 1]["name"] if index else (inputs[0]["name"] if inputs else None)
+        sources = _inputs(layer)
+        if layer["class_name"] in ("Add", "Multiply") and before in [reader.source(n) for n, _ in sources]:
+            ordered = [s for s in sources if reader.source(s[0]) != before] + \
+                [s for s in sources if reader.source(s[0]) == before]
+            kept[index] = layer = {**layer, "inbound_nodes": [[[name, 0, 0, {}] for name, _ in ordered]]}
     named = _needs_name(reader, kept)
     input_name = inputs[0]["name"] if inputs else None
     if input_name in named:
         reader.lines.append(f"@{reader.name_of(input_name)}")
     reader.current = input_name
-    for layer in layers:
+    for layer in [*(layer for layer in layers if layer["class_name"] == "InputLayer"), *_in_order(layers, kept)]:
         if layer["class_name"] == "InputLayer":
             continue
         sources = [(reader.source(name), shape) for name, shape in _inputs(layer)]
@@ -336,8 +355,6 @@ def read_keras(text: str) -> Imported:
                 raise ImportFailure(f"layer {layer['name']!r} concatenates on axis {layer['config']['axis']},"
                                     " not the channels")
             names = [name for name, _ in sources]
-            if merge != "cat" and reader.current in names:  # order does not matter: read on from here
-                names = [n for n in names if n != reader.current] + [reader.current]
             if names[-1] != reader.current:
                 reader.lines.append(f"from {reader.name_of(names[-1])}")
             reader.row(" ".join([merge] + [reader.name_of(name) for name in names[:-1]]),
@@ -359,11 +376,17 @@ def read_keras(text: str) -> Imported:
             f"{len(reader.whole_map)} of them, {reader.whole_map[0]} first"
         reader.notes.append(f"global pools that keep a 1×1 map ({which}) are written as pools over the whole map at"
                             " the file's input size: with another -i they are not the model's")
+    warnings = []
+    if reader.bn_partial:
+        which = reader.bn_partial[0] if len(reader.bn_partial) == 1 else \
+            f"{len(reader.bn_partial)} of them, {reader.bn_partial[0]} first"
+        warnings.append(f"BatchNormalization without center or scale ({which}): bn counts both, so the parameters"
+                        f" are {reader.bn_over:,} more than the model's")
     for cls_name, names in reader.skipped.items():
         where = names[0] if len(names) == 1 else f"{len(names)} of them, {names[0]} first"
         reader.notes.append(f"{cls_name} keeps the shape: skipped ({where})")
     if reader.rows == 0:
         raise ImportFailure(f"{cls} has no layer convshape has a kind for")
     header = f"# imported from Keras JSON: {cls} {config.get('name', '')}".rstrip()
-    return Imported("\n".join([header, *reader.lines]) + "\n", "Keras JSON", input_size, channels, (),
+    return Imported("\n".join([header, *reader.lines]) + "\n", "Keras JSON", input_size, channels, tuple(warnings),
                     tuple(reader.notes), (), dims, "tf")

@@ -290,6 +290,9 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         if not outputs:
             continue
         data_tensors.add(outputs[0])
+        if node.op_type == "Concat" and len(computed) == 1:  # a list of one tensor (DenseNet's first layer)
+            alias[outputs[0]] = computed[0]
+            continue
         if node.op_type in ELEMENTWISE and len(computed) == 1:  # a bias, a scale: or ConvNeXt's layer scale
             constant = next((t for t in node.input if graph.is_constant(t)), None)
             dims = graph.weight_dims(constant) if constant else None
@@ -315,6 +318,10 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
             kept.append((node, computed, rows))
     if not kept:
         raise ImportFailure("the model has no node convshape has a layer for")
+    for index, (node, computed, rows) in enumerate(kept):  # a merge reads on from the tensor before it
+        before = kept[index - 1][0].output[0] if index else entry
+        if rows is None and node.op_type != "Concat" and before in computed:
+            kept[index] = (node, [t for t in computed if t != before] + [before], rows)
     # Names for the tensors something other than the next kept node reads.
     position = {node.output[0]: index for index, (node, _, _) in enumerate(kept)}
     position[entry] = -1
@@ -323,7 +330,7 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         for tensor in computed:
             reads.setdefault(tensor, []).append(index)
     named = {tensor for tensor, at in reads.items()
-             if len(at) > 1 or at[0] != position.get(tensor, -9) + 1 or kept[at[0]][2] is None}
+             if len(at) > 1 or at[0] != position.get(tensor, -9) + 1 or kept[at[0]][1][-1] != tensor}
     names: dict[str, str] = {}
 
     def name_of(tensor: str) -> str:
@@ -338,8 +345,6 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
     for node, computed, rows in kept:
         where = node.name or node.op_type
         if rows is None:  # a merge: the named inputs, then the current one
-            if node.op_type != "Concat" and current in computed:  # order does not matter: read on from here
-                computed = [t for t in computed if t != current] + [current]
             if computed[-1] != current:
                 lines.append(f"from {name_of(computed[-1])}")
             merge = "cat" if node.op_type == "Concat" else ELEMENTWISE[node.op_type]

@@ -92,12 +92,21 @@ class _Writer:
         self.sequenced: list[str] = []  # modules with children read as a sequence
         self.dims: int | None = None
         self.skipped: dict[str, list[str]] = {}  # modules that keep the shape, by class
+        self.keeping_since: tuple[int, int] | None = None  # (line, row) of the shape-keeping rows ending the stack
 
     def fresh(self, prefix: str) -> str:
         self.names += 1
         return f"{prefix}{self.names}"
 
     def layer(self, text: str, comment: str, takes: int | None = None) -> None:
+        from ..grammar import parse_kind
+
+        found = parse_kind(text.split()[0])
+        keeps = found is not None and found[0].keeps_shape
+        if keeps and self.keeping_since is None:
+            self.keeping_since = (len(self.lines), self.rows + 1)
+        elif not keeps:
+            self.keeping_since = None
         self.rows += 1
         self.lines.append(f"{text:<36}# {comment}")
         if takes is not None:
@@ -107,6 +116,19 @@ class _Writer:
 
     def word(self, text: str) -> None:
         self.lines.append(text)
+        self.keeping_since = None
+
+    def flatten_before_keeping(self, comment: str) -> None:
+        """A flatten where forward applies it: before the dropout and the like that follow the
+        last spatial layer (torchvision's classifiers start with Dropout)."""
+        if self.keeping_since is None:
+            self.layer("flatten", comment)
+            return
+        line, row = self.keeping_since
+        self.lines.insert(line, f"{'flatten':<36}# {comment}")
+        self.rows += 1
+        self.declared = [(r + 1 if r >= row else r, c, p) for r, c, p in self.declared]
+        self.keeping_since = None
 
 
 def _arguments(args: str) -> str:
@@ -133,7 +155,7 @@ def _leaf(writer: _Writer, node: Node, path: str) -> None:
         writer.spatial = False
         return
     if cls in ("Linear", "LazyLinear") and writer.spatial:
-        writer.layer("flatten", f"{path}: the flatten forward applies before {cls}")
+        writer.flatten_before_keeping(f"forward: the flatten before {path} ({cls})")
         writer.notes.append(f"{path} (Linear) follows spatial layers: a flatten is put before it, as forward does")
         writer.spatial = False
     if cls in ("LayerNorm2d",):

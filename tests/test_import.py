@@ -1,0 +1,213 @@
+"""`convshape import`, and `-f` of model files: print(model), Keras JSON and ONNX.
+
+The golden files in tests/golden/models were written by the frameworks
+(tests/golden/import_golden.py), with the shapes each module, layer or node gives.
+Import then calc reproduces them: the stack's comments name the source of every row.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import have
+from convshape.cli import app
+
+runner = CliRunner()
+GOLDEN = Path(__file__).parent / "golden"
+CASES = json.loads((GOLDEN / "import_cases.json").read_text())["cases"]
+needs_onnx = pytest.mark.skipif(not have("onnx"), reason="onnx is not installed (pip install 'convshape[onnx]')")
+# torchvision networks whose forward convshape's reader knows; the others are read as sequences.
+WIRED = ["resnet18", "resnet50", "vgg16", "alexnet", "mobilenet_v2", "efficientnet_b0", "convnext_tiny"]
+
+
+def invoke(*args, stdin=None):
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def _rows_with_sources(stack: str) -> list[str | None]:
+    """Per row of an imported stack, the source its comment names (None for a row with none)."""
+    sources = []
+    for line in stack.splitlines():
+        text, _, comment = line.partition("#")
+        words = text.split()
+        if not words or words[0].startswith("@") or words[0] == "from":
+            continue
+        sources.append(comment.split(":")[0].strip() or None)
+    return sources
+
+
+def _shape(row: dict) -> list:
+    return [row["features"]] if row["out_size"] is None else [row["out_channels"], *row["out_size"]]
+
+
+def _imported(path: Path, *options):
+    stack = invoke("import", str(path))
+    assert stack.exit_code == 0, stack.stderr
+    calc = invoke("calc", "-f", str(path), "--format", "json", *options)
+    return stack, calc
+
+
+# ----------------------------------------------------------------------------- print(model)
+
+@pytest.mark.parametrize("name", WIRED)
+def test_print_model_of_a_torchvision_network_gives_torch_s_shapes_and_parameters(name):
+    case = CASES["torch"][name]
+    stack, calc = _imported(GOLDEN / case["file"], "-i", "224", "-c", "3")
+    assert calc.exit_code == 0, calc.stderr
+    assert "does not show how forward wires" not in stack.stderr
+    rows = json.loads(calc.stdout)["layers"]
+    sources = _rows_with_sources(stack.stdout)
+    assert len(sources) == len(rows)
+    calls = {path: list(shapes) for path, shapes in case["shapes"].items()}
+    compared = 0
+    for row, source in zip(rows, sources):
+        if source in calls and row["kind"] not in ("add", "mul", "layerscale"):
+            expected = calls[source].pop(0)
+            if ".block." in source and expected != _shape(row):  # ConvNeXt's block runs channels last
+                expected = [expected[-1], *expected[:-1]]
+            assert _shape(row) == expected, (name, row["index"], source)
+            compared += 1
+    # Every call of every leaf module is a row, but those with no layer: StochasticDepth (the identity at
+    # inference, skipped with a note) and ConvNeXt's Permutes around its channels-last block.
+    leftover = [path for path, shapes in calls.items()
+                if shapes and not re.search(r"stochastic_depth$|^features\.\d+\.\d+\.block\.[16]$", path)]
+    assert leftover == [] and compared > 20
+    assert _shape(rows[-1]) == case["output"]
+    assert json.loads(calc.stdout)["totals"]["params"] == case["params"]
+
+
+@pytest.mark.parametrize("name, failing", [("googlenet", True), ("densenet121", False)])
+def test_a_network_whose_forward_the_reader_does_not_know_is_flagged(name, failing):
+    """Inception and dense blocks concatenate branches the repr does not show: read as a
+    sequence, the first layer whose channels differ from the model's is named."""
+    result = invoke("calc", "-i", "224", "-c", "3", "-f", str(GOLDEN / CASES["torch"][name]["file"]), "-q")
+    assert "print(model) does not show how forward wires" in result.stderr
+    assert "channels in the model, but" in result.stderr or failing
+    assert (result.exit_code == 1) == failing
+
+
+def test_pasting_print_model_into_import_gives_a_stack_calc_accepts():
+    text = (GOLDEN / CASES["torch"]["vgg16"]["file"]).read_text()
+    imported = invoke("import", "-", stdin=text)
+    assert imported.exit_code == 0
+    assert imported.stdout.splitlines()[:3] == [
+        "# the model's input: calc -c 3",
+        "# imported from print(model): VGG",
+        "conv k3 p1 c64                      # features.0: Conv2d",
+    ]
+    assert "classifier.0 (Linear) follows spatial layers: a flatten is put before it" in imported.stderr
+    calc = invoke("calc", "-i", "224", "-c", "3", "-f", "-", "-q", stdin=imported.stdout)
+    assert calc.exit_code == 0 and calc.stdout == "1000\n"
+
+
+def test_unknown_modules_are_skipped_when_they_keep_the_shape_and_stop_the_import_otherwise():
+    keeps = "Net(\n  (a): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (b): Mish()\n  (c): Softmax(dim=1)\n)\n"
+    result = invoke("import", "-", stdin=keeps)
+    assert result.exit_code == 0
+    assert "Mish keeps the shape and has no parameters: skipped (b)" in result.stderr
+    assert "does not show how forward wires the model (Net)" in result.stderr
+    changes = "Net(\n  (a): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (b): PixelShuffle(upscale_factor=2)\n)\n"
+    result = invoke("import", "-", stdin=changes)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "cannot go on past b (PixelShuffle(upscale_factor=2)): convshape has no layer for it" in result.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ("ResNet(\n  (conv1): Conv2d(3, 64, kernel_size=(7, 7))\n", "the text ends inside ResNet"),
+    ("Net(\n  (a): Conv2d(3, 8, kernel_size=(3, 3))\n  conv1 Conv2d\n)\n",
+     "line 3: 'conv1 Conv2d' is not a '(name): Module(...)' line"),
+    ("conv k3 s2\n", "is neither a print(model) text, a Keras model's JSON nor an ONNX file"),
+    ("", "is empty"),
+    ('{"class_name": "Functional", "config": {"layers": 3}}', "Functional's config has no list of layers"),
+])
+def test_what_is_not_a_model_gets_a_clear_error(text, message):
+    result = invoke("import", "-", stdin=text)
+    assert result.exit_code in (1, 2)
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+# ----------------------------------------------------------------------------- Keras JSON
+
+@pytest.mark.parametrize("name", sorted(CASES["keras"]))
+def test_keras_json_gives_keras_shapes_and_weights(name):
+    case = CASES["keras"][name]
+    stack, calc = _imported(GOLDEN / case["file"])
+    assert calc.exit_code == 0, calc.stderr
+    result = json.loads(calc.stdout)
+    assert result["convention"] == "tf"  # Keras' semantics, without --convention
+    assert result["input"]["size"] == [int(v) for v in case["input"].split("x")]
+    rows = result["layers"]
+    last_row = {}
+    for row, source in zip(rows, _rows_with_sources(stack.stdout)):
+        last_row[source] = row
+    for layer, row in last_row.items():
+        shape = case["shapes"][layer]
+        expected = shape if len(shape) == 1 else [shape[-1], *shape[:-1]]
+        if len(shape) == 1 and row["out_size"] and set(row["out_size"]) == {1}:  # the SE gate keeps a 1×1 map
+            expected = [shape[0], *row["out_size"]]
+        assert _shape(row) == expected, (name, layer)
+    assert len(last_row) >= 0.8 * len(case["shapes"])
+    over = re.search(r"the parameters are ([\d,]+) more than the model's", stack.stderr)
+    over = int(over.group(1).replace(",", "")) if over else 0  # InceptionV3's BatchNormalization(scale=False)
+    assert result["totals"]["params"] - over == case["trainable"]
+    assert (name == "InceptionV3") == bool(over)
+    skipped_weights = "Normalization keeps the shape" in stack.stderr  # its mean and variance are weights
+    if not skipped_weights:
+        assert result["totals"]["params"] + result["totals"]["buffers"] - over == case["params"]
+
+
+# ----------------------------------------------------------------------------- ONNX
+
+@needs_onnx
+@pytest.mark.parametrize("name", sorted(set(CASES["onnx"]) - {"convnext_tiny"}))
+def test_onnx_files_give_the_shapes_of_onnx_shape_inference(name):
+    case = CASES["onnx"][name]
+    stack, calc = _imported(GOLDEN / case["file"])
+    assert calc.exit_code == 0, calc.stderr
+    result = json.loads(calc.stdout)
+    assert result["convention"] == "onnx" and result["input"]["size"] == [224, 224]
+    compared = 0
+    for row, source in zip(result["layers"], _rows_with_sources(stack.stdout)):
+        if source in case["shapes"]:
+            assert _shape(row) == case["shapes"][source], (name, row["index"], source)
+            compared += 1
+    assert compared >= 0.5 * len(result["layers"])
+    assert result["totals"]["params"] + result["totals"]["buffers"] == case["params"]
+
+
+@needs_onnx
+def test_an_onnx_node_convshape_has_no_layer_for_stops_the_import_by_name():
+    result = invoke("calc", "-f", str(GOLDEN / CASES["onnx"]["convnext_tiny"]["file"]))
+    assert result.exit_code == 1
+    assert re.search(r"cannot go on past node \S+Transpose \(Transpose\)", result.stderr)
+
+
+@needs_onnx
+def test_the_input_size_comes_from_the_file_and_i_overrides_it():
+    path = str(GOLDEN / CASES["onnx"]["resnet18"]["file"])
+    assert invoke("calc", "-f", path, "-q").stdout == "1000\n"
+    table = invoke("calc", "-f", path, "--columns", "index,out")
+    assert "512×7×7" in table.stdout
+    bigger = invoke("calc", "-f", path, "-i", "448", "--format", "json")
+    assert json.loads(bigger.stdout)["input"]["size"] == [448, 448]
+    assert "512×14×14" in invoke("calc", "-f", path, "-i", "448", "--columns", "index,out").stdout
+
+
+def test_without_the_onnx_package_the_error_says_what_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_onnx(name, *args, **kwargs):
+        if name == "onnx" or name.startswith("onnx."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    result = invoke("import", str(GOLDEN / CASES["onnx"]["resnet18"]["file"]))
+    assert result.exit_code == 1
+    assert "reading ONNX files needs the onnx package: pip install 'convshape[onnx]'" in result.stderr
