@@ -104,7 +104,7 @@ _convshape() {
     done
     if [[ -z $command ]]; then
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--version --help -h' -- "$cur"));
-        else COMPREPLY=($(compgen -W 'calc completions export fit schema solve' -- "$cur")); fi
+        else COMPREPLY=($(compgen -W 'calc completions export fit import schema solve' -- "$cur")); fi
         return 0
     fi
     case "$command" in
@@ -114,7 +114,7 @@ _convshape() {
             --channels|-c) return 0 ;;
             --file|-f) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
             --dims) return 0 ;;
-            --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras onnx' -- "$cur")); return 0 ;;
             --format) COMPREPLY=($(compgen -W 'table json csv tsv' -- "$cur")); return 0 ;;
             --allow) COMPREPLY=($(compgen -W 'ceil_window_dropped floor_rounding merge_misaligned padding_only_outputs stride_gap' -- "$cur")); return 0 ;;
             --macs) COMPREPLY=($(compgen -W 'torch torchinfo' -- "$cur")); return 0 ;;
@@ -138,7 +138,7 @@ _convshape() {
             --channels|-c) return 0 ;;
             --file|-f) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
             --dims) return 0 ;;
-            --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras onnx' -- "$cur")); return 0 ;;
             --output|-o) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--to --input -i --channels -c --file -f --dims --convention --force --output -o --help -h' -- "$cur")); return 0; fi
@@ -150,11 +150,16 @@ _convshape() {
             --range) return 0 ;;
             --channels|-c) return 0 ;;
             --dims) return 0 ;;
-            --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras onnx' -- "$cur")); return 0 ;;
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --aligned --no-color --help -h' -- "$cur")); return 0; fi
         _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout'
+        ;;
+    import)
+        case "$prev" in
+        esac
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--help -h' -- "$cur")); return 0; fi
         ;;
     schema)
         case "$prev" in
@@ -166,7 +171,7 @@ _convshape() {
         case "$prev" in
             --input|-i) return 0 ;;
             --output|-o) return 0 ;;
-            --convention) COMPREPLY=($(compgen -W 'torch tf keras' -- "$cur")); return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras onnx' -- "$cur")); return 0 ;;
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
             --limit) return 0 ;;
         esac
