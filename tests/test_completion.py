@@ -69,7 +69,7 @@ def test_bash_candidates():
     assert {"k", "s", "p", "psame", "d", "c", "g", "x", "conv", "maxpool"} <= set(bash_complete("convshape calc -i 224 conv k3 "))
     assert "op" not in bash_complete("convshape calc -i 224 conv k3 ")
     assert bash_complete("convshape calc -i 224 conv k3 --format ") == ["csv", "json", "table", "tsv"]
-    assert bash_complete("convshape calc --convention ") == ["keras", "tf", "torch"]
+    assert bash_complete("convshape calc --convention ") == ["keras", "onnx", "tf", "torch"]
     assert bash_complete("convshape calc -i 224 maxpool k3, ") == sorted([k.value for k in Kind] + ["from"])
     # names bound earlier on the line: after from and like, and in a merge with its modifiers
     assert bash_complete("convshape calc -i 224 conv k3 @skip conv k3 @x2, from ") == ["skip", "x2"]

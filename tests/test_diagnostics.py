@@ -80,6 +80,11 @@ def codes(result, index=-1):
         ("adaptiveavgpool o0x7", 9, {}, "error", "output_size_below_1", ["on H: output size 0"]),
         ("adaptivemaxpool o7", 9, {"convention": "tf"}, "error", "adaptive_unsupported", ["Keras"]),
         ("up o64", 9, {"convention": "tf"}, "error", "resize_unsupported", ["up s2"]),
+        ("conv k3 d2 psame", 9, {"convention": "onnx"}, "error", "onnx_same_dilation", ["ONNX Runtime", "SAME_UPPER"]),
+        ("convt k3 s2 op2", 9, {"convention": "onnx"}, "error", "onnx_output_padding", ["output padding 2", "stride 2"]),
+        # (⌈14/3⌉ − 1)·3 + 1 − 14 = −1; with kernel 2 it is 0, which runs
+        ("maxpool k1 s3 psame", 14, {"convention": "onnx", "dims": 1}, "error", "onnx_negative_same_padding",
+         ["(⌈14/3⌉ − 1)·3 + 1 − 14 = -1"]),
     ],
 )
 def test_each_code(stack, size, kwargs, level, code, words):
@@ -143,3 +148,10 @@ def test_a_size_error_names_every_axis_that_fails_alike():
     assert both.axes == ("H", "W") and both.message.startswith("on H and W: the padded input (1 + 0 + 0 = 1)")
     one = calc("conv k3", "1x5").error_row.error
     assert one.axes == ("H",) and one.message.startswith("on H: ")
+
+
+def test_onnx_runtime_runs_a_same_maxpool_whose_padding_is_exactly_zero():
+    # (⌈14/3⌉ − 1)·3 + 2 − 14 = 0: the boundary of onnx_negative_same_padding.
+    assert calc("maxpool k2 s3 psame", 14, convention="onnx", dims=1).valid
+    assert not calc("maxpool k1 s3 psame", 14, convention="onnx", dims=1).valid
+    assert calc("maxpool k1 s3 psame", 13, convention="onnx", dims=1).valid  # (5 − 1)·3 + 1 − 13 = 0
