@@ -356,3 +356,21 @@ def test_exported_keras_code_has_keras_own_shapes(name):
         assert [shapes[row] for row in sorted(shapes)] == case["shapes"], case["stack"]
         checked += 1
     assert checked > 150
+
+
+@needs_torch
+def test_the_unet_exported_without_options_runs_with_the_shapes_convshape_gives():
+    """The issue's own command: no -i (formulas in the comments) and no -c (the first conv is
+    lazy); the module's self-test runs it at the smallest clean size."""
+    import torch
+
+    path = str(ROOT / "examples" / "unet.stack")
+    code = invoke("--to", "torch", "-f", path)
+    assert code.exit_code == 0 and "nn.LazyConv2d(64, kernel_size=3)" in code.stdout
+    size = int(re.search(r"torch\.zeros\(1, 3, (\d+), \1\)", code.stdout).group(1))
+    namespace: dict = {"__name__": "exported"}
+    exec(compile(code.stdout, "exported.py", "exec"), namespace)
+    with torch.no_grad():
+        shape = list(namespace["model"](torch.zeros(1, 1, size, size)).shape[1:])
+    calc = runner.invoke(app, ["calc", "-i", str(size), "-c", "1", "-f", path, "-q"])
+    assert "x".join(map(str, shape)) == calc.stdout.strip()
