@@ -104,6 +104,11 @@ def plan_from_formulas(symbolic, stack, command: str) -> Plan:
                 dict(stack.binds), command)
 
 
+def full_padding(layer: Layer) -> tuple[int, ...]:
+    """``pfull``'s padding on each side, per axis: d·(k − 1)."""
+    return tuple(d * (k - 1) for k, d in zip(layer.kernel, layer.dilation or (1,) * layer.dims))
+
+
 def variable_names(plan: Plan) -> dict[int, str]:
     """A Python name for each row's tensor (0: the input): the name the stack binds to it
     where the stack binds that name once, else ``t7``; ``x`` for an unnamed input."""

@@ -9,10 +9,16 @@ construct named.
 from __future__ import annotations
 
 from ..layers import Kind, PaddingRule
-from . import ExportError, Plan, RowPlan, variable_names
+from . import ExportError, Plan, RowPlan, full_padding, variable_names
 
 _ACTIVATIONS = {Kind.RELU: "relu", Kind.RELU6: "relu6", Kind.GELU: "gelu", Kind.SILU: "silu", Kind.SIGMOID: "sigmoid",
                 Kind.TANH: "tanh", Kind.HARDSWISH: "hard_swish"}
+
+
+_PLAIN = {Kind.FLATTEN: "layers.Flatten()", Kind.BN: "layers.BatchNormalization()",
+          Kind.LN: "layers.LayerNormalization()", Kind.LRELU: "layers.LeakyReLU(negative_slope=0.01)",  # torch's slope
+          Kind.IN: "layers.GroupNormalization(groups=-1, center=False, scale=False)",
+          Kind.DROPOUT: "layers.Dropout(0.5)"}
 
 
 def _pairs_arg(pairs, dims: int) -> str:
@@ -36,8 +42,7 @@ def _window(row: RowPlan):
     if layer.padding_rule is PaddingRule.SAME:
         return "same", None
     if layer.padding_rule is PaddingRule.FULL:
-        full = tuple(d * (k - 1) for k, d in zip(layer.kernel, layer.dilation or (1,) * layer.dims))
-        return "valid", tuple((p, p) for p in full)
+        return "valid", tuple((p, p) for p in full_padding(layer))
     pairs = layer.padding
     if layer.padding_rule is PaddingRule.VALID or not pairs or all(p == (0, 0) for p in pairs):
         return "valid", None
@@ -112,24 +117,14 @@ def _calls(row: RowPlan) -> list[str]:
         return [f"layers.GlobalAveragePooling{nd}()"]
     if kind.is_adaptive:
         _refuse(row, "adaptive pooling")
-    if kind is Kind.FLATTEN:
-        return ["layers.Flatten()"]
+    if kind in _PLAIN:
+        return [_PLAIN[kind]]
     if kind is Kind.LINEAR:
         return [f"layers.Dense({layer.channels}{'' if layer.bias else ', use_bias=False'})"]
-    if kind is Kind.BN:
-        return ["layers.BatchNormalization()"]
-    if kind is Kind.LN:
-        return ["layers.LayerNormalization()"]
     if kind is Kind.GN:
         return [f"layers.GroupNormalization(groups={layer.groups})"]
-    if kind is Kind.IN:
-        return ["layers.GroupNormalization(groups=-1, center=False, scale=False)"]
     if kind is Kind.LAYERSCALE:
         _refuse(row, "ConvNeXt's layer scale (no built-in layer)")
-    if kind is Kind.LRELU:
-        return ["layers.LeakyReLU(negative_slope=0.01)"]  # PyTorch's slope
-    if kind is Kind.DROPOUT:
-        return ["layers.Dropout(0.5)"]
     if kind in _ACTIVATIONS:
         return [f"layers.Activation('{_ACTIVATIONS[kind]}')"]
     raise ExportError(f"Keras export has no layer for {kind.value}", row.index, layer)

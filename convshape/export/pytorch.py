@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ..layers import Kind, PaddingRule
-from . import ExportError, Plan, RowPlan, number_text, per_axis, variable_names
+from . import ExportError, Plan, RowPlan, full_padding, number_text, per_axis, variable_names
 
 _ACTIVATIONS = {Kind.RELU: "nn.ReLU()", Kind.RELU6: "nn.ReLU6()", Kind.GELU: "nn.GELU()", Kind.SILU: "nn.SiLU()",
                 Kind.SIGMOID: "nn.Sigmoid()", Kind.TANH: "nn.Tanh()", Kind.HARDSWISH: "nn.Hardswish()",
@@ -74,8 +74,7 @@ def _window_padding(row: RowPlan):
     if layer.padding_rule is PaddingRule.SAME:
         return "'same'", None
     if layer.padding_rule is PaddingRule.FULL:
-        full = tuple(d * (k - 1) for k, d in zip(layer.kernel, layer.dilation or (1,) * layer.dims))
-        return per_axis(full), None
+        return per_axis(full_padding(layer)), None
     pairs = layer.padding or ((0, 0),) * layer.dims
     if layer.padding_rule is PaddingRule.VALID or all(p == (0, 0) for p in pairs):
         return None, None

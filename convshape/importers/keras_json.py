@@ -129,6 +129,16 @@ def _conv_tokens(config: dict, dims: int, kind: str = "conv") -> list[str]:
     return tokens
 
 
+def _depthwise(config: dict, in_shape, name: str) -> list[str]:
+    """``dw``, and the output channels where a depth multiplier makes them more than the input's."""
+    multiplier = config.get("depth_multiplier", 1)
+    if multiplier == 1:
+        return ["dw"]
+    if not in_shape or in_shape[-1] is None:
+        raise ImportFailure(f"layer {name!r}: a depth multiplier of {multiplier} needs the input channels")
+    return ["dw", f"c{in_shape[-1] * multiplier}"]
+
+
 def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
     cls, config, name = layer["class_name"], layer.get("config", {}), layer["name"]
     dims_match = re.search(r"([123])D", cls)
@@ -148,21 +158,10 @@ def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
             tokens.append(f"op{_per_axis(_axes(config['output_padding'], dims))}")
         reader.row(" ".join(tokens + [f"c{config['filters']}"] + bias), comment)
     elif re.fullmatch(r"DepthwiseConv[12]D", cls):
-        multiplier = config.get("depth_multiplier", 1)
-        channels = []
-        if multiplier != 1:
-            if not in_shape or in_shape[-1] is None:
-                raise ImportFailure(f"layer {name!r}: a depth multiplier of {multiplier} needs the input channels")
-            channels = [f"c{in_shape[-1] * multiplier}"]
-        reader.row(" ".join(_conv_tokens(config, dims) + ["dw"] + channels + bias), comment)
+        reader.row(" ".join(_conv_tokens(config, dims) + _depthwise(config, in_shape, name) + bias), comment)
     elif re.fullmatch(r"SeparableConv[12]D", cls):
-        multiplier = config.get("depth_multiplier", 1)
-        channels = []
-        if multiplier != 1:
-            if not in_shape or in_shape[-1] is None:
-                raise ImportFailure(f"layer {name!r}: a depth multiplier of {multiplier} needs the input channels")
-            channels = [f"c{in_shape[-1] * multiplier}"]
-        reader.row(" ".join(_conv_tokens(config, dims) + ["dw"] + channels + ["nobias"]), f"{name}: depthwise part")
+        reader.row(" ".join(_conv_tokens(config, dims) + _depthwise(config, in_shape, name) + ["nobias"]),
+                   f"{name}: depthwise part")
         reader.row(" ".join([f"conv{'' if dims == 2 else f'{dims}d'}", "k1", f"c{config['filters']}"] + bias),
                    f"{name}: pointwise part")
     elif re.fullmatch(r"(Max|Average)Pooling[123]D", cls):
