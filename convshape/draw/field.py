@@ -1,0 +1,156 @@
+"""The receptive field of one output unit, pixel by pixel, through a whole stack or graph.
+
+Walking back from the unit, each row maps the positions it needs to the positions of the
+rows it reads: a window's taps (dilation leaves gaps, a stride larger than the kernel
+skips pixels), a transposed conv's sources, a crop's or a pad's offset, a broadcast's
+single pixel. At a merge the fields of its inputs are united, and the number of paths
+through which each input pixel is reached is counted. Where the graph has few paths
+from the unit to the input, each path's own pixels are kept apart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+from itertools import product
+from typing import NamedTuple
+
+from ..layers import Kind, MergeMode
+from ..merge import centre_crop_offset
+from . import DrawError
+
+MAX_SIDE = 96  # per axis: beyond it a pixel grid is no longer a picture
+MAX_PATHS = 6
+
+
+class FieldPicture(NamedTuple):
+    input_size: tuple[int, ...]
+    row: int
+    label: str
+    unit: tuple[int, ...]
+    paths_through: dict  # input position -> how many paths reach it
+    paths: tuple[tuple[tuple[int, ...], frozenset], ...]  # (rows from the unit to the input, the pixels), if few
+
+    @property
+    def reached(self) -> frozenset:
+        return frozenset(self.paths_through)
+
+
+def _axis_sources(row, axis: int, o: int, in_size: int) -> list[int]:
+    """The positions on one axis of a row's input that its output position ``o`` reads."""
+    layer, step = row.layer, row.steps[axis] if row.steps else None
+    kind = layer.kind
+    if kind.is_windowed:
+        before = step.padding[0]
+        return [i for j in range(step.kernel) if 0 <= (i := o * step.stride - before + j * step.dilation) < in_size]
+    if kind is Kind.CONVT:
+        before, found = step.padding[0], []
+        for j in range(step.kernel):
+            numerator = o + before - j * step.dilation
+            if numerator % step.stride == 0 and 0 <= numerator // step.stride < in_size:
+                found.append(numerator // step.stride)
+        return found
+    if kind is Kind.PAD:
+        i = o - step.padding[0]
+        return [i] if 0 <= i < in_size else []
+    if kind is Kind.GAP:
+        return list(range(in_size))
+    if kind.is_adaptive:
+        out = step.out_size
+        start, end = (o * in_size) // out, -((-(o + 1) * in_size) // out)
+        return list(range(start, end))
+    if kind is Kind.UP:
+        if step.scale is not None:
+            return [min(int(Fraction(o) / step.scale), in_size - 1)]
+        return [min((o * in_size) // step.out_size, in_size - 1)]
+    return [o]  # shape-keeping rows
+
+
+def _merge_sources(row, source_size, out_size, axis: int, o: int) -> list[int]:
+    """Where a merge's output position ``o`` reads one of its inputs, of ``source_size``."""
+    have = source_size[axis]
+    if have == 1 and out_size[axis] != 1:
+        return [0]  # broadcast
+    if row.layer.mode is MergeMode.CROP:
+        return [o + centre_crop_offset(have - out_size[axis])]
+    if row.layer.mode is MergeMode.PAD:
+        i = o - (out_size[axis] - have) // 2
+        return [i] if 0 <= i < have else []
+    return [o]
+
+
+def _back(result, counts: dict[int, Counter], only: tuple[int, ...] | None = None) -> Counter:
+    """Walk back from the rows in ``counts`` to the input; ``only``: follow this row path alone."""
+    size_of = {0: result.input_size}
+    for row in result.rows:
+        size_of[row.index] = row.out_size
+    for index in range(max(counts), 0, -1):
+        here = counts.pop(index, None)
+        if not here:
+            continue
+        row = result.rows[index - 1]
+        for source in dict.fromkeys(result.inputs(index)):
+            if only is not None and source != only[only.index(index) + 1]:
+                continue
+            if row.layer.kind is Kind.UP and row.layer.like is not None and source != result.inputs(index)[0]:
+                continue  # `like` only lends its size
+            in_size = size_of[source]
+            if in_size is None:
+                raise DrawError(f"row {source} has no spatial axes: a receptive field is drawn for a unit of a map")
+            target = counts.setdefault(source, Counter())
+            for position, paths in here.items():
+                if row.layer.kind.is_merge:
+                    per_axis = [_merge_sources(row, in_size, row.out_size, a, o) for a, o in enumerate(position)]
+                else:
+                    per_axis = [_axis_sources(row, a, o, in_size[a]) for a, o in enumerate(position)]
+                for found in product(*per_axis):
+                    target[found] += paths
+    return counts.get(0, Counter())
+
+
+def _row_paths(result, start: int, limit: int) -> list[tuple[int, ...]] | None:
+    """Every path of rows from ``start`` back to the input, or None when there are more than ``limit``."""
+    paths: list[tuple[int, ...]] = []
+    stack = [(start,)]
+    while stack:
+        path = stack.pop()
+        if path[-1] == 0:
+            paths.append(path)
+            if len(paths) > limit:
+                return None
+            continue
+        row = result.rows[path[-1] - 1]
+        sources = result.inputs(path[-1])
+        if row.layer.kind is Kind.UP and row.layer.like is not None:
+            sources = sources[:1]
+        for source in reversed(list(dict.fromkeys(sources))):
+            stack.append(path + (source,))
+    return paths
+
+
+def field_picture(result, index: int, unit: tuple[int, ...]) -> FieldPicture:
+    """The input pixels unit ``unit`` of row ``index`` reaches, and through how many paths."""
+    if not 1 <= index <= len(result.rows):
+        raise DrawError(f"--layer {index}: the stack has {len(result.rows)} rows")
+    row = result.rows[index - 1]
+    bad = next((r for r in result.rows[:index] if r.error is not None or not r.computed), None)
+    if bad is not None:
+        raise DrawError(f"layer {bad.index} ({bad.layer.text}) does not run: "
+                        f"{bad.error.message if bad.error else 'an earlier row fails'}")
+    if row.out_size is None:
+        raise DrawError(f"row {index} ({row.layer.text}) has no spatial axes: pick a row with a map (--layer N)")
+    if len(unit) != len(row.out_size) or any(not 0 <= u < s for u, s in zip(unit, row.out_size)):
+        shape = "×".join(map(str, row.out_size))
+        raise DrawError(f"--unit {','.join(map(str, unit))}: row {index}'s output is {shape}; a unit is one"
+                        f" 0-based position per axis, below those sizes")
+    if len(result.input_size) > 2 or max(result.input_size) > MAX_SIDE:
+        raise DrawError(f"a receptive field is drawn on inputs of 1 or 2 axes up to {MAX_SIDE} per axis, not "
+                        f"{'×'.join(map(str, result.input_size))}")
+    through = _back(result, {index: Counter({unit: 1})})
+    paths = _row_paths(result, index, MAX_PATHS)
+    kept = ()
+    if paths is not None and len(paths) > 1:
+        kept = tuple((path, frozenset(_back(result, {index: Counter({unit: 1})}, path))) for path in paths)
+    from ..layers import layer_label
+
+    return FieldPicture(tuple(result.input_size), index, layer_label(row.layer, index), unit, dict(through), kept)

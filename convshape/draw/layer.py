@@ -1,0 +1,102 @@
+"""One layer on its input, in the style of Dumoulin and Visin's conv_arithmetic: the input
+grid with its padding, the window at each output position, the output grid.
+
+Everything is per axis and the picture is their product: a cell of a 2-D grid is real
+when it is real on both axes, a window's taps are the product of its taps on each axis.
+A transposed convolution is drawn as what it computes: a stride-1 convolution over the
+input with s − 1 zeros between its pixels, padded by kₑ − 1 − p on each side (and the
+output padding after).
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import NamedTuple
+
+from ..arithmetic import AxisStep, axis_step, effective_kernel
+from ..layers import Convention, Kind, Layer
+from . import DrawError
+
+MAX_CELLS = 48  # per axis, padding included: beyond it the picture is no longer readable
+
+
+class AxisPicture(NamedTuple):
+    """One axis: its cells ("pad", "real", "zero"), each output's taps (cell indices), the
+    real cells no window reads, and the outputs whose taps touch no real cell."""
+
+    cells: tuple[str, ...]
+    windows: tuple[tuple[int, ...], ...]
+    unread: frozenset[int]
+    padding_only: frozenset[int]
+    step: AxisStep
+
+    @property
+    def out_size(self) -> int:
+        return len(self.windows)
+
+
+class LayerPicture(NamedTuple):
+    layer: Layer
+    axes: tuple[AxisPicture, ...]  # one per spatial axis (1-D: one)
+    convention: Convention
+
+    @property
+    def frames(self) -> int:
+        """One frame per output position."""
+        return prod(axis.out_size for axis in self.axes)
+
+    def cell(self, position: tuple[int, ...]) -> str:
+        kinds = [axis.cells[i] for axis, i in zip(self.axes, position)]
+        if "pad" in kinds:
+            return "pad"
+        return "zero" if "zero" in kinds else "real"
+
+    def unread(self, position: tuple[int, ...]) -> bool:
+        return self.cell(position) == "real" and any(i in axis.unread for axis, i in zip(self.axes, position))
+
+    def padding_only(self, output: tuple[int, ...]) -> bool:
+        return any(o in axis.padding_only for axis, o in zip(self.axes, output))
+
+
+def axis_picture(layer: Layer, axis: int, in_size: int, convention: Convention) -> AxisPicture:
+    """The cells and windows of ``layer`` on one axis of size ``in_size``.
+
+    >>> picture = axis_picture(Layer(Kind.CONV, "conv k3 s2", 1, (3,), (2,), dilation=(1,)), 0, 6, Convention.TORCH)
+    >>> picture.windows, sorted(picture.unread)
+    (((0, 1, 2), (2, 3, 4)), [5])
+    """
+    step = axis_step(layer, axis, in_size, convention)
+    k, s, d = step.kernel, step.stride, step.dilation
+    before, after = step.padding
+    if layer.kind is Kind.CONVT:
+        ke = effective_kernel(k, d)
+        spaced = ["real" if i % s == 0 else "zero" for i in range((in_size - 1) * s + 1)]
+        pad_before, pad_after = ke - 1 - before, ke - 1 - after + step.output_padding
+        cells = ["pad"] * max(pad_before, 0) + spaced[max(-pad_before, 0): len(spaced) - max(-pad_after, 0)] \
+            + ["pad"] * max(pad_after, 0)
+        stride = 1
+    else:
+        cells = ["pad"] * before + ["real"] * in_size + ["pad"] * after
+        stride = s
+    windows = tuple(tuple(o * stride + j * d for j in range(k)) for o in range(step.out_size))
+    reach = max((w[-1] for w in windows), default=-1) + 1
+    cells += ["pad"] * max(reach - len(cells), 0)  # ceil mode's last window overhangs the padding
+    read = {tap for window in windows for tap in window}
+    unread = frozenset(i for i, kind in enumerate(cells) if kind == "real" and i not in read)
+    padding_only = frozenset(o for o, window in enumerate(windows) if all(cells[t] != "real" for t in window))
+    return AxisPicture(tuple(cells), windows, unread, padding_only, step)
+
+
+def layer_picture(layer: Layer, in_size: tuple[int, ...], convention: Convention) -> LayerPicture:
+    """The picture of a conv, convt or pool on an input of ``in_size`` (1 or 2 axes)."""
+    if layer.kind not in (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL):
+        raise DrawError(f"{layer.text}: a layer picture shows a window sliding; draw a conv, convt or pool"
+                        " (or a whole stack, for its network diagram)")
+    if len(in_size) > 2:
+        raise DrawError(f"a layer picture is drawn on 1 or 2 axes, not {len(in_size)}")
+    axes = tuple(axis_picture(layer, axis, size, convention) for axis, size in enumerate(in_size))
+    for axis in axes:
+        if len(axis.cells) > MAX_CELLS:
+            raise DrawError(f"{len(axis.cells)} cells on an axis (padding included): a layer picture is readable up"
+                            f" to {MAX_CELLS}; draw it on a smaller input (-i)")
+    return LayerPicture(layer, axes, convention)

@@ -1,0 +1,197 @@
+"""SVG text for the pictures, written by hand: self-contained, readable in any browser.
+
+A layer picture is a static summary (the input grid with its padding, the pixels never
+read and the outputs that see only padding in the warning colour) with one frame per
+output position on top: each frame shows the window's taps and its output, and the
+frames take turns (SMIL, no script). ``frame`` draws one of them alone instead.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from xml.sax.saxutils import escape
+
+from . import OUTPUT, PADDING, REAL, UNREAD, WINDOW, ZERO
+from .layer import LayerPicture
+
+FONT = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
+SECONDS_PER_FRAME = 0.8
+
+
+def _document(width: float, height: float, body: list[str], title: str) -> str:
+    return "\n".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
+        f'viewBox="0 0 {width:g} {height:g}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="0" y="0" width="{width:g}" height="{height:g}" fill="#ffffff"/>',
+        *body,
+        "</svg>",
+    ]) + "\n"
+
+
+def _text(x: float, y: float, text: str, size: int = 13, anchor: str = "start", extra: str = "") -> str:
+    return f'<text x="{x:g}" y="{y:g}" font-size="{size}" text-anchor="{anchor}" {FONT}{extra}>{escape(text)}</text>'
+
+
+def _grid_shape(picture: LayerPicture) -> tuple[int, int]:
+    """(rows, columns) of the input grid: a 1-D input is one row."""
+    if len(picture.axes) == 1:
+        return 1, len(picture.axes[0].cells)
+    return len(picture.axes[0].cells), len(picture.axes[1].cells)
+
+
+def _output_shape(picture: LayerPicture) -> tuple[int, int]:
+    if len(picture.axes) == 1:
+        return 1, picture.axes[0].out_size
+    return picture.axes[0].out_size, picture.axes[1].out_size
+
+
+def _position(picture: LayerPicture, row: int, column: int) -> tuple[int, ...]:
+    return (column,) if len(picture.axes) == 1 else (row, column)
+
+
+def cell_size(picture: LayerPicture) -> int:
+    rows, columns = _grid_shape(picture)
+    return 28 if max(rows, columns) <= 12 else 20 if max(rows, columns) <= 24 else 14
+
+
+def layer_svg(picture: LayerPicture, frame: int | None = None) -> str:
+    """The picture as SVG: the summary with every frame animated in turn, or frame ``frame``
+    (1-based, row-major over the outputs) alone."""
+    size = cell_size(picture)
+    rows, columns = _grid_shape(picture)
+    out_rows, out_columns = _output_shape(picture)
+    margin, top = 20, 80
+    gap = 3 * size
+    input_x, output_x = margin, margin + columns * size + gap
+    legend, legend_width = _legend(picture, margin, top + max(rows, out_rows) * size + 24)
+    width = max(output_x + out_columns * size + margin, legend_width + 2 * margin, 6.6 * len(_subtitle(picture)) + 2 * margin)
+    height = top + max(rows, out_rows) * size + 70
+    layer = picture.layer
+    in_text = "×".join(str(sum(c == "real" for c in axis.cells) if layer.kind.value != "convt"
+                           else axis.step.in_size) for axis in picture.axes)
+    out_text = "×".join(str(axis.out_size) for axis in picture.axes)
+    body = [_text(margin, 26, f"{layer.text} on {in_text} → {out_text}", 16, extra=' font-weight="bold"'),
+            _text(margin, 46, _subtitle(picture), 12, extra=' fill="#555555"')]
+    # the input grid: padding apart, the pixels never read in the warning colour
+    body.append('<g id="input">')
+    for row, column in product(range(rows), range(columns)):
+        position = _position(picture, row, column)
+        kind = picture.cell(position)
+        fill = UNREAD if picture.unread(position) else {"real": REAL, "pad": PADDING, "zero": ZERO}[kind]
+        dash = ' stroke-dasharray="3 2"' if kind != "real" else ""
+        body.append(f'<rect class="cell {kind}{" unread" if picture.unread(position) else ""}" '
+                    f'x="{input_x + column * size}" y="{top + row * size}" width="{size}" height="{size}" '
+                    f'fill="{fill}" stroke="#888888" stroke-width="1"{dash}/>')
+    body.append("</g>")
+    body.append('<g id="output">')
+    for row, column in product(range(out_rows), range(out_columns)):
+        output = _position(picture, row, column)
+        alone = picture.padding_only(output)
+        body.append(f'<rect class="cell output{" padding-only" if alone else ""}" '
+                    f'x="{output_x + column * size}" y="{top + row * size}" width="{size}" height="{size}" '
+                    f'fill="{UNREAD if alone else OUTPUT}" stroke="#4a6fa5" stroke-width="1"/>')
+    body.append("</g>")
+    body.append(_text(input_x, top - 6, "input", 12, extra=' fill="#333333"'))
+    body.append(_text(output_x, top - 6, "output", 12, extra=' fill="#333333"'))
+    body += legend
+    outputs = list(product(range(out_rows), range(out_columns)))
+    count = len(outputs)
+    if frame is not None and not 1 <= frame <= count:
+        raise ValueError(f"frame {frame} of {count}")
+    for number, (row, column) in enumerate(outputs, start=1):
+        if frame is not None and number != frame:
+            continue
+        output = _position(picture, row, column)
+        taps = [picture.axes[0].windows[output[0]]] if len(output) == 1 else \
+            [picture.axes[0].windows[output[0]], picture.axes[1].windows[output[1]]]
+        cells = [(0, t) for t in taps[0]] if len(taps) == 1 else list(product(taps[0], taps[1]))
+        visible = "visible" if frame is not None else "hidden"
+        body.append(f'<g class="frame" id="frame{number}" visibility="{visible}">')
+        if frame is None:
+            start, end = (number - 1) / count, number / count
+            times = f"0;{start:.6g};{end:.6g}" if number < count else f"0;{start:.6g}"
+            values = "hidden;visible;hidden" if number < count else "hidden;visible"
+            body.append(f'<animate attributeName="visibility" values="{values}" keyTimes="{times}" '
+                        f'dur="{count * SECONDS_PER_FRAME:g}s" calcMode="discrete" repeatCount="indefinite"/>')
+        for tap_row, tap_column in cells:
+            body.append(f'<rect class="tap" x="{input_x + tap_column * size + 2}" y="{top + tap_row * size + 2}" '
+                        f'width="{size - 4}" height="{size - 4}" fill="{WINDOW}" fill-opacity="0.55"/>')
+        body.append(f'<rect class="current" x="{output_x + column * size + 2}" y="{top + row * size + 2}" '
+                    f'width="{size - 4}" height="{size - 4}" fill="{WINDOW}" fill-opacity="0.75"/>')
+        label = f"output {', '.join(map(str, output))}  ({number}/{count})"
+        body.append(_text(output_x, top + max(rows, out_rows) * size + 18, label, 12, extra=' fill="#2f6fd6"'))
+        body.append("</g>")
+    title = f"convshape: {layer.text} on {in_text}"
+    return _document(width, height, body, title)
+
+
+def _subtitle(picture: LayerPicture) -> str:
+    steps = [axis.step for axis in picture.axes]
+    words = [f"kernel {'×'.join(str(s.kernel) for s in steps)}", f"stride {'×'.join(str(s.stride) for s in steps)}"]
+    pads = [f"{s.padding[0]}:{s.padding[1]}" if s.padding[0] != s.padding[1] else str(s.padding[0]) for s in steps]
+    words.append(f"padding {'×'.join(pads)}")
+    if any(s.dilation != 1 for s in steps):
+        words.append(f"dilation {'×'.join(str(s.dilation) for s in steps)}")
+    if picture.layer.kind.value == "convt":
+        words.append("as a stride-1 conv over the input spread out by its stride")
+    return ", ".join(words)
+
+
+def _legend(picture: LayerPicture, x: float, y: float) -> tuple[list[str], float]:
+    entries = [(REAL, "input pixel"), (PADDING, "padding"), (WINDOW, "window")]
+    if any("zero" in axis.cells for axis in picture.axes):
+        entries.insert(2, (ZERO, "zero between pixels"))
+    unread = sum(picture.unread(p) for p in product(*(range(len(a.cells)) for a in picture.axes)))
+    alone = sum(picture.padding_only(o) for o in product(*(range(a.out_size) for a in picture.axes)))
+    if unread:
+        entries.append((UNREAD, f"never read ({unread})"))
+    if alone:
+        entries.append((UNREAD, f"sees only padding ({alone})"))
+    parts = []
+    for index, (colour, words) in enumerate(entries):
+        left = x + index * 150
+        parts.append(f'<rect x="{left:g}" y="{y + 16:g}" width="12" height="12" fill="{colour}" stroke="#888888"/>')
+        parts.append(_text(left + 18, y + 26, words, 12))
+    return parts, 150 * len(entries)
+
+
+def field_svg(picture) -> str:
+    """The input grid with the pixels a unit reaches, shaded by the number of paths; and where
+    the graph has few paths, one grid more per path, in its colour."""
+    from math import log2
+
+    from . import FIELD, PATHS
+
+    rows, columns = (1, picture.input_size[0]) if len(picture.input_size) == 1 else picture.input_size
+    size = 18 if max(rows, columns) <= 24 else 10 if max(rows, columns) <= 48 else 6
+    panels = [("all paths", None, FIELD)] + [
+        (f"path {n}: rows {' ← '.join(map(str, path))}", pixels, PATHS[(n - 1) % len(PATHS)])
+        for n, (path, pixels) in enumerate(picture.paths, start=1)]
+    margin, top = 20, 80
+    panel_width = max(columns * size, 180) + 30
+    width = margin * 2 + panel_width * len(panels)
+    height = top + rows * size + 60
+    unit = ", ".join(map(str, picture.unit))
+    most = max(picture.paths_through.values(), default=1)
+    body = [_text(margin, 26, f"the receptive field of unit ({unit}) of row {picture.row}: {picture.label}", 16,
+                  extra=' font-weight="bold"'),
+            _text(margin, 46, f"{len(picture.reached)} input pixels reached"
+                  + (f", the most-reached one {most} ways" if most > 1 else ""), 12, extra=' fill="#555555"')]
+    for number, (title, pixels, colour) in enumerate(panels):
+        left = margin + number * panel_width
+        body.append(f'<g class="panel" id="panel{number}">')
+        body.append(_text(left, top - 8, title, 12))
+        for row, column in product(range(rows), range(columns)):
+            position = (column,) if len(picture.input_size) == 1 else (row, column)
+            count = picture.paths_through.get(position, 0) if pixels is None else int(position in pixels)
+            if count:
+                opacity = 1.0 if pixels is not None or most == 1 else 0.35 + 0.65 * log2(count + 1) / log2(most + 1)
+                fill = f'fill="{colour}" fill-opacity="{opacity:.3g}"'
+                kind = "reached"
+            else:
+                fill, kind = f'fill="{REAL}"', "unreached"
+            body.append(f'<rect class="cell {kind}" x="{left + column * size}" y="{top + row * size}" '
+                        f'width="{size}" height="{size}" {fill} stroke="#bbbbbb" stroke-width="0.5"/>')
+        body.append("</g>")
+    return _document(width, height, body, f"convshape: receptive field of unit ({unit}) of row {picture.row}")

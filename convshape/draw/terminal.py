@@ -1,0 +1,92 @@
+"""The small pictures in the terminal, with Rich: characters and colour, no file viewer.
+
+Characters carry the meaning on their own, so the picture reads the same without colour
+(in a pipe, or with --no-color): ``■`` a pixel read, ``·`` padding, ``0`` a zero a
+transposed conv inserts, ``!`` a pixel never read or an output that sees only padding,
+``█`` a pixel a unit reaches.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from rich.text import Text
+
+from . import UNREAD, WINDOW
+from .field import FieldPicture
+from .layer import LayerPicture
+
+MAX_WIDTH = 48
+
+
+def _grid(rows: int, columns: int, cell) -> list[Text]:
+    lines = []
+    for row in range(rows):
+        line = Text()
+        for column in range(columns):
+            char, style = cell(row, column)
+            line.append(char + " ", style=style)
+        lines.append(line)
+    return lines
+
+
+def layer_text(picture: LayerPicture) -> Text:
+    one = len(picture.axes) == 1
+    rows, columns = (1, len(picture.axes[0].cells)) if one else (len(picture.axes[0].cells), len(picture.axes[1].cells))
+    out_rows, out_columns = (1, picture.axes[0].out_size) if one else (picture.axes[0].out_size,
+                                                                      picture.axes[1].out_size)
+
+    def cell_in(row, column):
+        position = (column,) if one else (row, column)
+        if picture.unread(position):
+            return "!", f"bold {UNREAD}"
+        return {"real": ("■", ""), "pad": ("·", "dim"), "zero": ("0", "dim")}[picture.cell(position)]
+
+    def cell_out(row, column):
+        output = (column,) if one else (row, column)
+        return ("!", f"bold {UNREAD}") if picture.padding_only(output) else ("■", WINDOW)
+
+    left = _grid(rows, columns, cell_in)
+    right = _grid(out_rows, out_columns, cell_out)
+    text = Text(f"{picture.layer.text}: input (padding ·) → output\n", style="bold")
+    width = 2 * columns
+    for line in range(max(rows, out_rows)):
+        text.append_text(left[line] if line < rows else Text(" " * width))
+        text.append("   ")
+        if line < out_rows:
+            text.append_text(right[line])
+        text.append("\n")
+    unread = sum(picture.unread(p) for p in product(*(range(len(a.cells)) for a in picture.axes)))
+    alone = sum(picture.padding_only(o) for o in product(*(range(a.out_size) for a in picture.axes)))
+    notes = [f"{picture.frames} window positions"]
+    if unread:
+        notes.append(f"! {unread} input pixels never read")
+    if alone:
+        notes.append(f"! {alone} outputs see only padding")
+    text.append("; ".join(notes) + " (-o picture.svg animates the window)\n")
+    return text
+
+
+def field_text(picture: FieldPicture) -> Text:
+    one = len(picture.input_size) == 1
+    rows, columns = (1, picture.input_size[0]) if one else picture.input_size
+
+    def cell(row, column):
+        position = (column,) if one else (row, column)
+        return ("█", WINDOW) if position in picture.paths_through else ("·", "dim")
+
+    text = Text(f"unit ({', '.join(map(str, picture.unit))}) of row {picture.row} ({picture.label}): "
+                f"{len(picture.reached)} input pixels reached\n", style="bold")
+    for line in _grid(rows, columns, cell):
+        text.append_text(line)
+        text.append("\n")
+    return text
+
+
+def show(console, picture) -> None:
+    from ..draw import DrawError
+
+    sizes = [len(a.cells) for a in picture.axes] if isinstance(picture, LayerPicture) else list(picture.input_size)
+    if sizes[-1] > MAX_WIDTH:
+        raise DrawError(f"{sizes[-1]} cells across are too wide for the terminal: write a picture with -o")
+    console.print(layer_text(picture) if isinstance(picture, LayerPicture) else field_text(picture), end="")
