@@ -104,7 +104,7 @@ _convshape() {
     done
     if [[ -z $command ]]; then
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--version --help -h' -- "$cur"));
-        else COMPREPLY=($(compgen -W 'calc completions export fit import schema solve' -- "$cur")); fi
+        else COMPREPLY=($(compgen -W 'calc completions draw export fit import schema solve' -- "$cur")); fi
         return 0
     fi
     case "$command" in
@@ -130,6 +130,21 @@ _convshape() {
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--install --help -h' -- "$cur")); return 0; fi
         COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur"))
+        ;;
+    draw)
+        case "$prev" in
+            --input|-i) return 0 ;;
+            --channels|-c) return 0 ;;
+            --file|-f) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
+            --dims) return 0 ;;
+            --convention) COMPREPLY=($(compgen -W 'torch tf keras onnx' -- "$cur")); return 0 ;;
+            --output|-o) return 0 ;;
+            --layer) return 0 ;;
+            --frame) return 0 ;;
+            --unit) return 0 ;;
+            --title) return 0 ;;
+        esac
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --no-color --help -h' -- "$cur")); return 0; fi
         ;;
     export)
         case "$prev" in

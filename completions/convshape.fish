@@ -10,7 +10,7 @@ function __convshape_kind --description 'the kind of the layer being written'
             continue
         end
         switch $word
-            case --allow --batch --channels --columns --convention --dims --dtype --file --format --input --limit --macs --near --output --range --to -c -f -i -o
+            case --allow --batch --channels --columns --convention --dims --dtype --file --format --frame --input --layer --limit --macs --near --output --range --title --to --unit -c -f -i -o
                 set skip 1
                 continue
             case '-*'
@@ -114,6 +114,7 @@ complete -c convshape -n '__fish_use_subcommand' -l version -d 'Print the versio
 complete -c convshape -n '__fish_use_subcommand' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n __fish_use_subcommand -a calc -d 'Compute each layer\'s output size, channels, receptive field, parameters and MACs'
 complete -c convshape -n __fish_use_subcommand -a completions -d 'Print (or install) a static completion script for a shell'
+complete -c convshape -n __fish_use_subcommand -a draw -d 'Draw a layer sliding over its input, a network diagram, or a unit\'s receptive field'
 complete -c convshape -n __fish_use_subcommand -a export -d 'Write the stack as PyTorch or Keras code, with every channel count filled in'
 complete -c convshape -n __fish_use_subcommand -a fit -d 'Which input sizes the stack handles cleanly: a rule found in closed form'
 complete -c convshape -n __fish_use_subcommand -a import -d 'Print the stack a model file stands for: print(model), Keras JSON or ONNX'
@@ -142,6 +143,18 @@ complete -c convshape -n '__fish_seen_subcommand_from completions' -l help -s h 
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a bash
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a zsh
 complete -c convshape -n '__fish_seen_subcommand_from completions' -a fish
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l input -s i -x -d 'Spatial input size: 7, 6x6, 572.'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l channels -s c -x -d 'Input channels (unknown if absent).'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l file -s f -r -F -d 'Read the stack from a file (\'-\' for stdin); # starts a comment. Repeat it to read several files, in order.'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l dims -x -d 'Number of spatial axes where nothing else says.'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l convention -x -a 'torch\\t"PyTorch\'s nn layers" tf\\t"TensorFlow/Keras" keras\\t"the same as tf" onnx' -d 'Framework semantics (keras is the same as tf); default torch, or the imported model\'s.'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l output -s o -x -d 'Write an SVG (or a PNG, by its extension; \'-\' for SVG on stdout). Without it: the terminal.'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l layer -x -d 'Draw row N\'s layer on its input (default: a one-layer stack\'s).'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l frame -x -d 'One frame of a layer picture alone (its N-th output position).'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l unit -x -d 'Draw the input pixels this unit of the last row (or --layer\'s) reaches.'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l title -x -d 'A network diagram\'s title (default: the command line).'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l no-color -d 'No colours or styles in the table.'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n '__fish_seen_subcommand_from export' -l to -x -a 'torch\\t"PyTorch\'s nn layers" keras\\t"the same as tf"' -d 'The framework whose code to write.'
 complete -c convshape -n '__fish_seen_subcommand_from export' -l input -s i -x -d 'Spatial input size: the comments give shapes (without it: formulas).'
 complete -c convshape -n '__fish_seen_subcommand_from export' -l channels -s c -x -d 'Input channels (unknown if absent).'

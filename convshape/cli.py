@@ -979,6 +979,8 @@ def draw(
                                         help="One frame of a layer picture alone (its N-th output position)."),
     unit: Optional[str] = typer.Option(None, "--unit", metavar="I,J", show_default=False,
                                        help="Draw the input pixels this unit of the last row (or --layer's) reaches."),
+    title: Optional[str] = typer.Option(None, "--title", metavar="TEXT", show_default=False,
+                                        help="A network diagram's title (default: the command line)."),
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Draw a layer sliding over its input, a network diagram, or a unit's receptive field."""
@@ -1008,7 +1010,9 @@ def draw(
         else:
             from .draw.network import network_svg
 
-            picture, text = None, network_svg(result, " ".join(sys.argv[1:]) if sys.argv[1:2] == ["draw"] else "")
+            if title is None:
+                title = "convshape " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["draw"] else ""
+            picture, text = None, network_svg(result, title)
             if output is None:
                 _fail("a network diagram is a picture: give -o unet.svg (or .png, or '-' for SVG on stdout)")
     except DrawError as exc:

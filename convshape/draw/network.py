@@ -35,6 +35,7 @@ class Block(NamedTuple):
     sources: tuple[int, ...]  # the drawn rows it reads
     level: str  # "", "warning", "error", "skipped"
     messages: tuple[str, ...]
+    stacked: bool = False  # below another block of its column: its labels live in its tooltip
 
 
 def _shape_text(size, channels, features) -> str:
@@ -85,14 +86,31 @@ def layout(result) -> list[Block]:
         shape = _shape_text(size, row.out_channels, row.features) if row.computed else "not computed"
         blocks.append(Block(row.index, layer_label(layer, row.index), shape, 0, level_value, width, height, merge,
                             sources, level, messages))
-    # x from left to right; y from the levels
-    placed, x = [], 20.0
+    return _place(blocks)
+
+
+def _place(blocks: list[Block]) -> list[Block]:
+    """Columns by depth (the longest way from the input), so that parallel branches stand one
+    above the other; within a column, the first block on its level's line and the others below."""
+    depth: dict[int, int] = {}
     for block in blocks:
-        width = 18.0 if block.merge else block.width
-        centre = 40 + MAX_HEIGHT / 2 + 120 + block.y * LEVEL_STEP
-        placed.append(block._replace(x=x, y=centre, width=width, height=18.0 if block.merge else block.height))
-        x += width + GAP
-    return placed
+        depth[block.row] = 1 + max((depth[s] for s in block.sources), default=-1)
+    columns: dict[int, list[Block]] = {}
+    for block in blocks:
+        block = block._replace(width=18.0 if block.merge else block.width,
+                               height=18.0 if block.merge else block.height)
+        columns.setdefault(depth[block.row], []).append(block)
+    placed, x = [], 20.0
+    for column in sorted(columns):
+        below = None
+        for block in columns[column]:
+            centre = 40 + MAX_HEIGHT / 2 + 120 + block.y * LEVEL_STEP
+            if below is not None:
+                centre = max(centre, below + 30 + block.height / 2)
+            placed.append(block._replace(x=x, y=centre, stacked=below is not None))
+            below = centre + block.height / 2
+        x += max(block.width for block in columns[column]) + GAP
+    return sorted(placed, key=lambda block: block.row)
 
 
 def network_svg(result, title: str = "") -> str:
@@ -104,11 +122,10 @@ def network_svg(result, title: str = "") -> str:
             'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555555"/></marker></defs>']
     if title:
         body.append(_text(20, 28, title, 16, extra=' font-weight="bold"'))
-    previous = None
     for block in blocks:
         for source in block.sources:
-            body.append(_arrow(by_row[source], block, adjacent=source == previous))
-        previous = block.row
+            start = by_row[source]
+            body.append(_arrow(start, block, adjacent=block.x - (start.x + start.width) <= GAP + 0.5))
     for block in blocks:
         body += _block(block)
     return _document(width, height, body, title or "convshape network diagram")
@@ -145,12 +162,13 @@ def _block(block: Block) -> list[str]:
         dash = ' stroke-dasharray="4 3"' if block.level == "skipped" else ""
         parts.append(f'<rect x="{block.x:g}" y="{top:g}" width="{block.width:g}" height="{block.height:g}" '
                      f'fill="{fill}" stroke="{colour}" stroke-width="{stroke}"{dash}/>')
-    label_y = top - 6
-    parts.append(f'<text x="{block.x + 2:g}" y="{label_y:g}" font-size="10" {FONT} '
-                 f'transform="rotate(-60 {block.x + 2:g} {label_y:g})">{escape(block.label[:28])}</text>')
-    shape_y = block.y + block.height / 2 + 10
-    parts.append(f'<text x="{block.x + 2:g}" y="{shape_y:g}" font-size="10" fill="#444444" {FONT} '
-                 f'transform="rotate(60 {block.x + 2:g} {shape_y:g})">{escape(block.shape)}</text>')
+    if not block.stacked:
+        label_y = top - 6
+        parts.append(f'<text x="{block.x + 2:g}" y="{label_y:g}" font-size="10" {FONT} '
+                     f'transform="rotate(-60 {block.x + 2:g} {label_y:g})">{escape(block.label[:28])}</text>')
+        shape_y = block.y + block.height / 2 + 10
+        parts.append(f'<text x="{block.x + 2:g}" y="{shape_y:g}" font-size="10" fill="#444444" {FONT} '
+                     f'transform="rotate(60 {block.x + 2:g} {shape_y:g})">{escape(block.shape)}</text>')
     if block.level in ("error", "warning"):
         parts.append(_text(block.x + block.width / 2, top - 24 if not block.merge else block.y - 14, "!", 14,
                            "middle", f' fill="{colour}" font-weight="bold"'))

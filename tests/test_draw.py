@@ -1,0 +1,314 @@
+"""`convshape draw`: pictures, checked as pictures.
+
+The SVG is parsed as XML and rendered by a real renderer (cairosvg, the extra
+convshape[draw]); the tests read pixels back at known places. Receptive fields are
+compared with the ones PyTorch's gradients gave for the graph golden cases.
+"""
+
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT, have
+from convshape.cli import app
+
+runner = CliRunner()
+SVG = "{http://www.w3.org/2000/svg}"
+ALLOWED = {"svg", "title", "rect", "text", "g", "animate", "defs", "marker", "path", "line", "circle"}
+# The colours the README's legend names (convshape/draw/__init__.py).
+UNREAD, PADDING, REAL, WINDOW = (0xF2, 0x8C, 0x28), (0xD9, 0xD9, 0xD9), (0xFF, 0xFF, 0xFF), (0x2F, 0x6F, 0xD6)
+
+
+def renderer_ready() -> bool:
+    if not have("cairosvg"):
+        return False
+    try:
+        import cairosvg  # noqa: F401  (it loads the cairo library, which the system provides)
+    except OSError:
+        return False
+    return True
+
+
+needs_renderer = pytest.mark.skipif(not renderer_ready(), reason="cairosvg and the cairo library are not installed")
+
+
+def draw(*args):
+    return runner.invoke(app, ["draw", *args])
+
+
+def svg_of(*args) -> ET.Element:
+    result = draw(*args, "-o", "-")
+    assert result.exit_code in (0, 1), result.stderr
+    root = ET.fromstring(result.stdout)  # well-formed, or this raises
+    assert root.tag == SVG + "svg"
+    assert {element.tag.removeprefix(SVG) for element in root.iter()} <= ALLOWED
+    return root
+
+
+def render(*args):
+    """The picture as pixels (RGB), rendered by cairosvg, and the SVG it came from."""
+    import cairosvg
+    from PIL import Image
+
+    root = svg_of(*args)
+    png = cairosvg.svg2png(bytestring=ET.tostring(root))
+    return Image.open(io.BytesIO(png)).convert("RGB"), root
+
+
+def cells(root: ET.Element, group: str, cls: str) -> list[ET.Element]:
+    container = next(g for g in root.iter(SVG + "g") if g.get("id") == group)
+    return [r for r in container.iter(SVG + "rect") if cls in r.get("class", "").split()]
+
+
+def centre(rect: ET.Element) -> tuple[int, int]:
+    return (int(float(rect.get("x")) + float(rect.get("width")) / 2),
+            int(float(rect.get("y")) + float(rect.get("height")) / 2))
+
+
+def close(pixel, colour, tolerance=6) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour))
+
+
+# ----------------------------------------------------------------------------- one layer
+
+@pytest.mark.parametrize("size, stack, frames", [
+    ("7", "conv k3 s2", 9),  # the seed article: 7×7, k3, s2, p0 → 3×3
+    ("6", "conv k3 s1", 16),  # 6×6 → 4×4
+    ("6", "conv k3 s2", 4),  # 6×6 → 2×2, the last row and column never read
+    ("5", "convt k3 s2 p1", 81),  # 5 → 9
+    ("9", "maxpool k3 s2 p1 ceil", 25),
+    ("12", "conv k3 d2", 64),
+])
+def test_a_layer_picture_has_one_frame_per_output_position(size, stack, frames):
+    root = svg_of("-i", size, stack)
+    found = [g for g in root.iter(SVG + "g") if g.get("class") == "frame"]
+    assert len(found) == frames
+    assert [g.get("id") for g in found] == [f"frame{n}" for n in range(1, frames + 1)]
+    assert all(g.find(SVG + "animate") is not None for g in found)  # they take turns
+
+
+@needs_renderer
+def test_the_pixels_floor_rounding_drops_are_in_the_warning_colour():
+    image, root = render("-i", "6", "conv k3 s2")
+    unread = cells(root, "input", "unread")
+    assert len(unread) == 11  # the last row and the last column of 6×6
+    for rect in unread:
+        assert close(image.getpixel(centre(rect)), UNREAD)
+    rows = sorted({float(r.get("y")) for r in cells(root, "input", "cell")})
+    columns = sorted({float(r.get("x")) for r in cells(root, "input", "cell")})
+    last = {(float(r.get("x")), float(r.get("y"))) for r in unread}
+    assert last == {(columns[-1], y) for y in rows} | {(x, rows[-1]) for x in columns}
+    read = [r for r in cells(root, "input", "real") if "unread" not in r.get("class")]
+    assert len(read) == 25 and all(close(image.getpixel(centre(r)), REAL) for r in read)
+
+
+@needs_renderer
+def test_nothing_is_marked_where_every_pixel_is_read():
+    image, root = render("-i", "7", "conv k3 s2")  # (7 − 3) mod 2 = 0
+    assert cells(root, "input", "unread") == []
+    assert not any(close(image.getpixel((x, y)), UNREAD) for x in range(0, image.width, 3)
+                   for y in range(0, image.height, 3))
+
+
+@needs_renderer
+def test_padding_is_drawn_apart_around_the_input():
+    image, root = render("-i", "4", "conv k3 p1")
+    pad = cells(root, "input", "pad")
+    assert len(pad) == 6 * 6 - 4 * 4  # a ring of one around 4×4
+    for rect in pad:
+        assert close(image.getpixel(centre(rect)), PADDING)
+    xs = sorted({float(r.get("x")) for r in cells(root, "input", "cell")})
+    assert {float(r.get("x")) for r in cells(root, "input", "real")} == set(xs[1:-1])
+
+
+@needs_renderer
+def test_outputs_that_see_only_padding_are_in_the_warning_colour():
+    image, root = render("-i", "3", "conv k1 p1")  # the ring of outputs reads only padding
+    alone = cells(root, "output", "padding-only")
+    assert len(alone) == 5 * 5 - 3 * 3
+    for rect in alone:
+        assert close(image.getpixel(centre(rect)), UNREAD)
+
+
+@needs_renderer
+def test_a_frame_alone_shows_its_window_taps_spaced_by_the_dilation():
+    image, root = render("-i", "7", "conv k3 d2", "--frame", "1")
+    taps = [r for r in root.iter(SVG + "rect") if r.get("class") == "tap"]
+    assert len(taps) == 9
+    real = {centre(r): r for r in cells(root, "input", "real")}
+    xs = sorted({c[0] for c in real})
+    tapped = sorted({centre(t)[0] for t in taps})
+    assert tapped == [xs[0], xs[2], xs[4]]  # taps 0, 2, 4: a gap between each
+    assert any(close(image.getpixel(centre(t)), (0x8C, 0xB1, 0xEB), 12) for t in taps)  # the window over white
+
+
+def test_a_transposed_convolution_is_drawn_as_its_input_spread_by_the_stride():
+    root = svg_of("-i", "3", "convt k3 s2")
+    zeros = cells(root, "input", "zero")
+    real = cells(root, "input", "real")
+    assert len(real) == 9 and len(zeros) == 5 * 5 - 9  # 3 pixels, 2 zeros between, per axis
+    assert len(cells(root, "input", "pad")) == 9 * 9 - 25  # kₑ − 1 − p = 2 on each side
+
+
+def test_the_terminal_picture_says_the_same_with_characters():
+    result = draw("-i", "6", "conv k3 s2")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "conv k3 s2: input (padding ·) → output\n"
+        "■ ■ ■ ■ ■ !    ■ ■ \n"
+        "■ ■ ■ ■ ■ !    ■ ■ \n"
+        "■ ■ ■ ■ ■ !    \n"
+        "■ ■ ■ ■ ■ !    \n"
+        "■ ■ ■ ■ ■ !    \n"
+        "! ! ! ! ! !    \n"
+        "4 window positions; ! 11 input pixels never read (-o picture.svg animates the window)\n"
+    )
+    padded = draw("-i", "3", "conv k3 p1", "--dims", "1").stdout.splitlines()[1]
+    assert padded == "· ■ ■ ■ ·    ■ ■ ■ "
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (["conv k3"], 2, "draw needs an input size (-i)"),
+    (["-i", "4", "conv k5"], 1, "layer 1 (conv k5) does not run: "),
+    (["-i", "64", "conv k3"], 1, "a layer picture is readable up to 48"),
+    (["-i", "8", "conv k3", "--frame", "99"], 2, "--frame 99: the layer has 36 output positions"),
+    (["-i", "8", "conv k3, gap"], 2, "a network diagram is a picture: give -o"),
+    (["-i", "8", "conv k3", "-o", "x.jpg"], 2, "is neither .svg nor .png"),
+    (["-i", "8", "conv k3", "--unit", "9,9"], 1, "row 1's output is 6×6"),
+    (["-i", "8", "conv k3", "--unit", "a"], 2, "is not a position such as 3,4"),
+    (["-i", "8", "bn"], 1, "a layer picture shows a window sliding"),
+])
+def test_what_cannot_be_drawn_is_said(args, status, message):
+    result = draw(*args)
+    assert result.exit_code == status
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+@needs_renderer
+def test_png_is_written_through_cairosvg(tmp_path):
+    target = tmp_path / "conv.png"
+    assert draw("-i", "7", "conv k3 s2", "-o", str(target)).exit_code == 0
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------------- networks
+
+def blocks(root):
+    return {g.get("id"): g for g in root.iter(SVG + "g") if "block" in g.get("class", "").split()}
+
+
+def test_the_unet_diagram_goes_down_and_comes_back_up_with_its_skips_across():
+    root = svg_of("-i", "572", "-c", "1", "-f", str(ROOT / "examples" / "unet.stack"))
+    found = blocks(root)
+    assert "row0" in found and len(found) == 1 + 49 - 18  # the input, and every row but the 18 ReLUs
+    rect = {key: g.find(SVG + "rect") for key, g in found.items() if g.find(SVG + "rect") is not None}
+    height = {key: float(r.get("height")) for key, r in rect.items()}
+    middle = {key: float(r.get("y")) + float(r.get("height")) / 2 for key, r in rect.items()}
+    assert height["row1"] > height["row6"] > height["row11"] > height["row21"]  # 570, 282, 138, 30
+    assert middle["row23"] == max(middle.values())  # 1024×28×28, the bottom of the U
+    assert middle["row49"] < middle["row23"] and middle["row1"] < middle["row49"]
+    skips = [p for p in root.iter(SVG + "path") if p.get("class") == "arrow skip"]
+    assert len(skips) == 4  # s1..s4 into the four cats
+    assert len([g for g in found.values() if g.find(SVG + "circle") is not None]) == 4
+    assert all("warning" in found[f"row{r}"].get("class") for r in (26, 32, 38, 44))  # misaligned merges
+
+
+def test_a_row_with_an_error_is_outlined_in_red_and_the_rows_after_it_are_not_computed():
+    root = svg_of("-i", "8", "-c", "3", "conv k3 c8, conv k9 c8, conv k1")
+    found = blocks(root)
+    assert found["row2"].get("class") == "block error"
+    assert found["row2"].find(SVG + "rect").get("stroke") == "#d62f2f"
+    assert "kernel" in found["row2"].find(SVG + "title").text
+    assert found["row3"].get("class") == "block skipped"
+
+
+@needs_renderer
+def test_the_error_outline_is_red_in_the_rendered_picture():
+    image, root = render("-i", "8", "-c", "3", "conv k3 c8, conv k9 c8, conv k1")
+    rect = blocks(root)["row2"].find(SVG + "rect")
+    x, y = float(rect.get("x")), float(rect.get("y")) + float(rect.get("height")) / 2
+    assert close(image.getpixel((int(x), int(y))), (0xD6, 0x2F, 0x2F), 40)
+
+
+def test_resnet18_has_a_block_per_conv_and_an_arrow_per_shortcut():
+    root = svg_of("-i", "224", "-c", "3", "-f", str(ROOT / "examples" / "resnet18.stack"))
+    found = blocks(root)
+    adds = [g for g in found.values() if g.find(SVG + "circle") is not None]
+    assert len(adds) == 8
+    labels = [g.find(SVG + "title").text.split("\n")[0] for g in found.values()]
+    assert sum(" conv " in f" {label.split(': ', 1)[1]} " for label in labels) == 20
+    skips = [p for p in root.iter(SVG + "path") if p.get("class") == "arrow skip"]
+    assert len(skips) == 8  # every add reads a block two columns back; the projections stand in the next column
+    rect = {key: g.find(SVG + "rect") for key, g in found.items() if g.find(SVG + "rect") is not None}
+    projections = [key for key, g in found.items() if "conv k1 s2" in g.find(SVG + "title").text]
+    assert len(projections) == 3
+    for key in projections:  # below the first conv of its block, in the same column
+        first = f"row{int(key[3:]) - 5}"
+        assert rect[key].get("x") == rect[first].get("x") and float(rect[key].get("y")) > float(rect[first].get("y"))
+
+
+# ----------------------------------------------------------------------------- receptive fields
+
+GRAPH_CASES = [c for c in json.loads((Path(__file__).parent / "golden" / "graph_cases.json").read_text())["cases"]
+               if c["error"] is None and c["dims"] <= 2 and max(int(v) for v in c["input"].split("x")) <= 96]
+
+
+def test_the_field_of_a_unit_is_the_pixels_torch_s_gradient_reaches():
+    """The golden's fields: with all-one weights, the first and last input pixel whose gradient is not 0."""
+    from convshape import calc
+    from convshape.draw.field import field_picture
+
+    checked = 0
+    for case in GRAPH_CASES[::3]:
+        result = calc(case["stack"], case["input"], channels=case["channels"], dims=case["dims"])
+        for row, units in enumerate(case["fields"], start=1):
+            if units is None or result.rows[row - 1].out_size is None:
+                continue
+            for unit in units:
+                picture = field_picture(result, row, tuple(u for u, _, _ in unit))
+                if unit[0][1] is None and "mul" in case["stack"]:
+                    continue  # a gate times a structural zero (a convt's gap): the gradient is 0, the path is there
+                for axis, (_, first, last) in enumerate(unit):
+                    along = sorted({position[axis] for position in picture.reached})
+                    assert ([along[0], along[-1]] if along else [None, None]) == [first, last], (case["stack"], row)
+                checked += 1
+    assert checked > 500
+
+
+def test_a_field_with_few_paths_shows_each_path_apart():
+    root = svg_of("-i", "12", "@a conv k3 p1, conv k3 p1 @b from a conv k1 add b", "--unit", "5,5")
+    panels = [g for g in root.iter(SVG + "g") if g.get("class") == "panel"]
+    assert len(panels) == 3  # all paths, then each of the two
+    titles = [g.find(SVG + "text").text for g in panels]
+    assert titles == ["all paths", "path 1: rows 4 ← 2 ← 1 ← 0", "path 2: rows 4 ← 3 ← 0"]
+    reached = [len([r for r in g.iter(SVG + "rect") if "reached" in r.get("class").split()]) for g in panels]
+    assert reached == [25, 25, 1]  # two 3×3 convs: 5×5; the 1×1 shortcut: the pixel itself
+
+
+def test_the_field_in_the_terminal():
+    result = draw("-i", "7", "conv k3 s2, conv k3", "--unit", "0", "--dims", "1")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1] == "█ █ █ █ █ █ █ "
+    assert "7 input pixels reached" in result.stdout
+
+
+# ----------------------------------------------------------------------------- the README's pictures
+
+def test_the_readme_pictures_are_what_the_script_makes_now():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "examples" / "pictures"))
+    from make import PICTURES, make
+
+    for name, args in PICTURES:
+        committed = (ROOT / "examples" / "pictures" / name).read_text()
+        assert make(args) == committed, f"{name} is stale: run python examples/pictures/make.py"
+    readme = (ROOT / "README.md").read_text()
+    shown = set(re.findall(r"\(examples/pictures/([\w.-]+\.svg)\)", readme))
+    assert shown == {name for name, _ in PICTURES}
