@@ -312,3 +312,13 @@ def test_the_readme_pictures_are_what_the_script_makes_now():
     readme = (ROOT / "README.md").read_text()
     shown = set(re.findall(r"\(examples/pictures/([\w.-]+\.svg)\)", readme))
     assert shown == {name for name, _ in PICTURES}
+
+
+def test_explain_points_to_the_picture_of_each_small_windowed_row():
+    result = runner.invoke(app, ["calc", "-i", "7", "--explain", "conv k3 s2, relu, maxpool k2 ceil"])
+    assert 'see it: convshape draw -i 7x7 "conv k3 s2"' in result.stdout
+    assert 'see it: convshape draw -i 3x3 "maxpool k2 ceil"' in result.stdout
+    assert result.stdout.count("see it:") == 2  # not for relu
+    assert "see it:" not in runner.invoke(app, ["calc", "-i", "64", "--explain", "conv k3"]).stdout  # 64 cells: too many
+    drawn = draw("-i", "3x3", "maxpool k2 ceil")
+    assert drawn.exit_code == 0 and "4 window positions" in drawn.stdout

@@ -134,6 +134,22 @@ def _cost_cells(cost, flops: bool) -> dict:
             "memory": Text(readable(cost.output_bytes, "B"))}
 
 
+def draw_hint(row: Row, convention) -> str:
+    """The command that draws a row's window sliding over its input, where it fits a picture."""
+    from ..layers import Kind
+
+    if row.layer.kind not in (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL) or not row.in_size \
+            or len(row.in_size) > 2 or row.error is not None or row.layer.repeat > 1 or max(row.in_size) > 48:
+        return ""
+    from ..draw.layer import MAX_CELLS, axis_picture
+
+    if any(len(axis_picture(row.layer, axis, size, convention).cells) > MAX_CELLS
+           for axis, size in enumerate(row.in_size)):
+        return ""
+    option = "" if convention.value == "torch" else f" --convention {convention.value}"
+    return f"see it: convshape draw -i {'x'.join(map(str, row.in_size))}{option} \"{row.layer.text}\""
+
+
 def _cells(result: Result, row: Row, explain: bool, costs=None) -> dict:
     """The row's cells by column; ``costs`` (from ``counts.count``) adds its counts."""
     blank = Text("")
@@ -153,6 +169,9 @@ def _cells(result: Result, row: Row, explain: bool, costs=None) -> dict:
 
             for line in explain_costs(row, costs.rows[row.index - 1], costs.profile, costs.batch, result.convention):
                 layer_cell.append("\n" + line, style="cyan")
+        picture = draw_hint(row, result.convention)
+        if picture:
+            layer_cell.append("\n" + picture, style="dim")
     return {
         "#": Text(str(row.index)),
         "layer": layer_cell,
