@@ -815,6 +815,10 @@ Examples:
 """
 
 
+STACK_ARGUMENT = typer.Argument(None, metavar="LAYERS...", help="The layers, as for calc.", show_default=False,
+                                autocompletion=_complete_stack)
+
+
 class Target(str, Enum):
     torch = "torch"
     keras = "keras"
@@ -831,9 +835,7 @@ Examples:
 
 @app.command(epilog=EXPORT_EPILOG)
 def export(
-    stack: Optional[List[str]] = typer.Argument(
-        None, metavar="LAYERS...", help="The layers, as for calc.", show_default=False, autocompletion=_complete_stack,
-    ),
+    stack: Optional[List[str]] = STACK_ARGUMENT,
     to: Target = typer.Option(..., "--to", case_sensitive=False, help="The framework whose code to write."),
     input: Optional[str] = typer.Option(
         None, "--input", "-i", metavar="SIZE", show_default=False,
@@ -960,9 +962,7 @@ Examples:
 
 @app.command(epilog=DRAW_EPILOG)
 def draw(
-    stack: Optional[List[str]] = typer.Argument(
-        None, metavar="LAYERS...", help="The layers, as for calc.", show_default=False, autocompletion=_complete_stack,
-    ),
+    stack: Optional[List[str]] = STACK_ARGUMENT,
     input: Optional[str] = typer.Option(None, "--input", "-i", metavar="SIZE", show_default=False,
                                         help="Spatial input size: 7, 6x6, 572."),
     channels: Optional[int] = CHANNELS_OPTION,
