@@ -68,6 +68,9 @@ class _Graph:
         for node in graph.node:
             if node.op_type == "Constant" and node.attribute:
                 self.constants[node.output[0]] = node.attribute[0]
+        for node in graph.node:  # torch's export shares equal weights through Identity nodes
+            if node.op_type == "Identity" and node.input[0] in self.initializers:
+                self.initializers[node.output[0]] = self.initializers[node.input[0]]
         self.shapes = {}
         for info in [*graph.input, *graph.value_info, *graph.output]:
             dims = _dims(info.type)
@@ -139,12 +142,27 @@ def _name(kind: str, dims: int) -> str:
     return kind if dims == 2 else f"{kind}{dims}d"
 
 
-def _rows(graph: _Graph, node, data_inputs: list[str], notes: list, folded: set) -> list[str] | None:
-    """The rows of one node with one computed input; None where it passes its input on."""
+def _rows(graph: _Graph, node, data_inputs: list[str], notes: list, folded: set,
+          channels_last: bool = False) -> list[str] | None:
+    """The rows of one node with one computed input; None where it passes its input on.
+    ``channels_last``: the input was transposed to N×…×C (ConvNeXt's blocks), where a
+    LayerNormalization normalises the channels and a MatMul is a 1×1 conv."""
     op, attrs = node.op_type, graph.attributes(node)
     source = data_inputs[0]
     in_shape = graph.shapes.get(source)
     where = node.name or op
+    if channels_last:
+        if op == "LayerNormalization" and attrs.get("axis", -1) in (-1, len(in_shape or [0, 0, 0, 0]) - 1):
+            return ["ln"]
+        if op == "MatMul":
+            weight = graph.weight_dims(node.input[1])
+            if weight is not None and len(weight) == 2:
+                dims = len(in_shape) - 2 if in_shape else 2
+                bias = "" if node.output[0] in folded else " nobias"
+                return [f"{_name('conv', dims)} k1 c{weight[1]}{bias}"]
+        if op in ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Pad", "Resize", "GlobalAveragePool",
+                  "Flatten", "Gemm"):
+            raise ImportFailure(f"node {where}: {op} on a channels-last tensor has no convshape layer")
     if op in ("Conv", "ConvTranspose"):
         weight = graph.weight_dims(node.input[1])
         if weight is None:
@@ -282,14 +300,30 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
             if producer is not None and producer.op_type == "MatMul" and readers.get(other) == 1:
                 folded.add(other)
     passed = []
+    last = set()  # tensors in channels-last layout (between ConvNeXt's Transposes)
     for node in graph.nodes:
-        computed = [alias.get(t, t) for t in node.input if t in data_tensors]
+        raw = [t for t in node.input if t in data_tensors]
+        computed = [alias.get(t, t) for t in raw]
         if not computed or node.op_type in SHAPE_OPS:
             continue  # shape arithmetic, constants
         outputs = [t for t in node.output if t]
         if not outputs:
             continue
         data_tensors.add(outputs[0])
+        if node.op_type == "Transpose":
+            perm = list(graph.attributes(node).get("perm") or [])
+            rank = len(perm)
+            to_last, to_first = [0, *range(2, rank), 1], [0, rank - 1, *range(1, rank - 1)]
+            if rank >= 3 and (perm == to_last and raw[0] not in last or perm == to_first and raw[0] in last):
+                alias[outputs[0]] = computed[0]
+                if perm == to_last:
+                    last.add(outputs[0])
+                passed.append("Transpose")
+                continue
+            raise ImportFailure(f"cannot go on past node {node.name or 'Transpose'} (Transpose {perm}): convshape"
+                                " reads a move of the channels to the end and back, not other layouts")
+        if any(t in last for t in raw) and (len(raw) == 1 or node.op_type not in ELEMENTWISE):
+            last.add(outputs[0])
         if node.op_type == "Concat" and len(computed) == 1:  # a list of one tensor (DenseNet's first layer)
             alias[outputs[0]] = computed[0]
             continue
@@ -300,7 +334,8 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
                 kept.append((node, computed, ["layerscale"]))
                 continue
             alias[outputs[0]] = computed[0]
-            passed.append(node.op_type)
+            if computed[0] not in folded:  # a MatMul's bias is part of its linear layer
+                passed.append(node.op_type)
             continue
         if node.op_type in ELEMENTWISE or node.op_type == "Concat":
             if node.op_type == "Concat" and node.attribute and graph.attributes(node).get("axis") not in (1, -3):
@@ -310,7 +345,7 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
                              f" {ELEMENTWISE[node.op_type]} (the same shapes)")
             kept.append((node, computed, None))
             continue
-        rows = _rows(graph, node, computed, notes, folded)
+        rows = _rows(graph, node, computed, notes, folded, raw[0] in last)
         if rows is None:
             alias[outputs[0]] = computed[0]
             passed.append(node.op_type)
