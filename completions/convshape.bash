@@ -44,7 +44,7 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
         avgpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull ceil x'; else echo 'k s p pvalid pfull ceil x'; fi ;;
         up) echo 's o x like' ;;
         pad) echo 'p x' ;;
-        gap) echo 'x' ;;
+        gap) if [[ $2 == tf ]]; then echo 'keep x'; else echo 'x'; fi ;;
         flatten) echo 'x' ;;
         linear) echo 'c nobias x' ;;
         adaptiveavgpool) echo 'o x' ;;

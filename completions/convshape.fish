@@ -237,6 +237,7 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = up' -a like -d 'resize to a named tensor\'s size: like x'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = pad' -a p -d 'padding: p1, p1x2, p0:1 (before:after)'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = pad' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = gap; and test (__convshape_convention) = tf' -a keep -d 'keep the 1x1 map (Keras keepdims=True)'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = gap' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = flatten' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = linear' -a c -d 'output features: c10'

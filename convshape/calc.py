@@ -19,7 +19,7 @@ from .diagnostics import (
     size_error,
 )
 from .grammar import Stack, parse_size, parse_stack, with_dims
-from .layers import Convention, Kind, Layer, Pair, axis_names
+from .layers import Convention, Kind, Layer, Pair, axis_names, drops_axes
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -233,7 +233,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     size: tuple[int, ...] | None = tuple(step.out_size for step in steps) if steps else state.size
     flattened = state.flattened
     last_spatial = state.size if state.size is not None else state.last_spatial
-    if kind is Kind.GAP and convention is Convention.TF:
+    if drops_axes(layer, convention):
         size, flattened = None, f"gap at layer {index} removed them (--convention tf)"
     elif kind is Kind.FLATTEN:
         out_channels = _flat_features(state.channels, state.size)

@@ -32,6 +32,7 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "op": [("op", "output padding: op1")],
     "ceil": [("ceil", "ceil mode instead of floor")],
     "dw": [("dw", "depthwise: groups = input channels")],
+    "keep": [("keep", "keep the 1x1 map (Keras keepdims=True)")],
     "nobias": [("nobias", "no bias")],
     "o": [("o", "output size: o7, o7x5")],
     "x": [("x", "repeat the layer: x3")],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .arithmetic import AxisStep
 from .calc import Row
 from .diagnostics import decimal_or_fraction
-from .layers import Convention, Kind, axis_names
+from .layers import Convention, Kind, axis_names, drops_axes
 
 
 def _padding_term(step: AxisStep) -> str:
@@ -71,7 +71,7 @@ def explain_row(row: Row, convention: Convention = Convention.TORCH) -> list[str
         what = "channels joined" if kind is Kind.CAT else "elementwise"
         return [f"{what}: {'×'.join(map(str, row.out_size)) if row.out_size else 'flat'}, {row.out_channels} channels"]
     lines = [explain_step(kind, step) for step in row.steps]
-    if kind is Kind.GAP and convention is Convention.TF:
+    if drops_axes(row.layer, convention):
         lines = ["global pooling removes the spatial axes"]
     if len(set(lines)) == 1:
         return lines[:1]

@@ -231,8 +231,8 @@ _KERAS = {
     "ConvTranspose": _keras_conv("convt"),
     "MaxPooling": _keras_pool("maxpool"),
     "AveragePooling": _keras_pool("avgpool"),
-    # convshape's gap under tf drops the spatial axes, as Keras does unless keepdims=True
-    "GlobalAveragePooling": lambda args, kwargs: None if kwargs.get("keepdims") else ["gap"],
+    # convshape's gap under tf drops the spatial axes, as Keras does unless keepdims=True (gap keep)
+    "GlobalAveragePooling": lambda args, kwargs: ["gap", "keep" if kwargs.get("keepdims") else ""],
     "UpSampling": lambda args, kwargs: ["up", _token("s", _pick(args, kwargs, 0, "size", 2))],
     "ZeroPadding": lambda args, kwargs: ["pad", _padding(_pick(args, kwargs, 0, "padding", 1))],
     "Dense": lambda args, kwargs: ["linear", _token("c", _pick(args, kwargs, 0, "units")),

@@ -36,6 +36,7 @@ TOKEN_HELP: dict[str, str] = {
     "ceil": "ceil mode (pools)",
     "nobias": "no bias (conv, convt, linear)",
     "dw": "depthwise: groups = input channels (conv, convt)",
+    "keep": "gap: keep the 1×1 map under tf too (Keras' keepdims=True)",
     "o": "output size (adaptive pools, up): o7, o7x5",
     "x": "repeat the layer: x3",
 }
@@ -301,7 +302,7 @@ class _Mark(NamedTuple):
     src: _Source
 
 
-FLAGS = ("ceil", "nobias", "dw")  # tokens that are words alone, without a value
+FLAGS = ("ceil", "nobias", "dw", "keep")  # tokens that are words alone, without a value
 _PARAM = re.compile("|".join([f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()]
                              + [f"(?P<{flag}>{flag})" for flag in FLAGS]),
                     re.ASCII)  # digits are 0-9: a fullwidth ３ reads as 3 but is two cells wide
@@ -362,6 +363,7 @@ _WHAT = {
     "ceil": "ceil mode",
     "nobias": "no bias",
     "dw": "depthwise",
+    "keep": "keep the map",
 }
 
 
@@ -714,6 +716,7 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
     fields["depthwise"] = bool(get("dw", False))
     fields["bias"] = not get("nobias", False)
     fields["ceil"] = bool(get("ceil", False))
+    fields["keep"] = bool(get("keep", False))
     if "o" in layer.values:
         fields["out"] = _broadcast(get("o"), dims)
     if kind is Kind.UP:

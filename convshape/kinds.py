@@ -55,7 +55,7 @@ SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in (
              after=(("like", "resize to a named tensor's size: like x"),)),
     KindSpec(Kind.PAD, "zero padding", (), ("p", "x"), ("p",), "a padding, such as p1 or p0:1", "p",
              ("same", "valid", "full")),
-    KindSpec(Kind.GAP, "global average pooling", (), ("x",)),
+    KindSpec(Kind.GAP, "global average pooling", (), ("keep", "x"), torch_refused=("keep",)),
     KindSpec(Kind.FLATTEN, "flatten to features", (), ("x",)),
     KindSpec(Kind.LINEAR, "fully connected layer", ("fc",), ("c", "nobias", "x"), ("c",),
              "its number of output features, such as c10", "c", token_help=(("c", "output features: c10"),)),

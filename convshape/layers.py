@@ -135,6 +135,17 @@ class Layer(NamedTuple):
     like: str | None = None  # `up like NAME`: resize to that tensor's spatial size
     bias: bool = True  # conv, convt, linear: `nobias` drops it
     depthwise: bool = False  # conv, convt: `dw`, groups = input channels
+    keep: bool = False  # gap: `keep` its 1×1 map under tf too (Keras' keepdims=True; PyTorch always does)
+
+
+def drops_axes(layer: Layer, convention: Convention) -> bool:
+    """Whether the layer removes the spatial axes: gap under tf (Keras' GlobalAveragePooling),
+    unless it keeps its 1×1 map (``gap keep``).
+
+    >>> drops_axes(Layer(Kind.GAP, "gap", 2), Convention.TF), drops_axes(Layer(Kind.GAP, "gap keep", 2, keep=True), Convention.TF)
+    (True, False)
+    """
+    return layer.kind is Kind.GAP and convention is Convention.TF and not layer.keep
 
 
 def layer_label(layer: Layer, index: int) -> str:

@@ -13,7 +13,7 @@ from typing import NamedTuple, Union
 
 from .arithmetic import effective_kernel, keras_transposed_rule, onnx_dilated_pool, resolve_padding
 from .diagnostics import factor_text
-from .layers import Convention, Kind, Layer, PaddingRule
+from .layers import Convention, Kind, Layer, PaddingRule, drops_axes
 
 
 class X(NamedTuple):
@@ -254,7 +254,7 @@ def formulas(layers: list[Layer], dims: int, convention: Convention, parent=None
                                 _how(layer, axis, convention)) for axis in range(dims)]
         current = [step.expr for step in steps]
         rows.append(steps)
-        if layer.kind is Kind.GAP and convention is Convention.TF:
+        if drops_axes(layer, convention):
             flat = True
         if parent is not None:
             kept[index] = (current, flat)
@@ -393,9 +393,9 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
             last = list(names) if last_steps is None else [text(s.expr, name) for s, name in zip(last_steps, names)]
             factors = [factor_text(t) for t in last if t != "1"]
             features = "·".join([channels_in, *factors])
-        elif layer.kind is Kind.GAP and convention is Convention.TF:
+        elif drops_axes(layer, convention):
             features = "?" if row.out_channels is None else str(row.out_channels)
-        rows.append(SymbolicRow(index, layer, step, row, features if step is None or layer.kind is Kind.GAP and convention is Convention.TF else None,
+        rows.append(SymbolicRow(index, layer, step, row, features if step is None or drops_axes(layer, convention) else None,
                                 start_fixed and not seen_whole))
     from .calc import input_notes
 

@@ -374,3 +374,13 @@ def test_the_unet_exported_without_options_runs_with_the_shapes_convshape_gives(
         shape = list(namespace["model"](torch.zeros(1, 1, size, size)).shape[1:])
     calc = runner.invoke(app, ["calc", "-i", str(size), "-c", "1", "-f", path, "-q"])
     assert "x".join(map(str, shape)) == calc.stdout.strip()
+
+
+def test_a_squeeze_and_excitation_gate_exports_to_keras_with_keepdims():
+    result = invoke("--to", "keras", "-i", "8", "-c", "4", "@x gap keep, conv k1 c2, relu, conv k1 c4, sigmoid, mul x")
+    assert result.exit_code == 0, result.stderr
+    assert "t1 = layers.GlobalAveragePooling2D(keepdims=True)(inputs)" in result.stdout
+    assert "# 6: mul x -> 4×8×8" in result.stdout
+    if have("keras") and have("torch"):
+        shapes = _keras_shapes(result.stdout)
+        assert shapes[1] == [4, 1, 1] and shapes[6] == [4, 8, 8]

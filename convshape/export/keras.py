@@ -114,7 +114,7 @@ def _calls(row: RowPlan) -> list[str]:
             return [f"layers.Cropping{nd}({_pairs_arg(tuple((-b, -a) for b, a in pairs), dims)})"]
         _refuse(row, "a padding that pads one side and crops another")
     if kind is Kind.GAP:
-        return [f"layers.GlobalAveragePooling{nd}()"]
+        return [f"layers.GlobalAveragePooling{nd}({'keepdims=True' if layer.keep else ''})"]
     if kind.is_adaptive:
         _refuse(row, "adaptive pooling")
     if kind in _PLAIN:

@@ -70,7 +70,6 @@ class _Reader:
         self.current: str | None = None  # the Keras layer whose output is the current tensor
         self.used: set[str] = set()
         self.declared: list = []
-        self.whole_map: list[str] = []  # global pools that keep a 1×1 map
         self.bn_over = 0  # parameters bn counts that a BatchNormalization without center or scale lacks
         self.bn_partial: list[str] = []
 
@@ -174,16 +173,10 @@ def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
             tokens.append("psame")
         reader.row(" ".join(tokens), comment)
     elif re.fullmatch(r"Global(Average|Max)Pooling[123]D", cls):
-        if config.get("keepdims") or _reshaped_to_map(reader, layer):
-            if not in_shape or None in in_shape[1:-1]:
-                raise ImportFailure(f"layer {name!r} keeps a 1×1 map: convshape needs the model's fixed input size")
-            kernel = _per_axis(in_shape[1:-1])
-            pool = "avgpool" if "Average" in cls else "maxpool"
-            reader.row(f"{pool} k{kernel}", f"{name}: {cls} keeping a 1×1 map, as a pool over the whole "
-                                            f"{'×'.join(map(str, in_shape[1:-1]))}")
-            reader.whole_map.append(name)
-        else:
-            reader.row("gap", comment if "Average" in cls else f"{name}: {cls} (the same shape as gap)")
+        keep = config.get("keepdims") or _reshaped_to_map(reader, layer)
+        how = "" if "Average" in cls else " (the same shape as gap)"
+        reader.row("gap keep" if keep else "gap", f"{name}: {cls}{how}" + (", then Reshape to 1×1×C" * bool(
+            keep and not config.get("keepdims"))))
     elif re.fullmatch(r"ZeroPadding[123]D", cls) or re.fullmatch(r"Cropping[123]D", cls):
         value = config.get("padding" if cls.startswith("Zero") else "cropping", 1)
         pairs = _pairs(value, dims)
@@ -370,11 +363,6 @@ def read_keras(text: str) -> Imported:
         reader.current = layer["name"]
         if layer["name"] in named:
             reader.lines.append(f"@{reader.name_of(layer['name'])}")
-    if reader.whole_map:
-        which = reader.whole_map[0] if len(reader.whole_map) == 1 else \
-            f"{len(reader.whole_map)} of them, {reader.whole_map[0]} first"
-        reader.notes.append(f"global pools that keep a 1×1 map ({which}) are written as pools over the whole map at"
-                            " the file's input size: with another -i they are not the model's")
     warnings = []
     if reader.bn_partial:
         which = reader.bn_partial[0] if len(reader.bn_partial) == 1 else \
