@@ -244,3 +244,19 @@ def test_without_the_onnx_package_the_error_says_what_to_install(monkeypatch):
     result = invoke("import", str(GOLDEN / CASES["onnx"]["resnet18"]["file"]))
     assert result.exit_code == 1
     assert "reading ONNX files needs the onnx package: pip install 'convshape[onnx]'" in result.stderr
+
+
+def test_a_crop_after_a_transposed_conv_is_its_uneven_padding():
+    text = ("Sequential(\n  (0): Sequential(\n    (0): ConvTranspose2d(3, 8, kernel_size=(3, 3), stride=(2, 2), "
+            "padding=(1, 1))\n    (1): ZeroPad2d((0, -1, 0, -1))\n  )\n)\n")
+    stack = invoke("import", "-", stdin=text)
+    assert stack.exit_code == 0
+    assert stack.stdout.splitlines()[2].startswith("convt k3 s2 p1:2 c8 ")  # 1 each side, and 1 more cropped after
+    assert "0.1: its crop" in stack.stdout
+    assert invoke("calc", "-i", "5", "-c", "3", "-f", "-", "-q", stdin=text).stdout == "8x8x8\n"  # (5−1)·2 − 3 + 3
+
+
+def test_avgpool_s_repr_hides_ceil_mode_and_the_import_says_so():
+    text = "Sequential(\n  (0): AvgPool2d(kernel_size=2, stride=2, padding=0)\n)\n"
+    result = invoke("import", "-", stdin=text)
+    assert "0 (AvgPool2d): PyTorch's repr of AvgPool does not show ceil_mode; read as floor" in result.stderr

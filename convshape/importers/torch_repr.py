@@ -114,6 +114,31 @@ class _Writer:
                 self.input_channels = takes
             self.declared.append((self.rows, takes, comment.split(":")[0]))
 
+    def crop_transposed(self, pad: str, path: str) -> bool:
+        """A pad that only crops, right after a transposed conv, is that conv's uneven padding
+        (nn.Sequential(ConvTranspose2d, ZeroPad2d((-1, 0, -1, 0))), as convshape exports it)."""
+        if not self.lines or not self.lines[-1].startswith("convt"):
+            return False
+        crops = [tuple(-int(v) for v in part.split(":")) if ":" in part else (-int(part), -int(part))
+                 for part in pad.split()[1][1:].split("x")]
+        if any(before < 0 or after < 0 for before, after in crops):
+            return False
+        text, _, comment = self.lines[-1].partition("#")
+        words = text.split()
+        given = next((w for w in words[1:] if re.fullmatch(r"p\d+(x\d+)*", w)), None)
+        dims = len(crops) if len(crops) > 1 else 1
+        base = [int(v) for v in given[1:].split("x")] if given else [0]
+        base = base * len(crops) if len(base) == 1 else base
+        crops = crops * len(base) if len(crops) == 1 else crops
+        pairs = [(b + cb, b + ca) for b, (cb, ca) in zip(base, crops)]
+        parts = [str(b) if b == a else f"{b}:{a}" for b, a in pairs]
+        token = "p" + (parts[0] if len(set(parts)) == 1 and dims else "x".join(parts))
+        words = [w for w in words if w != given]
+        at = 1 + sum(1 for w in words[1:] if re.fullmatch(r"[ks][\d.x]+", w))  # after the kernel and stride
+        words.insert(at, token)
+        self.lines[-1] = f"{' '.join(words):<36}#{comment} + {path}: its crop"
+        return True
+
     def word(self, text: str) -> None:
         self.lines.append(text)
         self.keeping_since = None
@@ -158,8 +183,11 @@ def _leaf(writer: _Writer, node: Node, path: str) -> None:
         writer.flatten_before_keeping(f"forward: the flatten before {path} ({cls})")
         writer.notes.append(f"{path} (Linear) follows spatial layers: a flatten is put before it, as forward does")
         writer.spatial = False
-    if cls in ("LayerNorm2d",):
+    if cls in ("LayerNorm2d", "ChannelLayerNorm"):  # torchvision's ConvNeXt, and convshape's own export
         writer.layer("ln", comment, _tuple_first(args))
+        return
+    if cls == "LayerScale":  # convshape's own export of a layer scale
+        writer.layer("layerscale", comment)
         return
     if cls == "LayerNorm" and not writer.spatial:
         writer.layer("ln", comment, _tuple_first(args))
@@ -175,8 +203,12 @@ def _leaf(writer: _Writer, node: Node, path: str) -> None:
             writer.layer(f"{kind} o{size}", comment)
         return
     if re.fullmatch(r"(Zero|Constant)Pad[123]d", cls):
-        writer.layer(_pad(args, path, cls), comment)
+        text = _pad(args, path, cls)
+        if not writer.crop_transposed(text, path):
+            writer.layer(text, comment)
         return
+    if cls.startswith("AvgPool") and "ceil_mode" not in args:
+        writer.notes.append(f"{path} ({cls}): PyTorch's repr of AvgPool does not show ceil_mode; read as floor")
     if cls in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
         writer.layer(_upsample(args, path), comment)
         return
