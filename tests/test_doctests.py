@@ -20,6 +20,11 @@ MODULES = [
     "convshape.receptive",
     "convshape.render.common",
     "convshape.schemas",
+    "convshape.framework",
+    "convshape.export",
+    "convshape.importers",
+    "convshape.importers.torch_repr",
+    "convshape.draw.layer",
 ]
 
 

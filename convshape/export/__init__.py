@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..layers import Convention, Kind, Layer, axis_names
+from ..layers import Convention, Kind, Layer
 
 
 class ExportError(Exception):
@@ -146,5 +146,11 @@ def number_text(value) -> str:
     return repr(float(value))
 
 
-def axes_words(dims: int) -> str:
-    return "×".join(axis_names(dims))
+def docstring_text(text: str) -> str:
+    r"""Text that stays inside a module's docstring: a backslash or three quotes in a path would end it.
+
+    >>> print(docstring_text(r'convshape export -f C:\nets\a.stack'))
+    convshape export -f C:\\nets\\a.stack
+    """
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+

@@ -344,9 +344,9 @@ def _block(writer: _Writer, node: Node, path: str) -> bool:
                 if leaf.cls == "LayerNorm":
                     writer.layer("ln", f"{where}: LayerNorm (over channels, between permutes)", _tuple_first(leaf.args))
                 elif found:
-                    bias = "" if "bias=False" in (leaf.args or "") else ""
-                    writer.layer(f"conv k1 c{found.group(2)}{' nobias' if 'bias=False' in leaf.args else bias}",
-                                 f"{where}: Linear (over channels: a 1×1 conv)", int(found.group(1)))
+                    bias = " nobias" if "bias=False" in leaf.args else ""
+                    writer.layer(f"conv k1 c{found.group(2)}{bias}", f"{where}: Linear (over channels: a 1×1 conv)",
+                                 int(found.group(1)))
                 continue
             _walk(writer, leaf, where)
         writer.layer("layerscale", f"{path}: layer_scale (CNBlock.forward)")
