@@ -8,7 +8,11 @@ import pytest
 CORE = ["convshape", "convshape.grammar", "convshape.layers", "convshape.arithmetic", "convshape.receptive",
         "convshape.diagnostics", "convshape.calc", "convshape.counts", "convshape.explain", "convshape.fit", "convshape.solve",
         "convshape.symbolic", "convshape.completion", "convshape.render.json", "convshape.render.csv",
-        "convshape.render.answers", "convshape.schemas"]
+        "convshape.render.answers", "convshape.schemas", "convshape.framework", "convshape.export",
+        "convshape.export.pytorch", "convshape.export.keras", "convshape.importers", "convshape.importers.torch_repr",
+        "convshape.importers.keras_json", "convshape.importers.onnx_graph", "convshape.draw", "convshape.draw.layer",
+        "convshape.draw.svg", "convshape.draw.network", "convshape.draw.field"]
+EXTRAS = ("onnx", "cairosvg", "torch", "keras")
 
 
 def loaded_modules(code: str) -> set:
@@ -29,7 +33,22 @@ def modules_after_calc(*args: str) -> set:
 @pytest.mark.parametrize("module", CORE)
 def test_core_imports_neither_typer_nor_rich(module):
     modules = loaded_modules(f"import {module}; {module}")
-    assert not {m for m in modules if m.split(".")[0] in ("typer", "rich", "click")}
+    assert not {m for m in modules if m.split(".")[0] in ("typer", "rich", "click", *EXTRAS)}
+
+
+@pytest.mark.parametrize("command", [["calc", "-i", "224", "conv", "k3", "-q"],
+                                     ["export", "--to", "torch", "-i", "8", "-c", "3", "conv", "k3"],
+                                     ["draw", "-i", "7", "conv", "k3", "s2", "-o", "-"]])
+def test_the_extras_load_only_when_asked_for(command):
+    """onnx only for an ONNX file, cairosvg only for a PNG: the start-up and the core never load them."""
+    modules = loaded_modules(
+        "import contextlib, io, sys\nfrom convshape.cli import app\n"
+        f"sys.argv = ['convshape', *{command!r}]\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"  # the code it writes names torch: not a module
+        "    try:\n        app()\n    except SystemExit:\n        pass\n"
+    )
+    assert "convshape.cli" in modules
+    assert not {m for m in modules if m.split(".")[0] in EXTRAS}
 
 
 @pytest.mark.parametrize("args", [["--format", "json"], ["-q"], ["--format", "csv"]])
