@@ -86,3 +86,15 @@ def test_a_chain_never_imports_the_merge_module():
             "print('convshape.merge' in sys.modules); calc('@a conv k3 p1 add a', 8); print('convshape.merge' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "False\nTrue\n"
+
+
+def test_a_png_does_load_cairosvg(tmp_path):
+    """The other side of the check above: it can fail."""
+    pytest.importorskip("cairosvg")
+    target = str(tmp_path / "conv.png")
+    modules = loaded_modules(
+        "import sys\nfrom convshape.cli import app\n"
+        f"sys.argv = ['convshape', 'draw', '-i', '7', 'conv', 'k3', '-o', {target!r}]\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+    )
+    assert "cairosvg" in modules
