@@ -48,6 +48,20 @@ def centre_crop_offset(excess: int) -> int:
     return half + (odd and half % 2)
 
 
+def offsets(mode: MergeMode, have: int, want: int) -> tuple[int, int]:
+    """How many pixels a merge's ``crop`` takes off (or its ``pad`` adds) before and after,
+    to take an input of ``have`` to ``want`` on one axis.
+
+    >>> offsets(MergeMode.CROP, 64, 56), offsets(MergeMode.PAD, 5, 8)
+    ((4, 4), (1, 2))
+    """
+    if mode is MergeMode.CROP:
+        before = centre_crop_offset(have - want)
+        return before, have - want - before
+    before = (want - have) // 2
+    return before, want - have - before
+
+
 def row_name(row: int) -> str:
     return "the input" if row == 0 else f"row {row}"
 
@@ -182,14 +196,8 @@ def _adjust(mode: MergeMode, incoming: list[Incoming], axes: tuple[str, ...]):
         for axis, (have, want) in enumerate(zip(size, target)):
             if have == want:
                 continue
-            if mode is MergeMode.CROP:
-                before = centre_crop_offset(have - want)
-                after = have - want - before
-                shift = -before
-            else:
-                before = (want - have) // 2
-                after = want - have - before
-                shift = before
+            before, after = offsets(mode, have, want)
+            shift = -before if mode is MergeMode.CROP else before
             changes.append((axes[axis], before, after))
             if fields[axis] is not None:
                 fields[axis] = receptive.through_pad(fields[axis], shift)

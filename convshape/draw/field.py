@@ -16,7 +16,7 @@ from itertools import product
 from typing import NamedTuple
 
 from ..layers import Kind, MergeMode
-from ..merge import centre_crop_offset
+from ..merge import offsets
 from . import DrawError
 
 MAX_SIDE = 96  # per axis: beyond it a pixel grid is no longer a picture
@@ -72,9 +72,9 @@ def _merge_sources(row, source_size, out_size, axis: int, o: int) -> list[int]:
     if have == 1 and out_size[axis] != 1:
         return [0]  # broadcast
     if row.layer.mode is MergeMode.CROP:
-        return [o + centre_crop_offset(have - out_size[axis])]
+        return [o + offsets(MergeMode.CROP, have, out_size[axis])[0]]
     if row.layer.mode is MergeMode.PAD:
-        i = o - (out_size[axis] - have) // 2
+        i = o - offsets(MergeMode.PAD, have, out_size[axis])[0]
         return [i] if 0 <= i < have else []
     return [o]
 

@@ -138,7 +138,7 @@ def _merge_lines(row: RowPlan, target: str, names: dict) -> list[str]:
         if any(size is None for size in row.in_sizes) or not row.in_sizes:
             raise ExportError(f"{layer.mode.value} needs the input size to write Keras' cropping: give -i",
                               row.index, layer)
-        from ..merge import centre_crop_offset
+        from ..merge import offsets
 
         pick = min if layer.mode.value == "crop" else max
         target_size = [pick(size[axis] for size in row.in_sizes) for axis in range(layer.dims)]
@@ -147,13 +147,7 @@ def _merge_lines(row: RowPlan, target: str, names: dict) -> list[str]:
             if tuple(size) == tuple(target_size):
                 adjusted.append(tensor)
                 continue
-            pairs = []
-            for have, want in zip(size, target_size):
-                if layer.mode.value == "crop":
-                    before = centre_crop_offset(have - want)
-                    pairs.append((before, have - want - before))
-                else:
-                    pairs.append(((want - have) // 2, want - have - (want - have) // 2))
+            pairs = [offsets(layer.mode, have, want) for have, want in zip(size, target_size)]
             name = "Cropping" if layer.mode.value == "crop" else "ZeroPadding"
             lines.append(f"{target}_{position} = layers.{name}{layer.dims}D({_pairs_arg(pairs, layer.dims)})({tensor})")
             adjusted.append(f"{target}_{position}")
