@@ -247,7 +247,7 @@ def dropped_text(count: int) -> str:
 # ---------------------------------------------------------------------------
 # The checks: which diagnostics a layer gets, from its parameters and numbers.
 # ---------------------------------------------------------------------------
-from .arithmetic import AxisStep  # noqa: E402
+from .arithmetic import AxisStep, ceil_div  # noqa: E402
 from .layers import Convention, Kind, Layer, PaddingRule  # noqa: E402
 
 _TORCH_NAMES = {Kind.MAXPOOL: "MaxPool", Kind.AVGPOOL: "AvgPool", Kind.CONVT: "ConvTranspose"}
@@ -372,10 +372,11 @@ def size_error(layer: Layer, step: AxisStep, axis: str, convention: Convention) 
         # avg_pool3d checks the unpadded input against the kernel, unlike every other pool.
         return Diagnostic(Code.INPUT_SMALLER_THAN_KERNEL, (axis,), {"in_size": step.in_size, "kernel": step.kernel})
     if (convention is Convention.ONNX and layer.kind is Kind.MAXPOOL and layer.padding_rule is PaddingRule.SAME
-            and max(layer.dilation) == 1 and (-(-step.in_size // step.stride) - 1) * step.stride + step.kernel < step.in_size):
-        total = (-(-step.in_size // step.stride) - 1) * step.stride + step.kernel - step.in_size
-        return Diagnostic(Code.ONNX_NEGATIVE_SAME_PADDING, (axis,), {"in_size": step.in_size, "stride": step.stride,
-                                                                     "kernel": step.kernel, "total": total})
+            and max(layer.dilation) == 1):
+        total = (ceil_div(step.in_size, step.stride) - 1) * step.stride + step.kernel - step.in_size
+        if total < 0:
+            return Diagnostic(Code.ONNX_NEGATIVE_SAME_PADDING, (axis,), {"in_size": step.in_size, "stride": step.stride,
+                                                                         "kernel": step.kernel, "total": total})
     if step.out_size >= 1:
         return None
     if layer.kind.is_windowed:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from math import gcd
 from typing import NamedTuple, Union
 
-from .arithmetic import effective_kernel, keras_transposed_rule, onnx_dilated_pool, resolve_padding
+from .arithmetic import ceil_div, effective_kernel, keras_transposed_rule, onnx_dilated_pool, resolve_padding
 from .diagnostics import factor_text
 from .layers import Convention, Kind, Layer, PaddingRule, drops_axes
 
@@ -146,7 +146,7 @@ def through(layer: Layer, axis: int, before: Expr, convention: Convention) -> St
         ke = effective_kernel(k, d)
         rule = layer.padding_rule
         if rule is PaddingRule.SAME and convention.same_like_tf:
-            shrink = -(-(ke - k) // s) if convention is Convention.ONNX and onnx_dilated_pool(layer) else 0
+            shrink = ceil_div(ke - k, s) if convention is Convention.ONNX and onnx_dilated_pool(layer) else 0
             return Step(lin(1, div(lin(1, before, s - 1), s), -shrink), True)  # ceil(I / s), less ONNX's overhang
         if rule is PaddingRule.SAME:  # torch: stride 1 and total padding d·(k−1) keep the size
             return Step(before, True)
@@ -186,7 +186,7 @@ def _how(layer: Layer, axis: int, convention: Convention) -> str:
         ke = effective_kernel(k, d)
         if layer.padding_rule is PaddingRule.SAME:
             if convention is Convention.ONNX and onnx_dilated_pool(layer):
-                return f"ceil({{x}}/{s}) − {-(-(ke - k) // s)}"
+                return f"ceil({{x}}/{s}) − {ceil_div(ke - k, s)}"
             return f"ceil({{x}}/{s})" if convention.same_like_tf else "{x}"
         pb, pa = resolve_padding(layer, axis, 0, convention)
         rounding = "ceil" if layer.ceil and convention.honours_ceil else "floor"

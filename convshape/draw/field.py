@@ -15,6 +15,7 @@ from fractions import Fraction
 from itertools import product
 from typing import NamedTuple
 
+from ..arithmetic import ceil_div
 from ..layers import Kind, MergeMode
 from ..merge import offsets
 from . import DrawError
@@ -57,7 +58,7 @@ def _axis_sources(row, axis: int, o: int, in_size: int) -> list[int]:
         return list(range(in_size))
     if kind.is_adaptive:
         out = step.out_size
-        start, end = (o * in_size) // out, -((-(o + 1) * in_size) // out)
+        start, end = (o * in_size) // out, ceil_div((o + 1) * in_size, out)
         return list(range(start, end))
     if kind is Kind.UP:
         if step.scale is not None:

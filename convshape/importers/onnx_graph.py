@@ -11,6 +11,7 @@ constant and the ones that keep the shape pass their input on.
 
 from __future__ import annotations
 
+from ..arithmetic import ceil_div
 from . import Imported, ImportFailure
 
 # Operations that keep the shape and that convshape counts no parameters for: passed through.
@@ -126,7 +127,7 @@ def _window(graph: _Graph, node, attrs: dict, dims: int, in_shape, kernel: list[
                                 " does not fix")
         pairs = []
         for size, k, s, d in zip(spatial, kernel, strides, dilations):
-            total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
+            total = max((ceil_div(size, s) - 1) * s + d * (k - 1) + 1 - size, 0)
             pairs.append((total - total // 2, total // 2))  # the odd pixel before
         tokens.append(_pads_text(pairs) or "p0")
         notes.append(f"{node.name or node.op_type}: SAME_LOWER written as its padding at the file's input size")
