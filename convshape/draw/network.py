@@ -15,6 +15,7 @@ from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from ..layers import layer_label
+from ..render.common import short_shape
 from . import ERROR, UNREAD
 from .svg import FONT, _document, _text
 
@@ -38,12 +39,6 @@ class Block(NamedTuple):
     stacked: bool = False  # below another block of its column: its labels live in its tooltip
 
 
-def _shape_text(size, channels, features) -> str:
-    if size is None:
-        return f"{features}" if features is not None else "?"
-    return "×".join(["?" if channels is None else str(channels), *map(str, size)])
-
-
 def _width(channels: int | None) -> float:
     return 6 + 5 * log2((channels or 1) + 1)
 
@@ -53,7 +48,7 @@ def layout(result) -> list[Block]:
     rows = result.rows
     first = result.input_size[0]
     drawn: dict[int, int] = {0: 0}  # row -> the drawn row that stands for it (a kept-shape row: the one before)
-    blocks = [Block(0, "input", _shape_text(result.input_size, result.input_channels, None), 0, 0,
+    blocks = [Block(0, "input", short_shape(result.input_size, result.input_channels, None), 0, 0,
                     _width(result.input_channels), MAX_HEIGHT, None, (), "", ())]
     levels = {0: 0.0}
     last_level = 0.0
@@ -83,7 +78,7 @@ def layout(result) -> list[Block]:
         last_level = level_value if size is not None else last_level
         levels[row.index] = level_value
         merge = {"add": "+", "mul": "×", "cat": "‖"}.get(layer.kind.value)
-        shape = _shape_text(size, row.out_channels, row.features) if row.computed else "not computed"
+        shape = short_shape(size, row.out_channels, row.features) if row.computed else "not computed"
         blocks.append(Block(row.index, layer_label(layer, row.index), shape, 0, level_value, width, height, merge,
                             sources, level, messages))
     return _place(blocks)

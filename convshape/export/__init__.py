@@ -53,14 +53,10 @@ class Plan(NamedTuple):
         return len(self.rows)
 
 
-def _sized_shape(size, channels, features) -> str:
-    if size is None:
-        return "?" if features is None else str(features)
-    return "×".join(["?" if channels is None else str(channels), *map(str, size)])
-
-
 def plan_from_result(result, stack, command: str) -> Plan:
     """The plan of a stack run on a given input size (calc's ``Result``)."""
+    from ..render.common import short_shape
+
     rows = []
     for row in result.rows:
         sources = result.inputs(row.index)
@@ -69,7 +65,7 @@ def plan_from_result(result, stack, command: str) -> Plan:
         flat_in = (first is not None and first.out_size is None) if row.computed else row.layer.kind is Kind.LINEAR
         rows.append(RowPlan(row.index, row.layer, sources, row.in_channels, row.out_channels if row.computed else None,
                             flat_in,
-                            _sized_shape(row.out_size, row.out_channels, row.features) if row.computed else "?",
+                            short_shape(row.out_size, row.out_channels, row.features) if row.computed else "?",
                             in_sizes))
     return Plan(tuple(rows), result.dims, result.convention, result.input_channels, result.input_size,
                 result.input_size, dict(stack.binds), command)
@@ -77,8 +73,7 @@ def plan_from_result(result, stack, command: str) -> Plan:
 
 def plan_from_formulas(symbolic, stack, command: str) -> Plan:
     """The plan of a stack whose input size is left free (``symbolic.symbolic_calc``)."""
-    from ..diagnostics import factor_text
-    from ..symbolic import text
+    from ..render.answers import formula_shape
 
     rows = []
     for row in symbolic.rows:
@@ -91,9 +86,7 @@ def plan_from_formulas(symbolic, stack, command: str) -> Plan:
         if row.steps is None:
             shape = f"{row.features}" if row.features else "?"
         else:
-            channels = row.row.out_channels if row.row.computed else None
-            parts = [factor_text(text(step.expr, name)) for step, name in zip(row.steps, symbolic.axes)]
-            shape = " × ".join(["?" if channels is None else str(channels), *parts])
+            shape = formula_shape(symbolic, row)
         out_channels = row.row.out_channels if row.row.computed and row.steps is not None else None
         if row.steps is None and row.features and row.features.isdigit():
             out_channels = int(row.features)

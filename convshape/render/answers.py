@@ -225,12 +225,17 @@ def solve_table(console, kind: Kind, answers: list[AxisAnswer], limit: int, expl
 # ----------------------------------------------------------------------------- calc without -i
 
 
-def _shape_text(result: SymbolicResult, row) -> str:
+def formula_shape(result: SymbolicResult, row) -> str:
+    """A row's output as its channels and a formula per axis: ``64 × (H − 2) × (W − 2)``."""
     channels = row.row.out_channels
-    if row.features is not None:
-        return f"{row.features} features"
     parts = [factor_text(text(step.expr, name)) for step, name in zip(row.steps, result.axes)]
     return " × ".join(["?" if channels is None else str(channels), *parts])
+
+
+def _shape_text(result: SymbolicResult, row) -> str:
+    if row.features is not None:
+        return f"{row.features} features"
+    return formula_shape(result, row)
 
 
 def symbolic_dict(result: SymbolicResult) -> dict:

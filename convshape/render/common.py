@@ -72,6 +72,17 @@ def size_text(size, channels, sep: str = " × ") -> str:
     return sep.join(["?" if channels is None else str(channels), *map(str, size)])
 
 
+def short_shape(size, channels, features) -> str:
+    """A row's output in a comment or a label: ``64×56×56``, ``1000`` once flat, ``?`` where unknown.
+
+    >>> short_shape((56, 56), 64, None), short_shape(None, 1000, 1000), short_shape((7, 7), None, None)
+    ('64×56×56', '1000', '?×7×7')
+    """
+    if size is None:
+        return "?" if features is None else str(features)
+    return "×".join(["?" if channels is None else str(channels), *map(str, size)])
+
+
 def summary_lines(result: Result) -> list[str]:
     """What the last layer leaves: the shape, and what the next nn.Linear needs."""
     if result.output is None:
