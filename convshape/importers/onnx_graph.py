@@ -293,12 +293,12 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         for tensor in node.input:
             readers[tensor] = readers.get(tensor, 0) + 1
     # A MatMul whose only reader adds a constant bias: one linear layer with its bias.
+    matmuls = {node.output[0] for node in graph.nodes if node.op_type == "MatMul"}
     folded = set()
     for node in graph.nodes:
         if node.op_type == "Add" and sum(1 for t in node.input if graph.is_constant(t)) == 1:
             other = next(t for t in node.input if not graph.is_constant(t))
-            producer = next((n for n in graph.nodes if other in n.output), None)
-            if producer is not None and producer.op_type == "MatMul" and readers.get(other) == 1:
+            if other in matmuls and readers.get(other) == 1:
                 folded.add(other)
     passed = []
     last = set()  # tensors in channels-last layout (between ConvNeXt's Transposes)
