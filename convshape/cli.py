@@ -854,7 +854,6 @@ def export(
 ) -> None:
     """Write the stack as PyTorch or Keras code, with every channel count filled in."""
     from .grammar import ParseError, parse_size
-    from .layers import Convention
 
     wanted = Convention.TORCH if to is Target.torch else Convention.TF
     if convention is not None and convention.convention is not wanted:
@@ -863,6 +862,7 @@ def export(
     _check_digits("--channels", channels, "count", "values")
     pieces = _read_stack(stack or [], file)
     input, channels = _imported_input(input, channels)
+    dims = _imported_dims(dims)
     command = " ".join(["convshape export", *sys.argv[2:]]) if sys.argv[1:2] == ["export"] else "convshape export"
     from .export import ExportError, plan_from_formulas, plan_from_result
 
@@ -906,11 +906,7 @@ def export(
     if output is None:
         _write(code)
     else:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(code)
-        except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_INVALID)
+        _save(code.encode("utf-8"), output)
 
 
 IMPORT_EPILOG = """\
@@ -1072,6 +1068,11 @@ def _write_picture(text: str, output: str) -> None:
         except ImportError:
             _fail("PNG needs cairosvg: pip install 'convshape[draw]' (or write .svg)", EXIT_INVALID)
         data = cairosvg.svg2png(bytestring=data)
+    _save(data, output)
+
+
+def _save(data: bytes, output: str) -> None:
+    """Write a file the user named with -o; a path that cannot be written is their doing (exit 1)."""
     try:
         with open(output, "wb") as handle:
             handle.write(data)
