@@ -1004,20 +1004,20 @@ def draw(
         elif layer is not None or frame is not None or len(result.rows) == 1:
             picture, text = _draw_layer(result, layer, frame, output)
         else:
+            if output is None:
+                _fail("a network diagram is a picture: give -o unet.svg (or .png, or '-' for SVG on stdout)")
             from .draw.network import network_svg
 
             if title is None:
                 title = "convshape " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["draw"] else ""
             picture, text = None, network_svg(result, title)
-            if output is None:
-                _fail("a network diagram is a picture: give -o unet.svg (or .png, or '-' for SVG on stdout)")
+        if output is None:
+            from .draw.terminal import show
+
+            show(_console(no_color), picture)
     except DrawError as exc:
         _fail(str(exc), EXIT_INVALID)
-    if output is None:
-        from .draw.terminal import show
-
-        show(_console(no_color), picture)
-    else:
+    if output is not None:
         _write_picture(text, output)
     raise typer.Exit(EXIT_OK if result.valid else EXIT_INVALID)
 

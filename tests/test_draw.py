@@ -182,6 +182,7 @@ def test_the_terminal_picture_says_the_same_with_characters():
     (["-i", "8", "conv k3", "--unit", "9,9"], 1, "row 1's output is 6×6"),
     (["-i", "8", "conv k3", "--unit", "a"], 2, "is not a position such as 3,4"),
     (["-i", "8", "bn"], 1, "a layer picture shows a window sliding"),
+    (["-i", "60", "conv k3", "--unit", "5,5"], 1, "60 cells across are too wide for the terminal: write a picture"),
 ])
 def test_what_cannot_be_drawn_is_said(args, status, message):
     result = draw(*args)
