@@ -33,6 +33,14 @@ class FieldPicture(NamedTuple):
     paths: tuple[tuple[tuple[int, ...], frozenset], ...]  # (rows from the unit to the input, the pixels), if few
 
     @property
+    def grid(self) -> tuple[int, int]:
+        """(rows, columns) of the input grid: a 1-D input is one row."""
+        return (1, self.input_size[0]) if len(self.input_size) == 1 else self.input_size
+
+    def at(self, row: int, column: int) -> tuple[int, ...]:
+        return (column,) if len(self.input_size) == 1 else (row, column)
+
+    @property
     def reached(self) -> frozenset:
         return frozenset(self.paths_through)
 

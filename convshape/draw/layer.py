@@ -10,6 +10,7 @@ output padding after).
 
 from __future__ import annotations
 
+from itertools import product
 from math import prod
 from typing import NamedTuple
 
@@ -44,6 +45,29 @@ class LayerPicture(NamedTuple):
     def frames(self) -> int:
         """One frame per output position."""
         return prod(axis.out_size for axis in self.axes)
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """(rows, columns) of the input grid, padding included: a 1-D input is one row."""
+        sizes = [len(axis.cells) for axis in self.axes]
+        return (1, sizes[0]) if len(sizes) == 1 else (sizes[0], sizes[1])
+
+    @property
+    def output_grid(self) -> tuple[int, int]:
+        sizes = [axis.out_size for axis in self.axes]
+        return (1, sizes[0]) if len(sizes) == 1 else (sizes[0], sizes[1])
+
+    def at(self, row: int, column: int) -> tuple[int, ...]:
+        """The position of a grid cell: (column,) on one axis."""
+        return (column,) if len(self.axes) == 1 else (row, column)
+
+    @property
+    def unread_count(self) -> int:
+        return sum(self.unread(p) for p in product(*(range(len(a.cells)) for a in self.axes)))
+
+    @property
+    def padding_only_count(self) -> int:
+        return sum(self.padding_only(o) for o in product(*(range(a.out_size) for a in self.axes)))
 
     def cell(self, position: tuple[int, ...]) -> str:
         kinds = [axis.cells[i] for axis, i in zip(self.axes, position)]

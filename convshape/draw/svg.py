@@ -33,25 +33,8 @@ def _text(x: float, y: float, text: str, size: int = 13, anchor: str = "start", 
     return f'<text x="{x:g}" y="{y:g}" font-size="{size}" text-anchor="{anchor}" {FONT}{extra}>{escape(text)}</text>'
 
 
-def _grid_shape(picture: LayerPicture) -> tuple[int, int]:
-    """(rows, columns) of the input grid: a 1-D input is one row."""
-    if len(picture.axes) == 1:
-        return 1, len(picture.axes[0].cells)
-    return len(picture.axes[0].cells), len(picture.axes[1].cells)
-
-
-def _output_shape(picture: LayerPicture) -> tuple[int, int]:
-    if len(picture.axes) == 1:
-        return 1, picture.axes[0].out_size
-    return picture.axes[0].out_size, picture.axes[1].out_size
-
-
-def _position(picture: LayerPicture, row: int, column: int) -> tuple[int, ...]:
-    return (column,) if len(picture.axes) == 1 else (row, column)
-
-
 def cell_size(picture: LayerPicture) -> int:
-    rows, columns = _grid_shape(picture)
+    rows, columns = picture.grid
     return 28 if max(rows, columns) <= 12 else 20 if max(rows, columns) <= 24 else 14
 
 
@@ -59,8 +42,8 @@ def layer_svg(picture: LayerPicture, frame: int | None = None) -> str:
     """The picture as SVG: the summary with every frame animated in turn, or frame ``frame``
     (1-based, row-major over the outputs) alone."""
     size = cell_size(picture)
-    rows, columns = _grid_shape(picture)
-    out_rows, out_columns = _output_shape(picture)
+    rows, columns = picture.grid
+    out_rows, out_columns = picture.output_grid
     margin, top = 20, 80
     gap = 3 * size
     input_x, output_x = margin, margin + columns * size + gap
@@ -76,7 +59,7 @@ def layer_svg(picture: LayerPicture, frame: int | None = None) -> str:
     # the input grid: padding apart, the pixels never read in the warning colour
     body.append('<g id="input">')
     for row, column in product(range(rows), range(columns)):
-        position = _position(picture, row, column)
+        position = picture.at(row, column)
         kind = picture.cell(position)
         fill = UNREAD if picture.unread(position) else {"real": REAL, "pad": PADDING, "zero": ZERO}[kind]
         dash = ' stroke-dasharray="3 2"' if kind != "real" else ""
@@ -86,7 +69,7 @@ def layer_svg(picture: LayerPicture, frame: int | None = None) -> str:
     body.append("</g>")
     body.append('<g id="output">')
     for row, column in product(range(out_rows), range(out_columns)):
-        output = _position(picture, row, column)
+        output = picture.at(row, column)
         alone = picture.padding_only(output)
         body.append(f'<rect class="cell output{" padding-only" if alone else ""}" '
                     f'x="{output_x + column * size}" y="{top + row * size}" width="{size}" height="{size}" '
@@ -102,7 +85,7 @@ def layer_svg(picture: LayerPicture, frame: int | None = None) -> str:
     for number, (row, column) in enumerate(outputs, start=1):
         if frame is not None and number != frame:
             continue
-        output = _position(picture, row, column)
+        output = picture.at(row, column)
         taps = [picture.axes[0].windows[output[0]]] if len(output) == 1 else \
             [picture.axes[0].windows[output[0]], picture.axes[1].windows[output[1]]]
         cells = [(0, t) for t in taps[0]] if len(taps) == 1 else list(product(taps[0], taps[1]))
@@ -142,8 +125,7 @@ def _legend(picture: LayerPicture, x: float, y: float) -> tuple[list[str], float
     entries = [(REAL, "input pixel"), (PADDING, "padding"), (WINDOW, "window")]
     if any("zero" in axis.cells for axis in picture.axes):
         entries.insert(2, (ZERO, "zero between pixels"))
-    unread = sum(picture.unread(p) for p in product(*(range(len(a.cells)) for a in picture.axes)))
-    alone = sum(picture.padding_only(o) for o in product(*(range(a.out_size) for a in picture.axes)))
+    unread, alone = picture.unread_count, picture.padding_only_count
     if unread:
         entries.append((UNREAD, f"never read ({unread})"))
     if alone:
@@ -163,7 +145,7 @@ def field_svg(picture) -> str:
 
     from . import FIELD, PATHS
 
-    rows, columns = (1, picture.input_size[0]) if len(picture.input_size) == 1 else picture.input_size
+    rows, columns = picture.grid
     size = 18 if max(rows, columns) <= 24 else 10 if max(rows, columns) <= 48 else 6
     panels = [("all paths", None, FIELD)] + [
         (f"path {n}: rows {' ← '.join(map(str, path))}", pixels, PATHS[(n - 1) % len(PATHS)])
@@ -183,7 +165,7 @@ def field_svg(picture) -> str:
         body.append(f'<g class="panel" id="panel{number}">')
         body.append(_text(left, top - 8, title, 12))
         for row, column in product(range(rows), range(columns)):
-            position = (column,) if len(picture.input_size) == 1 else (row, column)
+            position = picture.at(row, column)
             count = picture.paths_through.get(position, 0) if pixels is None else int(position in pixels)
             if count:
                 opacity = 1.0 if pixels is not None or most == 1 else 0.35 + 0.65 * log2(count + 1) / log2(most + 1)

@@ -8,7 +8,6 @@ transposed conv inserts, ``!`` a pixel never read or an output that sees only pa
 
 from __future__ import annotations
 
-from itertools import product
 
 from rich.text import Text
 
@@ -31,19 +30,17 @@ def _grid(rows: int, columns: int, cell) -> list[Text]:
 
 
 def layer_text(picture: LayerPicture) -> Text:
-    one = len(picture.axes) == 1
-    rows, columns = (1, len(picture.axes[0].cells)) if one else (len(picture.axes[0].cells), len(picture.axes[1].cells))
-    out_rows, out_columns = (1, picture.axes[0].out_size) if one else (picture.axes[0].out_size,
-                                                                      picture.axes[1].out_size)
+    rows, columns = picture.grid
+    out_rows, out_columns = picture.output_grid
 
     def cell_in(row, column):
-        position = (column,) if one else (row, column)
+        position = picture.at(row, column)
         if picture.unread(position):
             return "!", f"bold {UNREAD}"
         return {"real": ("■", ""), "pad": ("·", "dim"), "zero": ("0", "dim")}[picture.cell(position)]
 
     def cell_out(row, column):
-        output = (column,) if one else (row, column)
+        output = picture.at(row, column)
         return ("!", f"bold {UNREAD}") if picture.padding_only(output) else ("■", WINDOW)
 
     left = _grid(rows, columns, cell_in)
@@ -56,8 +53,7 @@ def layer_text(picture: LayerPicture) -> Text:
         if line < out_rows:
             text.append_text(right[line])
         text.append("\n")
-    unread = sum(picture.unread(p) for p in product(*(range(len(a.cells)) for a in picture.axes)))
-    alone = sum(picture.padding_only(o) for o in product(*(range(a.out_size) for a in picture.axes)))
+    unread, alone = picture.unread_count, picture.padding_only_count
     notes = [f"{picture.frames} window positions"]
     if unread:
         notes.append(f"! {unread} input pixels never read")
@@ -68,11 +64,10 @@ def layer_text(picture: LayerPicture) -> Text:
 
 
 def field_text(picture: FieldPicture) -> Text:
-    one = len(picture.input_size) == 1
-    rows, columns = (1, picture.input_size[0]) if one else picture.input_size
+    rows, columns = picture.grid
 
     def cell(row, column):
-        position = (column,) if one else (row, column)
+        position = picture.at(row, column)
         return ("█", WINDOW) if position in picture.paths_through else ("·", "dim")
 
     text = Text(f"unit ({', '.join(map(str, picture.unit))}) of row {picture.row} ({picture.label}): "

@@ -69,7 +69,6 @@ class _Reader:
         self.names: dict[str, str] = {}  # Keras layer -> the stack name bound to its output
         self.current: str | None = None  # the Keras layer whose output is the current tensor
         self.used: set[str] = set()
-        self.declared: list = []
         self.bn_over = 0  # parameters bn counts that a BatchNormalization without center or scale lacks
         self.bn_partial: list[str] = []
 
