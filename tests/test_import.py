@@ -260,3 +260,17 @@ def test_avgpool_s_repr_hides_ceil_mode_and_the_import_says_so():
     text = "Sequential(\n  (0): AvgPool2d(kernel_size=2, stride=2, padding=0)\n)\n"
     result = invoke("import", "-", stdin=text)
     assert "0 (AvgPool2d): PyTorch's repr of AvgPool does not show ceil_mode; read as floor" in result.stderr
+
+
+def test_a_keras_batchnorm_without_center_or_scale_says_how_many_weights_bn_adds():
+    """Keras' BatchNormalization(center=False, scale=False) has neither beta nor gamma: bn's 2·C are extra."""
+    tensor = {"class_name": "__keras_tensor__", "config": {"shape": [None, 8, 8, 4], "keras_history": ["x", 0, 0]}}
+    model = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "x", "config": {"batch_shape": [None, 8, 8, 4], "name": "x"},
+         "inbound_nodes": []},
+        {"class_name": "BatchNormalization", "name": "bn", "config": {"name": "bn", "center": False, "scale": False},
+         "inbound_nodes": [{"args": [tensor], "kwargs": {}}]},
+    ]}}
+    result = invoke("calc", "-f", "-", "-q", stdin=json.dumps(model))
+    assert result.exit_code == 0 and result.stdout == "4x8x8\n"
+    assert "the parameters are 8 more than the model's" in result.stderr
