@@ -274,3 +274,16 @@ def test_a_keras_batchnorm_without_center_or_scale_says_how_many_weights_bn_adds
     result = invoke("calc", "-f", "-", "-q", stdin=json.dumps(model))
     assert result.exit_code == 0 and result.stdout == "4x8x8\n"
     assert "the parameters are 8 more than the model's" in result.stderr
+
+
+def test_a_keras_sequential_reads_each_layer_s_input_shape_from_its_build_config():
+    model = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 8, 8, 4], "name": "x"}},
+        {"class_name": "DepthwiseConv2D", "config": {"name": "dw", "kernel_size": [3, 3], "depth_multiplier": 2,
+                                                     "padding": "valid"},
+         "build_config": {"input_shape": [None, 8, 8, 4]}},
+    ]}}
+    imported = invoke("import", "-", stdin=json.dumps(model))
+    assert imported.exit_code == 0, imported.stderr
+    assert "conv k3 dw c8" in imported.stdout  # 4 input channels × depth multiplier 2
+    assert invoke("calc", "-f", "-", "-q", stdin=json.dumps(model)).stdout == "8x6x6\n"

@@ -142,7 +142,9 @@ def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
     dims_match = re.search(r"([123])D", cls)
     dims = int(dims_match.group(1)) if dims_match else 2
     comment = f"{name}: {cls}"
-    in_shape = shapes[0] if shapes else None
+    in_shape = shapes[0] if shapes and shapes[0] else None
+    if in_shape is None:  # a Sequential's layers name no tensors; each has the shape it was built for
+        in_shape = tuple(layer.get("build_config", {}).get("input_shape") or ()) or None
     if config.get("data_format") == "channels_first":
         raise ImportFailure(f"layer {name!r} is channels_first: convshape reads channels-last Keras models")
     bias = [] if config.get("use_bias", True) else ["nobias"]
