@@ -5,7 +5,8 @@
 (3, 3)
 """
 
-from .calc import Result, Row, calc, run
+from .api import calc
+from .calc import Result, Row, run
 from .grammar import ParseError, parse_stack
 
 __version__ = "0.1.0"

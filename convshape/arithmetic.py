@@ -1,4 +1,5 @@
-"""Output size per spatial axis, for each kind, under each convention. Integers only.
+"""The arithmetic of windows and scales on one axis, exactly: what the kinds' rules
+(``convshape.ops``) are written with. Integers only.
 
 The names follow Dumoulin & Visin's *A guide to convolution arithmetic*: input size
 ``I``, kernel ``k``, stride ``s``, dilation ``d``, effective kernel ``kₑ = d·(k−1)+1``.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from .layers import Convention, Kind, Layer, Pair, PaddingRule
+from .layers import Convention, Layer, Pair
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -125,41 +126,9 @@ def same_padding(in_size: int, kernel: int, stride: int, dilation: int, conventi
     return total // 2, total - total // 2
 
 
-def onnx_dilated_pool(layer: Layer) -> bool:
-    """ONNX Runtime sizes a SAME pool's padding by its undilated kernel: with a dilation the
-    output is ⌈I/s⌉ − ⌈(kₑ − k)/s⌉, not ⌈I/s⌉ (only pools, whose windows may then overhang)."""
-    return layer.kind.is_pool and layer.dilation is not None and max(layer.dilation) > 1
-
-
-def keras_transposed_rule(layer: Layer, convention: Convention) -> bool:
-    """A transposed conv sized by Keras' padding rule alone: psame and pvalid without output
-    padding. (ONNX's SAME_UPPER is the plain formula with the padding ``resolve_padding`` gives.)"""
-    return convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None
-
-
 def resolve_padding(layer: Layer, axis: int, in_size: int, convention: Convention) -> Pair:
     """The (before, after) padding of ``layer`` on ``axis``, with psame/pvalid/pfull resolved."""
-    rule = layer.padding_rule
-    if rule is None:
-        return layer.padding[axis] if layer.padding else (0, 0)
-    if rule is PaddingRule.VALID:
-        return (0, 0)
-    kernel, dilation = layer.kernel[axis], layer.dilation[axis]
-    if rule is PaddingRule.FULL:
-        full = dilation * (kernel - 1)
-        return (full, full)
-    if layer.kind is Kind.CONVT and convention is Convention.ONNX:
-        # ONNX Runtime's SAME_UPPER: out = I·s where the kernel reaches; the padding never below 0.
-        op = layer.output_padding[axis] if layer.output_padding else 0
-        total = max(effective_kernel(kernel, dilation) + op - layer.stride[axis], 0)
-        return (total // 2, total - total // 2)
-    if layer.kind is Kind.CONVT:
-        # Keras' transposed "same": pad kₑ // 2 on each side (used only with output padding).
-        half = effective_kernel(kernel, dilation) // 2
-        return (half, half)
-    if convention is Convention.ONNX and layer.kind.is_pool:
-        dilation = 1  # ONNX Runtime pads a SAME pool by its undilated kernel, then dilates it
-    return same_padding(in_size, kernel, layer.stride[axis], dilation, convention)
+    return layer.kind.op.resolve_padding(layer, axis, in_size, convention)
 
 
 def axis_step(layer: Layer, axis: int, in_size: int, convention: Convention, target: int | None = None) -> AxisStep:
@@ -167,45 +136,6 @@ def axis_step(layer: Layer, axis: int, in_size: int, convention: Convention, tar
 
     Assumes the layer's parameters are valid (positive kernel, stride, dilation);
     the diagnostics check that first. ``target`` is the size `up like NAME` resizes to.
+    Each kind's rule is its op's (``convshape.ops``).
     """
-    kind = layer.kind
-    if kind.is_windowed:
-        k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
-        padding = resolve_padding(layer, axis, in_size, convention)
-        ceil = layer.ceil and convention.honours_ceil
-        out, dropped = windowed_output_size(in_size, k, s, padding, d, ceil)
-        span = in_size + padding[0] + padding[1] - effective_kernel(k, d)
-        if convention is Convention.ONNX and kind.is_pool and not ceil and span < 0:
-            out = 1 - (-span) // s  # ONNX Runtime divides toward zero: a window overhanging by less than s runs
-        same_ceil = layer.padding_rule is PaddingRule.SAME and convention.same_like_tf and not onnx_dilated_pool(layer)
-        return AxisStep(in_size, out, padding, k, effective_kernel(k, d), s, d, ceil=ceil,
-                        ceil_dropped=dropped, same_ceil=same_ceil)
-    if kind is Kind.CONVT:
-        k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
-        op = layer.output_padding[axis] if layer.output_padding else 0
-        padding = resolve_padding(layer, axis, in_size, convention)
-        k_eff = effective_kernel(k, d)
-        if keras_transposed_rule(layer, convention):
-            # Keras without output padding: "same" gives I·s, "valid" I·s + max(kₑ − s, 0).
-            extra = 0 if layer.padding_rule is PaddingRule.SAME else max(k_eff - s, 0)
-            out = in_size * s + extra
-            total = (in_size - 1) * s + k_eff - out  # the padding (negative: output padding) it implies
-            before = max(total, 0) // 2
-            padding = (before, total - before) if total >= 0 else (0, 0)
-            op = max(-total, 0)
-        else:
-            out = transposed_output_size(in_size, k, s, padding, d, op)
-        return AxisStep(in_size, out, padding, k, k_eff, s, d, output_padding=op)
-    if kind is Kind.UP:
-        if layer.scale is None:  # to a size: o64, or like a named tensor (``target``)
-            return AxisStep(in_size, target if target is not None else layer.out[axis])
-        scale = layer.scale[axis]
-        return AxisStep(in_size, upsampled_size(in_size, scale), scale=scale)
-    if kind.is_adaptive:
-        return AxisStep(in_size, layer.out[axis])
-    if kind is Kind.PAD:
-        padding = layer.padding[axis] if layer.padding else (0, 0)
-        return AxisStep(in_size, in_size + padding[0] + padding[1], padding)
-    if kind is Kind.GAP:
-        return AxisStep(in_size, 1, kernel=in_size, effective_kernel=in_size, stride=in_size)
-    raise ValueError(f"{kind.value} has no spatial axes")
+    return layer.kind.op.axis_step(layer, axis, in_size, convention, target)

@@ -18,8 +18,8 @@ from .diagnostics import (
     parameter_error,
     size_error,
 )
-from .grammar import Stack, parse_size, parse_stack, with_dims
-from .layers import Convention, Kind, Layer, Pair, axis_names, drops_axes
+from .grammar import Stack, parse_stack, with_dims  # noqa: F401  (parse_stack: the doctests)
+from .layers import Convention, Layer, Pair, axis_names, drops_axes
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -134,27 +134,7 @@ def _flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | 
 def _structure_error(layer: Layer, state: _State, convention: Convention) -> Diagnostic | None:
     if layer.kind.is_spatial and state.size is None:
         return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": layer.kind.value, "reason": state.flattened})
-    if layer.kind is Kind.LINEAR and state.size is not None:
-        return linear_needs_flat(state.channels, state.size)
-    if layer.kind is Kind.IN:
-        if state.size is None:
-            return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": "in (instance norm)", "reason": state.flattened})
-        if prod(state.size) == 1 and convention is Convention.TORCH:
-            return Diagnostic(Code.NORM_SINGLE_VALUE, (), {
-                "what": "instance norm", "per": "channel", "holds": f"the map is {'×'.join(map(str, state.size))}",
-                "torch": "Expected more than 1 spatial element when training"})
-    if (layer.kind is Kind.GN and convention is Convention.TORCH and state.channels is not None and layer.groups >= 1
-            and not state.channels % layer.groups):
-        # Each group's statistics are over its channels and positions: one value has none
-        # (Keras computes a zero variance there; torch refuses).
-        per_group = state.channels // layer.groups
-        if per_group * prod(state.size or ()) == 1:
-            where = "a flat tensor" if state.size is None else "a " + "×".join(map(str, state.size)) + " map"
-            return Diagnostic(Code.NORM_SINGLE_VALUE, (), {
-                "what": "group norm", "per": "group",
-                "holds": f"each of its {layer.groups} groups is 1 channel of {where}",
-                "torch": "Expected more than 1 value per channel when training"})
-    return None
+    return layer.kind.op.structure_error(layer, state.size, state.channels, state.flattened, convention)
 
 
 def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool) -> list[receptive.AxisField | None]:
@@ -165,27 +145,7 @@ def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool
         if current is None:
             fields.append(None)
             continue
-        kind = layer.kind
-        if kind.is_windowed:
-            step = steps[axis]
-            new = receptive.through_window(current, step.kernel, step.stride, step.padding[0], step.dilation)
-        elif kind is Kind.CONVT:
-            step = steps[axis]
-            new = receptive.through_transposed(current, step.kernel, step.stride, step.padding[0], step.dilation)
-        elif kind is Kind.UP and layer.scale is None:
-            new = receptive.through_resize(current, steps[axis].in_size, steps[axis].out_size)
-        elif kind is Kind.UP:
-            new = receptive.through_upsample(current, layer.scale[axis])
-        elif kind.is_adaptive:
-            new = receptive.through_adaptive(current, steps[axis].in_size, steps[axis].out_size)
-        elif kind is Kind.PAD:
-            new = receptive.through_pad(current, steps[axis].padding[0])
-        elif kind is Kind.GAP:
-            new = receptive.through_whole(current, state.size[axis])
-        elif kind is Kind.LINEAR:  # every feature of the flattened map
-            new = receptive.through_whole(current, state.last_spatial[axis])
-        else:  # flatten: each feature is one position of the map it came from
-            new = current
+        new = layer.kind.op.field(layer, current, steps[axis] if steps else None, axis, state.size, state.last_spatial)
         fields.append(new)
     return fields
 
@@ -196,9 +156,8 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     if id(layer) not in checked:  # a layer's own parameters, once per layer written (x10000 is one layer)
         checked[id(layer)] = parameter_error(layer, convention, axes)
     error = _structure_error(layer, state, convention) or checked[id(layer)]
-    out_channels = state.channels
-    if layer.kind in (Kind.CONV, Kind.CONVT) and layer.channels is not None:
-        out_channels = layer.channels
+    op = layer.kind.op
+    out_channels = state.channels if op.flattens or op.reads_flat else op.out_channels(layer, state.channels, state.size)
     if error is None:
         error = channel_error(layer, state.channels, out_channels)
     if error is not None:
@@ -234,27 +193,26 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     flattened = state.flattened
     last_spatial = state.size if state.size is not None else state.last_spatial
     if drops_axes(layer, convention):
-        size, flattened = None, f"gap at layer {index} removed them (--convention tf)"
-    elif kind is Kind.FLATTEN:
-        out_channels = _flat_features(state.channels, state.size)
+        size, flattened = None, f"{kind.value} at layer {index} removed them (--convention {convention.value})"
+    elif op.flattens:
+        out_channels = op.out_channels(layer, state.channels, state.size)
         if state.size is not None:
-            flattened = f"flatten at layer {index} removed them"
+            flattened = f"{kind.value} at layer {index} removed them"
         size = None
-    elif kind is Kind.LINEAR:
-        out_channels = layer.channels
+    elif op.reads_flat:
+        out_channels = op.out_channels(layer, state.channels, state.size)
 
     fields = _next_fields(layer, state, steps, alike)
     min_fields = None if state.min_fields is None else _next_fields(layer, state._replace(fields=state.min_fields), steps, alike)
     if any(f is None for f in fields) and not any(f is None for f in state.fields):
         axis = next(axis for axis, f in enumerate(fields) if f is None)
-        growth = (steps[axis].stride if kind is Kind.CONVT else layer.scale[axis].numerator if kind is Kind.UP and layer.scale
-                  else steps[axis].out_size if kind is Kind.UP or kind.is_adaptive else 1)
+        growth = op.growth(layer, steps[axis] if steps else None, axis)
         reason = receptive.untracked_reason(state.fields[axis], growth)
         notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"reason": reason}))
     exceeded = list(state.field_exceeded)
     for axis, f in enumerate(fields):
         # Not said of a linear layer: every feature sees the whole map by construction.
-        if f is not None and not exceeded[axis] and f.size > input_size[axis] and kind is not Kind.LINEAR:
+        if f is not None and not exceeded[axis] and f.size > input_size[axis] and not op.reads_flat:
             exceeded[axis] = True
             notes.append(Diagnostic(Code.FIELD_EXCEEDS_INPUT, (axes[axis],), {"field": f.size, "input": input_size[axis]}))
 
@@ -264,7 +222,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         out_size=size,
         out_channels=out_channels,
         features=out_channels if size is None else None,
-        padding=tuple(step.padding for step in steps) if kind in (Kind.CONV, Kind.CONVT, Kind.PAD) or kind.is_pool else None,
+        padding=tuple(step.padding for step in steps) if op.shows_padding else None,
         steps=tuple(steps),
         axis_fields=tuple(fields),
         warnings=tuple(merge_axes(warnings)),
@@ -379,59 +337,3 @@ def input_notes(stack: Stack, input_size: tuple[int, ...], channels: int | None)
         names = "×".join(axis_names(stack.dims))
         notes.append(f"{stack.dims} spatial {'axis' if stack.dims == 1 else 'axes'} ({names}), from {stack.axes_from}")
     return tuple(notes)
-
-
-def with_fit_hint(result: Result, stack: Stack) -> Result:
-    """The result, its merge_size_mismatch (if that is what stops it) saying which input
-    sizes near this one the whole stack fits at, from ``fit``.
-
-    >>> r = with_fit_hint(run(parse_stack("@a maxpool k2 up add a", input_dims=1), (7, 7), 1), parse_stack("@a maxpool k2 up add a"))
-    >>> r.error_row.error.message.endswith("the whole stack fits at 6 or 8 (fit)")
-    True
-    """
-    row = result.error_row
-    if row is None or row.error.code is not Code.MERGE_SIZE_MISMATCH:
-        return result
-    from .fit import analyse
-
-    fit = analyse(stack, result.convention, result.input_channels)
-    if not fit.valid:
-        return result
-    near = []
-    for rule, size in zip(fit.rules, result.input_size):
-        below, above = rule.nearest(size)
-        near.append(" or ".join(str(v) for v in (below, above) if v is not None) or "no size")
-    if len(set(near)) == 1:
-        near = near[:1]
-    where = near[0] if len(near) == 1 else ", ".join(f"{rule.axis} {text}" for rule, text in zip(fit.rules, near))
-    numbers = {**row.error.numbers, "hint": row.error.numbers["hint"] + f"; the whole stack fits at {where} (fit)"}
-    rows = list(result.rows)
-    rows[row.index - 1] = row._replace(error=row.error._replace(numbers=numbers))
-    return result._replace(rows=tuple(rows))
-
-
-API_SOURCE = "<stack>"  # what a ParseError from calc()'s text names as its source
-
-
-def calc(
-    stack: str,
-    input_size: str | int | tuple[int, ...],
-    channels: int | None = None,
-    convention: str | Convention = "torch",
-    dims: int | None = None,
-) -> Result:
-    """Parse ``stack`` and run it over ``input_size``.
-
-    >>> calc("conv k3 s2", 7).output.size
-    (3, 3)
-    >>> calc("conv k3 p1 c64, maxpool k2, flatten", "32x32", channels=3).output.features
-    16384
-    >>> calc("conv k3", 0)
-    Traceback (most recent call last):
-    convshape.grammar.ParseError: input_size: '0' is not a size: every axis needs at least 1 pixel
-    """
-    if not isinstance(input_size, str):  # numbers get the checks that text gets
-        input_size = "x".join(map(str, (input_size,) if isinstance(input_size, int) else input_size))
-    input_size = parse_size(input_size, "input_size")
-    parsed = parse_stack(stack, API_SOURCE, input_dims=len(input_size), dims=dims)
-    return with_fit_hint(run(parsed, input_size, channels, Convention(convention)), parsed)

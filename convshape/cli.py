@@ -460,7 +460,8 @@ def calc(
     compact: bool = typer.Option(False, "--compact", help="Hide rows that keep the shape (norms, activations, dropout)."),
 ) -> None:
     """Compute each layer's output size, channels, receptive field, parameters and MACs."""
-    from .calc import run, with_fit_hint
+    from .calc import run
+    from .fit import with_fit_hint
     from .grammar import ParseError, parse_size
 
     _check_quiet(quiet, output_format, explain)
@@ -1162,7 +1163,7 @@ def completion_script(shell: str) -> str:
 
     group = typer.main.get_command(app)
     group.name = "convshape"
-    from .layers import Kind
+    from .kinds import Kind
     from .solve import KINDS
 
     every = tuple(Kind)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from .grammar import parse_kind
 from .kinds import ACCEPTS, KIND_WORDS, SPECS
-from .layers import Kind
+from .kinds import Kind
 
 # Parameter tokens: the word offered, and what it means. Words ending in a prefix
 # (k, s, ...) want a number typed right after them, so no space follows them.

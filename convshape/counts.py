@@ -23,7 +23,7 @@ from enum import Enum
 from math import prod
 from typing import TYPE_CHECKING
 
-from .layers import Convention, Kind, Layer
+from .layers import Convention, Layer
 
 if TYPE_CHECKING:
     from .calc import Result, Row
@@ -57,9 +57,6 @@ class Profile(str, Enum):
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 TRACKED_BATCHES_BYTES = 8  # BatchNorm's num_batches_tracked (see batch_counters)
 
-_NORMS = (Kind.BN, Kind.LN, Kind.GN)  # a weight and a bias per channel (affine)
-
-
 class Weights(_Record):
     """``params``: learned (weights, biases, a norm's affine scale and shift); ``buffers``: kept
     but not learned (BatchNorm's running mean and variance, and torch's batch counter)."""
@@ -80,7 +77,8 @@ def groups_of(layer: Layer, in_channels: int | None) -> int | None:
 def batch_counters(layer: Layer, convention: Convention) -> int:
     """torch's BatchNorm also counts the batches it has seen (``num_batches_tracked``, one
     int64 whatever the dtype); Keras keeps the two statistics only."""
-    return 1 if layer.kind is Kind.BN and convention is Convention.TORCH else 0
+    counters = getattr(layer.kind.op, "batch_counters", None)
+    return counters(convention) if counters else 0
 
 
 def weights(layer: Layer, in_channels: int | None, out_channels: int | None,
@@ -93,22 +91,8 @@ def weights(layer: Layer, in_channels: int | None, out_channels: int | None,
     >>> weights(parse_stack("bn").layers[0], 64, 64)
     Weights(params=128, buffers=129)
     """
-    kind = layer.kind
-    if kind in (Kind.CONV, Kind.CONVT, Kind.LINEAR):
-        if in_channels is None or out_channels is None:
-            return None
-        bias = out_channels if layer.bias else 0
-        if kind is Kind.LINEAR:
-            return Weights(in_channels * out_channels + bias, 0)
-        groups = groups_of(layer, in_channels)
-        return Weights(in_channels * out_channels // groups * prod(layer.kernel) + bias, 0)
-    if kind in _NORMS or kind is Kind.LAYERSCALE:
-        if in_channels is None:
-            return None
-        affine = in_channels if kind is Kind.LAYERSCALE else 2 * in_channels
-        stats = 2 * in_channels + batch_counters(layer, convention) if kind is Kind.BN else 0
-        return Weights(affine, stats)
-    return Weights(0, 0)
+    found = layer.kind.op.weights(layer, in_channels, out_channels, convention)
+    return None if found is None else Weights(*found)
 
 
 def macs(row: Row, params: int | None, profile: Profile = Profile.TORCH, batch: int = 1) -> int | None:
@@ -119,22 +103,9 @@ def macs(row: Row, params: int | None, profile: Profile = Profile.TORCH, batch: 
     >>> macs(row, 8224), macs(row, 8224, Profile.TORCHINFO)
     (524288, 2105344)
     """
-    kind = row.layer.kind
     if params is None:
         return None
-    if profile is Profile.TORCHINFO:
-        if kind in (Kind.CONV, Kind.CONVT):
-            return batch * params * prod(row.out_size)
-        # A layer scale is a parameter of its block, not a module of its own: torchinfo counts none.
-        return 0 if kind is Kind.LAYERSCALE else batch * params
-    if kind is Kind.LINEAR:
-        return batch * row.in_channels * row.out_channels
-    if kind in (Kind.CONV, Kind.CONVT):
-        groups = groups_of(row.layer, row.in_channels)
-        # Each output position (input position for a transposed conv) sees a whole kernel.
-        positions = prod(row.out_size if kind is Kind.CONV else row.in_size)
-        return batch * positions * prod(row.layer.kernel) * row.in_channels * row.out_channels // groups
-    return 0
+    return row.layer.kind.op.macs(row, params, profile is Profile.TORCHINFO, batch)
 
 
 def elements(size: tuple[int, ...] | None, channels: int | None) -> int | None:
@@ -310,15 +281,15 @@ def symbolic_costs(result) -> list[tuple[int | str | None, int | str | None]]:
                     if rest:
                         factors.append(factor_text(rest))
                 out = Formula(constant, tuple(factors))
-            elif layer.kind is Kind.LINEAR or row.features is not None and row.features.isdigit():
-                out = Formula(calc_row.out_channels if layer.kind is Kind.LINEAR else int(row.features), ())
+            elif layer.kind.op.reads_flat or row.features is not None and row.features.isdigit():
+                out = Formula(calc_row.out_channels if layer.kind.op.reads_flat else int(row.features), ())
             else:  # flatten, or a shape-keeping row on flat features: what it reads
                 out = source
         elements[index] = out
         params = macs = None
         if calc_row.computed and source is not None:
             kind = layer.kind
-            if kind is Kind.LINEAR:
+            if kind.op.reads_flat:  # a weight per input feature, however many
                 per = Formula(layer.channels, ())
                 weights_in = per.times(source)
                 params = weights_in.value() if not layer.bias else (
@@ -331,13 +302,8 @@ def symbolic_costs(result) -> list[tuple[int | str | None, int | str | None]]:
             else:
                 found = weights(layer, calc_row.in_channels, calc_row.out_channels, result.convention)
                 params = None if found is None else found.params
-                if kind in (Kind.CONV, Kind.CONVT) and found is not None:
-                    groups = groups_of(layer, calc_row.in_channels)
-                    kernel = prod(layer.kernel)
-                    if kind is Kind.CONV and out is not None:  # output positions × kernel × C_in/g
-                        macs = Formula(kernel * calc_row.in_channels // groups, ()).times(out).value()
-                    elif kind is Kind.CONVT:  # input positions × kernel × C_out/g
-                        macs = Formula(kernel * calc_row.out_channels // groups, ()).times(source).value()
+                if kind.op.sets_channels and found is not None:  # a kernel at each position
+                    macs = kind.op.formula_macs(layer, calc_row.in_channels, calc_row.out_channels, out, source, Formula)
                 elif found is not None:
                     macs = 0
         costs.append((params, macs))
@@ -354,35 +320,7 @@ def explain(row: Row, cost: RowCost, profile: Profile = Profile.TORCH, batch: in
     >>> explain(result.rows[0], costs.rows[0]), explain(result.rows[1], costs.rows[1])
     (['params 4·3·3·3 + 4 = 112', 'MACs 6·6 positions · 3·3 · 3 · 4 = 3,888'], ['params 2·4 = 8, a scale and a shift per channel; buffers 2·4 + 1 = 9'])
     """
-    layer, kind = row.layer, row.layer.kind
     if cost.params is None or not row.computed:
         return []
-    lines = []
     times = f" · batch {batch}" if batch != 1 else ""
-    if kind in (Kind.CONV, Kind.CONVT):
-        groups = groups_of(layer, row.in_channels)
-        per_group = (row.in_channels if kind is Kind.CONV else row.out_channels) // groups
-        other = row.out_channels if kind is Kind.CONV else row.in_channels
-        kernel = "·".join(map(str, layer.kernel))
-        bias = f" + {row.out_channels}" if layer.bias else ""
-        lines.append(f"params {other}·{per_group}·{kernel}{bias} = {cost.params:,}")
-        if profile is Profile.TORCH:
-            sizes = row.out_size if kind is Kind.CONV else row.in_size
-            where = "positions" if kind is Kind.CONV else "input positions"
-            lines.append(f"MACs {'·'.join(map(str, sizes))} {where} · {kernel} · {per_group} · {other}{times} = "
-                         f"{cost.macs:,}")
-    elif kind is Kind.LINEAR:
-        bias = f" + {row.out_channels}" if layer.bias else ""
-        lines.append(f"params {row.in_channels}·{row.out_channels}{bias} = {cost.params:,}")
-        if profile is Profile.TORCH:
-            lines.append(f"MACs {row.in_channels}·{row.out_channels}{times} = {cost.macs:,}")
-    elif cost.params or cost.buffers:
-        text = (f"params {cost.params:,}, one per channel" if kind is Kind.LAYERSCALE
-                else f"params 2·{row.in_channels} = {cost.params:,}, a scale and a shift per channel")
-        if cost.buffers:
-            counter = " + 1" if batch_counters(layer, convention) else ""
-            text += f"; buffers 2·{row.in_channels}{counter} = {cost.buffers:,}"
-        lines.append(text)
-    elif kind.keeps_shape:
-        lines.append("keeps the shape; no parameters")
-    return lines
+    return row.layer.kind.op.cost_lines(row, cost, profile is Profile.TORCH, times, convention)

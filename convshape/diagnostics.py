@@ -247,11 +247,8 @@ def dropped_text(count: int) -> str:
 # ---------------------------------------------------------------------------
 # The checks: which diagnostics a layer gets, from its parameters and numbers.
 # ---------------------------------------------------------------------------
-from .arithmetic import AxisStep, ceil_div  # noqa: E402
-from .layers import Convention, Kind, Layer, PaddingRule  # noqa: E402
-
-_TORCH_NAMES = {Kind.MAXPOOL: "MaxPool", Kind.AVGPOOL: "AvgPool", Kind.CONVT: "ConvTranspose"}
-
+from .arithmetic import AxisStep  # noqa: E402
+from .layers import Convention, Layer  # noqa: E402
 
 def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...]) -> Diagnostic | None:
     """The first error in the layer's own parameters, before any size is computed."""
@@ -266,7 +263,7 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         bad = merge_axes([Diagnostic(code, (axis,), {"value": v}) for axis, v in zip(axes, values or ()) if v < 1])
         if bad:
             return bad[0]
-    if layer.kind in (Kind.CONV, Kind.CONVT, Kind.GN) and layer.groups < 1:
+    if layer.kind.op.has_groups and layer.groups < 1:
         return Diagnostic(Code.GROUPS_BELOW_1, (), {"value": layer.groups})
     if layer.channels is not None and layer.channels < 1:
         return Diagnostic(Code.CHANNELS_BELOW_1, (), {"value": layer.channels})
@@ -276,7 +273,7 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
     if layer.scale is None and (layer.padding is None or min(min(pair) for pair in layer.padding) >= 0) and (
         layer.output_padding is None or min(layer.output_padding) >= 0
     ):
-        return _convention_error(layer, convention, axes)
+        return layer.kind.op.convention_error(layer, convention, axes)
     scales = list(zip(axes, layer.scale or ()))
     paddings = [(axis, value) for axis, pair in zip(axes, layer.padding or ()) for value in sorted(set(pair))]
     for code, bad in [
@@ -288,67 +285,7 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
         found = merge_axes([Diagnostic(code, (axis,), {"value": value}) for axis, value in bad])
         if found:
             return found[0]
-    return _convention_error(layer, convention, axes)
-
-
-def _convention_error(layer: Layer, convention: Convention, axes: tuple[str, ...]) -> Diagnostic | None:
-    if convention is Convention.TF and layer.kind.is_adaptive:
-        return Diagnostic(Code.ADAPTIVE_UNSUPPORTED)
-    if convention is Convention.TF and layer.kind is Kind.UP and layer.scale is None:
-        return Diagnostic(Code.RESIZE_UNSUPPORTED)
-    if convention is Convention.TORCH:
-        return _torch_parameter_error(layer, axes)
-    if convention is Convention.ONNX:  # ONNX takes a padding per side and ceil_mode; ONNX Runtime refuses these
-        if layer.kind is Kind.CONV and layer.padding_rule is PaddingRule.SAME and max(layer.dilation) > 1:
-            return Diagnostic(Code.ONNX_SAME_DILATION)
-        if layer.kind is Kind.CONVT and layer.output_padding is not None:
-            bad = [(op, s) for op, s in zip(layer.output_padding, layer.stride) if op >= s]
-            if bad:
-                return Diagnostic(Code.ONNX_OUTPUT_PADDING, (), {"op": bad[0][0], "stride": bad[0][1]})
-        return None
-    return _tf_parameter_error(layer)
-
-
-def _torch_parameter_error(layer: Layer, axes: tuple[str, ...]) -> Diagnostic | None:
-    if layer.padding_rule is PaddingRule.SAME:
-        if layer.kind is not Kind.CONV:
-            return Diagnostic(Code.SAME_UNSUPPORTED, (), {"kind": _TORCH_NAMES[layer.kind]})
-        if any(s > 1 for s in layer.stride):
-            return Diagnostic(Code.SAME_WITH_STRIDE, (), {"stride": max(layer.stride)})
-    if layer.kind.is_pool and layer.padding:
-        for axis, (before, after) in zip(axes, layer.padding):
-            if before != after:
-                return Diagnostic(Code.ASYMMETRIC_POOL_PADDING, (axis,), {"pb": before, "pa": after})
-    if layer.kind.is_pool:
-        for index, (axis, kernel, dilation) in enumerate(zip(axes, layer.kernel, layer.dilation)):
-            padding = _pool_padding(layer, index, kernel, dilation)
-            # PyTorch checks half the effective kernel, then (for every pool) half the kernel itself.
-            limit = min(kernel, dilation * (kernel - 1) + 1) // 2
-            if padding > limit:
-                return Diagnostic(
-                    Code.POOL_PADDING_TOO_LARGE, (axis,), {"padding": padding, "kernel": kernel, "limit": limit}
-                )
-    if layer.kind is Kind.CONVT and layer.output_padding:
-        for axis, op, s, d in zip(axes, layer.output_padding, layer.stride, layer.dilation):
-            if op >= s and op >= d:
-                return Diagnostic(
-                    Code.OUTPUT_PADDING_TOO_LARGE, (axis,), {"output_padding": op, "stride": s, "dilation": d}
-                )
-    return None
-
-
-def _pool_padding(layer: Layer, axis: int, kernel: int, dilation: int) -> int:
-    if layer.padding_rule is PaddingRule.FULL:
-        return dilation * (kernel - 1)
-    return layer.padding[axis][0] if layer.padding else 0
-
-
-def _tf_parameter_error(layer: Layer) -> Diagnostic | None:
-    if layer.kind.is_pool and layer.ceil:
-        return Diagnostic(Code.CEIL_UNSUPPORTED)
-    if layer.kind in (Kind.CONV, Kind.CONVT) and max(layer.stride) > 1 and max(layer.dilation) > 1:
-        return Diagnostic(Code.STRIDE_WITH_DILATION, (), {"stride": max(layer.stride), "dilation": max(layer.dilation)})
-    return None
+    return layer.kind.op.convention_error(layer, convention, axes)
 
 
 def channel_error(layer: Layer, in_channels: int | None, out_channels: int | None) -> Diagnostic | None:
@@ -358,7 +295,7 @@ def channel_error(layer: Layer, in_channels: int | None, out_channels: int | Non
         if in_channels is not None and out_channels is not None and out_channels % in_channels:
             return Diagnostic(Code.DEPTHWISE_CHANNELS, (), {"channels": out_channels, "groups": in_channels})
         return None
-    if layer.kind not in (Kind.CONV, Kind.CONVT, Kind.GN) or layer.groups == 1:
+    if not layer.kind.op.has_groups or layer.groups == 1:
         return None
     for which, channels in (("input", in_channels), ("output", out_channels)):
         if channels is not None and channels % layer.groups:
@@ -368,66 +305,17 @@ def channel_error(layer: Layer, in_channels: int | None, out_channels: int | Non
 
 def size_error(layer: Layer, step: AxisStep, axis: str, convention: Convention) -> Diagnostic | None:
     """An output below 1 on one axis, or an input a framework refuses for its size."""
-    if convention is Convention.TORCH and layer.kind is Kind.AVGPOOL and layer.dims == 3 and step.in_size < step.kernel:
-        # avg_pool3d checks the unpadded input against the kernel, unlike every other pool.
-        return Diagnostic(Code.INPUT_SMALLER_THAN_KERNEL, (axis,), {"in_size": step.in_size, "kernel": step.kernel})
-    if (convention is Convention.ONNX and layer.kind is Kind.MAXPOOL and layer.padding_rule is PaddingRule.SAME
-            and max(layer.dilation) == 1):
-        total = (ceil_div(step.in_size, step.stride) - 1) * step.stride + step.kernel - step.in_size
-        if total < 0:
-            return Diagnostic(Code.ONNX_NEGATIVE_SAME_PADDING, (axis,), {"in_size": step.in_size, "stride": step.stride,
-                                                                         "kernel": step.kernel, "total": total})
+    refused = layer.kind.op.refused_size(layer, step, axis, convention)
+    if refused is not None:
+        return refused
     if step.out_size >= 1:
         return None
-    if layer.kind.is_windowed:
-        pb, pa = step.padding
-        return Diagnostic(
-            Code.KERNEL_TOO_LARGE,
-            (axis,),
-            {"in_size": step.in_size, "pb": pb, "pa": pa, "padded": step.in_size + pb + pa, "ke": step.effective_kernel},
-        )
-    return Diagnostic(Code.OUTPUT_TOO_SMALL, (axis,), {"out_size": step.out_size})
+    return layer.kind.op.too_small(step, axis)
 
 
 def axis_findings(layer: Layer, step: AxisStep, axis: str, convention: Convention) -> list[Diagnostic]:
     """Warnings and notes of a valid layer on one axis."""
-    found: list[Diagnostic] = []
-    kind = layer.kind
-    if kind is Kind.UP and convention is Convention.TORCH and step.scale is not None:
-        den = step.scale.denominator
-        while den % 2 == 0:
-            den //= 2
-        if den != 1:
-            found.append(Diagnostic(Code.INEXACT_SCALE, (axis,), {"in_size": step.in_size, "scale": step.scale}))
-    if kind not in (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL):
-        return found
-    ke, stride = step.effective_kernel, step.stride
-    pb, pa = step.padding
-    if ke < stride:
-        what, verb = ("output positions", "receive no input") if kind is Kind.CONVT else ("input positions", "are never read")
-        found.append(Diagnostic(Code.STRIDE_GAP, (axis,), {"ke": ke, "stride": stride, "gap": stride - ke, "what": what, "verb": verb}))
-    if kind is Kind.CONVT:
-        return found
-    if max(pb, pa) >= ke:
-        found.append(Diagnostic(Code.PADDING_ONLY_OUTPUTS, (axis,), {"padding": max(pb, pa), "ke": ke}))
-    if step.ceil_dropped:
-        window_start = step.out_size * stride
-        found.append(
-            Diagnostic(
-                Code.CEIL_WINDOW_DROPPED,
-                (axis,),
-                {"window_start": window_start, "in_size": step.in_size, "pb": pb, "limit": step.in_size + pb},
-            )
-        )
-    rem = step.remainder
-    if not step.ceil and rem:
-        numbers = {"in_size": step.in_size, "pb": pb, "pa": pa, "ke": ke, "stride": stride, "rem": rem}
-        real = rem - pa  # the skipped tail, less the padding in it
-        if real > 0:
-            found.append(Diagnostic(Code.FLOOR_ROUNDING, (axis,), {**numbers, "dropped": dropped_text(real)}))
-        else:
-            found.append(Diagnostic(Code.PADDING_TRIMMED, (axis,), numbers))
-    return found
+    return layer.kind.op.axis_findings(layer, step, axis, convention)
 
 
 def merge_axes(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -31,7 +31,7 @@ from typing import Iterator, NamedTuple
 from .arithmetic import axis_step
 from .diagnostics import Code, Diagnostic, axis_findings, linear_needs_flat, parameter_error, size_error
 from .grammar import Stack
-from .layers import Convention, Kind, Layer, axis_names, layer_label
+from .layers import Convention, Layer, axis_names, layer_label
 
 
 class AxisRule(NamedTuple):
@@ -184,20 +184,17 @@ def _step(layer: Layer, axis: int, size: int, convention: Convention, name: str)
 
 def _constant_output(layer: Layer, axis: int) -> int | None:
     """The output size of a layer that gives the same one whatever its input (gap, o7), or None."""
-    if layer.kind is Kind.GAP:
-        return 1
-    if layer.kind.is_adaptive or (layer.kind is Kind.UP and layer.scale is None and layer.like is None):
-        return layer.out[axis]
-    return None
+    return layer.kind.op.constant_output(layer, axis)
+
+
+def _global(layer: Layer) -> bool:
+    """A pool over the whole map (gap): its output is 1 whatever its input."""
+    return layer.kind.op.whole and layer.kind.is_spatial
 
 
 def _period(layer: Layer, axis: int) -> int:
     """How much the layer's input must grow to move its output by a whole step."""
-    if layer.kind.is_windowed:
-        return layer.stride[axis]
-    if layer.kind is Kind.UP and layer.scale is not None:
-        return layer.scale[axis].denominator
-    return 1
+    return layer.kind.op.period(layer, axis)
 
 
 def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention, name: str, far: int,
@@ -207,7 +204,7 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
     ``primes``: every prime of the moduli on this axis (found from the modulus if not given).
     """
     kind = layer.kind
-    if kind in (Kind.FLATTEN, Kind.LINEAR):
+    if not (kind.is_spatial or kind.is_merge or kind.keeps_shape):  # flat features: any size gives them
         return EVERYTHING
     if kind.keeps_shape:
         return allowed
@@ -215,7 +212,7 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
     if constant is not None:  # the output size does not follow the input's: it is allowed or not
         return EVERYTHING if allowed.allows(constant) else _Allowed(1, frozenset(), 0)
     period = _period(layer, axis)
-    if period == 1 and kind is not Kind.CONVT and kind is not Kind.UP:
+    if period == 1 and kind.op.offset_only(layer):
         # A pad or a stride-1 window: the output is the input plus a constant, always clean.
         step = axis_step(layer, axis, far, convention)
         return _Allowed(allowed.modulus, allowed.residues, allowed.shift - (step.out_size - far))
@@ -347,15 +344,7 @@ def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convent
 
 def _estimate(layer: Layer, axis: int, needed_out: int) -> int:
     """Roughly the input that gives ``needed_out``: where the galloping search starts."""
-    if layer.kind.is_windowed:  # floor((I + P − kₑ)/s) + 1 ≥ n from I = (n − 1)·s + kₑ − P
-        padding = sum(layer.padding[axis]) if layer.padding else 0
-        return (needed_out - 1) * layer.stride[axis] + layer.dilation[axis] * (layer.kernel[axis] - 1) + 1 - padding
-    if layer.kind is Kind.CONVT:
-        return needed_out // layer.stride[axis]
-    if layer.kind is Kind.UP and layer.scale is not None:
-        scale = layer.scale[axis]
-        return needed_out * scale.denominator // scale.numerator if scale > 0 else 1
-    return needed_out
+    return layer.kind.op.estimate(layer, axis, needed_out)
 
 
 def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: int | None = None, probe=None) -> Fit:
@@ -396,7 +385,7 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
             if error is not None:
                 return Fit(dims, (), error)
         probe = run(stack, sizes, channels, convention)
-    gap = next((index for index, layer in enumerate(stack.layers, 1) if layer.kind is Kind.GAP), None)
+    gap = next((index for index, layer in enumerate(stack.layers, 1) if _global(layer)), None)
     error = _stack_error(stack, probe, convention, gap, graph)
     if error is not None:
         return Fit(dims, (), error, probe=probe)
@@ -588,7 +577,7 @@ def _axis_run(stack: Stack, graph: _Graph, axis: int, convention: Convention, na
                 target = (min if layer.mode.value == "crop" else max)(incoming)
                 clean = clean and len(set(incoming)) == 1
                 incoming = [target] * len(incoming)
-            big = set(incoming) - ({1} if layer.kind is not Kind.CAT else set())
+            big = set(incoming) - ({1} if not layer.kind.op.joins_channels else set())
             if len(big) > 1:  # it fails here; the sizes after it still say whether all is settled
                 valid = clean = False
             sizes[index] = max(incoming)
@@ -739,7 +728,7 @@ def _least(layer: Layer, convention: Convention) -> int:
     """The smallest size a shape-keeping row takes on an axis: torch's instance norm needs more
     than one value per channel. On one axis that is 2; on several, 2 on each is a little
     stricter than torch (a 1×2 map would do), since fit's rules are per axis."""
-    return 2 if layer.kind is Kind.IN and convention is Convention.TORCH else 1
+    return layer.kind.op.least_input(layer, convention)
 
 
 def _minimum(stack: Stack, indexed, graph: _Graph | None, axis: int, convention: Convention, name: str):
@@ -752,7 +741,7 @@ def _minimum(stack: Stack, indexed, graph: _Graph | None, axis: int, convention:
     for index, layer in reversed(indexed):
         if graph is not None:
             needed = max([needed_after.pop(index, 1)] + ([1] if index == last else []))
-        if layer.kind is Kind.GAP:
+        if _global(layer):
             needed = 1
         if layer.kind.keeps_shape:
             into = needed = max(needed, _least(layer, convention))
@@ -834,7 +823,7 @@ def _merge_constraint(graph: _Graph, merge: int, axis: int, convention: Conventi
     if period > MAX_MERGE_PERIOD:
         return ancestor, EVERYTHING  # beyond what is read here: the merge is checked by calc alone
     base = -(-FAR // period) * period
-    broadcast = layer.kind is not Kind.CAT and layer.mode is None  # crop and pad come first: sizes must agree
+    broadcast = not layer.kind.op.joins_channels and layer.mode is None  # crop and pad come first: sizes must agree
     fixed = graph.constant_size(ancestor, axis, convention, name)
 
     def sizes(u: int) -> list[int | None]:
@@ -927,10 +916,7 @@ def huge_size(stack: Stack) -> int:
     """
     shrink = 1
     for layer in stack.layers:
-        if layer.kind.is_windowed:
-            shrink *= max([1, *layer.stride])  # a stride below 1 is an error of its own
-        elif layer.kind is Kind.UP and layer.scale is not None:
-            shrink *= max([1, *(-(-scale.denominator // scale.numerator) for scale in layer.scale if scale > 0)])
+        shrink *= layer.kind.op.shrink(layer)
     return (1 << 64) * shrink
 
 
@@ -958,7 +944,7 @@ def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None,
     if about_size and not fixed:
         return None
     if row.error.code is Code.LINEAR_NEEDS_FLAT:  # its sizes are the huge input's: formulas instead
-        from .symbolic import sizes_into
+        from .formula import sizes_into
 
         return row.index, linear_needs_flat(row.in_channels, sizes_into(list(stack.layers), row.index, stack.dims, convention))
     return row.index, row.error
@@ -998,3 +984,32 @@ def aligned(result: Fit, stack: Stack, convention: Convention = Convention.TORCH
         narrowed = rule._replace(residues=kept, small=small)
         rules.append(narrowed._replace(smallest_clean=next(iter(narrowed.clean_sizes(1, low + rule.modulus)), None)))
     return result._replace(rules=tuple(rules))
+
+
+def with_fit_hint(result: Result, stack: Stack) -> Result:
+    """The result, its merge_size_mismatch (if that is what stops it) saying which input
+    sizes near this one the whole stack fits at, from ``fit``.
+
+    >>> from convshape.calc import run
+    >>> from convshape.grammar import parse_stack
+    >>> r = with_fit_hint(run(parse_stack("@a maxpool k2 up add a", input_dims=1), (7, 7), 1), parse_stack("@a maxpool k2 up add a"))
+    >>> r.error_row.error.message.endswith("the whole stack fits at 6 or 8 (fit)")
+    True
+    """
+    row = result.error_row
+    if row is None or row.error.code is not Code.MERGE_SIZE_MISMATCH:
+        return result
+    fit = analyse(stack, result.convention, result.input_channels)
+    if not fit.valid:
+        return result
+    near = []
+    for rule, size in zip(fit.rules, result.input_size):
+        below, above = rule.nearest(size)
+        near.append(" or ".join(str(v) for v in (below, above) if v is not None) or "no size")
+    if len(set(near)) == 1:
+        near = near[:1]
+    where = near[0] if len(near) == 1 else ", ".join(f"{rule.axis} {text}" for rule, text in zip(fit.rules, near))
+    numbers = {**row.error.numbers, "hint": row.error.numbers["hint"] + f"; the whole stack fits at {where} (fit)"}
+    rows = list(result.rows)
+    rows[row.index - 1] = row._replace(error=row.error._replace(numbers=numbers))
+    return result._replace(rows=tuple(rows))

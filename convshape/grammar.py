@@ -12,8 +12,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .arithmetic import exact_ratio
-from .kinds import ACCEPTS, KIND_WORDS, SPECS
-from .layers import Kind, Layer, MergeMode, PaddingRule, layer_label
+from .kinds import ACCEPTS, KIND_WORDS, SPECS, Kind
+from .ops.base import TokenError
+from .layers import Layer, MergeMode, PaddingRule, layer_label
 
 ARGS_SOURCE = "<command line>"
 
@@ -329,7 +330,7 @@ def _parse_param(prefix: str, body: str, kind: Kind, token: Token, src: _Source)
         return [int(v) for v in _split_values(body)]
     if prefix == "s":
         values = [_decimal(v) for v in _split_values(body)]
-        if kind is not Kind.UP and any(v.denominator != 1 for v in values):
+        if not kind.op.fractional_scale and any(v.denominator != 1 for v in values):
             raise src.error(f"{kind.value} takes a whole-number stride, not '{token.text}'", token)
         return values
     if prefix == "p":
@@ -535,7 +536,7 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer | _Mark]:
             if lower == FROM:
                 items.append(_Mark("from", name.text, name, src))
                 current = None
-            elif current is not None and current.kind is Kind.UP and current.like is None:
+            elif current is not None and "like" in dict(current.kind.op.after) and current.like is None:
                 current.like = name
                 current.text += f" like {name.text}"
             else:
@@ -688,29 +689,7 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
 
     kind = layer.kind
     fields: dict = {"kind": kind, "text": layer.text, "dims": dims, "column": layer.kind_token.column}
-    if kind in (Kind.CONV, Kind.CONVT) or kind.is_pool:
-        kernel = _broadcast(get("k"), dims)
-        fields["kernel"] = kernel
-        stride = get("s")
-        fields["stride"] = tuple(int(v) for v in _broadcast(stride, dims)) if stride else (
-            kernel if kind.is_pool else (1,) * dims
-        )
-        fields["dilation"] = _broadcast(get("d", [1]), dims)
-    if kind is Kind.UP:
-        fields["scale"] = _broadcast(get("s", [2]), dims)
-    if kind is Kind.CONVT and "op" in layer.values:
-        fields["output_padding"] = _broadcast(get("op"), dims)
-    if kind.is_spatial and kind not in (Kind.UP, Kind.GAP):
-        # A transposed conv without padding is "valid": Keras' own formula then applies under tf.
-        padding = get("p", [(0, 0)] if kind is not Kind.CONVT else PaddingRule.VALID)
-        if isinstance(padding, PaddingRule):
-            fields["padding_rule"] = padding
-        else:
-            fields["padding"] = _broadcast(padding, dims)
-    if kind in (Kind.CONV, Kind.CONVT, Kind.LINEAR):
-        fields["channels"] = get("c")
-    if kind in (Kind.CONV, Kind.CONVT, Kind.GN):
-        fields["groups"] = get("g", 1)
+    fields.update(kind.op.build(get, dims))
     if "dw" in layer.values and "g" in layer.values:
         raise src.error("dw sets the groups to the input channels: give dw or g, not both", layer.values["g"][0])
     fields["depthwise"] = bool(get("dw", False))
@@ -719,12 +698,10 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
     fields["keep"] = bool(get("keep", False))
     if "o" in layer.values:
         fields["out"] = _broadcast(get("o"), dims)
-    if kind is Kind.UP:
-        given = [layer.values[p][0] for p in ("s", "o") if p in layer.values] + ([layer.like] if layer.like else [])
-        if len(given) > 1:
-            raise src.error("up takes one of a scale (s2), an output size (o64) and 'like NAME'", given[1])
-        if given and "s" not in layer.values:
-            fields["scale"] = None
+    try:
+        kind.op.finish(fields, {prefix: token for prefix, (token, _) in layer.values.items()}, layer.like)
+    except TokenError as error:
+        raise src.error(str(error), error.token) from None
     fields["uniform"] = all(len(set(value)) <= 1 for value in fields.values() if isinstance(value, tuple))
     if kind.is_merge:
         if not layer.operands:

@@ -15,58 +15,6 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 
-class Kind(str, Enum):
-    CONV = "conv"
-    CONVT = "convt"
-    MAXPOOL = "maxpool"
-    AVGPOOL = "avgpool"
-    UP = "up"
-    PAD = "pad"
-    GAP = "gap"
-    FLATTEN = "flatten"
-    LINEAR = "linear"
-    ADAPTIVEAVGPOOL = "adaptiveavgpool"
-    ADAPTIVEMAXPOOL = "adaptivemaxpool"
-    ADD = "add"
-    MUL = "mul"
-    CAT = "cat"
-    # Layers that keep the shape: norms, activations, dropout (see counts for their parameters).
-    BN = "bn"
-    LN = "ln"
-    GN = "gn"
-    IN = "in"
-    LAYERSCALE = "layerscale"
-    RELU = "relu"
-    RELU6 = "relu6"
-    GELU = "gelu"
-    SILU = "silu"
-    SIGMOID = "sigmoid"
-    TANH = "tanh"
-    HARDSWISH = "hardswish"
-    LRELU = "lrelu"
-    DROPOUT = "dropout"
-
-    # is_pool, is_windowed, is_spatial, is_adaptive, is_merge and keeps_shape are set on each member
-    # below: plain attributes, since they are read for every layer of every stack.
-    is_pool: bool
-    is_windowed: bool  # output is floor((I + padding − effective kernel) / stride) + 1
-    is_spatial: bool  # needs spatial axes in its input
-    is_adaptive: bool  # its output size is given (o7), its windows follow from the input's
-    is_merge: bool  # reads several tensors: the named ones and the current one
-    keeps_shape: bool  # its output has its input's shape: norms, activations, dropout
-
-
-for _kind in Kind:
-    _kind.is_pool = _kind.value in ("maxpool", "avgpool")
-    _kind.is_windowed = _kind.value in ("conv", "maxpool", "avgpool")
-    _kind.is_adaptive = _kind.value in ("adaptiveavgpool", "adaptivemaxpool")
-    _kind.is_merge = _kind.value in ("add", "mul", "cat")
-    _kind.keeps_shape = _kind.value in ("bn", "ln", "gn", "in", "layerscale", "relu", "relu6", "gelu", "silu", "sigmoid",
-                                        "tanh", "hardswish", "lrelu", "dropout")
-    _kind.is_spatial = _kind.value not in ("flatten", "linear") and not _kind.is_merge and not _kind.keeps_shape
-del _kind
-
-
 class MergeMode(str, Enum):
     """How a merge makes its inputs' spatial sizes agree, if it does."""
 
@@ -108,11 +56,12 @@ Pair = tuple[int, int]
 class Layer(NamedTuple):
     """One layer of a stack, with every per-axis value already broadcast to ``dims`` axes.
 
+    >>> from convshape.kinds import Kind
     >>> Layer(Kind.CONV, "conv k3 s2", dims=2, kernel=(3, 3), stride=(2, 2)).kind.value
     'conv'
     """
 
-    kind: Kind
+    kind: Kind  # noqa: F821  (convshape.kinds.Kind, the registry's: layers stands below it)
     text: str
     dims: int
     kernel: tuple[int, ...] | None = None
@@ -142,15 +91,17 @@ def drops_axes(layer: Layer, convention: Convention) -> bool:
     """Whether the layer removes the spatial axes: gap under tf (Keras' GlobalAveragePooling),
     unless it keeps its 1×1 map (``gap keep``).
 
+    >>> from convshape.kinds import Kind
     >>> drops_axes(Layer(Kind.GAP, "gap", 2), Convention.TF), drops_axes(Layer(Kind.GAP, "gap keep", 2, keep=True), Convention.TF)
     (True, False)
     """
-    return layer.kind is Kind.GAP and convention is Convention.TF and not layer.keep
+    return layer.kind.op.drops_axes(layer, convention)
 
 
 def layer_label(layer: Layer, index: int) -> str:
     """How row ``index`` names its layer: the layer's text, and which of its repeats it is.
 
+    >>> from convshape.kinds import Kind
     >>> layer_label(Layer(Kind.CONV, "conv k3 c64", dims=2, repeat=2, first=4), 5)
     'conv k3 c64 (2/2)'
     """

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from . import receptive
 from .diagnostics import Code, Diagnostic, number_text
-from .layers import Convention, Kind, Layer, MergeMode
+from .layers import Convention, Layer, MergeMode
 
 
 class Incoming(NamedTuple):
@@ -75,7 +75,7 @@ def _shape_text(size, channels) -> str:
 def _torch_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
     """The message PyTorch raises for the first pair of inputs that does not fit; a shape is
     (channels, *sizes), the tensor's dimensions from 1 on (NCHW)."""
-    if kind is Kind.CAT:
+    if kind.op.joins_channels:
         first = shapes[0]
         for number, other in enumerate(shapes[1:], 1):
             for axis in range(1, len(first)):
@@ -97,7 +97,7 @@ def _torch_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
 def _keras_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
     """The message Keras 3 raises building the merge in a functional model; a shape is
     (*sizes, channels), channels last, without the batch."""
-    if kind is Kind.CAT:
+    if kind.op.joins_channels:
         listed = ", ".join(repr((None, *shape)) for shape in shapes)
         return ("A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. "
                 f"Received: input_shape=[{listed}]")
@@ -113,7 +113,7 @@ def _fix_hint(incoming: list[Incoming], sizes: list[tuple[int, ...]], target: tu
     """An output padding on a transposed conv that would make its output the size needed."""
     for item, size in zip(incoming, sizes):
         layer = item.layer
-        if layer is None or layer.kind is not Kind.CONVT:
+        if layer is None or not layer.kind.op.transposed:
             continue
         short = [t - s for s, t in zip(size, target)]
         stride, dilation = layer.stride, layer.dilation
@@ -145,7 +145,7 @@ def combine(layer: Layer, incoming: list[Incoming], axes: tuple[str, ...], conve
     channels = [item.channels for item in incoming]
     if any(flat):
         out_size = None
-    elif kind is Kind.CAT:
+    elif kind.op.joins_channels:
         out_size = sizes[0]
         if any(size != out_size for size in sizes):
             return Merged(None, None, (), _size_mismatch(kind, incoming, sizes, axes, convention))
@@ -166,7 +166,7 @@ def combine(layer: Layer, incoming: list[Incoming], axes: tuple[str, ...], conve
 
     if any(c is None for c in channels):
         out_channels = None
-    elif kind is Kind.CAT:
+    elif kind.op.joins_channels:
         out_channels = sum(channels)
     else:
         big = set(channels) - {1}
@@ -225,7 +225,7 @@ def _framework_message(kind: Kind, incoming: list[Incoming], sizes, convention: 
 
 def _size_mismatch(kind: Kind, incoming: list[Incoming], sizes, axes, convention: Convention) -> Diagnostic:
     shapes = ", ".join(f"{row_name(item.row)} gives {_shape_text(size, None)}" for item, size in zip(incoming, sizes))
-    bad = [axes[axis] for axis in range(len(axes)) if len({s[axis] for s in sizes} - ({1} if kind is not Kind.CAT else set())) > 1]
+    bad = [axes[axis] for axis in range(len(axes)) if len({s[axis] for s in sizes} - ({1} if not kind.op.joins_channels else set())) > 1]
     framework = _framework_message(kind, incoming, sizes, convention)
     target = tuple(max(s[axis] for s in sizes) for axis in range(len(axes)))
     hint = f"; add crop or pad to the {kind.value}" + _fix_hint(incoming, sizes, target)

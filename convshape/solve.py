@@ -18,10 +18,11 @@ from .arithmetic import effective_kernel, transposed_output_size, windowed_outpu
 from .calc import Row, run
 from .diagnostics import Code
 from .grammar import parse_stack
-from .layers import Convention, Kind, PaddingRule
+from .layers import Convention, PaddingRule
+from .kinds import Kind
 
 MAX_KERNEL, MAX_STRIDE, MAX_DILATION = 11, 8, 4
-KINDS = (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL)
+KINDS = tuple(kind for kind in Kind if kind.op.solvable)  # the windows and the transposed conv
 
 
 class Solution(NamedTuple):
@@ -80,7 +81,7 @@ class Solution(NamedTuple):
 
 def kind_prefers_odd(row: Row) -> bool:
     """Odd kernels are the usual ones for convs and pools; transposed convs use even ones (k2 s2, k4 s2 p1)."""
-    return row.layer.kind is not Kind.CONVT
+    return not row.layer.kind.op.transposed
 
 
 class AxisAnswer(NamedTuple):
@@ -125,13 +126,13 @@ def _candidates(kind: Kind, fixed: Fixed, convention: Convention):
     kernels = [fixed.kernel] if fixed.kernel is not None else range(1, MAX_KERNEL + 1)
     strides = [fixed.stride] if fixed.stride is not None else range(1, MAX_STRIDE + 1)
     dilations = [fixed.dilation] if fixed.dilation is not None else (
-        [1] if kind is Kind.AVGPOOL else range(1, MAX_DILATION + 1))
+        range(1, (kind.op.max_dilation or MAX_DILATION) + 1))
     ceils = [fixed.ceil] if fixed.ceil is not None else ([False, True] if kind.is_pool and convention.honours_ceil else [False])
     for k in kernels:
         for s in strides:
             for d in dilations:
                 ops = [None]
-                if kind is Kind.CONVT:
+                if "op" in kind.op.takes:
                     ops = [fixed.output_padding] if fixed.output_padding is not None else [None, *range(1, max(s, d))]
                 for op in ops:
                     for ceil in ceils:
@@ -155,7 +156,7 @@ def _quick_out(kind: Kind, in_size: int, k: int, s: int, d: int, padding, op, ce
     """The output size by the shared arithmetic, or None where only calc can say (rules)."""
     if padding is None:
         return None
-    if kind is Kind.CONVT:
+    if kind.op.transposed:
         return transposed_output_size(in_size, k, s, padding, d, op or 0)
     if in_size + sum(padding) < effective_kernel(k, d):
         return 0

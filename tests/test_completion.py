@@ -17,7 +17,7 @@ import pytest
 
 from convshape.cli import completion_script
 from convshape.completion import FILES, current_kind, layer_candidates
-from convshape.layers import Kind
+from convshape.kinds import Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETIONS = ROOT / "completions"

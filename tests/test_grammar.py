@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convshape.grammar import ParseError, parse_size, parse_stack, tokenize
-from convshape.layers import Kind, PaddingRule, layer_label
+from convshape.layers import PaddingRule, layer_label
+from convshape.kinds import Kind
 
 
 def texts(stack):

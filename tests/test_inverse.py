@@ -8,7 +8,8 @@ from convshape.calc import run
 from convshape.diagnostics import Code
 from convshape.fit import analyse
 from convshape.grammar import parse_stack
-from convshape.layers import Convention, Kind
+from convshape.layers import Convention
+from convshape.kinds import Kind
 from convshape.solve import Fixed, solve_axis
 from convshape.symbolic import evaluate, formulas, symbolic_calc, text
 

@@ -11,12 +11,10 @@ from the unit to the input, each path's own pixels are kept apart.
 from __future__ import annotations
 
 from collections import Counter
-from fractions import Fraction
 from itertools import product
 from typing import NamedTuple
 
-from ..arithmetic import ceil_div
-from ..layers import Kind, MergeMode
+from ..layers import MergeMode
 from ..merge import offsets
 from . import DrawError
 
@@ -48,31 +46,7 @@ class FieldPicture(NamedTuple):
 def _axis_sources(row, axis: int, o: int, in_size: int) -> list[int]:
     """The positions on one axis of a row's input that its output position ``o`` reads."""
     layer, step = row.layer, row.steps[axis] if row.steps else None
-    kind = layer.kind
-    if kind.is_windowed:
-        before = step.padding[0]
-        return [i for j in range(step.kernel) if 0 <= (i := o * step.stride - before + j * step.dilation) < in_size]
-    if kind is Kind.CONVT:
-        before, found = step.padding[0], []
-        for j in range(step.kernel):
-            numerator = o + before - j * step.dilation
-            if numerator % step.stride == 0 and 0 <= numerator // step.stride < in_size:
-                found.append(numerator // step.stride)
-        return found
-    if kind is Kind.PAD:
-        i = o - step.padding[0]
-        return [i] if 0 <= i < in_size else []
-    if kind is Kind.GAP:
-        return list(range(in_size))
-    if kind.is_adaptive:
-        out = step.out_size
-        start, end = (o * in_size) // out, ceil_div((o + 1) * in_size, out)
-        return list(range(start, end))
-    if kind is Kind.UP:
-        if step.scale is not None:
-            return [min(int(Fraction(o) / step.scale), in_size - 1)]
-        return [min((o * in_size) // step.out_size, in_size - 1)]
-    return [o]  # shape-keeping rows
+    return layer.kind.op.sources(layer, step, o, in_size)
 
 
 def _merge_sources(row, source_size, out_size, axis: int, o: int) -> list[int]:
@@ -101,7 +75,7 @@ def _back(result, counts: dict[int, Counter], only: tuple[int, ...] | None = Non
         for source in dict.fromkeys(result.inputs(index)):
             if only is not None and source != only[only.index(index) + 1]:
                 continue
-            if row.layer.kind is Kind.UP and row.layer.like is not None and source != result.inputs(index)[0]:
+            if row.layer.like is not None and source != result.inputs(index)[0]:
                 continue  # `like` only lends its size
             in_size = size_of[source]
             if in_size is None:
@@ -130,7 +104,7 @@ def _row_paths(result, start: int, limit: int) -> list[tuple[int, ...]] | None:
             continue
         row = result.rows[path[-1] - 1]
         sources = result.inputs(path[-1])
-        if row.layer.kind is Kind.UP and row.layer.like is not None:
+        if row.layer.like is not None:
             sources = sources[:1]
         for source in reversed(list(dict.fromkeys(sources))):
             stack.append(path + (source,))

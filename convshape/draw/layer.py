@@ -14,8 +14,8 @@ from itertools import product
 from math import prod
 from typing import NamedTuple
 
-from ..arithmetic import AxisStep, axis_step, effective_kernel
-from ..layers import Convention, Kind, Layer
+from ..arithmetic import AxisStep, axis_step
+from ..layers import Convention, Layer
 from . import DrawError
 
 MAX_CELLS = 48  # per axis, padding included: beyond it the picture is no longer readable
@@ -85,23 +85,14 @@ class LayerPicture(NamedTuple):
 def axis_picture(layer: Layer, axis: int, in_size: int, convention: Convention) -> AxisPicture:
     """The cells and windows of ``layer`` on one axis of size ``in_size``.
 
+    >>> from convshape.kinds import Kind
     >>> picture = axis_picture(Layer(Kind.CONV, "conv k3 s2", 1, (3,), (2,), dilation=(1,)), 0, 6, Convention.TORCH)
     >>> picture.windows, sorted(picture.unread)
     (((0, 1, 2), (2, 3, 4)), [5])
     """
     step = axis_step(layer, axis, in_size, convention)
-    k, s, d = step.kernel, step.stride, step.dilation
-    before, after = step.padding
-    if layer.kind is Kind.CONVT:
-        ke = effective_kernel(k, d)
-        spaced = ["real" if i % s == 0 else "zero" for i in range((in_size - 1) * s + 1)]
-        pad_before, pad_after = ke - 1 - before, ke - 1 - after + step.output_padding
-        cells = ["pad"] * max(pad_before, 0) + spaced[max(-pad_before, 0): len(spaced) - max(-pad_after, 0)] \
-            + ["pad"] * max(pad_after, 0)
-        stride = 1
-    else:
-        cells = ["pad"] * before + ["real"] * in_size + ["pad"] * after
-        stride = s
+    k, d = step.kernel, step.dilation
+    cells, stride = layer.kind.op.picture_cells(layer, step, in_size)  # a transposed conv's input is spread out
     windows = tuple(tuple(o * stride + j * d for j in range(k)) for o in range(step.out_size))
     reach = max((w[-1] for w in windows), default=-1) + 1
     cells += ["pad"] * max(reach - len(cells), 0)  # ceil mode's last window overhangs the padding
@@ -113,7 +104,7 @@ def axis_picture(layer: Layer, axis: int, in_size: int, convention: Convention) 
 
 def layer_picture(layer: Layer, in_size: tuple[int, ...], convention: Convention) -> LayerPicture:
     """The picture of a conv, convt or pool on an input of ``in_size`` (1 or 2 axes)."""
-    if layer.kind not in (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL):
+    if not layer.kind.op.slides:
         raise DrawError(f"{layer.text}: a layer picture shows a window sliding; draw a conv, convt or pool"
                         " (or a whole stack, for its network diagram)")
     if len(in_size) > 2:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..layers import Convention, Kind, Layer
+from ..layers import Convention, Layer
 
 
 class ExportError(Exception):
@@ -62,7 +62,7 @@ def plan_from_result(result, stack, command: str) -> Plan:
         sources = result.inputs(row.index)
         in_sizes = tuple(result.input_size if source == 0 else result.rows[source - 1].out_size for source in sources)
         first = result.rows[sources[-1] - 1] if sources[-1] else None
-        flat_in = (first is not None and first.out_size is None) if row.computed else row.layer.kind is Kind.LINEAR
+        flat_in = (first is not None and first.out_size is None) if row.computed else row.layer.kind.op.reads_flat
         rows.append(RowPlan(row.index, row.layer, sources, row.in_channels, row.out_channels if row.computed else None,
                             flat_in,
                             short_shape(row.out_size, row.out_channels, row.features) if row.computed else "?",

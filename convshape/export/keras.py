@@ -8,18 +8,8 @@ construct named.
 
 from __future__ import annotations
 
-from ..layers import Kind, PaddingRule
+from ..layers import PaddingRule
 from . import ExportError, Plan, RowPlan, docstring_text, full_padding, variable_names
-
-_ACTIVATIONS = {Kind.RELU: "relu", Kind.RELU6: "relu6", Kind.GELU: "gelu", Kind.SILU: "silu", Kind.SIGMOID: "sigmoid",
-                Kind.TANH: "tanh", Kind.HARDSWISH: "hard_swish"}
-
-
-_PLAIN = {Kind.FLATTEN: "layers.Flatten()", Kind.BN: "layers.BatchNormalization()",
-          Kind.LN: "layers.LayerNormalization()", Kind.LRELU: "layers.LeakyReLU(negative_slope=0.01)",  # torch's slope
-          Kind.IN: "layers.GroupNormalization(groups=-1, center=False, scale=False)",
-          Kind.DROPOUT: "layers.Dropout(0.5)"}
-
 
 def _pairs_arg(pairs, dims: int) -> str:
     """Keras' per-axis (before, after) padding or cropping argument."""
@@ -49,85 +39,25 @@ def _window(row: RowPlan):
     return "valid", pairs
 
 
+class _Writer:
+    """What a kind's ``keras_layers`` writes with."""
+
+    pairs_arg = staticmethod(_pairs_arg)
+    tuple = staticmethod(_tuple)
+    window = staticmethod(_window)
+    refuse = staticmethod(_refuse)
+
+    @staticmethod
+    def error(message: str, row: RowPlan) -> ExportError:
+        return ExportError(message, row.index, row.layer)
+
+
 def _calls(row: RowPlan) -> list[str]:
     """The layer constructors row ``row`` applies, in order."""
-    layer = row.layer
-    kind, dims = layer.kind, layer.dims
-    nd = f"{dims}D"
-    if kind in (Kind.CONV, Kind.CONVT):
-        padding, apart = _window(row)
-        transposed = kind is Kind.CONVT
-        groups = row.in_channels if layer.depthwise else layer.groups
-        if groups is None:
-            raise ExportError("dw needs the input channels: give -c", row.index, layer)
-        if transposed and groups != 1:
-            _refuse(row, "a grouped transposed convolution (Conv2DTranspose takes no groups)")
-        out = layer.channels if layer.channels is not None else row.out_channels
-        args = [str(out), _tuple(layer.kernel)]
-        if any(s != 1 for s in layer.stride):
-            args.append(f"strides={_tuple(layer.stride)}")
-        if padding != "valid":
-            args.append(f"padding='{padding}'")
-        if transposed and layer.output_padding is not None:
-            args.append(f"output_padding={_tuple(layer.output_padding)}")
-        if layer.dilation and any(d != 1 for d in layer.dilation):
-            args.append(f"dilation_rate={_tuple(layer.dilation)}")
-        if groups != 1:
-            args.append(f"groups={groups}")
-        if not layer.bias:
-            args.append("use_bias=False")
-        call = f"layers.Conv{nd}{'Transpose' if transposed else ''}({', '.join(args)})"
-        if apart is None:
-            return [call]
-        if transposed:  # padding crops a transposed conv's output
-            return [call, f"layers.Cropping{nd}({_pairs_arg(apart, dims)})"]
-        return [f"layers.ZeroPadding{nd}({_pairs_arg(apart, dims)})", call]
-    if kind.is_pool:
-        if layer.ceil:
-            _refuse(row, "ceil mode (Keras pools round down, or pad with padding='same')")
-        if layer.dilation and any(d != 1 for d in layer.dilation):
-            _refuse(row, "a dilated pool")
-        padding, apart = _window(row)
-        name = "MaxPooling" if kind is Kind.MAXPOOL else "AveragePooling"
-        args = [_tuple(layer.kernel)]
-        if layer.stride != layer.kernel:
-            args.append(f"strides={_tuple(layer.stride)}")
-        if padding != "valid":
-            args.append(f"padding='{padding}'")
-        call = f"layers.{name}{nd}({', '.join(args)})"
-        return [call] if apart is None else [f"layers.ZeroPadding{nd}({_pairs_arg(apart, dims)})", call]
-    if kind is Kind.UP:
-        if layer.like is not None:
-            _refuse(row, "`up like` (a resize to another tensor's size)")
-        if layer.out is not None:
-            if dims != 2:
-                _refuse(row, f"a resize to a size on {dims} axes (Resizing is for images)")
-            return [f"layers.Resizing({layer.out[0]}, {layer.out[1]}, interpolation='nearest')"]
-        if any(s.denominator != 1 for s in layer.scale):
-            _refuse(row, f"a fractional upsampling factor ({layer.text})")
-        return [f"layers.UpSampling{nd}({_tuple(tuple(int(s) for s in layer.scale))})"]
-    if kind is Kind.PAD:
-        pairs = layer.padding
-        if all(b >= 0 and a >= 0 for b, a in pairs):
-            return [f"layers.ZeroPadding{nd}({_pairs_arg(pairs, dims)})"]
-        if all(b <= 0 and a <= 0 for b, a in pairs):
-            return [f"layers.Cropping{nd}({_pairs_arg(tuple((-b, -a) for b, a in pairs), dims)})"]
-        _refuse(row, "a padding that pads one side and crops another")
-    if kind is Kind.GAP:
-        return [f"layers.GlobalAveragePooling{nd}({'keepdims=True' if layer.keep else ''})"]
-    if kind.is_adaptive:
-        _refuse(row, "adaptive pooling")
-    if kind in _PLAIN:
-        return [_PLAIN[kind]]
-    if kind is Kind.LINEAR:
-        return [f"layers.Dense({layer.channels}{'' if layer.bias else ', use_bias=False'})"]
-    if kind is Kind.GN:
-        return [f"layers.GroupNormalization(groups={layer.groups})"]
-    if kind is Kind.LAYERSCALE:
-        _refuse(row, "ConvNeXt's layer scale (no built-in layer)")
-    if kind in _ACTIVATIONS:
-        return [f"layers.Activation('{_ACTIVATIONS[kind]}')"]
-    raise ExportError(f"Keras export has no layer for {kind.value}", row.index, layer)
+    calls = row.layer.kind.op.keras_layers(row, _Writer)
+    if calls is None:
+        raise ExportError(f"Keras export has no layer for {row.layer.kind.value}", row.index, row.layer)
+    return calls
 
 
 def _merge_lines(row: RowPlan, target: str, names: dict) -> list[str]:
@@ -152,7 +82,7 @@ def _merge_lines(row: RowPlan, target: str, names: dict) -> list[str]:
             lines.append(f"{target}_{position} = layers.{name}{layer.dims}D({_pairs_arg(pairs, layer.dims)})({tensor})")
             adjusted.append(f"{target}_{position}")
         tensors = adjusted
-    merge = {Kind.ADD: "layers.Add()", Kind.MUL: "layers.Multiply()", Kind.CAT: "layers.Concatenate()"}[layer.kind]
+    merge = layer.kind.op.keras_merge()
     lines.append(f"{target} = {merge}([{', '.join(tensors)}])")
     return lines
 

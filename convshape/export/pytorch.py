@@ -4,34 +4,8 @@
 
 from __future__ import annotations
 
-from ..layers import Kind, PaddingRule
+from ..layers import PaddingRule
 from . import ExportError, Plan, RowPlan, docstring_text, full_padding, number_text, per_axis, variable_names
-
-_ACTIVATIONS = {Kind.RELU: "nn.ReLU()", Kind.RELU6: "nn.ReLU6()", Kind.GELU: "nn.GELU()", Kind.SILU: "nn.SiLU()",
-                Kind.SIGMOID: "nn.Sigmoid()", Kind.TANH: "nn.Tanh()", Kind.HARDSWISH: "nn.Hardswish()",
-                Kind.LRELU: "nn.LeakyReLU()", Kind.DROPOUT: "nn.Dropout()"}
-
-_LAYER_NORM = '''
-
-class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over the channels of an N×C×... tensor, as torchvision's ConvNeXt LayerNorm2d."""
-
-    def forward(self, x):
-        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
-'''
-
-_LAYER_SCALE = '''
-
-class LayerScale(nn.Module):
-    """A learned scale per channel, as ConvNeXt's layer_scale."""
-
-    def __init__(self, channels, spatial_axes):
-        super().__init__()
-        self.scale = nn.Parameter(torch.full((channels, *[1] * spatial_axes), 1e-6))
-
-    def forward(self, x):
-        return x * self.scale
-'''
 
 _CROP = '''
 
@@ -83,125 +57,37 @@ def _window_padding(row: RowPlan):
     return None, pairs
 
 
-def _conv(row: RowPlan, lazy_notes: list) -> str:
-    layer, dims = row.layer, row.layer.dims
-    transposed = layer.kind is Kind.CONVT
-    name = ("ConvTranspose" if transposed else "Conv") + f"{dims}d"
-    groups = row.in_channels if layer.depthwise else layer.groups
-    if layer.depthwise and row.in_channels is None:
-        raise ExportError("dw needs the input channels: give -c", row.index, layer)
-    out = layer.channels if layer.channels is not None else row.out_channels
-    if out is None:
-        raise ExportError("its channels are those of its input, which are unknown: give -c", row.index, layer)
-    args = [str(out)]
-    if row.in_channels is None:
-        name = "Lazy" + name
-        lazy_notes.append((row.index, f"nn.{name}"))
-    else:
-        args.insert(0, str(row.in_channels))
-    args.append(f"kernel_size={per_axis(layer.kernel)}")
-    if any(s != 1 for s in layer.stride):
-        args.append(f"stride={per_axis(layer.stride)}")
-    padding, apart = _window_padding(row)
-    if padding is not None:
-        args.append(f"padding={padding}")
-    if transposed and layer.output_padding and any(layer.output_padding):
-        args.append(f"output_padding={per_axis(layer.output_padding)}")
-    if groups != 1:
-        args.append(f"groups={groups}")
-    if layer.dilation and any(d != 1 for d in layer.dilation):
-        args.append(f"dilation={per_axis(layer.dilation)}")
-    if not layer.bias:
-        args.append("bias=False")
-    module = f"nn.{name}({', '.join(args)})"
-    if apart is None:
-        return module
-    if transposed:  # padding crops a transposed conv's output: crop it afterwards, unevenly
-        crop = tuple((-before, -after) for before, after in apart)
-        return f"nn.Sequential({module}, nn.ZeroPad{dims}d({_pad_args(crop)}))"
-    return f"nn.Sequential(nn.ZeroPad{dims}d({_pad_args(apart)}), {module})"
+class _Writer:
+    """What a kind's ``torch_module`` writes with: the argument texts, and the notes and
+    helper classes the module gathers."""
 
+    per_axis = staticmethod(per_axis)
+    number_text = staticmethod(number_text)
+    pad_args = staticmethod(_pad_args)
+    window_padding = staticmethod(_window_padding)
 
-def _pool(row: RowPlan) -> str:
-    layer, dims = row.layer, row.layer.dims
-    name = ("MaxPool" if layer.kind is Kind.MAXPOOL else "AvgPool") + f"{dims}d"
-    args = [per_axis(layer.kernel)]
-    if layer.stride != layer.kernel:
-        args.append(f"stride={per_axis(layer.stride)}")
-    padding, apart = _window_padding(row)
-    if apart is not None:  # calc refuses uneven pool padding under torch; --force writes it as a pad
-        fill = "float('-inf')" if layer.kind is Kind.MAXPOOL else "0.0"
-        prefix = f"nn.ConstantPad{dims}d({_pad_args(apart)}, {fill}), "
-    else:
-        prefix = ""
-    if padding is not None:
-        args.append(f"padding={padding}")
-    if layer.kind is Kind.MAXPOOL and layer.dilation and any(d != 1 for d in layer.dilation):
-        args.append(f"dilation={per_axis(layer.dilation)}")
-    if layer.ceil:
-        args.append("ceil_mode=True")
-    module = f"nn.{name}({', '.join(args)})"
-    return f"nn.Sequential({prefix}{module})" if prefix else module
+    def __init__(self, lazy_notes: list, helpers: set):
+        self.lazy_notes, self.helpers = lazy_notes, helpers
 
+    def lazy(self, row: RowPlan, name: str) -> str:
+        """A module torch sizes at its first call: said in a note."""
+        self.lazy_notes.append((row.index, name))
+        return name
 
-def _norm(row: RowPlan, lazy_notes: list, helpers: set) -> str:
-    layer, channels = row.layer, row.in_channels
-    dims = 1 if row.flat_in else layer.dims
-    if channels is None and layer.kind in (Kind.BN, Kind.IN):
-        name = ("LazyBatchNorm" if layer.kind is Kind.BN else "LazyInstanceNorm") + f"{dims}d"
-        lazy_notes.append((row.index, f"nn.{name}"))
-        return f"nn.{name}()"
-    if channels is None:
-        raise ExportError("its channels are unknown: give -c", row.index, layer)
-    if layer.kind is Kind.BN:
-        return f"nn.BatchNorm{dims}d({channels})"
-    if layer.kind is Kind.IN:
-        return f"nn.InstanceNorm{dims}d({channels})"
-    if layer.kind is Kind.GN:
-        return f"nn.GroupNorm({layer.groups}, {channels})"
-    if layer.kind is Kind.LN:
-        if row.flat_in:
-            return f"nn.LayerNorm({channels})"
-        helpers.add(_LAYER_NORM)
-        return f"ChannelLayerNorm({channels})"
-    helpers.add(_LAYER_SCALE)
-    return f"LayerScale({channels}, {0 if row.flat_in else layer.dims})"
+    def helper(self, text: str) -> None:
+        self.helpers.add(text)
+
+    @staticmethod
+    def error(message: str, row: RowPlan) -> ExportError:
+        return ExportError(message, row.index, row.layer)
 
 
 def module_text(row: RowPlan, lazy_notes: list, helpers: set) -> str:
     """The module that computes row ``row`` (not for merges, which ``forward`` writes)."""
-    layer = row.layer
-    kind, dims = layer.kind, layer.dims
-    if kind in (Kind.CONV, Kind.CONVT):
-        return _conv(row, lazy_notes)
-    if kind.is_pool:
-        return _pool(row)
-    if kind in _ACTIVATIONS:
-        return _ACTIVATIONS[kind]
-    if kind.keeps_shape:
-        return _norm(row, lazy_notes, helpers)
-    if kind is Kind.UP:
-        if layer.like is not None:
-            raise AssertionError("forward writes `up like`")
-        if layer.out is not None:
-            return f"nn.Upsample(size={per_axis(layer.out)})"
-        return f"nn.Upsample(scale_factor={per_axis(layer.scale, number_text)})"
-    if kind is Kind.PAD:
-        return f"nn.ZeroPad{dims}d({_pad_args(layer.padding)})"
-    if kind is Kind.GAP:
-        return f"nn.AdaptiveAvgPool{dims}d(1)"
-    if kind.is_adaptive:
-        name = "AdaptiveAvgPool" if kind is Kind.ADAPTIVEAVGPOOL else "AdaptiveMaxPool"
-        return f"nn.{name}{dims}d({per_axis(layer.out)})"
-    if kind is Kind.FLATTEN:
-        return "nn.Flatten()"
-    if kind is Kind.LINEAR:
-        bias = "" if layer.bias else ", bias=False"
-        if row.in_channels is None:
-            lazy_notes.append((row.index, "nn.LazyLinear"))
-            return f"nn.LazyLinear({layer.channels}{bias})"
-        return f"nn.Linear({row.in_channels}, {layer.channels}{bias})"
-    raise ExportError(f"PyTorch export has no module for {kind.value}", row.index, layer)
+    module = row.layer.kind.op.torch_module(row, _Writer(lazy_notes, helpers))
+    if module is None:
+        raise ExportError(f"PyTorch export has no module for {row.layer.kind.value}", row.index, row.layer)
+    return module
 
 
 def _comment(row: RowPlan) -> str:
@@ -217,10 +103,7 @@ def _merge_lines(row: RowPlan, target: str, names: dict, helpers: set) -> list[s
         helpers.add(_CROP if row.layer.mode.value == "crop" else _PAD)
         lines.append(f"{target} = {helper}({', '.join(tensors)})")
         tensors = [f"{target}[{position}]" for position in range(len(tensors))]
-    if row.layer.kind is Kind.CAT:
-        lines.append(f"{target} = torch.cat([{', '.join(tensors)}], dim=1)")
-    else:
-        lines.append(f"{target} = " + (" + " if row.layer.kind is Kind.ADD else " * ").join(tensors))
+    lines.append(f"{target} = {row.layer.kind.op.torch_expression(tensors)}")
     lines[-1] += _comment(row)
     return [f"        {line}" for line in lines]
 
@@ -244,7 +127,7 @@ def write(plan: Plan, class_name: str = "Net") -> tuple[str, list[str]]:
             target = names[row.index]
             if layer.kind.is_merge:
                 forward += _merge_lines(row, target, names, helpers)
-            elif layer.kind is Kind.UP and layer.like is not None:
+            elif layer.like is not None:
                 source, like = names[row.inputs[0]], names[row.inputs[-1]]  # up like reads (current, like)
                 forward.append(f"        {target} = F.interpolate({source}, size={like}.shape[2:]){_comment(row)}")
             else:

@@ -12,7 +12,7 @@ import json
 import re
 
 from ..framework import ACTIVATIONS
-from . import Imported, ImportFailure
+from .result import Imported, ImportFailure
 
 # Layers that keep the shape and that convshape counts no parameters for: skipped, named in a note.
 SKIPPED = {"Rescaling", "Normalization", "Softmax", "ActivityRegularization", "GaussianNoise", "GaussianDropout",

@@ -12,7 +12,7 @@ constant and the ones that keep the shape pass their input on.
 from __future__ import annotations
 
 from ..arithmetic import ceil_div
-from . import Imported, ImportFailure
+from .result import Imported, ImportFailure
 
 # Operations that keep the shape and that convshape counts no parameters for: passed through.
 PASS_THROUGH = {"Identity", "Dropout", "Softmax", "LogSoftmax", "Erf", "Cast", "Elu", "Selu", "Softplus", "Softsign",

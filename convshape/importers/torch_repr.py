@@ -14,7 +14,7 @@ import re
 from typing import NamedTuple
 
 from ..framework import equivalent
-from . import Imported, ImportFailure
+from .result import Imported, ImportFailure
 
 _ROOT = re.compile(r"^([A-Za-z_][\w.]*)\($")
 _CHILD = re.compile(r"^\(([\w.-]+)\): (?:(\d+) x )?([A-Za-z_][\w.]*)\((.*)$")

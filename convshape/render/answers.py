@@ -11,7 +11,8 @@ import json
 from ..diagnostics import factor_text
 from ..explain import explain_step
 from ..fit import Fit
-from ..layers import Kind, layer_label
+from ..layers import layer_label
+from ..kinds import Kind
 from ..solve import AxisAnswer, Solution
 from ..symbolic import SymbolicResult, coefficients, text
 from .common import axes_text

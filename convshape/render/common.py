@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..calc import Output, Result, Row
 from ..diagnostics import decimal_or_fraction
-from ..layers import Kind, layer_label
+from ..layers import layer_label
 
 
 def number(value) -> int | float | None:
@@ -50,7 +50,7 @@ def padding_text(padding) -> str:
 
 def stride_values(row: Row):
     layer = row.layer
-    return layer.scale if layer.kind is Kind.UP else layer.stride
+    return layer.kind.op.stride_values(layer)
 
 
 def quiet_shape(output: Output, sep: str = "x") -> str:
@@ -92,10 +92,10 @@ def summary_lines(result: Result) -> list[str]:
     lines = [f"output: {size_text(output.size, output.channels)}"]
     last = result.rows[-1].layer.kind if result.rows else None
     if output.features is None:
-        if output.size is None or last is Kind.FLATTEN:
+        if output.size is None or last.op.flattens:
             lines.append(f"the feature count needs the input channels: {CHANNELS_HINT}")
     elif output.size is None:
-        if last is not Kind.LINEAR:  # after a classifier, its outputs are the answer, not a next layer's input
+        if not last.op.reads_flat:  # after a classifier, its outputs are the answer, not a next layer's input
             lines.append(f"the next linear layer needs in_features = {output.features}")
     else:
         lines.append(f"after flatten: in_features = {output.features}")

@@ -136,9 +136,7 @@ def _cost_cells(cost, flops: bool) -> dict:
 
 def draw_hint(row: Row, convention) -> str:
     """The command that draws a row's window sliding over its input, where it fits a picture."""
-    from ..layers import Kind
-
-    if row.layer.kind not in (Kind.CONV, Kind.CONVT, Kind.MAXPOOL, Kind.AVGPOOL) or not row.in_size \
+    if not row.layer.kind.op.slides or not row.in_size \
             or len(row.in_size) > 2 or row.error is not None or row.layer.repeat > 1 or max(row.in_size) > 48:
         return ""
     from ..draw.layer import MAX_CELLS, axis_picture

@@ -1,0 +1,35 @@
+"""The public entry point: ``calc(stack text, input size)`` parses, runs and, where merges
+do not line up, says which sizes fit (``from convshape import calc``)."""
+
+from __future__ import annotations
+
+from .calc import Result, run
+from .fit import with_fit_hint
+from .grammar import parse_size, parse_stack
+from .layers import Convention
+
+API_SOURCE = "<stack>"  # what a ParseError from calc()'s text names as its source
+
+
+def calc(
+    stack: str,
+    input_size: str | int | tuple[int, ...],
+    channels: int | None = None,
+    convention: str | Convention = "torch",
+    dims: int | None = None,
+) -> Result:
+    """Parse ``stack`` and run it over ``input_size``.
+
+    >>> calc("conv k3 s2", 7).output.size
+    (3, 3)
+    >>> calc("conv k3 p1 c64, maxpool k2, flatten", "32x32", channels=3).output.features
+    16384
+    >>> calc("conv k3", 0)
+    Traceback (most recent call last):
+    convshape.grammar.ParseError: input_size: '0' is not a size: every axis needs at least 1 pixel
+    """
+    if not isinstance(input_size, str):  # numbers get the checks that text gets
+        input_size = "x".join(map(str, (input_size,) if isinstance(input_size, int) else input_size))
+    input_size = parse_size(input_size, "input_size")
+    parsed = parse_stack(stack, API_SOURCE, input_dims=len(input_size), dims=dims)
+    return with_fit_hint(run(parsed, input_size, channels, Convention(convention)), parsed)

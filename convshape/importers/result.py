@@ -1,0 +1,21 @@
+"""What every reader returns: an ``Imported`` stack, or an ``ImportFailure``."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class ImportFailure(Exception):
+    """A file that claims a format and cannot be read as it, or a model that cannot go on."""
+
+
+class Imported(NamedTuple):
+    stack: str
+    source: str  # "print(model)", "Keras JSON", "ONNX"
+    input_size: tuple[int, ...] | None = None  # fixed in the file
+    input_channels: int | None = None
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    declared: tuple[tuple[int, int, str], ...] = ()  # (row, the channels the model gives it, its module)
+    dims: int | None = None  # the spatial axes the model's layers name (Conv2d: 2)
+    convention: str | None = None  # the semantics the model has: tf for Keras, onnx for ONNX
