@@ -4,9 +4,20 @@ do not line up, says which sizes fit (``from convshape import calc``)."""
 from __future__ import annotations
 
 from .calc import Result, run
-from .fit import with_fit_hint
+from .diagnostics import Code
 from .grammar import parse_size, parse_stack
 from .layers import Convention
+
+def with_fit_hint(result: Result, stack) -> Result:
+    """The result, its merge_size_mismatch saying which sizes fit (``fit.with_fit_hint``);
+    ``fit`` is imported only when a merge does not line up."""
+    row = result.error_row
+    if row is None or row.error.code is not Code.MERGE_SIZE_MISMATCH:
+        return result
+    from .fit import with_fit_hint as hinted
+
+    return hinted(result, stack)
+
 
 API_SOURCE = "<stack>"  # what a ParseError from calc()'s text names as its source
 

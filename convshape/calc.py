@@ -13,7 +13,6 @@ from .diagnostics import (
     Level,
     axis_findings,
     channel_error,
-    linear_needs_flat,
     merge_axes,
     parameter_error,
     size_error,

@@ -986,7 +986,7 @@ def aligned(result: Fit, stack: Stack, convention: Convention = Convention.TORCH
     return result._replace(rules=tuple(rules))
 
 
-def with_fit_hint(result: Result, stack: Stack) -> Result:
+def with_fit_hint(result, stack: Stack):
     """The result, its merge_size_mismatch (if that is what stops it) saying which input
     sizes near this one the whole stack fits at, from ``fit``.
 

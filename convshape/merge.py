@@ -10,11 +10,14 @@ feature count stands where the channels would be.
 from __future__ import annotations
 
 from math import lcm
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import receptive
 from .diagnostics import Code, Diagnostic, number_text
 from .layers import Convention, Layer, MergeMode
+
+if TYPE_CHECKING:
+    from .kinds import Kind
 
 
 class Incoming(NamedTuple):

@@ -1,4 +1,4 @@
-"""The layout the code keeps: no import cycles, and engines that do not name kinds.
+"""The layout the code keeps: no import cycles, engines that do not name kinds, a thin cli.
 
 These read the source as text and syntax trees: they pin how the package is built, so a
 new kind stays one module and one registry line (see the README's Design section)."""
@@ -88,3 +88,7 @@ def test_at_most_three_files_name_three_kinds_or_more():
                     if len(set(KIND_NAME.findall(path.read_text(encoding="utf-8")))) >= 3)
     assert len(naming) <= 3, naming
 
+
+def test_cli_is_thin():
+    """The commands live in convshape/commands/; cli.py registers them and guards the run."""
+    assert len((PACKAGE / "cli.py").read_text(encoding="utf-8").splitlines()) < 400

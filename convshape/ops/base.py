@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from ..arithmetic import AxisStep
-from ..layers import Convention, Layer, PaddingRule
+from ..layers import Convention, Layer
 
 if TYPE_CHECKING:
     from ..receptive import AxisField

@@ -1,0 +1,133 @@
+"""`convshape export` (a stack as PyTorch or Keras code) and `convshape import` (a model
+as a stack)."""
+
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from ..layers import Convention
+from .common import CHANNELS_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, FILE_OPTION, STACK_ARGUMENT, _check_digits, _fail, _import, _imported_dims, _imported_input, _parse_stack, _read_bytes, _read_stack, _save, _write
+
+
+class Target(str, Enum):
+    torch = "torch"
+    keras = "keras"
+
+
+EXPORT_EPILOG = """\
+Examples:
+
+  convshape export --to torch -f examples/unet.stack -c 1 -i 572 > unet.py && python unet.py
+
+  convshape export --to keras -i 224 -c 3 conv k3 s2 psame c32, bn, relu, gap, flatten, linear c10
+"""
+
+
+def export(
+    stack: Optional[List[str]] = STACK_ARGUMENT,
+    to: Target = typer.Option(..., "--to", case_sensitive=False, help="The framework whose code to write."),
+    input: Optional[str] = typer.Option(
+        None, "--input", "-i", metavar="SIZE", show_default=False,
+        help="Spatial input size: the comments give shapes (without it: formulas).",
+    ),
+    channels: Optional[int] = CHANNELS_OPTION,
+    file: Optional[List[str]] = FILE_OPTION,
+    dims: Optional[int] = DIMS_OPTION,
+    convention: Optional[ConventionName] = typer.Option(
+        None, "--convention", case_sensitive=False, show_default=False,
+        help="torch for --to torch, tf for --to keras (the default for each).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Write the code even when a layer is invalid."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="PATH", show_default=False,
+                                         help="Write to this file instead of stdout."),
+) -> None:
+    """Write the stack as PyTorch or Keras code, with every channel count filled in."""
+    from ..grammar import ParseError, parse_size
+
+    wanted = Convention.TORCH if to is Target.torch else Convention.TF
+    if convention is not None and convention.convention is not wanted:
+        _fail(f"--to {to.value} writes code with {wanted.value} semantics: --convention {convention.value} cannot be"
+              f" exported to it (use --convention {wanted.value}, or leave it out)")
+    _check_digits("--channels", channels, "count", "values")
+    pieces = _read_stack(stack or [], file)
+    input, channels = _imported_input(input, channels)
+    dims = _imported_dims(dims)
+    command = " ".join(["convshape export", *sys.argv[2:]]) if sys.argv[1:2] == ["export"] else "convshape export"
+    from ..export import ExportError, plan_from_formulas, plan_from_result
+
+    if input is None:
+        from ..symbolic import symbolic_calc
+
+        parsed = _parse_stack(pieces, None, dims)
+        result = symbolic_calc(parsed, wanted, channels)
+        problem = None if result.valid else result.fit.error
+        plan = plan_from_formulas(result, parsed, command)
+    else:
+        from ..calc import run
+
+        try:
+            size = parse_size(input)
+        except ParseError as exc:
+            _fail(exc.render())
+        parsed = _parse_stack(pieces, len(size), dims)
+        result = run(parsed, size, channels, wanted)
+        problem = None if result.valid else (result.error_row.index, result.error_row.error)
+        plan = plan_from_result(result, parsed, command)
+        for row in result.rows:
+            for warning in row.warnings:
+                sys.stderr.write(f"convshape: warning: layer {row.index} ({row.layer.text}): {warning.message}\n")
+    if problem is not None and not force:
+        index, diagnostic = problem
+        _fail(f"layer {index} ({parsed.layers[index - 1].text}): {diagnostic.message}\n"
+              f"convshape: the stack is invalid under --convention {wanted.value}, so the model would fail: nothing"
+              " written (--force writes it anyway)",
+              EXIT_INVALID)
+    if to is Target.torch:
+        from ..export.pytorch import write
+    else:
+        from ..export.keras import write
+    try:
+        code, notes = write(plan)
+    except ExportError as exc:
+        _fail(f"cannot export to {to.value}: {exc}", EXIT_INVALID)
+    for note in notes:
+        sys.stderr.write(f"convshape: note: {note}\n")
+    if output is None:
+        _write(code)
+    else:
+        _save(code.encode("utf-8"), output)
+
+
+IMPORT_EPILOG = """\
+Reads PyTorch's print(model) text, a Keras model's to_json(), or an ONNX file
+(pip install 'convshape[onnx]'), judging the format by content. calc, fit and export
+read the same files with -f.
+
+Examples:
+
+  python -c "import torchvision; print(torchvision.models.resnet18())" | convshape import -
+
+  convshape import model.json > model.stack && convshape calc -i 224 -f model.stack
+"""
+
+
+def import_(
+    file: str = typer.Argument("-", metavar="[FILE|-]", help="The model file; '-' or nothing reads stdin."),
+) -> None:
+    """Print the stack a model file stands for: print(model), Keras JSON or ONNX."""
+    data, name = _read_bytes(file)
+    if not data.strip():
+        _fail(f"{name} is empty: paste a print(model), or give a Keras JSON or ONNX file")
+    imported = _import(data, name)
+    if imported is None:
+        _fail(f"{name} is neither a print(model) text, a Keras model's JSON nor an ONNX file"
+              " (a stack is read by calc -f as it is)", EXIT_INVALID)
+    lines = [imported.stack.rstrip("\n")]
+    if imported.input_size is not None or imported.input_channels is not None:
+        options = " ".join(option for option in (
+            f"-i {'x'.join(map(str, imported.input_size))}" if imported.input_size else "",
+            f"-c {imported.input_channels}" if imported.input_channels is not None else "") if option)
+        lines.insert(0, f"# the model's input: calc {options}")
+    _write("\n".join(lines) + "\n")
