@@ -156,7 +156,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         checked[id(layer)] = parameter_error(layer, convention, axes)
     error = _structure_error(layer, state, convention) or checked[id(layer)]
     op = layer.kind.op
-    out_channels = state.channels if op.flattens or op.reads_flat else op.out_channels(layer, state.channels, state.size)
+    out_channels = op.out_channels(layer, state.channels, state.size)
     if error is None:
         error = channel_error(layer, state.channels, out_channels)
     if error is not None:
@@ -194,12 +194,9 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     if drops_axes(layer, convention):
         size, flattened = None, f"{kind.value} at layer {index} removed them (--convention {convention.value})"
     elif op.flattens:
-        out_channels = op.out_channels(layer, state.channels, state.size)
         if state.size is not None:
             flattened = f"{kind.value} at layer {index} removed them"
         size = None
-    elif op.reads_flat:
-        out_channels = op.out_channels(layer, state.channels, state.size)
 
     fields = _next_fields(layer, state, steps, alike)
     min_fields = None if state.min_fields is None else _next_fields(layer, state._replace(fields=state.min_fields), steps, alike)

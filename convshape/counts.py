@@ -77,8 +77,7 @@ def groups_of(layer: Layer, in_channels: int | None) -> int | None:
 def batch_counters(layer: Layer, convention: Convention) -> int:
     """torch's BatchNorm also counts the batches it has seen (``num_batches_tracked``, one
     int64 whatever the dtype); Keras keeps the two statistics only."""
-    counters = getattr(layer.kind.op, "batch_counters", None)
-    return counters(convention) if counters else 0
+    return layer.kind.op.batch_counters(convention)
 
 
 def weights(layer: Layer, in_channels: int | None, out_channels: int | None,

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from .common import CHANNELS_OPTION, COLUMN_WORDS, CONVENTION_OPTION, ConventionName, DIMS_OPTION, DtypeName, EXIT_INVALID, EXIT_OK, FILE_OPTION, Format, MacsProfile, NO_COLOR_OPTION, _check_allowed, _check_columns, _check_declared, _check_digits, _check_quiet, _complete_stack, _console, _convention, _fail, _imported_dims, _imported_input, _parse_stack, _read_stack, _render_quiet, _render_table, _write
+from .common import CHANNELS_OPTION, COLUMN_WORDS, CONVENTION_OPTION, ConventionName, DIMS_OPTION, DtypeName, EXIT_INVALID, EXIT_OK, FILE_OPTION, Format, MacsProfile, NO_COLOR_OPTION, _check_allowed, _check_columns, _check_declared, _check_digits, _check_quiet, _complete_stack, _console, _convention, _fail, _imported_dims, _imported_input, _parse_stack, _read_stack, _render_quiet, _render_table, _sized_run, _write
 
 
 CALC_EPILOG = """\
@@ -66,9 +66,7 @@ def calc(
     compact: bool = typer.Option(False, "--compact", help="Hide rows that keep the shape (norms, activations, dropout)."),
 ) -> None:
     """Compute each layer's output size, channels, receptive field, parameters and MACs."""
-    from ..calc import run
     from ..api import with_fit_hint
-    from ..grammar import ParseError, parse_size
 
     _check_quiet(quiet, output_format, explain)
     _check_digits("--channels", channels, "count", "values")
@@ -95,12 +93,8 @@ def calc(
         parsed = _parse_stack(pieces, None, dims)
         _symbolic(parsed, convention, channels, output_format, quiet, explain, no_color)
         return
-    try:
-        size = parse_size(input)
-    except ParseError as exc:
-        _fail(exc.render())
-    parsed = _parse_stack(pieces, len(size), dims)
-    result = with_fit_hint(run(parsed, size, channels, convention), parsed)
+    parsed, result = _sized_run(pieces, input, channels, dims, convention)
+    result = with_fit_hint(result, parsed)
     _check_declared(result)
 
     failing_warnings = [

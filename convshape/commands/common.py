@@ -251,6 +251,20 @@ def _parse_stack(pieces: list[tuple[str, str]], input_dims: Optional[int], dims:
         _fail(exc.render())
 
 
+def _sized_run(pieces: list[tuple[str, str]], input: str, channels: Optional[int], dims: Optional[int], convention):
+    """The stack run over the input size ``input`` (-i): the parsed stack and calc's result.
+    A size or a stack that does not parse ends the command with its message (exit 2)."""
+    from ..calc import run
+    from ..grammar import ParseError, parse_size
+
+    try:
+        size = parse_size(input)
+    except ParseError as exc:
+        _fail(exc.render())
+    parsed = _parse_stack(pieces, len(size), dims)
+    return parsed, run(parsed, size, channels, convention)
+
+
 def _stdout_is_terminal() -> bool:
     """Whether stdout really is a terminal (FORCE_COLOR makes Rich say so of a pipe too)."""
     try:

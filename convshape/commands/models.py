@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..layers import Convention
-from .common import CHANNELS_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, FILE_OPTION, STACK_ARGUMENT, _check_digits, _fail, _import, _imported_dims, _imported_input, _parse_stack, _read_bytes, _read_stack, _save, _write
+from .common import CHANNELS_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, FILE_OPTION, STACK_ARGUMENT, _check_digits, _fail, _import, _imported_dims, _imported_input, _parse_stack, _read_bytes, _read_stack, _save, _sized_run, _write
 
 
 class Target(str, Enum):
@@ -44,8 +44,6 @@ def export(
                                          help="Write to this file instead of stdout."),
 ) -> None:
     """Write the stack as PyTorch or Keras code, with every channel count filled in."""
-    from ..grammar import ParseError, parse_size
-
     wanted = Convention.TORCH if to is Target.torch else Convention.TF
     if convention is not None and convention.convention is not wanted:
         _fail(f"--to {to.value} writes code with {wanted.value} semantics: --convention {convention.value} cannot be"
@@ -65,14 +63,7 @@ def export(
         problem = None if result.valid else result.fit.error
         plan = plan_from_formulas(result, parsed, command)
     else:
-        from ..calc import run
-
-        try:
-            size = parse_size(input)
-        except ParseError as exc:
-            _fail(exc.render())
-        parsed = _parse_stack(pieces, len(size), dims)
-        result = run(parsed, size, channels, wanted)
+        parsed, result = _sized_run(pieces, input, channels, dims, wanted)
         problem = None if result.valid else (result.error_row.index, result.error_row.error)
         plan = plan_from_result(result, parsed, command)
         for row in result.rows:

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from .common import CHANNELS_OPTION, CONVENTION_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, EXIT_OK, FILE_OPTION, NO_COLOR_OPTION, STACK_ARGUMENT, _console, _convention, _fail, _imported_dims, _imported_input, _parse_stack, _read_stack, _write_picture
+from .common import CHANNELS_OPTION, CONVENTION_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, EXIT_OK, FILE_OPTION, NO_COLOR_OPTION, STACK_ARGUMENT, _console, _convention, _fail, _imported_dims, _imported_input, _read_stack, _sized_run, _write_picture
 
 
 DRAW_EPILOG = """\
@@ -44,20 +44,12 @@ def draw(
     no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Draw a layer sliding over its input, a network diagram, or a unit's receptive field."""
-    from ..calc import run
-    from ..grammar import ParseError, parse_size
-
     pieces = _read_stack(stack or [], file)
     input, channels = _imported_input(input, channels)
     convention, dims = _convention(convention), _imported_dims(dims)
     if input is None:
         _fail("draw needs an input size (-i), such as -i 7 or -i 6x6")
-    try:
-        size = parse_size(input)
-    except ParseError as exc:
-        _fail(exc.render())
-    parsed = _parse_stack(pieces, len(size), dims)
-    result = run(parsed, size, channels, convention)
+    parsed, result = _sized_run(pieces, input, channels, dims, convention)
     if output is not None and output != "-" and not output.lower().endswith((".svg", ".png")):
         _fail(f"--output: {output!r} is neither .svg nor .png (or '-' for SVG on stdout)")
     from ..draw import DrawError

@@ -181,6 +181,10 @@ class Op:
     def macs(self, row, params: int, torchinfo: bool, batch: int) -> int:
         return batch * params if torchinfo else 0
 
+    def batch_counters(self, convention: Convention) -> int:
+        """Buffers counted per batch seen, not per channel (torch's BatchNorm has one)."""
+        return 0
+
     def cost_lines(self, row, cost, torch_profile: bool, times: str, convention: Convention) -> list[str]:
         if cost.params or cost.buffers:
             return [f"params {cost.params:,}"]

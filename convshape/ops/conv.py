@@ -10,7 +10,7 @@ from ..arithmetic import AxisStep, effective_kernel, transposed_output_size
 from ..diagnostics import Code, Diagnostic
 from ..layers import Convention, Layer, PaddingRule
 from .base import Op
-from .window import Window, broadcast, padding_fields
+from .window import Window, broadcast, padding_fields, rule_padding
 
 _TOKENS = ("k", "s", "p", "d", "c", "g", "dw", "nobias", "x")
 
@@ -199,15 +199,10 @@ class ConvT(_Convolution, Op):
         return convention is Convention.TF and layer.output_padding is None and layer.padding_rule is not None
 
     def resolve_padding(self, layer, axis, in_size, convention):
-        rule = layer.padding_rule
-        if rule is None:
-            return layer.padding[axis] if layer.padding else (0, 0)
-        if rule is PaddingRule.VALID:
-            return (0, 0)
+        fixed = rule_padding(layer, axis)
+        if fixed is not None:
+            return fixed
         kernel, dilation = layer.kernel[axis], layer.dilation[axis]
-        if rule is PaddingRule.FULL:
-            full = dilation * (kernel - 1)
-            return (full, full)
         if convention is Convention.ONNX:
             # ONNX Runtime's SAME_UPPER: out = I·s where the kernel reaches; the padding never below 0.
             op = layer.output_padding[axis] if layer.output_padding else 0

@@ -35,6 +35,8 @@ class LayerScale(nn.Module):
 class Norm(Op):
     """A weight and a bias per channel (affine), no buffers."""
 
+    lazy_torch: str | None = None  # the module torch sizes at its first call, where it has one
+
     def weights(self, layer, in_channels, out_channels, convention):
         if in_channels is None:
             return None
@@ -49,16 +51,17 @@ class Norm(Op):
             text += f"; buffers 2·{row.in_channels}{counter} = {cost.buffers:,}"
         return [text]
 
-    def batch_counters(self, convention) -> int:
-        return 0
-
     def torch_module(self, row, w):
+        dims = 1 if row.flat_in else row.layer.dims
+        if row.in_channels is None and self.lazy_torch is not None:
+            return w.lazy(row, f"nn.{self.lazy_torch}{dims}d") + "()"
         if row.in_channels is None:
             raise w.error("its channels are unknown: give -c", row)
-        return self.torch_text(row, 1 if row.flat_in else row.layer.dims, w)
+        return self.torch_text(row, dims, w)
 
 
 class BatchNorm(Norm):
+    lazy_torch = "LazyBatchNorm"
     word = "bn"
     help = "batch normalization"
     aliases = ("batchnorm",)
@@ -72,11 +75,6 @@ class BatchNorm(Norm):
         if in_channels is None:
             return None
         return 2 * in_channels, 2 * in_channels + self.batch_counters(convention)
-
-    def torch_module(self, row, w):
-        if row.in_channels is None:
-            return w.lazy(row, f"nn.LazyBatchNorm{1 if row.flat_in else row.layer.dims}d") + "()"
-        return super().torch_module(row, w)
 
     def torch_text(self, row, dims, w):
         return f"nn.BatchNorm{dims}d({row.in_channels})"
@@ -135,6 +133,7 @@ class GroupNorm(Norm):
 
 
 class InstanceNorm(Norm):
+    lazy_torch = "LazyInstanceNorm"
     word = "in"
     help = "instance normalization without affine parameters, PyTorch's default"
     aliases = ("instancenorm",)
@@ -153,11 +152,6 @@ class InstanceNorm(Norm):
 
     def least_input(self, layer, convention):
         return 2 if convention is Convention.TORCH else 1
-
-    def torch_module(self, row, w):
-        if row.in_channels is None:
-            return w.lazy(row, f"nn.LazyInstanceNorm{1 if row.flat_in else row.layer.dims}d") + "()"
-        return super().torch_module(row, w)
 
     def torch_text(self, row, dims, w):
         return f"nn.InstanceNorm{dims}d({row.in_channels})"

@@ -34,6 +34,20 @@ def kernel_term(step: AxisStep) -> str:
     return str(step.effective_kernel)
 
 
+def rule_padding(layer: Layer, axis: int):
+    """The (before, after) padding the layer writes or its rule fixes (pvalid, pfull) on
+    ``axis``; None for psame, whose padding each kind resolves from the input."""
+    rule = layer.padding_rule
+    if rule is None:
+        return layer.padding[axis] if layer.padding else (0, 0)
+    if rule is PaddingRule.VALID:
+        return (0, 0)
+    if rule is PaddingRule.FULL:
+        full = layer.dilation[axis] * (layer.kernel[axis] - 1)
+        return (full, full)
+    return None
+
+
 class Window(Op):
     """floor((I + padding − kₑ) / s) + 1, with kₑ = d·(k − 1) + 1."""
 
@@ -61,17 +75,12 @@ class Window(Op):
         return None
 
     def resolve_padding(self, layer: Layer, axis: int, in_size: int, convention: Convention):
-        rule = layer.padding_rule
-        if rule is None:
-            return layer.padding[axis] if layer.padding else (0, 0)
-        if rule is PaddingRule.VALID:
-            return (0, 0)
-        kernel, dilation = layer.kernel[axis], layer.dilation[axis]
-        if rule is PaddingRule.FULL:
-            full = dilation * (kernel - 1)
-            return (full, full)
+        fixed = rule_padding(layer, axis)
+        if fixed is not None:
+            return fixed
         special = self.same_dilation(layer, convention)
-        return same_padding(in_size, kernel, layer.stride[axis], dilation if special is None else special, convention)
+        dilation = layer.dilation[axis] if special is None else special
+        return same_padding(in_size, layer.kernel[axis], layer.stride[axis], dilation, convention)
 
     def rounds_toward_zero(self, convention: Convention) -> bool:
         """ONNX Runtime divides a pool's span toward zero: a window overhanging by less than s runs."""
