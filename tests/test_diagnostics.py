@@ -155,3 +155,10 @@ def test_onnx_runtime_runs_a_same_maxpool_whose_padding_is_exactly_zero():
     assert calc("maxpool k2 s3 psame", 14, convention="onnx", dims=1).valid
     assert not calc("maxpool k1 s3 psame", 14, convention="onnx", dims=1).valid
     assert calc("maxpool k1 s3 psame", 13, convention="onnx", dims=1).valid  # (5 − 1)·3 + 1 − 13 = 0
+
+
+def test_a_transposed_conv_s_stride_is_what_outgrows_the_period():
+    # 64·64 = 4096 outputs per period is still tracked; the third stride 64 takes it past.
+    result = calc("convt k2 s64 x3", 8, dims=1)
+    assert [[d.message for d in row.notes] for row in result.rows] == [[], [], [
+        "the receptive field is not tracked past this layer (its period exceeds 4096 outputs)"]]

@@ -410,3 +410,14 @@ def test_print_of_an_exported_model_imports_back_to_torch_s_shapes_and_parameter
         assert data["totals"]["params"] == _params(namespace["model"]), case["stack"]
         checked += 1
     assert checked > 200
+
+
+def test_norms_without_channels_are_lazy_where_torch_has_a_lazy_module_and_refused_elsewhere():
+    result = runner.invoke(app, ["export", "--to", "torch", "-i", "8", "bn, in, flatten, bn"])
+    assert result.exit_code == 0, result.output
+    assert [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("nn.Lazy")] == [
+        "nn.LazyBatchNorm2d(),  # 1: bn -> ?×8×8", "nn.LazyInstanceNorm2d(),  # 2: in -> ?×8×8",
+        "nn.LazyBatchNorm1d(),  # 4: bn -> ?"]
+    assert "row 2: nn.LazyInstanceNorm2d will take its input size from the first forward: give -c" in result.stderr
+    refused = runner.invoke(app, ["export", "--to", "torch", "-i", "8", "gn g2"])
+    assert refused.exit_code != 0 and "row 1 (gn g2): its channels are unknown: give -c" in refused.stderr
