@@ -73,7 +73,32 @@ NOTES = {Code.PADDING_TRIMMED, Code.FIELD_EXCEEDS_INPUT, Code.INEXACT_SCALE, Cod
          Code.MERGE_CROPPED, Code.MERGE_PADDED, Code.BROADCAST, Code.UNUSED}
 
 
-def level_of(code: Code) -> Level:
+class KindCode(str):
+    """A code that one kind's module declares for findings only that kind makes, with its
+    level and message template (``Code`` holds the codes the engines share).
+
+    >>> code = KindCode("shuffle_channels", Level.ERROR, "{channels} channels")
+    >>> code.value, Diagnostic(code, (), {"channels": 3}).message
+    ('shuffle_channels', '3 channels')
+    """
+
+    level: Level
+    template: str
+    about_size: bool  # an error that another input size avoids (fit searches on past it)
+
+    def __new__(cls, value: str, level: Level, template: str, about_size: bool = False):
+        code = super().__new__(cls, value)
+        code.level, code.template, code.about_size = level, template, about_size
+        return code
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+
+def level_of(code: Code | KindCode) -> Level:
+    if isinstance(code, KindCode):
+        return code.level
     if code in WARNINGS:
         return Level.WARNING
     if code in NOTES:
@@ -166,7 +191,7 @@ class Diagnostic(NamedTuple):
     'on H and W: stride 0 is below 1'
     """
 
-    code: Code
+    code: Code | KindCode
     axes: tuple[str, ...] = ()
     numbers: dict | None = None
 
@@ -178,7 +203,8 @@ class Diagnostic(NamedTuple):
     def message(self) -> str:
         where = f"on {' and '.join(self.axes)}: " if self.axes else ""
         values = {key: number_text(value) for key, value in (self.numbers or {}).items()}
-        return MESSAGES[self.code].format(where=where, **values)
+        template = self.code.template if isinstance(self.code, KindCode) else MESSAGES[self.code]
+        return template.format(where=where, **values)
 
 
 def number_text(value) -> str:

@@ -373,7 +373,7 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
             # First the errors of parameters, channels and structure: merges cropped, every size works.
             cropped = run(probe_stack(stack), sizes, channels, convention)
             error = _stack_error(stack, cropped, convention, None, graph)
-            if error is not None and error[1].code not in SIZE_CODES:
+            if error is not None and not _about_size(error[1].code):
                 return Fit(dims, (), error, probe=cropped)
             checked: dict[int, Diagnostic | None] = {}  # a layer's own parameters, before any size
             for index, layer in enumerate(stack.layers, 1):
@@ -419,6 +419,13 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
                                                     primes)
             if error is not None:
                 return Fit(dims, (), error)
+        elif any(layer.kind.op.refuses_some_sizes for _, layer in indexed):  # only some large sizes run
+            found, _, _ = _requirement(stack, indexed, graph, axis, convention, name, primes, False, minimums)
+            valid = _normal(found, primes)
+            if not valid.residues:
+                return Fit(dims, (), (indexed[-1][0], Diagnostic(Code.OUTPUT_TOO_SMALL, (name,), {"out_size": 0})))
+            minimum = next(iter(AxisRule(name, valid.modulus, tuple(sorted(valid.residues)), minimum,
+                                         None).clean_sizes(minimum, minimum + valid.modulus)))
         rule = AxisRule(name, allowed.modulus, tuple(sorted(allowed.residues)), minimum, None,
                         valid.modulus, tuple(sorted(valid.residues)))
         if graph is not None:
@@ -924,6 +931,11 @@ SIZE_CODES = (Code.KERNEL_TOO_LARGE, Code.OUTPUT_TOO_SMALL, Code.INPUT_SMALLER_T
               Code.ONNX_NEGATIVE_SAME_PADDING)
 
 
+def _about_size(code) -> bool:
+    """An error another input size may avoid."""
+    return code in SIZE_CODES or getattr(code, "about_size", False)
+
+
 def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None,
                  graph: _Graph | None = None) -> tuple[int, Diagnostic] | None:
     """An error that no input size can avoid: a parameter, a channel count, the structure.
@@ -936,7 +948,7 @@ def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None,
         return None
     # A size error there is the input's fault only while sizes still follow the input:
     # after a global pool they are 1 whatever it is (`gap, up s0.5` fails at every size).
-    about_size = row.error.code in SIZE_CODES
+    about_size = _about_size(row.error.code)
     if graph is not None:  # after a gap, an adaptive pool or a resize to a size, sizes are fixed
         fixed = all(graph._fixed(source) for source in stack.inputs(row.index))
     else:

@@ -59,9 +59,16 @@ def framework_of(name: str) -> str | None:
     >>> framework_of("Conv2d"), framework_of("Conv2DTranspose"), framework_of("Sequential")
     ('PyTorch', 'Keras', None)
     """
-    if TORCH_NAME.fullmatch(name):
+    if TORCH_NAME.fullmatch(name) or name in _registered():
         return TORCH
     return KERAS if KERAS_NAME.fullmatch(name) else None
+
+
+def _registered() -> dict:
+    """torch's module names that the kinds' own modules read (``Op.torch_classes``)."""
+    from .kinds import TORCH_CLASSES
+
+    return TORCH_CLASSES
 
 
 def _arguments(inside: str) -> tuple[list, dict] | None:
@@ -100,6 +107,8 @@ def equivalent(name: str, inside: str) -> str | None:
     """
     parsed = _arguments(inside)
     match = TORCH_NAME.fullmatch(name) or KERAS_NAME.fullmatch(name)
+    if parsed is not None and match is None and name in _registered():  # a kind's module reads it
+        return _registered()[name].from_torch(name, *parsed)
     if parsed is None or match is None:
         return None
     args, kwargs = parsed

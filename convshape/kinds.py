@@ -40,3 +40,7 @@ SPECS = {kind: kind.op for kind in Kind}  # a kind's words and tokens: its op's 
 # Every word that starts a layer, to its kind (``conv2d``-style names are read apart).
 KIND_WORDS: dict[str, Kind] = {word: kind for kind in Kind for word in (kind.value, *kind.op.aliases)}
 ACCEPTS: dict[Kind, tuple[str, ...]] = {kind: kind.op.takes for kind in Kind}
+
+# The readers' lookups: a framework's name to the op that reads it (print(model), ONNX).
+TORCH_CLASSES = {name: op for op in OPS.values() for name in op.torch_classes}
+ONNX_OPS = {name: op for op in OPS.values() for name in op.onnx_ops}

@@ -12,6 +12,7 @@ constant and the ones that keep the shape pass their input on.
 from __future__ import annotations
 
 from ..arithmetic import ceil_div
+from ..kinds import ONNX_OPS
 from .result import Imported, ImportFailure
 
 # Operations that keep the shape and that convshape counts no parameters for: passed through.
@@ -264,6 +265,11 @@ def _rows(graph: _Graph, node, data_inputs: list[str], notes: list, folded: set,
         raise ImportFailure(f"node {where}: the Resize's scales or sizes are not constants in the file")
     if op in PASS_THROUGH:
         return None
+    if op in ONNX_OPS:  # a kind's module reads it
+        text = ONNX_OPS[op].from_onnx(op, attrs)
+        if text is None:
+            raise ImportFailure(f"node {where}: {op} with {attrs} has no convshape layer")
+        return [text]
     raise ImportFailure(f"cannot go on past node {where} ({op}): convshape has no layer for it")
 
 

@@ -59,8 +59,11 @@ class Op:
     sets_channels: ClassVar[bool] = False  # its c sets its output channels (conv, convt)
     solvable: ClassVar[bool] = False  # convshape solve finds its parameters
     max_dilation: ClassVar[int | None] = None  # solve's bound on its dilation (None: solve's own)
+    refuses_some_sizes: ClassVar[bool] = False  # inputs above its least that fail (only multiples of s run)
     torch_name: ClassVar[str] = ""
     transposed: ClassVar[bool] = False  # a transposed conv: its kernel spreads each input over the output
+    torch_classes: ClassVar[tuple[str, ...]] = ()  # the nn modules the print(model) reader reads as this kind
+    onnx_ops: ClassVar[tuple[str, ...]] = ()  # the ONNX op types the ONNX reader reads as this kind
 
     # -- words ---------------------------------------------------------------------------
     def build(self, get, dims: int) -> dict:
@@ -189,6 +192,16 @@ class Op:
         if cost.params or cost.buffers:
             return [f"params {cost.params:,}"]
         return ["keeps the shape; no parameters"] if self.keeps_shape else []
+
+    # -- import --------------------------------------------------------------------------
+    def from_torch(self, name: str, args: list, kwargs: dict) -> str | None:
+        """The layer's text for torch's module ``name`` (one of ``torch_classes``) built with these
+        arguments, or None where they make something convshape has no layer for."""
+        return None
+
+    def from_onnx(self, op_type: str, attributes: dict) -> str | None:
+        """The layer's text for an ONNX node (one of ``onnx_ops``) with these attributes, or None."""
+        return None
 
     # -- code ----------------------------------------------------------------------------
     def torch_module(self, layer: Layer, channels: int | None, out_channels: int | None, dims: int, step=None):

@@ -348,9 +348,10 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
     if all(rule.describe_valid().startswith("every") for rule in fit.rules):
         console.print(Text(f"valid for input ≥ {axes_text(minimum[:1] if len(set(minimum)) == 1 else minimum)}"),
                       soft_wrap=True)
-    else:  # merges that must fit: only some sizes run
+    else:  # merges that must fit, or a layer that takes only some sizes: only some sizes run
+        why = " (every merge fits)" if any(row.layer.kind.is_merge for row in result.rows) else ""
         for rule in fit.rules:
-            console.print(Text(f"valid (every merge fits): {rule.describe_valid()}"), soft_wrap=True)
+            console.print(Text(f"valid{why}: {rule.describe_valid()}"), soft_wrap=True)
     for rule in fit.rules:
         console.print(Text(f"clean (no floor rounding): {rule.describe()}"), soft_wrap=True)
     if costs:
