@@ -122,6 +122,7 @@ class _State(NamedTuple):
     flattened: str | None  # why there are no spatial axes any more
     field_exceeded: list[bool]  # per axis: has the field outgrown the input yet
     min_fields: list[receptive.AxisField | None] | None = None  # smallest over the paths; None: ``fields``
+    regrouped: bool = False  # the channels at a position read different pixels (nothing has mixed them since)
 
 
 def _flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:
@@ -200,7 +201,14 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
 
     fields = _next_fields(layer, state, steps, alike)
     min_fields = None if state.min_fields is None else _next_fields(layer, state._replace(fields=state.min_fields), steps, alike)
-    if any(f is None for f in fields) and not any(f is None for f in state.fields):
+    regrouped = (state.regrouped or op.regroups_channels) and not op.mixes_channels(layer)
+    if state.regrouped and op.reads_channel_groups and not any(f is None for f in state.fields):
+        # One field per position says what all its channels read together: here channels that
+        # read different pixels go to different positions, each with only part of that field.
+        fields, min_fields = [None] * len(fields), None
+        notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"reason": (
+            f"{kind.value} spreads channels that read different pixels, and no layer without groups mixed them")}))
+    elif any(f is None for f in fields) and not any(f is None for f in state.fields):
         axis = next(axis for axis, f in enumerate(fields) if f is None)
         growth = op.growth(layer, steps[axis] if steps else None, axis)
         reason = receptive.untracked_reason(state.fields[axis], growth)
@@ -225,7 +233,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         notes=tuple(merge_axes(notes)),
         min_fields=None if min_fields is None else tuple(min_fields),
     )
-    return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded, min_fields)
+    return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded, min_fields, regrouped)
 
 
 def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[_State], axes: tuple[str, ...],
@@ -265,7 +273,9 @@ def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[
         notes=tuple(notes),
         min_fields=None if min_fields is None else tuple(min_fields),
     )
-    return row, _State(merged.size, merged.channels, fields, current.last_spatial, flattened, exceeded, min_fields)
+    regrouped = any(state.regrouped for state in states)
+    return row, _State(merged.size, merged.channels, fields, current.last_spatial, flattened, exceeded, min_fields,
+                       regrouped)
 
 
 def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, convention: Convention = Convention.TORCH) -> Result:

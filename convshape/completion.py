@@ -125,7 +125,7 @@ def layer_candidates(words: list[str], incomplete: str, convention: str = "torch
     """What may come next in a stack: a bound name after from, like or a merge; the current
     kind's tokens; then the kinds.
 
-    >>> [w for w, _ in layer_candidates(["conv", "k3"], "p")]
+    >>> [w for w, _ in layer_candidates(["conv", "k3"], "p")][:5]  # then the kinds that start with p
     ['p', 'psame', 'pvalid', 'pfull', 'pad']
     >>> [w for w, _ in layer_candidates(["conv", "@skip", "conv", "from"], "")]
     ['skip']

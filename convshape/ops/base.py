@@ -59,6 +59,8 @@ class Op:
     sets_channels: ClassVar[bool] = False  # its c sets its output channels (conv, convt)
     solvable: ClassVar[bool] = False  # convshape solve finds its parameters
     max_dilation: ClassVar[int | None] = None  # solve's bound on its dilation (None: solve's own)
+    regroups_channels: ClassVar[bool] = False  # its output channels at one position read different pixels
+    reads_channel_groups: ClassVar[bool] = False  # puts different input channels at different pixels
     refuses_some_sizes: ClassVar[bool] = False  # inputs above its least that fail (only multiples of s run)
     torch_name: ClassVar[str] = ""
     transposed: ClassVar[bool] = False  # a transposed conv: its kernel spreads each input over the output
@@ -100,6 +102,11 @@ class Op:
     def field(self, layer: Layer, current: AxisField, step: AxisStep | None, axis: int, in_size, last_spatial):
         """The field after the layer on one axis (None: no longer tracked)."""
         return current
+
+    def mixes_channels(self, layer: Layer) -> bool:
+        """Each output channel reads every input channel (a conv without groups, linear): after
+        it, every channel at a position reads the same pixels again."""
+        return False
 
     def growth(self, layer: Layer, step: AxisStep, axis: int) -> int:
         """The period by which a field stopped being tracked grew here, for its note."""

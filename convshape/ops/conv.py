@@ -30,6 +30,9 @@ class _Convolution:
     def out_channels(self, layer, in_channels, in_size):
         return layer.channels if layer.channels is not None else in_channels
 
+    def mixes_channels(self, layer):
+        return layer.groups == 1 and not layer.depthwise
+
     def weights(self, layer, in_channels, out_channels, convention):
         if in_channels is None or out_channels is None:
             return None

@@ -89,6 +89,9 @@ class Linear(Op):
     whole = True
     reads_flat = True
 
+    def mixes_channels(self, layer):
+        return True
+
     def build(self, get, dims):
         return {"channels": get("c")}
 

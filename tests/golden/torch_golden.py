@@ -394,7 +394,9 @@ def _fields(case: dict, layers: list[dict], size: list[int]) -> list:
                 break
             if x.grad is not None:
                 x.grad = None
-            y[(0, 0, *unit)].backward(retain_graph=True)
+            # A unit is a position with all its channels: each channel of a pixel unshuffle reads
+            # one pixel of its block, and together they read the block (as the next conv does).
+            y[(0, slice(None), *unit)].sum().backward(retain_graph=True)
             grad = x.grad[0].abs().sum(0)
             per_axis = []
             for axis in range(dims):
