@@ -33,6 +33,8 @@ _convshape_kind() {  # the kind a word starts, or nothing
         hardswish) echo hardswish ;;
         lrelu|leakyrelu) echo lrelu ;;
         dropout) echo dropout ;;
+        pixelshuffle|pixelshuffle1d|pixelshuffle2d|pixelshuffle3d|depthtospace|depthtospace1d|depthtospace2d|depthtospace3d) echo pixelshuffle ;;
+        pixelunshuffle|pixelunshuffle1d|pixelunshuffle2d|pixelunshuffle3d|spacetodepth|spacetodepth1d|spacetodepth2d|spacetodepth3d) echo pixelunshuffle ;;
     esac
 }
 
@@ -66,6 +68,8 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
         hardswish) echo 'x' ;;
         lrelu) echo 'x' ;;
         dropout) echo 'x' ;;
+        pixelshuffle) echo 's x' ;;
+        pixelunshuffle) echo 's x' ;;
     esac
 }
 
@@ -123,7 +127,7 @@ _convshape() {
             --columns) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --macs --flops --batch --dtype --columns --compact --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle'
         ;;
     completions)
         case "$prev" in
@@ -169,7 +173,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --aligned --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle'
         ;;
     import)
         case "$prev" in

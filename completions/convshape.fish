@@ -77,6 +77,10 @@ function __convshape_kind --description 'the kind of the layer being written'
                 set kind lrelu
             case dropout
                 set kind dropout
+            case pixelshuffle pixelshuffle1d pixelshuffle2d pixelshuffle3d depthtospace depthtospace1d depthtospace2d depthtospace3d
+                set kind pixelshuffle
+            case pixelunshuffle pixelunshuffle1d pixelunshuffle2d pixelunshuffle3d spacetodepth spacetodepth1d spacetodepth2d spacetodepth3d
+                set kind pixelunshuffle
         end
         if string match -qr '[,;]$' -- $word
             set kind ''
@@ -268,6 +272,10 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = hardswish' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = lrelu' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = dropout' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = pixelshuffle' -a s -d 'factor: s2 (one for H and W)'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = pixelshuffle' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = pixelunshuffle' -a s -d 'factor: s2 (one for H and W)'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit solve; and test (__convshape_kind) = pixelunshuffle' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit; and __convshape_wants_name' -a '(__convshape_names)' -d 'a tensor named with @'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a from -d 'read a named tensor instead: from x'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a conv -d 'convolution'
@@ -298,6 +306,8 @@ complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a tanh -d 'tanh
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a hardswish -d 'hard swish activation'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a lrelu -d 'leaky ReLU activation'
 complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a dropout -d 'dropout, the identity at inference'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a pixelshuffle -d 'channels into space: C·s² × H × W to C × H·s × W·s'
+complete -c convshape -n '__fish_seen_subcommand_from calc fit' -a pixelunshuffle -d 'space into channels: C × H × W to C·s² × H/s × W/s'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a maxpool -d 'max pooling'

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .ops import activation, adaptive, conv, merge, norm, pad, pool, resize, whole
+from .ops import activation, adaptive, conv, merge, norm, pad, pool, resize, shuffle, whole
 
 FAMILIES = (
     conv,  # conv, convt
@@ -22,6 +22,7 @@ FAMILIES = (
     merge,  # add, mul, cat
     norm,  # bn, ln, gn, in, layerscale
     activation,  # relu ... dropout
+    shuffle,  # pixelshuffle, pixelunshuffle
 )
 
 OPS = {op.word: op for family in FAMILIES for op in family.OPS}

@@ -22,6 +22,7 @@ EXAMPLES = {
     "cat": "conv k1 c4 @a conv k1 c4, cat a", "bn": "bn", "ln": "ln", "gn": "gn g2", "in": "in",
     "layerscale": "layerscale", "relu": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu",
     "sigmoid": "sigmoid", "tanh": "tanh", "hardswish": "hardswish", "lrelu": "lrelu", "dropout": "dropout",
+    "pixelshuffle": "conv k1 c16, pixelshuffle s2", "pixelunshuffle": "pixelunshuffle s2",
 }
 
 

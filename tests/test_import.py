@@ -109,10 +109,11 @@ def test_unknown_modules_are_skipped_when_they_keep_the_shape_and_stop_the_impor
     assert result.exit_code == 0
     assert "Mish keeps the shape and has no parameters: skipped (b)" in result.stderr
     assert "does not show how forward wires the model (Net)" in result.stderr
-    changes = "Net(\n  (a): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (b): PixelShuffle(upscale_factor=2)\n)\n"
+    changes = "Net(\n  (a): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (b): Unfold(kernel_size=2, dilation=1, padding=0, stride=1)\n)\n"
     result = invoke("import", "-", stdin=changes)
     assert result.exit_code == 1 and result.stdout == ""
-    assert "cannot go on past b (PixelShuffle(upscale_factor=2)): convshape has no layer for it" in result.stderr
+    assert "cannot go on past b (Unfold(kernel_size=2, dilation=1, padding=0, stride=1)): convshape has no layer for it" \
+        in result.stderr
 
 
 @pytest.mark.parametrize("text, message", [
