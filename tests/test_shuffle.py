@@ -92,6 +92,13 @@ def test_at_the_boundary_it_runs(stack, size):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize("stack", ["pixelshuffle s0", "pixelunshuffle s0", "pixelshuffle s-2"])
+def test_a_factor_below_1_is_an_error_not_a_crash(stack):
+    result = invoke("calc", "-i", "8", "-c", "16", "--no-color", stack)
+    assert result.exit_code == 1
+    assert "error stride_below_1: on H and W: stride" in result.stdout and "is below 1" in result.stdout
+
+
 def test_one_factor_for_h_and_w_and_two_axes_only():
     per_axis = invoke("calc", "-i", "8", "pixelshuffle s2x3")
     assert per_axis.exit_code == 2

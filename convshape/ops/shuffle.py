@@ -69,13 +69,13 @@ class PixelShuffle(_Shuffle):
 
     def structure_error(self, layer, size, channels, flattened, convention):
         found = super().structure_error(layer, size, channels, flattened, convention)
-        square = layer.stride[0] ** 2
-        if found is None and channels is not None and channels % square:
+        square = layer.stride[0] ** 2  # s0 and below: stride_below_1, from the parameters' check
+        if found is None and channels is not None and square >= 1 and channels % square:
             found = Diagnostic(SHUFFLE_CHANNELS, (), {"channels": channels, "factor": layer.stride[0], "square": square})
         return found
 
     def out_channels(self, layer, in_channels, in_size):
-        return None if in_channels is None else in_channels // layer.stride[0] ** 2
+        return None if in_channels is None or layer.stride[0] < 1 else in_channels // layer.stride[0] ** 2
 
     def axis_step(self, layer, axis, in_size, convention, target=None):
         from fractions import Fraction  # not at start-up: whole-number runs never load fractions
