@@ -662,6 +662,8 @@ def _resolve_dims(raw: list[_RawLayer], input_dims: int | None,
                 claims.append((len(value), token, f"'{token.text}'"))
         claimed = claimed or bool(claims)
         for count, token, name in claims:
+            if count > 3:  # no framework has a layer over more (there is no nn.Conv4d)
+                raise layer.src.error(f"{name} has {count} values: a layer has 1 to 3 spatial axes", token)
             if dims is None:
                 dims, origin, where = count, name, f"{name} in '{layer.text}'"
             elif count != dims:
@@ -885,6 +887,12 @@ def parse_size(text: str, option: str = "--input") -> tuple[int, ...]:
     sizes = tuple(int(v) for v in cleaned.split("x"))
     if any(v < 1 for v in sizes):
         raise ParseError(f"'{text}' is not a size: every axis needs at least 1 pixel", source=option)
+    if len(sizes) > 3:
+        # N×C×H×W (or N×C×D×H×W), as torch prints a tensor's shape: the batch and the channels go.
+        hint = (f"; for N×C×{'×'.join(['D', 'H', 'W'][3 - (len(sizes) - 2):])} = {'×'.join(map(str, sizes))}, give "
+                f"-i {'x'.join(map(str, sizes[2:]))} -c {sizes[1]}" if len(sizes) in (4, 5) and option == "--input" else "")
+        raise ParseError(f"'{text}' has {len(sizes)} sizes: give 1 to 3 spatial sizes (L, H×W or D×H×W), without "
+                         f"the batch or the channels{hint}", source=option)
     return sizes
 
 
