@@ -17,7 +17,7 @@ from .diagnostics import (
     parameter_error,
     size_error,
 )
-from .grammar import Stack, parse_stack, with_dims  # noqa: F401  (parse_stack: the doctests)
+from .grammar import Stack, output_rows, parse_stack, with_dims  # noqa: F401  (parse_stack: the doctests)
 from .layers import Convention, Layer, Pair, axis_names, drops_axes
 
 if TYPE_CHECKING:
@@ -95,6 +95,11 @@ class Result(NamedTuple):
     def inputs(self, index: int) -> tuple[int, ...]:
         """The rows row ``index`` reads (0 is the input)."""
         return self.reads.get(index) or (index - 1,)
+
+    @property
+    def output_rows(self) -> tuple[int, ...]:
+        """The rows whose results leave the network: the last, and each bound row nothing reads."""
+        return output_rows(len(self.rows), self.reads, self.binds)
 
     @property
     def valid(self) -> bool:
@@ -318,8 +323,7 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
         if stack.reads:
             from . import merge
 
-            outputs = [row for row in stack.binds if row not in kept and row > 0]
-            for unused in sorted(merge.unused_rows(len(rows), stack.inputs, outputs)):
+            for unused in sorted(merge.unused_rows(len(rows), stack.inputs, stack.output_rows)):
                 row = rows[unused - 1]
                 rows[unused - 1] = row._replace(notes=row.notes + (Diagnostic(Code.UNUSED),))
     return Result(sizes, channels, dims, Convention(convention), tuple(rows), output, stack.axes_from,

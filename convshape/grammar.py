@@ -135,6 +135,22 @@ class Stack(NamedTuple):
         """The rows row ``index`` reads, in order (a merge's named inputs, then the current one)."""
         return self.reads.get(index) or (index - 1,)
 
+    @property
+    def output_rows(self) -> tuple[int, ...]:
+        """The rows whose results leave the network: see ``output_rows``."""
+        return output_rows(len(self.layers), self.reads, self.binds)
+
+
+def output_rows(count: int, reads: dict, binds: dict) -> tuple[int, ...]:
+    """The rows whose results leave the network, in order: each row bound to a name that no
+    row reads (an FPN's levels), and the last row.
+
+    >>> output_rows(4, {3: (1,)}, {1: ("a",), 2: ("b",)})
+    (2, 4)
+    """
+    read = {source for index in range(1, count + 1) for source in (reads.get(index) or (index - 1,))}
+    return tuple(sorted({row for row in binds if 0 < row < count and row not in read} | ({count} if count else set())))
+
 
 def visible(text: str) -> str:
     r"""Text with control characters (but tabs) escaped, for a terminal.

@@ -1,8 +1,11 @@
 """What a new user broke (issue 21): each test failed before its fix."""
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
+from conftest import ROOT, have
 from convshape.cli import app
 
 runner = CliRunner()
@@ -40,3 +43,44 @@ def test_a_layer_token_with_more_than_three_axes_is_refused(stack, token):
     result = invoke("calc", "-q", stack)
     assert result.exit_code == 2
     assert f"{token}: a layer has 1 to 3 spatial axes" in result.stderr
+
+
+# ----------------------------------------------------------------------------- several outputs
+
+BRANCHES = "conv k3 p1 c4 @x, conv k3 s2 p1 c8 @y, from x conv k1 c2"
+
+
+def test_calc_lists_every_output_under_the_table_and_in_json():
+    table = invoke("calc", "-i", "8", "-c", "3", "--no-color", BRANCHES)
+    assert "outputs (2): y (row 2) 8 × 4 × 4, row 3 2 × 8 × 8" in table.stdout
+    assert "\noutput:" not in table.stdout
+    data = json.loads(invoke("calc", "-i", "8", "-c", "3", "--format", "json", BRANCHES).stdout)
+    assert data["outputs"] == [{"row": 2, "names": ["y"], "size": [4, 4], "channels": 8, "features": 128},
+                               {"row": 3, "names": [], "size": [8, 8], "channels": 2, "features": 128}]
+    chain = json.loads(invoke("calc", "-i", "8", "-c", "3", "--format", "json", "conv k3 @a, conv k3").stdout)
+    assert [output["row"] for output in chain["outputs"]] == [2]  # the row after reads a
+
+
+def test_export_returns_every_output_in_row_order():
+    fpn = invoke("export", "--to", "torch", "-i", "224", "-c", "3", "-f", str(ROOT / "examples" / "fpn-resnet50.stack"))
+    assert "        return p4, p3, p2, p6\n" in fpn.stdout
+    torch = invoke("export", "--to", "torch", "-i", "8", "-c", "3", BRANCHES)
+    assert "        return y, t3\n" in torch.stdout
+    assert "print([tuple(output.shape) for output in model(torch.zeros(1, 3, 8, 8))])" in torch.stdout
+    keras = invoke("export", "--to", "keras", "-i", "8", "-c", "3", BRANCHES)
+    assert "model = keras.Model(inputs, [y, t3])\n" in keras.stdout
+
+
+@pytest.mark.skipif(not have("torch"), reason="torch is not installed")
+def test_the_exported_fpn_returns_torch_s_four_levels():
+    import torch
+
+    code = invoke("export", "--to", "torch", "-i", "64", "-c", "3", "-f",
+                  str(ROOT / "examples" / "fpn-resnet50.stack")).stdout
+    namespace = {"__name__": "exported"}
+    exec(compile(code, "exported.py", "exec"), namespace)
+    with torch.no_grad():
+        shapes = [list(output.shape[1:]) for output in namespace["model"].eval()(torch.zeros(1, 3, 64, 64))]
+    data = json.loads(invoke("calc", "-i", "64", "-c", "3", "--format", "json", "-f",
+                             str(ROOT / "examples" / "fpn-resnet50.stack")).stdout)
+    assert shapes == [[output["channels"], *output["size"]] for output in data["outputs"]]

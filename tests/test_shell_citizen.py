@@ -25,7 +25,7 @@ def test_machine_formats_never_wrap_even_at_40_columns(run, fmt):
     if fmt == "json":
         data = json.loads(result.stdout)
         assert len(data["layers"]) == 202
-        assert len(lines) == 202 + 13  # one line per layer, never wrapped
+        assert len(lines) == 202 + 14  # one line per layer, never wrapped
     else:
         assert len(lines) == 1 + 202
         sep = "," if fmt == "csv" else "\t"

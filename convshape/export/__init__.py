@@ -49,8 +49,11 @@ class Plan(NamedTuple):
         return all(row.inputs == (row.index - 1,) and not row.layer.kind.is_merge for row in self.rows)
 
     @property
-    def output_row(self) -> int:
-        return len(self.rows)
+    def output_rows(self) -> tuple[int, ...]:
+        """What the model returns: the last row, and each row bound to a name nothing reads."""
+        from ..grammar import output_rows
+
+        return output_rows(len(self.rows), {row.index: row.inputs for row in self.rows}, self.names)
 
 
 def plan_from_result(result, stack, command: str) -> Plan:

@@ -133,7 +133,7 @@ def write(plan: Plan, class_name: str = "Net") -> tuple[str, list[str]]:
             else:
                 init.append(f"        self.l{row.index} = {module_text(row, lazy_notes, helpers)}{_comment(row)}")
                 forward.append(f"        {target} = self.l{row.index}({names[row.inputs[-1]]}){_comment(row)}")
-        forward.append(f"        return {names[plan.output_row]}")
+        forward.append(f"        return {', '.join(names[row] for row in plan.output_rows)}")
         body = "\n".join([
             f"class {class_name}(nn.Module):",
             "    def __init__(self):",
@@ -173,6 +173,7 @@ def _module(plan: Plan, body: str, helpers: set, uses_functional: bool) -> str:
         'if __name__ == "__main__":',
         "    model.eval()",
         "    with torch.no_grad():",
-        f"        print(tuple(model(torch.zeros({shape})).shape))",
+        f"        print(tuple(model(torch.zeros({shape})).shape))" if len(plan.output_rows) == 1 else
+        f"        print([tuple(output.shape) for output in model(torch.zeros({shape}))])",
     ]
     return "\n".join(header) + helper_text + "\n\n\n" + body + "\n" + "\n".join(main) + "\n"

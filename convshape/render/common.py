@@ -89,6 +89,11 @@ def summary_lines(result: Result) -> list[str]:
         row = result.error_row
         return [f"invalid: layer {row.index} ({layer_label(row.layer, row.index)}) cannot run: {row.error.code.value}"]
     output = result.output
+    outputs = result.output_rows
+    if len(outputs) > 1:  # bound rows nothing reads leave the network too (an FPN's levels)
+        return [f"outputs ({len(outputs)}): " + ", ".join(
+            f"{output_name(result, row)} {size_text(result.rows[row - 1].out_size, result.rows[row - 1].out_channels)}"
+            for row in outputs)]
     lines = [f"output: {size_text(output.size, output.channels)}"]
     last = result.rows[-1].layer.kind if result.rows else None
     if output.features is None:
@@ -100,6 +105,12 @@ def summary_lines(result: Result) -> list[str]:
     else:
         lines.append(f"after flatten: in_features = {output.features}")
     return lines
+
+
+def output_name(result: Result, row: int) -> str:
+    """An output as a user names it: its bound name and row (``p3 (row 182)``), or its row."""
+    names = result.binds.get(row)
+    return f"{names[-1]} (row {row})" if names else f"row {row}"
 
 
 CHANNELS_HINT = "give them with -c (as -c 3 for RGB)"

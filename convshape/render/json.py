@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from math import prod
 
 from ..calc import Result, Row
 from ..diagnostics import Diagnostic
@@ -12,6 +13,13 @@ from .common import number, stride_values
 
 def _numbers(values):
     return None if values is None else [number(v) for v in values]
+
+
+def _features(row: Row) -> int | None:
+    """What an nn.Linear after the row needs: its features, or its map flattened."""
+    if row.out_size is None or row.out_channels is None:
+        return row.features
+    return row.out_channels * prod(row.out_size)
 
 
 def _diagnostic(diagnostic: Diagnostic) -> dict:
@@ -97,6 +105,10 @@ def _tail(result: Result, costs=None) -> dict:
         "output": None
         if output is None
         else {"size": _numbers(output.size), "channels": output.channels, "features": output.features},
+        "outputs": None if output is None else [
+            {"row": row, "names": list(result.binds.get(row, ())), "size": _numbers(result.rows[row - 1].out_size),
+             "channels": result.rows[row - 1].out_channels, "features": _features(result.rows[row - 1])}
+            for row in result.output_rows],
         "valid": result.valid,
         **({} if costs is None else _totals(costs)),
     }
