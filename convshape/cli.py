@@ -71,7 +71,7 @@ class _GuardedStdout:
 
 SHORT_HELP = """Usage: convshape COMMAND [OPTIONS] [LAYERS]...
 
-Commands: calc, fit, solve, schema, completions.
+Commands: {commands}.
   convshape calc -i 224 -c 3 conv k7 s2 p3 c64 maxpool k3 s2 p1
 Try 'convshape -h' for help.
 """
@@ -95,7 +95,7 @@ class _Group(typer.core.TyperGroup):
             _silence(real)
         except click_errors.UsageError as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":  # `convshape` alone
-                sys.stderr.write(SHORT_HELP)
+                sys.stderr.write(SHORT_HELP.format(commands=", ".join(self.commands)))
             else:
                 sys.stderr.write(f"convshape: {usage_message(exc)}\n")
             status = EXIT_USAGE

@@ -84,3 +84,30 @@ def test_the_exported_fpn_returns_torch_s_four_levels():
     data = json.loads(invoke("calc", "-i", "64", "-c", "3", "--format", "json", "-f",
                              str(ROOT / "examples" / "fpn-resnet50.stack")).stdout)
     assert shapes == [[output["channels"], *output["size"]] for output in data["outputs"]]
+
+
+# ----------------------------------------------------------------------------- draw says why, and never exit 70
+
+def test_draw_of_an_invalid_stack_says_what_calc_says(tmp_path):
+    result = invoke("draw", "-i", "8", "-o", str(tmp_path / "net.svg"), "conv k9, conv k3")
+    assert result.exit_code == 1
+    assert result.stderr == ("convshape: invalid: layer 1 (conv k9) cannot run: on H and W: the padded input "
+                             "(8 + 0 + 0 = 8) is smaller than the kernel 9\n")
+    assert (tmp_path / "net.svg").exists()  # the picture marks the row
+
+
+@pytest.mark.skipif(not have("cairosvg"), reason="cairosvg is not installed")
+def test_a_png_too_large_for_cairo_is_refused_with_the_svg_to_write(tmp_path):
+    target = tmp_path / "long.png"
+    result = invoke("draw", "-i", "64", "-c", "3", "-o", str(target), "conv k3 p1 x1000")
+    assert result.exit_code == 1
+    assert "px, and a PNG renderer (cairo) takes at most 32,767 px a side: write an SVG" in result.stderr
+    assert f"(-o {tmp_path / 'long'}.svg)" in result.stderr and not target.exists()
+    small = invoke("draw", "-i", "64", "-c", "3", "-o", str(target), "conv k3 p1 c8, relu, conv k3 p1 c8")
+    assert small.exit_code == 0 and target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_convshape_alone_lists_every_command(run):
+    result = run()
+    assert result.returncode == 2
+    assert "Commands: calc, fit, solve, export, import, draw, schema, completions.\n" in result.stderr

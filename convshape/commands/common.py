@@ -305,8 +305,25 @@ def _write_picture(text: str, output: str) -> None:
             import cairosvg
         except ImportError:
             _fail("PNG needs cairosvg: pip install 'convshape[draw]' (or write .svg)", EXIT_INVALID)
+        width, height = _svg_size(text)
+        if max(width, height) > PNG_LIMIT:
+            _fail(f"{output}: the picture is {width:,.0f} × {height:,.0f} px, and a PNG renderer (cairo) takes at most "
+                  f"{PNG_LIMIT:,} px a side: write an SVG (-o {output[:-4]}.svg), which any browser shows",
+                  EXIT_INVALID)
         data = cairosvg.svg2png(bytestring=data)
     _save(data, output)
+
+
+PNG_LIMIT = 32767  # cairo's largest image side
+
+
+def _svg_size(text: str) -> tuple[float, float]:
+    """The width and height on a picture's <svg> element (0 where absent)."""
+    import re
+
+    root = re.search(r"<svg\b[^>]*>", text)
+    sizes = [re.search(rf'\b{name}="([\d.]+)', root.group(0)) if root else None for name in ("width", "height")]
+    return tuple(float(found.group(1)) if found else 0.0 for found in sizes)
 
 
 def _save(data: bytes, output: str) -> None:

@@ -75,6 +75,9 @@ def draw(
         _fail(str(exc), EXIT_INVALID)
     if output is not None:
         _write_picture(text, output)
+    if not result.valid:  # the picture marks the row; the exit status alone would not say why
+        row = result.error_row
+        sys.stderr.write(f"convshape: invalid: layer {row.index} ({row.layer.text}) cannot run: {row.error.message}\n")
     raise typer.Exit(EXIT_OK if result.valid else EXIT_INVALID)
 
 
