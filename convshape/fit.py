@@ -651,6 +651,8 @@ class _Graph:
                               if layer.kind.is_merge and layer.mode is None]
         self._merge_parent: dict[int, int] = {}
         self._fixed_rows: dict[int, bool] = {}
+        for index in range(1, len(stack.layers) + 1):  # in row order, so that each row's parent is known first:
+            self._fixed(index)  # asked first of the last row, a long chain of merges would recurse through them all
 
     def parent(self, index: int) -> int:
         sources = self.stack.inputs(index)
@@ -958,7 +960,8 @@ def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None,
     if row.error.code is Code.LINEAR_NEEDS_FLAT:  # its sizes are the huge input's: formulas instead
         from .formula import sizes_into
 
-        return row.index, linear_needs_flat(row.in_channels, sizes_into(list(stack.layers), row.index, stack.dims, convention))
+        sizes = sizes_into(list(stack.layers), row.index, stack.dims, convention, graph.parent if graph else None)
+        return row.index, linear_needs_flat(row.in_channels, sizes)
     return row.index, row.error
 
 

@@ -197,8 +197,9 @@ def formulas(layers: list[Layer], dims: int, convention: Convention, parent=None
     return rows
 
 
-def sizes_into(layers: list[Layer], index: int, dims: int, convention: Convention) -> list[str]:
-    """The spatial sizes that reach layer ``index`` (1-based), as formulas of the input.
+def sizes_into(layers: list[Layer], index: int, dims: int, convention: Convention, parent=None) -> list[str]:
+    """The spatial sizes that reach layer ``index`` (1-based), as formulas of the input
+    (``parent``: a graph's, as for ``formulas``).
 
     >>> from convshape.grammar import parse_stack
     >>> sizes_into(list(parse_stack("conv k3, gap, linear c4").layers), 3, 2, Convention.TORCH)
@@ -206,6 +207,8 @@ def sizes_into(layers: list[Layer], index: int, dims: int, convention: Conventio
     """
     from .layers import axis_names
 
-    steps = [step for step in formulas(layers[: index - 1], dims, convention) if step is not None]
+    rows = formulas(layers[: index - 1], dims, convention, parent)
+    source = (parent(index) if parent is not None else index - 1) - 1  # the row it reads
+    steps = [step for step in rows[: source + 1] if step is not None]
     names = axis_names(dims)
     return list(names) if not steps else [text(step.expr, name) for step, name in zip(steps[-1], names)]

@@ -22,6 +22,8 @@ from .layers import Convention, PaddingRule
 from .kinds import Kind
 
 MAX_KERNEL, MAX_STRIDE, MAX_DILATION = 11, 8, 4
+FREE = object()  # an output padding solve picks
+MAX_RULE_OUTPUT_PADDING = 64  # with psame, the output paddings tried (a stride this large has no use for more)
 KINDS = tuple(kind for kind in Kind if kind.op.solvable)  # the windows and the transposed conv
 
 
@@ -133,7 +135,7 @@ def _candidates(kind: Kind, fixed: Fixed, convention: Convention):
             for d in dilations:
                 ops = [None]
                 if "op" in kind.op.takes:
-                    ops = [fixed.output_padding] if fixed.output_padding is not None else [None, *range(1, max(s, d))]
+                    ops = [fixed.output_padding] if fixed.output_padding is not None else [FREE]
                 for op in ops:
                     for ceil in ceils:
                         yield k, s, d, op, ceil
@@ -188,22 +190,37 @@ def solve_axis(kind: Kind, in_size: int, out_size: int, fixed: Fixed, convention
     convention = Convention(convention)
     solutions: list[Solution] = []
     reachable: set[int] = set()
-    for k, s, d, op, ceil in _candidates(kind, fixed, convention):
+    for k, s, d, free, ceil in _candidates(kind, fixed, convention):
         for padding, rule in _paddings(kind, k, d, fixed):
             if padding is not None and max(padding) > k:
                 continue
-            quick = _quick_out(kind, in_size, k, s, d, padding, op, ceil)
-            if quick is not None and quick != out_size:
-                if quick >= 1:
-                    reachable.add(quick)
-                continue
-            text = _layer_text(kind, k, s, d, padding, rule, op, ceil)
-            row = _named(run(parse_stack(text, dims=1), (in_size,), None, convention).rows[0], axis)
-            if row.error is not None or row.out_size is None:
-                continue
-            reachable.add(row.out_size[0])
-            if row.out_size[0] == out_size:
-                solutions.append(Solution(k, s, d, padding, rule, op, ceil, row))
+            ops = [free]
+            if free is FREE:  # a transposed conv's output padding: 0 up to below max(s, d)
+                if padding is None:  # a rule: only calc knows the size; each padding, to a bound
+                    ops = [None, *range(1, min(max(s, d), MAX_RULE_OUTPUT_PADDING))]
+                else:  # it adds to the size: the one that reaches out_size, not a loop over a stride
+                    base = transposed_output_size(in_size, k, s, padding, d, 0)
+                    top = base + max(s, d) - 1
+                    if not base <= out_size <= top:
+                        closest = base if base > out_size else top
+                        if closest >= 1:
+                            reachable.add(closest)
+                        continue
+                    need = out_size - base  # and its neighbours, for the nearest outputs when it fails
+                    ops = [value or None for value in (need - 1, need, need + 1) if 0 <= value <= top - base]
+            for op in ops:
+                quick = _quick_out(kind, in_size, k, s, d, padding, op, ceil)
+                if quick is not None and quick != out_size:
+                    if quick >= 1:
+                        reachable.add(quick)
+                    continue
+                text = _layer_text(kind, k, s, d, padding, rule, op, ceil)
+                row = _named(run(parse_stack(text, dims=1), (in_size,), None, convention).rows[0], axis)
+                if row.error is not None or row.out_size is None:
+                    continue
+                reachable.add(row.out_size[0])
+                if row.out_size[0] == out_size:
+                    solutions.append(Solution(k, s, d, padding, rule, op, ceil, row))
     solutions.sort(key=Solution.rank)
     nearest = (None, None)
     if not solutions:

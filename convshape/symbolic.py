@@ -58,6 +58,9 @@ class SymbolicResult(NamedTuple):
         return None
 
 
+MAX_MERGES_FITTED = 64  # the first merges' own rules; the stack's rule is under the table whatever its depth
+
+
 def _where_it_fits(stack, index: int, convention: Convention, channels: int | None) -> str | None:
     """The input sizes at which the stack runs up to merge ``index``, where that is not every
     size from some minimum on: the rows before it, with it last, through fit."""
@@ -136,8 +139,11 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
                                 start_fixed and not seen_whole))
     from .calc import input_notes
 
-    if stack.reads and fit.error is None:
-        rows = [row._replace(fits=_where_it_fits(stack, row.index, convention, channels))
-                if row.layer.kind.is_merge and row.layer.mode is None else row for row in rows]
+    # Where every size from some minimum on runs, every merge fits at those sizes: nothing to add,
+    # and a fit per merge (each one over the rows before it) would cost the square of the depth.
+    if stack.reads and fit.error is None and not all(rule.describe_valid().startswith("every") for rule in fit.rules):
+        merges = [row.index for row in rows if row.layer.kind.is_merge and row.layer.mode is None][:MAX_MERGES_FITTED]
+        fits = {index: _where_it_fits(stack, index, convention, channels) for index in merges}
+        rows = [row._replace(fits=fits[row.index]) if row.index in fits else row for row in rows]
     return SymbolicResult(stack.dims, axis_names(stack.dims), convention, channels, tuple(rows), fit, stack.axes_from,
                           input_notes(stack, (), channels), stack.reads)

@@ -111,3 +111,36 @@ def test_convshape_alone_lists_every_command(run):
     result = run()
     assert result.returncode == 2
     assert "Commands: calc, fit, solve, export, import, draw, schema, completions.\n" in result.stderr
+
+
+# ----------------------------------------------------------------------------- found by fuzzing
+
+def test_solve_with_a_huge_fixed_stride_answers_at_once():
+    result = invoke("solve", "-i", "8", "-o", "224", "-q", "convt", "s999999999999999999x3")
+    assert result.exit_code == 1
+    assert "no convt takes 8 to 224 on H; nearest reachable outputs: 6999999999999999982" in result.stderr
+
+
+def test_solve_still_finds_a_transposed_conv_s_output_padding():
+    result = invoke("solve", "-i", "8", "-o", "17", "-q", "convt", "k2", "s2", "d1")  # (8 − 1)·2 + 2 + op
+    assert result.exit_code == 0 and result.stdout == "k2 s2 op1\n"
+
+
+@pytest.mark.parametrize("command", [["export", "--to", "torch", "-c", "3"], ["export", "--to", "keras", "-c", "3"],
+                                     ["fit"], ["calc"], ["calc", "-i", "8", "-q"]])
+def test_a_chain_of_1200_merges_does_not_recurse(tmp_path, command):
+    stack = tmp_path / "deep.stack"
+    stack.write_text("@a conv k3 p1 " + "add a " * 1200 + "\n")
+    result = invoke(*command, "-f", str(stack))
+    assert result.exit_code == 0, result.output
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("stack, sizes", [
+    ("@y conv k3, ln, up like y, linear c10", "3×H×W"),  # y is the input: up like y gives its size back
+    ("conv k3 s2 @a, conv k3, from a linear c3", "3×⌊(H − 1)/2⌋×⌊(W − 1)/2⌋"),  # a's size, not the chain's
+])
+def test_linear_on_a_map_names_the_size_of_the_row_it_reads(stack, sizes):
+    result = invoke("fit", "-c", "3", stack)
+    assert result.exit_code == 1
+    assert f"linear needs flat input but gets {sizes}: PyTorch fails" in result.stdout
