@@ -144,3 +144,56 @@ def test_linear_on_a_map_names_the_size_of_the_row_it_reads(stack, sizes):
     result = invoke("fit", "-c", "3", stack)
     assert result.exit_code == 1
     assert f"linear needs flat input but gets {sizes}: PyTorch fails" in result.stdout
+
+
+# ----------------------------------------------------------------------------- one-line changes that used to survive
+
+def test_torch_export_names_torch_s_classes_and_keeps_a_transposed_conv_s_crop():
+    code = invoke("export", "--to", "torch", "-i", "8", "-c", "3", "avgpool k2, convt k3 s2 p1:0 c4").stdout
+    assert "    nn.AvgPool2d(2),  # 1: avgpool k2 -> 3×4×4\n" in code
+    assert ("    nn.Sequential(nn.ConvTranspose2d(3, 4, kernel_size=3, stride=2), nn.ZeroPad2d((-1, 0, -1, 0))),"
+            "  # 2: convt k3 s2 p1:0 c4 -> 4×8×8\n") in code  # (8 − 1)·2 + 3 − 1 = 16, not 17
+
+
+def test_keras_export_names_keras_layers_and_activations():
+    code = invoke("export", "--to", "keras", "-i", "8", "-c", "3", "pad p1, hardswish, avgpool k2").stdout
+    assert "t1 = layers.ZeroPadding2D(((1, 1), (1, 1)))(inputs)  # 1: pad p1 -> 3×10×10\n" in code
+    assert "t2 = layers.Activation('hard_swish')(t1)  # 2: hardswish -> 3×10×10\n" in code
+    assert "t3 = layers.AveragePooling2D(2)(t2)  # 3: avgpool k2 -> 3×5×5\n" in code
+
+
+def test_an_onnx_merge_error_quotes_no_framework():
+    """Which message a runtime gives depends on the runtime: only torch and Keras are quoted."""
+    onnx = invoke("calc", "--convention", "onnx", "-i", "8", "-c", "3", "--no-color", "@a conv k3, add a")
+    assert "row 1 gives 6×6; add crop or pad to the add" in onnx.stdout
+    torch = invoke("calc", "-i", "8", "-c", "3", "--no-color", "@a conv k3, add a")
+    assert "row 1 gives 6×6; PyTorch: 'The size of tensor a (8) must match the size of tensor b (6) at " \
+           "non-singleton dimension 3'; add crop" in torch.stdout
+
+
+@pytest.mark.skipif(not have("onnx"), reason="onnx is not installed")
+@pytest.mark.parametrize("op, word", [("InstanceNormalization", "in"), ("BatchNormalization", "bn")])
+def test_onnx_norms_import_as_their_own_kind(tmp_path, op, word):
+    from onnx import TensorProto, helper, numpy_helper, save
+    import numpy
+
+    weights = [numpy_helper.from_array(numpy.ones(3, dtype="float32"), name) for name in ("scale", "bias", "mean", "var")]
+    inputs = ["x", "scale", "bias"] + (["mean", "var"] if op == "BatchNormalization" else [])
+    node = helper.make_node(op, inputs, ["y"], name="norm")
+    graph = helper.make_graph([node], "one", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=weights)
+    path = tmp_path / "norm.onnx"
+    save(helper.make_model(graph), str(path))
+    result = invoke("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert f"{word:<36}# norm: {op}" in result.stdout
+
+
+def test_every_block_of_a_network_diagram_has_its_layer_and_shape():
+    import re
+
+    svg = invoke("draw", "-i", "32", "-c", "3", "-o", "-", "conv k3 s2 p1 c8, maxpool k2, gap, flatten, linear c10").stdout
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    for layer, shape in [("input", "3×32×32"), ("conv k3 s2 p1 c8", "8×16×16"), ("maxpool k2", "8×8×8"),
+                         ("gap", "8×1×1"), ("flatten", "8"), ("linear c10", "10")]:
+        assert texts[texts.index(layer) + 1] == shape
