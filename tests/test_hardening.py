@@ -197,3 +197,22 @@ def test_every_block_of_a_network_diagram_has_its_layer_and_shape():
     for layer, shape in [("input", "3×32×32"), ("conv k3 s2 p1 c8", "8×16×16"), ("maxpool k2", "8×8×8"),
                          ("gap", "8×1×1"), ("flatten", "8"), ("linear c10", "10")]:
         assert texts[texts.index(layer) + 1] == shape
+
+
+# ----------------------------------------------------------------------------- ceil mode is not padding
+
+def test_ceil_mode_s_overhang_has_its_own_cells_colour_and_word():
+    import re
+
+    svg = invoke("draw", "-i", "6", "-o", "-", "maxpool k3 s2 ceil").stdout
+    assert len(re.findall(r'class="cell ceil"', svg)) == 13  # one column and one row past the 6×6 input
+    assert 'class="cell pad' not in svg
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "kernel 3×3, stride 2×2, padding 0×0, ceil mode" in texts
+    assert texts.index("padding") + 1 == texts.index("ceil mode's overhang")
+    assert 'fill="#fff4d6"' in svg
+    terminal = invoke("draw", "-i", "6", "--no-color", "maxpool k3 s2 ceil").stdout.splitlines()
+    assert terminal[0] == "maxpool k3 s2 ceil: input (padding ·, ceil mode's overhang ^) → output"
+    assert terminal[1] == "■ ■ ■ ■ ■ ■ ^    ■ ■ ■ " and terminal[7] == "^ ^ ^ ^ ^ ^ ^    "
+    padded = invoke("draw", "-i", "6", "--no-color", "maxpool k3 s2 p1 ceil").stdout.splitlines()
+    assert padded[1] == "· · · · · · · · ^    ■ ■ ■ ■ "  # the padding, then the overhang past it

@@ -17,6 +17,7 @@ class DrawError(Exception):
 REAL = "#ffffff"  # an input pixel that is read
 PADDING = "#d9d9d9"  # padding, drawn apart from the real pixels
 ZERO = "#efefef"  # the zeros a transposed convolution inserts between input pixels
+CEIL = "#fff4d6"  # past the padding, where only ceil mode's last window reaches (nothing is there)
 UNREAD = "#f28c28"  # the warning colour: pixels never read, outputs that see only padding
 OUTPUT = "#cfe0fc"  # an output that sees real pixels
 WINDOW = "#2f6fd6"  # the window at the current output

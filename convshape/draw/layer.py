@@ -22,7 +22,8 @@ MAX_CELLS = 48  # per axis, padding included: beyond it the picture is no longer
 
 
 class AxisPicture(NamedTuple):
-    """One axis: its cells ("pad", "real", "zero"), each output's taps (cell indices), the
+    """One axis: its cells ("pad", "real", "zero", and "ceil": past the padding, where only
+    ceil mode's last window reaches), each output's taps (cell indices), the
     real cells no window reads, and the outputs whose taps touch no real cell."""
 
     cells: tuple[str, ...]
@@ -71,9 +72,10 @@ class LayerPicture(NamedTuple):
 
     def cell(self, position: tuple[int, ...]) -> str:
         kinds = [axis.cells[i] for axis, i in zip(self.axes, position)]
-        if "pad" in kinds:
-            return "pad"
-        return "zero" if "zero" in kinds else "real"
+        for kind in ("ceil", "pad", "zero"):  # outside the input first: no pixel is there
+            if kind in kinds:
+                return kind
+        return "real"
 
     def unread(self, position: tuple[int, ...]) -> bool:
         return self.cell(position) == "real" and any(i in axis.unread for axis, i in zip(self.axes, position))
@@ -95,7 +97,7 @@ def axis_picture(layer: Layer, axis: int, in_size: int, convention: Convention) 
     cells, stride = layer.kind.op.picture_cells(layer, step, in_size)  # a transposed conv's input is spread out
     windows = tuple(tuple(o * stride + j * d for j in range(k)) for o in range(step.out_size))
     reach = max((w[-1] for w in windows), default=-1) + 1
-    cells += ["pad"] * max(reach - len(cells), 0)  # ceil mode's last window overhangs the padding
+    cells += ["ceil"] * max(reach - len(cells), 0)  # ceil mode's last window overhangs input and padding
     read = {tap for window in windows for tap in window}
     unread = frozenset(i for i, kind in enumerate(cells) if kind == "real" and i not in read)
     padding_only = frozenset(o for o, window in enumerate(windows) if all(cells[t] != "real" for t in window))

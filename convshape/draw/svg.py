@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import product
 from xml.sax.saxutils import escape
 
-from . import OUTPUT, PADDING, REAL, UNREAD, WINDOW, ZERO
+from . import CEIL, OUTPUT, PADDING, REAL, UNREAD, WINDOW, ZERO
 from .layer import LayerPicture
 
 FONT = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
@@ -61,7 +61,7 @@ def layer_svg(picture: LayerPicture, frame: int | None = None) -> str:
     for row, column in product(range(rows), range(columns)):
         position = picture.at(row, column)
         kind = picture.cell(position)
-        fill = UNREAD if picture.unread(position) else {"real": REAL, "pad": PADDING, "zero": ZERO}[kind]
+        fill = UNREAD if picture.unread(position) else {"real": REAL, "pad": PADDING, "zero": ZERO, "ceil": CEIL}[kind]
         dash = ' stroke-dasharray="3 2"' if kind != "real" else ""
         body.append(f'<rect class="cell {kind}{" unread" if picture.unread(position) else ""}" '
                     f'x="{input_x + column * size}" y="{top + row * size}" width="{size}" height="{size}" '
@@ -116,6 +116,8 @@ def _subtitle(picture: LayerPicture) -> str:
     words.append(f"padding {'×'.join(pads)}")
     if any(s.dilation != 1 for s in steps):
         words.append(f"dilation {'×'.join(str(s.dilation) for s in steps)}")
+    if any(s.ceil for s in steps):
+        words.append("ceil mode")
     if picture.layer.kind.value == "convt":
         words.append("as a stride-1 conv over the input spread out by its stride")
     return ", ".join(words)
@@ -125,6 +127,8 @@ def _legend(picture: LayerPicture, x: float, y: float) -> tuple[list[str], float
     entries = [(REAL, "input pixel"), (PADDING, "padding"), (WINDOW, "window")]
     if any("zero" in axis.cells for axis in picture.axes):
         entries.insert(2, (ZERO, "zero between pixels"))
+    if any("ceil" in axis.cells for axis in picture.axes):
+        entries.insert(2, (CEIL, "ceil mode's overhang"))
     unread, alone = picture.unread_count, picture.padding_only_count
     if unread:
         entries.append((UNREAD, f"never read ({unread})"))

@@ -2,7 +2,7 @@
 
 Characters carry the meaning on their own, so the picture reads the same without colour
 (in a pipe, or with --no-color): ``■`` a pixel read, ``·`` padding, ``0`` a zero a
-transposed conv inserts, ``!`` a pixel never read or an output that sees only padding,
+transposed conv inserts, ``^`` where only ceil mode's last window reaches, ``!`` a pixel never read or an output that sees only padding,
 ``█`` a pixel a unit reaches.
 """
 
@@ -37,7 +37,8 @@ def layer_text(picture: LayerPicture) -> Text:
         position = picture.at(row, column)
         if picture.unread(position):
             return "!", f"bold {UNREAD}"
-        return {"real": ("■", ""), "pad": ("·", "dim"), "zero": ("0", "dim")}[picture.cell(position)]
+        return {"real": ("■", ""), "pad": ("·", "dim"), "zero": ("0", "dim"), "ceil": ("^", "yellow")}[
+            picture.cell(position)]
 
     def cell_out(row, column):
         output = picture.at(row, column)
@@ -45,7 +46,8 @@ def layer_text(picture: LayerPicture) -> Text:
 
     left = _grid(rows, columns, cell_in)
     right = _grid(out_rows, out_columns, cell_out)
-    text = Text(f"{picture.layer.text}: input (padding ·) → output\n", style="bold")
+    overhang = ", ceil mode's overhang ^" if any("ceil" in axis.cells for axis in picture.axes) else ""
+    text = Text(f"{picture.layer.text}: input (padding ·{overhang}) → output\n", style="bold")
     width = 2 * columns
     for line in range(max(rows, out_rows)):
         text.append_text(left[line] if line < rows else Text(" " * width))
