@@ -216,3 +216,53 @@ def test_ceil_mode_s_overhang_has_its_own_cells_colour_and_word():
     assert terminal[1] == "■ ■ ■ ■ ■ ■ ^    ■ ■ ■ " and terminal[7] == "^ ^ ^ ^ ^ ^ ^    "
     padded = invoke("draw", "-i", "6", "--no-color", "maxpool k3 s2 p1 ceil").stdout.splitlines()
     assert padded[1] == "· · · · · · · · ^    ■ ■ ■ ■ "  # the padding, then the overhang past it
+
+
+# ----------------------------------------------------------------------------- receptive-field pictures stay bounded
+
+def test_a_thousand_layer_field_is_drawn_at_once_with_a_short_count(tmp_path):
+    import re
+    import time
+
+    target = tmp_path / "field.svg"
+    started = time.perf_counter()
+    result = invoke("draw", "-i", "64", "--unit", "5,5", "-o", str(target), "conv k3 p1 x1000")
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 30  # a minute before; a second now (a bound, not a benchmark)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", target.read_text())
+    assert texts[1] == "4096 input pixels reached, the most-reached one 3.18×10^949 ways"
+
+
+def test_one_path_and_many_paths_reach_the_same_pixels_the_same_number_of_ways():
+    """The per-axis walk (one path) against the position-by-position one (any graph)."""
+    from collections import Counter
+    from itertools import product
+
+    from convshape import calc
+    from convshape.draw import field
+
+    for stack in ["conv k3 s2 p1, conv k3 d2 p2", "convt k3 s2 p1, maxpool k2", "up s2, conv k3, pad p1:0",
+                  "conv k2 s3, up s1.5", "conv k3 @s, cat s, conv k3 s2", "conv k3 @s, add s crop, up s2"]:
+        result = calc(stack, "16x13")
+        last = result.rows[-1]
+        for unit in product(range(last.out_size[0]), range(last.out_size[1])):
+            assert +field._back(result, {len(result.rows): Counter({unit: 1})}) == \
+                +field._back_by_axis(result, len(result.rows), unit), (stack, unit)
+
+
+def test_a_field_picture_is_wide_enough_for_its_title(tmp_path):
+    import re
+
+    target = tmp_path / "field.svg"
+    invoke("draw", "-i", "16", "--unit", "3,3", "-o", str(target), "conv k3 s2 p1, conv k3 d2 p2")
+    svg = target.read_text()
+    width = float(re.search(r'<svg[^>]* width="([\d.]+)"', svg).group(1))
+    title = re.findall(r"<text[^>]*>([^<]*)</text>", svg)[0]
+    assert title == "the receptive field of unit (3, 3) of row 2: conv k3 d2 p2"
+    assert width >= 20 + 9.5 * len(title)
+
+
+def test_unit_picks_the_last_map_before_a_global_pool():
+    result = invoke("draw", "-i", "32", "-c", "3", "--unit", "0,0", "--no-color", "-f",
+                    str(ROOT / "examples" / "resnet18.stack"))
+    assert result.stdout.startswith("unit (0, 0) of row 66 (relu): ")

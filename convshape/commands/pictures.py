@@ -110,7 +110,9 @@ def _draw_field(result, unit: str, index: Optional[int], output: Optional[str]):
         position = tuple(int(v) for v in unit.replace("x", ",").split(","))
     except ValueError:
         _fail(f"--unit: {unit!r} is not a position such as 3,4 (0-based, one value per axis)")
-    if index is None:  # the last row with a map: a unit after flatten sees everything
-        index = next((row.index for row in reversed(result.rows) if row.out_size is not None), len(result.rows))
+    if index is None:  # the last row with a map before a global pool: a unit of gap (or after) sees everything
+        whole = next((row.index for row in result.rows if row.layer.kind.op.whole), len(result.rows) + 1)
+        index = next((row.index for row in reversed(result.rows[:whole - 1]) if row.out_size is not None),
+                     len(result.rows))
     picture = field_picture(result, index, position)
     return picture, (field_svg(picture) if output is not None else None)

@@ -91,6 +91,37 @@ def _back(result, counts: dict[int, Counter], only: tuple[int, ...] | None = Non
     return counts.get(0, Counter())
 
 
+def _back_by_axis(result, index: int, unit: tuple[int, ...]) -> Counter:
+    """``_back`` along a single path of rows, one axis at a time: the count of ways to a pixel
+    is then the product of its axes' counts, so the work is the sum of the axes' sizes per
+    row, not their product (a thousand 3×3 convs on 64×64 took a minute)."""
+    size_of = {0: result.input_size, **{row.index: row.out_size for row in result.rows}}
+    per_axis = []
+    for axis, start in enumerate(unit):
+        here, at = Counter({start: 1}), index
+        while at != 0:
+            row = result.rows[at - 1]
+            source = result.inputs(at)[0]  # one path: every input of the row is this one
+            in_size = size_of[source]
+            if in_size is None:
+                raise DrawError(f"row {source} has no spatial axes: a receptive field is drawn for a unit of a map")
+            below = Counter()
+            for o, ways in here.items():
+                found = (_merge_sources(row, in_size, row.out_size, axis, o) if row.layer.kind.is_merge
+                         else _axis_sources(row, axis, o, in_size[axis]))
+                for position in found:
+                    below[position] += ways
+            here, at = below, source
+        per_axis.append(here)
+    total = Counter()
+    for combination in product(*(sorted(counts.items()) for counts in per_axis)):
+        ways = 1
+        for _, count in combination:
+            ways *= count
+        total[tuple(position for position, _ in combination)] = ways
+    return total
+
+
 def _row_paths(result, start: int, limit: int) -> list[tuple[int, ...]] | None:
     """Every path of rows from ``start`` back to the input, or None when there are more than ``limit``."""
     paths: list[tuple[int, ...]] = []
@@ -129,8 +160,11 @@ def field_picture(result, index: int, unit: tuple[int, ...]) -> FieldPicture:
     if len(result.input_size) > 2 or max(result.input_size) > MAX_SIDE:
         raise DrawError(f"a receptive field is drawn on inputs of 1 or 2 axes up to {MAX_SIDE} per axis, not "
                         f"{'×'.join(map(str, result.input_size))}")
-    through = _back(result, {index: Counter({unit: 1})})
     paths = _row_paths(result, index, MAX_PATHS)
+    if paths is not None and len(paths) == 1:  # one path: each axis alone, then their product
+        through = _back_by_axis(result, index, unit)
+    else:
+        through = _back(result, {index: Counter({unit: 1})})
     kept = ()
     if paths is not None and len(paths) > 1:
         kept = tuple((path, frozenset(_back(result, {index: Counter({unit: 1})}, path))) for path in paths)

@@ -142,6 +142,19 @@ def _legend(picture: LayerPicture, x: float, y: float) -> tuple[list[str], float
     return parts, 150 * len(entries)
 
 
+def ways_text(count: int) -> str:
+    """A count of paths, in full below a million; beyond, its leading digits and its power of
+    ten (a thousand 3×3 convs reach a pixel in a number of ways 478 digits long).
+
+    >>> ways_text(123456), ways_text(31821199380090873994)
+    ('123,456', '3.18×10^19')
+    """
+    if count < 10 ** 6:
+        return f"{count:,}"
+    digits = str(count)
+    return f"{digits[0]}.{digits[1:3]}×10^{len(digits) - 1}"
+
+
 def field_svg(picture) -> str:
     """The input grid with the pixels a unit reaches, shaded by the number of paths; and where
     the graph has few paths, one grid more per path, in its colour."""
@@ -160,10 +173,12 @@ def field_svg(picture) -> str:
     height = top + rows * size + 60
     unit = ", ".join(map(str, picture.unit))
     most = max(picture.paths_through.values(), default=1)
-    body = [_text(margin, 26, f"the receptive field of unit ({unit}) of row {picture.row}: {picture.label}", 16,
-                  extra=' font-weight="bold"'),
-            _text(margin, 46, f"{len(picture.reached)} input pixels reached"
-                  + (f", the most-reached one {most} ways" if most > 1 else ""), 12, extra=' fill="#555555"')]
+    title = f"the receptive field of unit ({unit}) of row {picture.row}: {picture.label}"
+    subtitle = f"{len(picture.reached)} input pixels reached" + (
+        f", the most-reached one {ways_text(most)} ways" if most > 1 else "")
+    width = max(width, 2 * margin + 9.5 * len(title), 2 * margin + 7 * len(subtitle))  # no text cut off
+    body = [_text(margin, 26, title, 16, extra=' font-weight="bold"'),
+            _text(margin, 46, subtitle, 12, extra=' fill="#555555"')]
     for number, (title, pixels, colour) in enumerate(panels):
         left = margin + number * panel_width
         body.append(f'<g class="panel" id="panel{number}">')
