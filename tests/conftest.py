@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Keras 3 runs on torch here (the test extra installs both); set before any test imports it.
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 def _cap_memory(gigabytes: int = 16) -> None:
