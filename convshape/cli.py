@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from . import __version__
+from .limits import BeyondReach
 
 
 ROOT_EPILOG = """\
@@ -99,6 +100,9 @@ class _Group(typer.core.TyperGroup):
             else:
                 sys.stderr.write(f"convshape: {usage_message(exc)}\n")
             status = EXIT_USAGE
+        except BeyondReach as exc:
+            sys.stderr.write(f"convshape: {exc}\n")
+            status = EXIT_INVALID
         except click_errors.Abort:  # end of input at a prompt; convshape has none
             status = EXIT_INVALID
         finally:

@@ -238,6 +238,9 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
     return _shortest(_Allowed(modulus, frozenset(residues), 0), primes)
 
 
+MAX_READ_PERIOD = 1 << 14  # one layer's period, read input by input (a stride; a kernel for a pool)
+
+
 @lru_cache(maxsize=256)  # a repeated layer (x10000) is read once
 def _one_period(layer: Layer, axis: int, convention: Convention, name: str, far: int):
     """The layer over one period of inputs from ``base``: (base, [(step, valid, clean)], advance).
@@ -248,6 +251,11 @@ def _one_period(layer: Layer, axis: int, convention: Convention, name: str, far:
     of the modulus, which runs to thousands of digits in a deep stack.
     """
     period = _period(layer, axis)
+    if period > MAX_READ_PERIOD:
+        from .limits import BeyondReach
+
+        raise BeyondReach(f"{layer.text!r} repeats its sizes only every {period:,} inputs, more than the "
+                          f"{MAX_READ_PERIOD:,} that fit and the formulas read: give an input size (-i)")
     base = -(-far // period) * period
     one, two = ([_step(layer, axis, base + start + j, convention, name) for j in range(period)] for start in (0, period))
     advance = two[0][0].out_size - one[0][0].out_size

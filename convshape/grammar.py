@@ -825,6 +825,10 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
             sources = (current, resolve(item.like, item.src))
         if sources != (index - 1,):
             reads[index] = sources
+        if layer.kind.is_merge or item.like is not None:  # x3: each copy reads the one before, and the names again
+            for offset in range(1, count):
+                reads[index + offset] = (sources[:-1] + (index + offset - 1,) if layer.kind.is_merge
+                                         else (index + offset - 1, sources[1]))
         reading = None
         if count > 1:
             layer = layer._replace(repeat=count, first=index)

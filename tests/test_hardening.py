@@ -266,3 +266,33 @@ def test_unit_picks_the_last_map_before_a_global_pool():
     result = invoke("draw", "-i", "32", "-c", "3", "--unit", "0,0", "--no-color", "-f",
                     str(ROOT / "examples" / "resnet18.stack"))
     assert result.stdout.startswith("unit (0, 0) of row 66 (relu): ")
+
+
+@pytest.mark.parametrize("command", [["calc", "-q"], ["calc", "-c", "3"], ["fit"], ["export", "--to", "torch", "-c", "3"]])
+@pytest.mark.parametrize("stack, period", [("avgpool k999999999999999999x7", "999,999,999,999,999,999"),
+                                           ("@a up s2, pixelunshuffle s2147483648, up like a", "2,147,483,648")])
+def test_a_period_too_long_to_read_is_a_clear_error(command, stack, period):
+    """fit reads one period of each layer input by input: a stride of 2^31 would take hours."""
+    result = invoke(*command, stack)
+    assert result.exit_code == 1
+    assert f"repeats its sizes only every {period} inputs, more than the 16,384 that fit and the formulas read: " \
+           "give an input size (-i)" in result.stderr
+
+
+def test_a_period_at_the_limit_is_still_read():
+    result = invoke("fit", "-q", "avgpool k16384")
+    assert result.exit_code == 0 and result.stdout == "16384\n"
+
+
+@pytest.mark.parametrize("args", [["calc", "-q"], ["calc", "-q", "-i", "8"], ["export", "--to", "torch", "-i", "8", "-c", "2"]])
+def test_a_repeated_up_like_reads_its_target_every_time(args):
+    result = invoke(*args, "@b conv k3 s2 c2, up like b x2, conv k1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout in ("2xHxW\n", "2x8x8\n") or "t3 = F.interpolate(t2, size=b.shape[2:])  # 3: up like b" in result.stdout
+
+
+def test_rows_after_a_merge_that_never_fits_are_not_computed():
+    result = invoke("calc", "-c", "16", "--no-color",
+                    "@b gap, adaptivemaxpool o2147483648, maxpool k4 s1 p2 d5, add b b, from b conv k4")
+    assert result.exit_code == 1
+    assert "│ 4 │ add b b" in result.stdout and result.stdout.count("not computed") == 2

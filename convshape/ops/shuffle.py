@@ -100,7 +100,7 @@ class PixelShuffle(_Shuffle):
         return f"{{x}}·{layer.stride[axis]}"
 
     def estimate(self, layer, axis, needed_out):
-        return -(-needed_out // layer.stride[axis])
+        return -(-needed_out // max(layer.stride[axis], 1))
 
     def explain_step(self, step):
         return f"{step.in_size} · {step.scale} = {step.out_size}"
@@ -158,17 +158,18 @@ class PixelUnshuffle(_Shuffle):
     def formula_text(self, layer, axis, convention):
         return f"{{x}}/{layer.stride[axis]}"
 
+    # fit asks these before it reports a factor below 1 (stride_below_1): 1 stands in for it
     def period(self, layer, axis):
-        return layer.stride[axis]
+        return max(layer.stride[axis], 1)
 
     def estimate(self, layer, axis, needed_out):
-        return needed_out * layer.stride[axis]
+        return needed_out * max(layer.stride[axis], 1)
 
     def shrink(self, layer):
-        return layer.stride[0]
+        return max(layer.stride[0], 1)
 
     def least_input(self, layer, convention):
-        return layer.stride[0]
+        return max(layer.stride[0], 1)
 
     def explain_step(self, step):
         return f"{step.in_size} / {step.stride} = {step.out_size}"

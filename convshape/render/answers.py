@@ -236,6 +236,8 @@ def formula_shape(result: SymbolicResult, row) -> str:
 def _shape_text(result: SymbolicResult, row) -> str:
     if row.features is not None:
         return f"{row.features} features"
+    if row.steps is None:  # past a row that fails at every size: the probe ran it, no formula does
+        return "not computed"
     return formula_shape(result, row)
 
 
