@@ -157,7 +157,7 @@ complete -c convshape -n '__fish_seen_subcommand_from draw' -l layer -x -d 'Draw
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l frame -x -d 'One frame of a layer picture alone (its N-th output position).'
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l unit -x -d 'Draw the input pixels this unit of the last row (or --layer\'s) reaches.'
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l title -x -d 'A network diagram\'s title (default: the command line).'
-complete -c convshape -n '__fish_seen_subcommand_from draw' -l no-color -d 'No colours or styles in the table.'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l no-color -d 'No colours or styles in the terminal picture.'
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n '__fish_seen_subcommand_from export' -l to -x -a 'torch\\t"PyTorch\'s nn layers" keras\\t"the same as tf"' -d 'The framework whose code to write.'
 complete -c convshape -n '__fish_seen_subcommand_from export' -l input -s i -x -d 'Spatial input size: the comments give shapes (without it: formulas).'

@@ -179,7 +179,7 @@ def test_the_terminal_picture_says_the_same_with_characters():
     (["-i", "8", "conv k3", "--frame", "99"], 2, "--frame 99: the layer has 36 output positions"),
     (["-i", "8", "conv k3, gap"], 2, "a network diagram is a picture: give -o"),
     (["-i", "8", "conv k3", "-o", "x.jpg"], 2, "is neither .svg nor .png"),
-    (["-i", "8", "conv k3", "--unit", "9,9"], 1, "row 1's output is 6×6"),
+    (["-i", "8", "conv k3", "--unit", "9,9"], 2, "row 1's output is 6×6"),
     (["-i", "8", "conv k3", "--unit", "a"], 2, "is not a position such as 3,4"),
     (["-i", "8", "bn"], 1, "a layer picture shows a window sliding"),
     (["-i", "60", "conv k3", "--unit", "5,5"], 1, "60 cells across are too wide for the terminal: write a picture"),

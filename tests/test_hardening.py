@@ -296,3 +296,24 @@ def test_rows_after_a_merge_that_never_fits_are_not_computed():
                     "@b gap, adaptivemaxpool o2147483648, maxpool k4 s1 p2 d5, add b b, from b conv k4")
     assert result.exit_code == 1
     assert "│ 4 │ add b b" in result.stdout and result.stdout.count("not computed") == 2
+
+
+# ----------------------------------------------------------------------------- smaller things
+
+def test_help_names_files_that_exist_and_every_command_s_exit_statuses():
+    assert "-f examples/vgg16.stack" in invoke("calc", "--help").stdout
+    assert (ROOT / "examples" / "vgg16.stack").exists()
+    for command in ("calc", "fit", "solve", "export", "import", "draw"):
+        assert "Exit status: 0" in invoke(command, "--help").stdout, command
+    assert "No colours or styles in the terminal" in invoke("draw", "--help").stdout
+
+
+def test_one_window_position_is_singular():
+    assert "\n1 window position (-o picture.svg" in invoke("draw", "-i", "3", "--no-color", "conv k3").stdout
+    assert "\n4 window positions (" in invoke("draw", "-i", "4", "--no-color", "conv k3").stdout
+
+
+@pytest.mark.parametrize("option", [["--unit", "9,9"], ["--unit", "1,1,1"], ["--frame", "99"], ["--layer", "5"]])
+def test_a_position_the_picture_does_not_have_is_a_usage_error(option):
+    result = invoke("draw", "-i", "8", "--no-color", *option, "conv k3")
+    assert result.exit_code == 2 and result.stderr.startswith(f"convshape: {option[0]} ")

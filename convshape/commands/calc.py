@@ -15,7 +15,7 @@ Examples:
 
   convshape calc -i 7 conv k3 s2 --explain
 
-  convshape calc -i 224 -c 3 -f vgg16.stack --format json
+  convshape calc -i 224 -c 3 -f examples/vgg16.stack --format json
 
   convshape calc -i 224 -c 3 -f resnet50.stack --batch 64 --dtype bfloat16   (params, MACs, memory)
 

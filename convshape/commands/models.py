@@ -22,6 +22,9 @@ Examples:
   convshape export --to torch -f examples/unet.stack -c 1 -i 572 > unet.py && python unet.py
 
   convshape export --to keras -i 224 -c 3 conv k3 s2 psame c32, bn, relu, gap, flatten, linear c10
+
+Exit status: 0 written; 1 the stack is invalid under the convention (nothing written
+without --force), or the file cannot be written; 2 usage or parse error.
 """
 
 
@@ -101,6 +104,8 @@ Examples:
   python -c "import torchvision; print(torchvision.models.resnet18())" | convshape import -
 
   convshape import model.json > model.stack && convshape calc -i 224 -f model.stack
+
+Exit status: 0 read; 1 the model has a layer convshape cannot read; 2 usage error.
 """
 
 

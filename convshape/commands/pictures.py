@@ -18,6 +18,9 @@ Examples:
   convshape draw -f examples/unet.stack -i 572 -o unet.svg
 
   convshape draw -f examples/resnet18.stack -i 32 --unit 0,0 -o field.svg
+
+Exit status: 0 drawn; 1 the stack is invalid (drawn, with stderr saying why) or the picture
+cannot be made; 2 usage or parse error, or a --layer, --frame or --unit the stack does not have.
 """
 
 
@@ -41,7 +44,7 @@ def draw(
                                        help="Draw the input pixels this unit of the last row (or --layer's) reaches."),
     title: Optional[str] = typer.Option(None, "--title", metavar="TEXT", show_default=False,
                                         help="A network diagram's title (default: the command line)."),
-    no_color: bool = NO_COLOR_OPTION,
+    no_color: bool = typer.Option(False, "--no-color", help="No colours or styles in the terminal picture."),
 ) -> None:
     """Draw a layer sliding over its input, a network diagram, or a unit's receptive field."""
     pieces = _read_stack(stack or [], file)
@@ -114,5 +117,10 @@ def _draw_field(result, unit: str, index: Optional[int], output: Optional[str]):
         whole = next((row.index for row in result.rows if row.layer.kind.op.whole), len(result.rows) + 1)
         index = next((row.index for row in reversed(result.rows[:whole - 1]) if row.out_size is not None),
                      len(result.rows))
+    row = result.rows[index - 1] if 1 <= index <= len(result.rows) else None
+    if row is not None and row.out_size is not None and (len(position) != len(row.out_size) or any(
+            not 0 <= u < size for u, size in zip(position, row.out_size))):  # as --frame and --layer: a usage error
+        _fail(f"--unit {unit}: row {index}'s output is {'×'.join(map(str, row.out_size))}; a unit is one 0-based "
+              f"position per axis, below those sizes")
     picture = field_picture(result, index, position)
     return picture, (field_svg(picture) if output is not None else None)

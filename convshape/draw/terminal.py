@@ -56,7 +56,7 @@ def layer_text(picture: LayerPicture) -> Text:
             text.append_text(right[line])
         text.append("\n")
     unread, alone = picture.unread_count, picture.padding_only_count
-    notes = [f"{picture.frames} window positions"]
+    notes = [f"{picture.frames} window position{'s' if picture.frames != 1 else ''}"]
     if unread:
         notes.append(f"! {unread} input pixels never read")
     if alone:
