@@ -56,7 +56,11 @@ def render(*args):
     from PIL import Image
 
     root = svg_of(*args)
-    png = cairosvg.svg2png(bytestring=ET.tostring(root))
+    shown = ET.fromstring(ET.tostring(root))
+    for parent in shown.iter():  # the grids' own colours: without the animation's first window over them
+        for group in [g for g in parent if g.get("class") == "frame" and g.find(SVG + "animate") is not None]:
+            parent.remove(group)
+    png = cairosvg.svg2png(bytestring=ET.tostring(shown))
     return Image.open(io.BytesIO(png)).convert("RGB"), root
 
 

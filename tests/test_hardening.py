@@ -317,3 +317,35 @@ def test_one_window_position_is_singular():
 def test_a_position_the_picture_does_not_have_is_a_usage_error(option):
     result = invoke("draw", "-i", "8", "--no-color", *option, "conv k3")
     assert result.exit_code == 2 and result.stderr.startswith(f"convshape: {option[0]} ")
+
+
+# ----------------------------------------------------------------------------- a picture without animation
+
+@pytest.mark.skipif(not have("cairosvg"), reason="cairosvg is not installed")
+@pytest.mark.parametrize("stack, taps, gaps", [
+    ("conv k3 s2", [(0, 0), (1, 0), (2, 2)], [(0, 3), (3, 3), (6, 6)]),
+    ("conv k3 d2", [(0, 0), (2, 2), (4, 4)], [(1, 0), (1, 1), (3, 4)]),  # spaced taps
+])
+def test_a_png_of_one_layer_shows_its_first_window(tmp_path, stack, taps, gaps):
+    """PNG renderers ignore SVG animation: the first frame is drawn without it. The taps of a
+    dilated conv are spaced."""
+    import re
+
+    from PIL import Image
+
+    svg = invoke("draw", "-i", "7", "-o", "-", stack).stdout
+    assert '<g class="frame" id="frame1" visibility="visible">' in svg
+    assert '<g class="frame" id="frame2" visibility="hidden">' in svg
+    grid = [(float(x), float(y)) for x, y in re.findall(r'<rect class="cell real[^"]*" x="([\d.]+)" y="([\d.]+)"', svg)]
+    left, top = min(x for x, _ in grid), min(y for _, y in grid)
+    size = sorted({x for x, _ in grid})[1] - left
+    target = tmp_path / "layer.png"
+    assert invoke("draw", "-i", "7", "-o", str(target), stack).exit_code == 0
+    image = Image.open(target).convert("RGB")
+
+    def blue(row, column):
+        red, green, blue_ = image.getpixel((int(left + (column + 0.5) * size), int(top + (row + 0.5) * size)))
+        return blue_ > red + 40
+
+    assert all(blue(row, column) for row, column in taps)
+    assert not any(blue(row, column) for row, column in gaps)

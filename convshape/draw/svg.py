@@ -89,7 +89,8 @@ def layer_svg(picture: LayerPicture, frame: int | None = None) -> str:
         taps = [picture.axes[0].windows[output[0]]] if len(output) == 1 else \
             [picture.axes[0].windows[output[0]], picture.axes[1].windows[output[1]]]
         cells = [(0, t) for t in taps[0]] if len(taps) == 1 else list(product(taps[0], taps[1]))
-        visible = "visible" if frame is not None else "hidden"
+        # The first frame shows where nothing animates (a PNG, a viewer without SMIL): a window, not none.
+        visible = "visible" if frame is not None or number == 1 else "hidden"
         body.append(f'<g class="frame" id="frame{number}" visibility="{visible}">')
         if frame is None:
             start, end = (number - 1) / count, number / count
