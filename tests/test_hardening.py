@@ -349,3 +349,23 @@ def test_a_png_of_one_layer_shows_its_first_window(tmp_path, stack, taps, gaps):
 
     assert all(blue(row, column) for row, column in taps)
     assert not any(blue(row, column) for row, column in gaps)
+
+
+# ----------------------------------------------------------------------------- one width rule in the terminal
+
+@pytest.mark.parametrize("args, fits", [
+    (["-i", "28", "conv k3 s2"], False),  # 28·2 + 3 + 13·2 = 85 characters
+    (["-i", "40", "--unit", "3,3", "conv k3"], False),  # 80
+    (["-i", "12", "conv k3 s2"], True),  # 24 + 3 + 10 = 37
+    (["-i", "30", "--unit", "3,3", "conv k3"], True),  # 60: exactly the terminal
+    (["-i", "31", "--unit", "3,3", "conv k3"], False),  # 62
+])
+def test_a_terminal_picture_fits_the_terminal_or_is_refused(monkeypatch, args, fits):
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setattr("convshape.commands.common._stdout_is_terminal", lambda: True)
+    result = invoke("draw", "--no-color", *args)
+    if fits:
+        assert result.exit_code == 0 and max(len(line) for line in result.stdout.splitlines()[1:-1]) <= 60
+    else:
+        assert result.exit_code == 1
+        assert "characters wide and the terminal 60: write a picture with -o (or widen the terminal)" in result.stderr

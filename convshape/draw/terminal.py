@@ -86,4 +86,12 @@ def show(console, picture) -> None:
     sizes = [len(a.cells) for a in picture.axes] if isinstance(picture, LayerPicture) else list(picture.input_size)
     if sizes[-1] > MAX_WIDTH:
         raise DrawError(f"{sizes[-1]} cells across are too wide for the terminal: write a picture with -o")
-    console.print(layer_text(picture) if isinstance(picture, LayerPicture) else field_text(picture), end="")
+    text = layer_text(picture) if isinstance(picture, LayerPicture) else field_text(picture)
+    # One rule for every picture: its grid lines fit the terminal, or it is not drawn there
+    # (a wrapped grid is garbage). Piped, the console is as wide as the text.
+    grid = text.plain.splitlines()[1:-1] if isinstance(picture, LayerPicture) else text.plain.splitlines()[1:]
+    widest = max((len(line.rstrip()) for line in grid), default=0)
+    if widest > console.width:
+        raise DrawError(f"the picture is {widest} characters wide and the terminal {console.width}: "
+                        "write a picture with -o (or widen the terminal)")
+    console.print(text, end="", soft_wrap=True)
