@@ -262,6 +262,8 @@ def parse_kind(word: str) -> tuple[Kind, int | None] | None:
         kind = KIND_WORDS[name]
         if kind.is_spatial:
             return kind, int(axes)
+        if kind.keeps_shape:  # BatchNorm2d, Dropout2d: the same layer; BatchNorm1d also follows a Linear
+            return kind, None
     return None
 
 
@@ -487,6 +489,12 @@ def _expand(tokens: list[Token | None], src: _Source, blocks: dict, written: set
                 raise src.error(f"block '{token.text}' takes {len(params)} value{'s' if len(params) != 1 else ''} "
                                 f"({wanted}), given {len(args)}", token)
             position += len(params)
+            after = _words_until_separator(tokens, position)[:1]
+            times = 1
+            if after and re.fullmatch(r"x\d{1,6}", after[0].text):  # basic 64 x2: the block twice, as conv k3 x2
+                times, position = int(after[0].text[1:]), position + 1
+                if times < 1:
+                    raise src.error(f"'{after[0].text}' writes the block no times: give x1 or more", after[0])
             values = sorted(zip((p.text for p in params), (a.text for a in args)), key=lambda pair: -len(pair[0]))
             substituted = []
             for item in body:
@@ -498,8 +506,11 @@ def _expand(tokens: list[Token | None], src: _Source, blocks: dict, written: set
                 substituted.append(item)
             expanded = _expand(substituted, src, blocks, written, depth + 1)
             written.update(id(t) for t in expanded if t is not None)
-            out.append(SEPARATOR)
-            out += expanded
+            if times * (len(expanded) + 1) + len(out) > MAX_TOKENS:
+                raise src.error(f"the stack writes out more than {MAX_TOKENS:,} words: too large a stack", token)
+            for _ in range(times):
+                out.append(SEPARATOR)
+                out += expanded
             out.append(SEPARATOR)
             if len(out) > MAX_TOKENS:
                 raise src.error(f"the stack writes out more than {MAX_TOKENS:,} words: too large a stack", token)
@@ -625,8 +636,15 @@ def _unknown_token(token: Token, kind: Kind, src: _Source) -> ParseError:
     digits = "".join(str(int(c)) if c.isdecimal() else c for c in word)  # k３, k٣: digits are 0-9
     if digits != word and _classify(digits):
         return src.error(f"unknown token {text}", token, digits)
+    framework = _framework_spelling(word, kind)
+    if framework is not None:
+        return src.error(f"unknown token {text}", token, framework)
+    if kind.value == "up" and word.removeprefix("mode=").strip("'\"") in UPSAMPLING_MODES:
+        return src.error(f"up is nearest-neighbour, and {text} gives the same sizes: drop it", token)
     letters = re.match(r"[a-z]*", word).group()
     value = word[len(letters):]
+    if not letters and value.isdigit() and int(value) > 11 and kind.op.sets_channels:  # conv 64 3: Conv2D(64, 3)
+        return src.error(f"unknown token {text}", token, f"c{value}")
     bare = SPECS[kind].bare  # a bare number after a kind most likely means this token
     if not letters and bare and _classify(bare + value):
         return src.error(f"unknown token {text}", token, bare + value)
@@ -640,6 +658,36 @@ def _unknown_token(token: Token, kind: Kind, src: _Source) -> ParseError:
     else:
         hint = nearest(word, same or candidates + kinds)
     return src.error(f"unknown token {text}", token, hint)
+
+
+UPSAMPLING_MODES = {"nearest", "bilinear", "bicubic", "trilinear", "linear", "area", "nearest-exact"}
+# PyTorch's and Keras' argument names, to the token that says the same.
+_KEYWORDS = {"kernel_size": "k", "stride": "s", "strides": "s", "padding": "p", "dilation": "d", "dilation_rate": "d",
+             "groups": "g", "out_channels": "c", "filters": "c", "out_features": "c", "units": "c",
+             "output_padding": "op", "scale_factor": "s", "size": "o", "output_size": "o", "pool_size": "k",
+             "upscale_factor": "s", "downscale_factor": "s", "num_groups": "g"}
+
+
+def _framework_spelling(word: str, kind: Kind) -> str | None:
+    """The token for ``stride=2``, ``padding='same'``, ``bias=False``, ``ceil_mode=True``.
+
+    >>> _framework_spelling("padding=same", Kind.CONV), _framework_spelling("stride=(2,2)", Kind.CONV)
+    ('psame', 's2')
+    """
+    name, equals, value = word.partition("=")
+    if not equals:
+        return None
+    value = value.strip("'\"()[] ").replace(" ", "")
+    if name in ("bias", "use_bias") and value == "false":
+        return "nobias"
+    if name == "ceil_mode" and value == "true":
+        return "ceil"
+    prefix = _KEYWORDS.get(name)
+    if prefix is None or not value:
+        return None
+    parts = [part for part in value.split(",") if part]
+    token = prefix + (parts[0] if len(set(parts)) == 1 else "x".join(parts)) if parts else None
+    return token if token is not None and _classify(token) else None
 
 
 def nearest_kind(word: str) -> str | None:

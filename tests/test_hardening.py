@@ -369,3 +369,36 @@ def test_a_terminal_picture_fits_the_terminal_or_is_refused(monkeypatch, args, f
     else:
         assert result.exit_code == 1
         assert "characters wide and the terminal 60: write a picture with -o (or widen the terminal)" in result.stderr
+
+
+# ----------------------------------------------------------------------------- PyTorch's spellings
+
+@pytest.mark.parametrize("stack, hint", [
+    ("conv k3 padding=same", "unknown token 'padding=same' (did you mean 'psame'?)"),
+    ("conv k3 stride=2", "unknown token 'stride=2' (did you mean 's2'?)"),
+    ("conv k3 bias=False", "unknown token 'bias=False' (did you mean 'nobias'?)"),
+    ("maxpool k3 ceil_mode=True", "unknown token 'ceil_mode=True' (did you mean 'ceil'?)"),
+    ("up s2 bilinear", "up is nearest-neighbour, and 'bilinear' gives the same sizes: drop it"),
+    ("conv 64 3", "unknown token '64' (did you mean 'c64'?)"),  # Keras' Conv2D(64, 3)
+    ("conv 11", "unknown token '11' (did you mean 'k11'?)"),  # a kernel size, at the edge
+    ("conv 12", "unknown token '12' (did you mean 'c12'?)"),
+])
+def test_framework_spellings_get_the_token_that_says_the_same(stack, hint):
+    result = invoke("calc", "-q", "-i", "8", stack)
+    assert result.exit_code == 2 and hint in result.stderr
+
+
+@pytest.mark.parametrize("word", ["BatchNorm2d", "batchnorm1d", "InstanceNorm2d", "Dropout2d"])
+def test_norms_and_dropout_take_pytorch_s_names_as_conv2d_does(word):
+    result = invoke("calc", "-q", "-i", "8", "-c", "4", f"conv k3, {word}")
+    assert result.exit_code == 0 and result.stdout == "4x6x6\n"
+
+
+def test_a_block_takes_a_repeat_as_a_layer_does(tmp_path):
+    stack = tmp_path / "b.stack"
+    stack.write_text("block basic c\n  conv k3 s2 p1 c$c\nend\nbasic 64 x2\n")
+    result = invoke("calc", "-q", "-i", "8", "-f", str(stack))
+    assert result.exit_code == 0 and result.stdout == "64x2x2\n"  # 8 → 4 → 2: twice
+    stack.write_text("block basic c\n  conv k3 p1 c$c\nend\nbasic 64 x0\n")
+    refused = invoke("calc", "-q", "-i", "8", "-f", str(stack))
+    assert refused.exit_code == 2 and "'x0' writes the block no times: give x1 or more" in refused.stderr
