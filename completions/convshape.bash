@@ -142,13 +142,14 @@ _convshape() {
             --file|-f) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
             --dims) return 0 ;;
             --convention) COMPREPLY=($(compgen -W 'torch tf keras onnx' -- "$cur")); return 0 ;;
-            --output|-o) return 0 ;;
+            --output|-o) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
             --layer) return 0 ;;
             --frame) return 0 ;;
             --unit) return 0 ;;
             --title) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --no-color --help -h' -- "$cur")); return 0; fi
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle'
         ;;
     export)
         case "$prev" in
@@ -158,9 +159,10 @@ _convshape() {
             --file|-f) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
             --dims) return 0 ;;
             --convention) COMPREPLY=($(compgen -W 'torch tf keras onnx' -- "$cur")); return 0 ;;
-            --output|-o) return 0 ;;
+            --output|-o) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--to --input -i --channels -c --file -f --dims --convention --force --output -o --help -h' -- "$cur")); return 0; fi
+        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle'
         ;;
     fit)
         case "$prev" in
@@ -179,6 +181,7 @@ _convshape() {
         case "$prev" in
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--help -h' -- "$cur")); return 0; fi
+        COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null
         ;;
     schema)
         case "$prev" in

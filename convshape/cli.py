@@ -278,8 +278,10 @@ def completion_script(shell: str) -> str:
     from .solve import KINDS
 
     every = tuple(Kind)
+    takes_layers = {name: every for name, command in group.commands.items()  # every command with a LAYERS argument
+                    if any(p.param_type_name == "argument" and p.name == "stack" for p in command.params)}
     spec = spec_from_click(group, {"--allow": tuple(sorted(code.value for code in WARNINGS))},
-                           {"calc": every, "fit": every, "solve": tuple(KINDS)})
+                           {**takes_layers, "solve": tuple(KINDS)})
     return SHELLS[shell](spec)
 
 

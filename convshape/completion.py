@@ -160,6 +160,7 @@ class CommandSpec(NamedTuple):
     kinds: tuple[Kind, ...]  # the layer kinds it takes as arguments (none: it takes no stack)
     arguments: tuple[str, ...] = ()  # choices for its positional argument, if any
     argument_name: str = ""  # that argument's name, for zsh's heading
+    argument_files: bool = False  # its positional argument is a file (import's model)
 
     @property
     def stack(self) -> bool:
@@ -181,7 +182,7 @@ def _options(params, extra_choices: dict[str, tuple[str, ...]]) -> tuple[OptionS
         choices = tuple(getattr(param.type, "choices", ()) or ())
         choices = tuple(getattr(c, "value", c) for c in choices) or extra_choices.get(names[0], ())
         help_text = " ".join((param.help or "").split())
-        found.append(OptionSpec(names, help_text, not param.is_flag, choices, names[0] == "--file"))
+        found.append(OptionSpec(names, help_text, not param.is_flag, choices, param.metavar == "PATH"))  # -f, -o
     found.append(OptionSpec(("--help", "-h"), "Show the help and exit.", False))
     return tuple(found)
 
@@ -194,11 +195,13 @@ def spec_from_click(group, extra_choices: dict[str, tuple[str, ...]], kinds_of: 
         arguments = [p for p in command.params if p.param_type_name == "argument"]
         stack = kinds_of.get(name, ())
         choices, argument_name = (), ""
+        files = any("FILE" in (argument.metavar or "") for argument in arguments)
         for argument in arguments:
             choices = tuple(getattr(c, "value", c) for c in (getattr(argument.type, "choices", ()) or ()))
             argument_name = argument.name
         summary = " ".join((command.short_help or command.help or "").split()).split(". ")[0].rstrip(".")
-        commands.append(CommandSpec(name, summary, _options(command.params, extra_choices), stack, choices, argument_name))
+        commands.append(CommandSpec(name, summary, _options(command.params, extra_choices), stack, choices, argument_name,
+                                    files))
     return Spec(group.name or "convshape", _options(group.params, extra_choices), tuple(commands))
 
 
@@ -309,6 +312,8 @@ def bash_script(spec: Spec) -> str:
         lines.append(f'        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W {_quote(options)} -- "$cur")); return 0; fi')
         if command.arguments:
             lines.append(f'        COMPREPLY=($(compgen -W {_quote(" ".join(command.arguments))} -- "$cur"))')
+        if command.argument_files:
+            lines.append('        COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null')
         if command.stack:
             kinds_taken = " ".join(kind.value for kind in command.kinds)
             lines.append(f'        _{p}_layer_words "$start" {_quote(" ".join(value_names))} {_quote(kinds_taken)}')
@@ -419,6 +424,8 @@ def zsh_script(spec: Spec) -> str:
             lines.append(f"                        '*:layer:_{p}_layer {' '.join(k.value for k in command.kinds)}' ;;")
         elif command.arguments:
             lines.append(f"                        '1:{command.argument_name}:({' '.join(command.arguments)})' ;;")
+        elif command.argument_files:
+            lines.append(f"                        '1:{command.argument_name}:_files' ;;")
         else:
             lines[-1] = lines[-1].rstrip(" \\") + " ;;"
     lines += ["            esac ;;", "    esac", "}", "", f'_{p} "$@"', ""]
@@ -508,6 +515,8 @@ def fish_script(spec: Spec) -> str:
             lines.append(_fish_option(p, condition, option))
         for argument in command.arguments:
             lines.append(f"complete -c {p} -n {_fish_quote(condition)} -a {argument}")
+        if command.argument_files:
+            lines.append(f"complete -c {p} -n {_fish_quote(condition)} -F")
     stacks = " ".join(c.name for c in spec.commands if c.stack)
     if stacks:
         condition = f"__fish_seen_subcommand_from {stacks}"

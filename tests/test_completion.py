@@ -238,3 +238,36 @@ def test_tab_after_from_completes_a_name_bound_earlier_on_the_line(terminal):
 def test_fish_offers_names_in_a_merge():
     found = fish_complete("convshape calc -i 224 conv k3 @skip conv k3 add ")
     assert found["skip"] == "a tensor named with @" and "crop" in found and "pad" in found
+
+
+# --- the newer commands complete stacks and files as calc does (issue 21) -------------
+
+@pytest.mark.parametrize("command", ["draw -i 8", "export --to torch"])
+def test_tab_offers_parameter_tokens_after_a_kind_in_draw_and_export(terminal, command):
+    screen = line_after_tab(terminal, f"convshape {command} conv k3 ", "psame")
+    for word in ["psame", "pvalid", "maxpool"]:
+        assert word in screen, screen
+
+
+def test_tab_after_from_in_draw_completes_a_bound_name(terminal):
+    screen = line_after_tab(terminal, "convshape draw -i 9 conv k3 @skip conv k3 from sk", "from skip")
+    assert "from skip" in screen, screen
+
+
+@pytest.mark.parametrize("typed", ["convshape draw -i 8 conv k3 -o READ", "convshape export conv k3 -o READ",
+                                   "convshape import READ"])
+def test_tab_completes_file_names_where_a_file_goes(terminal, typed):
+    import os
+
+    terminal.keys("cd " + str(ROOT), "Enter")
+    terminal.wait_for("READY")
+    screen = line_after_tab(terminal, typed, "README.md")
+    assert typed.replace("READ", "README.md") in screen, screen
+    terminal.keys("cd " + os.getcwd(), "Enter")
+
+
+def test_bash_completes_the_newer_commands_as_calc():
+    assert {"k", "s", "psame", "conv"} <= set(bash_complete("convshape draw -i 8 conv k3 "))
+    assert {"k", "s", "psame", "conv"} <= set(bash_complete("convshape export conv k3 "))
+    assert "a" in bash_complete("convshape draw -i 8 @a conv k3, add ")
+    assert bash_complete("convshape solve -o ") == []  # a size, not a file
