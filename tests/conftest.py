@@ -75,4 +75,15 @@ def have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-__all__ = ["shutil", "have", "ROOT"]
+def onnx_file(tmp_path, node, initializer=(), shape=(1, 3, 8, 8)) -> str:
+    """A one-node ONNX model of an input of ``shape``, written by onnx's own helpers."""
+    from onnx import TensorProto, helper, save
+
+    graph = helper.make_graph([node], "one", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=list(initializer))
+    path = tmp_path / "one.onnx"
+    save(helper.make_model(graph), str(path))
+    return str(path)
+
+
+__all__ = ["shutil", "have", "ROOT", "onnx_file"]

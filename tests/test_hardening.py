@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, have
+from conftest import ROOT, have, onnx_file
 from convshape.cli import app
 
 runner = CliRunner()
@@ -174,17 +174,12 @@ def test_an_onnx_merge_error_quotes_no_framework():
 @pytest.mark.skipif(not have("onnx"), reason="onnx is not installed")
 @pytest.mark.parametrize("op, word", [("InstanceNormalization", "in"), ("BatchNormalization", "bn")])
 def test_onnx_norms_import_as_their_own_kind(tmp_path, op, word):
-    from onnx import TensorProto, helper, numpy_helper, save
     import numpy
+    from onnx import helper, numpy_helper
 
     weights = [numpy_helper.from_array(numpy.ones(3, dtype="float32"), name) for name in ("scale", "bias", "mean", "var")]
     inputs = ["x", "scale", "bias"] + (["mean", "var"] if op == "BatchNormalization" else [])
-    node = helper.make_node(op, inputs, ["y"], name="norm")
-    graph = helper.make_graph([node], "one", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=weights)
-    path = tmp_path / "norm.onnx"
-    save(helper.make_model(graph), str(path))
-    result = invoke("import", str(path))
+    result = invoke("import", onnx_file(tmp_path, helper.make_node(op, inputs, ["y"], name="norm"), weights))
     assert result.exit_code == 0, result.output
     assert f"{word:<36}# norm: {op}" in result.stdout
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import have
+from conftest import have, onnx_file
 from convshape.cli import app
 
 runner = CliRunner()
@@ -183,15 +183,7 @@ def test_onnx_files_give_the_shapes_of_onnx_shape_inference(name):
     assert result["totals"]["params"] + result["totals"]["buffers"] == case["params"]
 
 
-def _onnx_file(tmp_path, node) -> str:
-    """A one-node ONNX model of a 1×3×8×8 input, written by onnx's own helpers."""
-    from onnx import TensorProto, helper, save
-
-    graph = helper.make_graph([node], "one", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
-    path = tmp_path / "one.onnx"
-    save(helper.make_model(graph), str(path))
-    return str(path)
+_onnx_file = onnx_file
 
 
 @needs_onnx

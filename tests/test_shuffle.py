@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import have
+from conftest import have, onnx_file
 from convshape.cli import app
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -168,14 +168,10 @@ def test_the_exported_keras_model_has_the_shapes(monkeypatch):
 @pytest.mark.skipif(not have("onnx"), reason="onnx is not installed")
 @pytest.mark.parametrize("op, expected", [("DepthToSpace", "pixelshuffle s2"), ("SpaceToDepth", "pixelunshuffle s2")])
 def test_onnx_depth_and_space_nodes_import(tmp_path, op, expected):
-    from onnx import TensorProto, helper, save
+    from onnx import helper
 
-    node = helper.make_node(op, ["x"], ["y"], name="d", blocksize=2)
-    graph = helper.make_graph([node], "one", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
-    path = tmp_path / "one.onnx"
-    save(helper.make_model(graph), str(path))
-    result = invoke("import", str(path))
+    path = onnx_file(tmp_path, helper.make_node(op, ["x"], ["y"], name="d", blocksize=2), shape=(1, 4, 8, 8))
+    result = invoke("import", path)
     assert result.exit_code == 0, result.output
     assert f"{expected:<36}# d: {op}" in result.stdout
 

@@ -35,7 +35,9 @@ class _Shuffle(Op):
     bare = "s"
     is_spatial = True
     keeps_shape = False
-    module = ""
+    module = ""  # torch's class
+    keras_op = ""  # keras.ops' function
+    torch_argument = ""  # the factor's name in torch's constructor
     token_help = (("s", "factor: s2 (one for H and W)"),)
 
     def build(self, get, dims):
@@ -54,8 +56,22 @@ class _Shuffle(Op):
     def offset_only(self, layer):
         return False
 
+    def growth(self, layer, step, axis):
+        return layer.stride[axis]
+
     def torch_module(self, row, w):
         return f"nn.{self.module}({row.layer.stride[0]})"
+
+    def keras_layers(self, row, w):
+        return [f"layers.Lambda(lambda t: keras.ops.{self.keras_op}(t, {row.layer.stride[0]}))"]
+
+    def from_torch(self, name, args, kwargs):
+        factor = args[0] if args else kwargs.get(self.torch_argument)
+        return f"{self.word} s{factor}" if isinstance(factor, int) else None
+
+    def from_onnx(self, op_type, attributes):
+        factor = attributes.get("blocksize")
+        return f"{self.word} s{factor}" if isinstance(factor, int) else None
 
 
 class PixelShuffle(_Shuffle):
@@ -63,6 +79,8 @@ class PixelShuffle(_Shuffle):
     help = "channels into space: C·s² × H × W to C × H·s × W·s"
     aliases = ("depthtospace",)
     module = "PixelShuffle"
+    keras_op = "depth_to_space"
+    torch_argument = "upscale_factor"
     torch_classes = ("PixelShuffle",)
     onnx_ops = ("DepthToSpace",)
     reads_channel_groups = True  # output (h·s + i, w·s + j) reads input channel c·s² + i·s + j at (h, w)
@@ -88,9 +106,6 @@ class PixelShuffle(_Shuffle):
 
         return receptive.through_upsample(current, Fraction(layer.stride[axis]))  # output o reads input o // s
 
-    def growth(self, layer, step, axis):
-        return layer.stride[axis]
-
     def formula(self, layer, axis, before, convention):
         from ..formula import Step, lin
 
@@ -108,16 +123,6 @@ class PixelShuffle(_Shuffle):
     def sources(self, layer, step, o, in_size):
         return [o // layer.stride[0]]
 
-    def keras_layers(self, row, w):
-        return [f"layers.Lambda(lambda t: keras.ops.depth_to_space(t, {row.layer.stride[0]}))"]
-
-    def from_torch(self, name, args, kwargs):
-        factor = args[0] if args else kwargs.get("upscale_factor")
-        return f"pixelshuffle s{factor}" if isinstance(factor, int) else None
-
-    def from_onnx(self, op_type, attributes):
-        factor = attributes.get("blocksize")
-        return f"pixelshuffle s{factor}" if isinstance(factor, int) else None
 
 
 class PixelUnshuffle(_Shuffle):
@@ -125,6 +130,8 @@ class PixelUnshuffle(_Shuffle):
     help = "space into channels: C × H × W to C·s² × H/s × W/s"
     aliases = ("spacetodepth",)
     module = "PixelUnshuffle"
+    keras_op = "space_to_depth"
+    torch_argument = "downscale_factor"
     torch_classes = ("PixelUnshuffle",)
     onnx_ops = ("SpaceToDepth",)
     refuses_some_sizes = True  # only multiples of s run
@@ -146,9 +153,6 @@ class PixelUnshuffle(_Shuffle):
     def field(self, layer, current, step, axis, in_size, last_spatial):
         factor = layer.stride[axis]  # output o reads inputs o·s .. o·s + s − 1: a window of s, stride s
         return receptive.through_window(current, factor, factor, 0)
-
-    def growth(self, layer, step, axis):
-        return layer.stride[axis]
 
     def formula(self, layer, axis, before, convention):
         from ..formula import Step, div
@@ -178,16 +182,6 @@ class PixelUnshuffle(_Shuffle):
         factor = layer.stride[0]
         return list(range(o * factor, min(o * factor + factor, in_size)))
 
-    def keras_layers(self, row, w):
-        return [f"layers.Lambda(lambda t: keras.ops.space_to_depth(t, {row.layer.stride[0]}))"]
-
-    def from_torch(self, name, args, kwargs):
-        factor = args[0] if args else kwargs.get("downscale_factor")
-        return f"pixelunshuffle s{factor}" if isinstance(factor, int) else None
-
-    def from_onnx(self, op_type, attributes):
-        factor = attributes.get("blocksize")
-        return f"pixelunshuffle s{factor}" if isinstance(factor, int) else None
 
 
 OPS = (PixelShuffle(), PixelUnshuffle())
