@@ -24,6 +24,7 @@ class SymbolicRow(NamedTuple):
     row: object  # calc's Row on a huge input: channels, receptive field, errors that no size avoids
     features: str | None = None  # once flat: the feature count as a formula (64·⌊(H + 31)/32⌋·⌊(W + 31)/32⌋)
     start_fixed: bool = False  # the field's start is the same at every input size (shown without -i)
+    size_fixed: bool = True  # and its size (a merge's union moves with its inputs' starts)
     fits: str | None = None  # a merge that runs only at some input sizes: which ("H ≡ 0 (mod 4), H ≥ 4")
 
     @property
@@ -111,15 +112,20 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
     seen_whole = False
     last_steps = None
     features = None
-    start_fixed = True
+    start_fixed, size_fixed = {0: True}, {0: True}  # per row, along what it reads
     for index, (layer, row, step) in enumerate(zip(stack.layers, huge.rows, steps), 1):
         seen_whole = seen_whole or layer.kind.op.whole
+        sources = stack.inputs(index)[:1] if layer.like is not None else stack.inputs(index)  # like lends a size
         # The start follows the paddings: fixed under torch; under tf, psame with a stride
         # pads by the input's size; a crop or pad, an adaptive pool or a resize moves by it too.
-        start_fixed = start_fixed and not (
-            (convention.same_like_tf and layer.padding_rule is PaddingRule.SAME and layer.stride
-             and max(layer.stride) > 1)
-            or (layer.kind.is_merge and layer.mode is not None) or layer.kind.op.sized(layer))
+        moves = ((convention.same_like_tf and layer.padding_rule is PaddingRule.SAME and layer.stride
+                  and max(layer.stride) > 1)
+                 or (layer.kind.is_merge and layer.mode is not None) or layer.kind.op.sized(layer))
+        start_fixed[index] = not moves and all(start_fixed[source] for source in sources)
+        # A field's size follows its input's, but a merge's union spans its inputs' starts too,
+        # and a resize to a size (or an adaptive pool) stretches it by the input's size.
+        size_fixed[index] = all(size_fixed[source] for source in sources) and not layer.kind.op.sized(layer) and (
+            not layer.kind.is_merge or all(start_fixed[source] for source in sources))
         if seen_whole and row.computed:
             row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
         if row.error is not None and fit.error is not None and fit.error[0] == index:
@@ -136,7 +142,7 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         elif drops_axes(layer, convention):
             features = "?" if row.out_channels is None else str(row.out_channels)
         rows.append(SymbolicRow(index, layer, step, row, features if step is None or drops_axes(layer, convention) else None,
-                                start_fixed and not seen_whole))
+                                start_fixed[index] and not seen_whole, size_fixed=size_fixed[index]))
     from .calc import input_notes
 
     # Where every size from some minimum on runs, every merge fits at those sizes: nothing to add,

@@ -397,3 +397,26 @@ def test_a_block_takes_a_repeat_as_a_layer_does(tmp_path):
     stack.write_text("block basic c\n  conv k3 p1 c$c\nend\nbasic 64 x0\n")
     refused = invoke("calc", "-q", "-i", "8", "-f", str(stack))
     assert refused.exit_code == 2 and "'x0' writes the block no times: give x1 or more" in refused.stderr
+
+
+# ----------------------------------------------------------------------------- without -i, no fixed field that moves
+
+SAME_BRANCHES = "@x0 conv k3 s2 psame @a from x0 conv k3 s2 p1 add a"
+
+
+def test_a_merged_field_that_depends_on_the_size_is_not_shown_as_fixed():
+    at = {size: json.loads(invoke("calc", "--convention", "tf", "-c", "1", "-i", size, "--format", "json",
+                                  SAME_BRANCHES).stdout)["layers"][2]["rf"]["size"] for size in ("8", "9")}
+    assert at == {"8": [4, 4], "9": [3, 3]}  # so no one number is right without -i
+    table = invoke("calc", "--convention", "tf", "-c", "1", "--no-color", SAME_BRANCHES).stdout
+    assert "│ 3 │ add a            │ 1 × ⌊(H + 1)/2⌋ × ⌊(W + 1)/2⌋ │    │      │       │" in table
+    assert "note: the receptive field of row 3 depends on the input size (where its inputs' fields start): " \
+           "-i gives it" in table
+    data = json.loads(invoke("calc", "--convention", "tf", "-c", "1", "--format", "json", SAME_BRANCHES).stdout)
+    assert data["layers"][2]["rf"] is None
+
+
+def test_a_branch_with_explicit_padding_keeps_its_start_beside_one_with_same():
+    table = invoke("calc", "--convention", "tf", "-c", "1", "--no-color", SAME_BRANCHES).stdout
+    assert "│ 2 │ conv k3 s2 p1    │ 1 × ⌊(H + 1)/2⌋ × ⌊(W + 1)/2⌋ │ 3  │ 2    │ 0     │" in table
+    assert "│ 1 │ conv k3 s2 psame │ 1 × ⌊(H + 1)/2⌋ × ⌊(W + 1)/2⌋ │ 3  │ 2    │       │" in table

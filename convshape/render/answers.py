@@ -248,7 +248,7 @@ def symbolic_dict(result: SymbolicResult) -> dict:
     for row, (params, macs) in zip(result.rows, symbolic_costs(result)):
         calc_row = row.row
         error = calc_row.error
-        field = calc_row.field if calc_row.computed else None
+        field = calc_row.field if calc_row.computed and row.size_fixed else None
         layers.append(
             {
                 "index": row.index,
@@ -314,7 +314,7 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
         table.add_column(name, no_wrap=name not in ("layer", "out", "MACs"))
     for position, row in enumerate(result.rows):
         calc_row = row.row
-        field = calc_row.field if calc_row.computed else None
+        field = calc_row.field if calc_row.computed and row.size_fixed else None
         layer_text = Text(layer_label(row.layer, row.index))
         if explain and row.steps is not None and any(step.how for step in row.steps):
             hows = [step.how for step in row.steps]
@@ -341,6 +341,11 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
     console.print(table)
     for note in result.notes:
         console.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
+    moving = [row.index for row in result.rows if row.row.computed and row.row.field and not row.size_fixed]
+    if moving:
+        console.print(Text(f"note: the receptive field of row{'s' if len(moving) > 1 else ''} "
+                           f"{', '.join(map(str, moving[:8]))}{' ...' if len(moving) > 8 else ''} depends on the input "
+                           "size (where its inputs' fields start): -i gives it", style="dim"), soft_wrap=True)
     fit = result.fit
     if fit.error is not None:
         index, diagnostic = fit.error
