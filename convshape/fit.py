@@ -989,6 +989,7 @@ def aligned(result: Fit, stack: Stack, convention: Convention = Convention.TORCH
     from .calc import run
 
     base = [rule.smallest_clean or rule.minimum_valid for rule in result.rules]
+    graph = _Graph(stack)
     rules = []
     for axis, rule in enumerate(result.rules):
 
@@ -998,13 +999,20 @@ def aligned(result: Fit, stack: Stack, convention: Convention = Convention.TORCH
             return found.valid and not any(w.code is Code.MERGE_MISALIGNED and rule.axis in w.axes
                                            for row in found.rows for w in row.warnings)
 
-        residues = rule.residues
+        # The paddings repeat with the strides before the merges, which the clean rule's period
+        # need not hold (every H is clean, but tf's psame s2 pads odd and even H apart).
+        period = _graph_period(stack, graph, axis)
+        modulus = rule.modulus * period // gcd(rule.modulus, period)
+        residues = tuple(sorted({(r + t * rule.modulus) % modulus for r in rule.residues
+                                 for t in range(modulus // rule.modulus)}))
         if len(residues) + len(rule.small) > MAX_ALIGNED_RUNS:
             residues = residues[:MAX_ALIGNED_RUNS]
         low = rule._low
-        kept = tuple(r for r in residues if is_aligned(low + (r - low) % rule.modulus))
+        kept = tuple(r for r in residues if is_aligned(low + (r - low) % modulus))
         small = tuple(size for size in rule.small if is_aligned(size))
-        narrowed = rule._replace(residues=kept, small=small)
+        primes = sorted(set(_prime_factors(modulus)))
+        shortest = _shortest(_Allowed(modulus, frozenset(kept), 0), primes)
+        narrowed = rule._replace(modulus=shortest.modulus, residues=tuple(sorted(shortest.residues)), small=small)
         rules.append(narrowed._replace(smallest_clean=next(iter(narrowed.clean_sizes(1, low + rule.modulus)), None)))
     return result._replace(rules=tuple(rules))
 

@@ -420,3 +420,29 @@ def test_a_branch_with_explicit_padding_keeps_its_start_beside_one_with_same():
     table = invoke("calc", "--convention", "tf", "-c", "1", "--no-color", SAME_BRANCHES).stdout
     assert "│ 2 │ conv k3 s2 p1    │ 1 × ⌊(H + 1)/2⌋ × ⌊(W + 1)/2⌋ │ 3  │ 2    │ 0     │" in table
     assert "│ 1 │ conv k3 s2 psame │ 1 × ⌊(H + 1)/2⌋ × ⌊(W + 1)/2⌋ │ 3  │ 2    │       │" in table
+
+
+# ----------------------------------------------------------------------------- fit --aligned under tf's psame
+
+@pytest.mark.parametrize("stack", [SAME_BRANCHES, "@x0 conv k3 s2 psame, conv k3 s2 psame @a from x0 conv k5 s4 p2 add a",
+                                   "@x0 conv k3 s3 psame @a from x0 conv k3 s3 p1 add a"])
+def test_fit_aligned_keeps_exactly_the_sizes_calc_finds_aligned(stack):
+    from convshape.fit import aligned, analyse
+    from convshape.grammar import parse_stack
+
+    parsed = parse_stack(stack, dims=1)
+    rule = aligned(analyse(parsed, "tf", 1), parsed, "tf", 1).rules[0]
+    said = [n for n in range(1, 80) if n in rule.small or (n >= rule._low and n % rule.modulus in rule.residues)]
+    found = []
+    for n in range(1, 80):
+        result = json.loads(invoke("calc", "--convention", "tf", "-c", "1", "--dims", "1", "-i", str(n), "--format",
+                                   "json", stack).stdout)
+        codes = {w["code"] for row in result["layers"] for w in row["warnings"]}
+        if result["valid"] and not codes & {"merge_misaligned", "floor_rounding"}:
+            found.append(n)
+    assert said == found and found
+
+
+def test_fit_aligned_near_224_says_odd_sizes_only():
+    result = invoke("fit", "--aligned", "--convention", "tf", "-c", "1", "--near", "224", "--no-color", SAME_BRANCHES)
+    assert "│ H    │ H ≡ 1 (mod 2), H ≥ 1 │ 1              │ 1              │ 223 / 225 │" in result.stdout
