@@ -446,3 +446,13 @@ def test_fit_aligned_keeps_exactly_the_sizes_calc_finds_aligned(stack):
 def test_fit_aligned_near_224_says_odd_sizes_only():
     result = invoke("fit", "--aligned", "--convention", "tf", "-c", "1", "--near", "224", "--no-color", SAME_BRANCHES)
     assert "│ H    │ H ≡ 1 (mod 2), H ≥ 1 │ 1              │ 1              │ 223 / 225 │" in result.stdout
+
+
+def test_a_diagram_s_default_title_is_what_was_drawn_not_where(run, tmp_path):
+    import re
+
+    target = tmp_path / "net.svg"
+    result = run("draw", "-i", "32", "-c", "3", "-o", str(target), "conv k3 s2, relu, conv k3")
+    assert result.returncode == 0, result.stderr
+    title = re.findall(r"<text[^>]*>([^<]*)</text>", target.read_text())[0]
+    assert title == "convshape draw -i 32 -c 3 conv k3 s2, relu, conv k3"

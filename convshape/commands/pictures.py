@@ -68,7 +68,7 @@ def draw(
             from ..draw.network import network_svg
 
             if title is None:
-                title = "convshape " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["draw"] else ""
+                title = "convshape " + " ".join(_without_output(sys.argv[1:])) if sys.argv[1:2] == ["draw"] else ""
             picture, text = None, network_svg(result, title)
         if output is None:
             from ..draw.terminal import show
@@ -82,6 +82,19 @@ def draw(
         row = result.error_row
         sys.stderr.write(f"convshape: invalid: layer {row.index} ({row.layer.text}) cannot run: {row.error.message}\n")
     raise typer.Exit(EXIT_OK if result.valid else EXIT_INVALID)
+
+
+def _without_output(words: list[str]) -> list[str]:
+    """The command line as a title: what was drawn, not where it was written (-o net.svg)."""
+    kept, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in ("-o", "--output"):
+            skip = True
+        elif not word.startswith(("--output=", "-o")) or word == "-o":
+            kept.append(word)
+    return kept
 
 
 def _draw_layer(result, index: Optional[int], frame: Optional[int], output: Optional[str]):
