@@ -456,3 +456,17 @@ def test_a_diagram_s_default_title_is_what_was_drawn_not_where(run, tmp_path):
     assert result.returncode == 0, result.stderr
     title = re.findall(r"<text[^>]*>([^<]*)</text>", target.read_text())[0]
     assert title == "convshape draw -i 32 -c 3 conv k3 s2, relu, conv k3"
+
+
+def test_a_diagram_dashes_exactly_the_arrows_of_rows_that_read_a_name():
+    """README: 'a row that reads another than the one before gets a dashed arrow'."""
+    import re
+
+    svg = invoke("draw", "-i", "32", "-c", "8", "-o", "-",
+                 "@a conv k3 p1 c8, relu, conv k3 p1 c8, add a, conv k3 s2 p1 @b, from a conv k1 s2, add b").stdout
+    arrows = [(kind, "stroke-dasharray" in rest)
+              for kind, rest in re.findall(r'<(?:line|path) class="(arrow(?: skip)?)"([^>]*)>', svg)]
+    # input→conv, conv→conv, a→add (named), conv→add, add→conv s2, a→conv k1 (from), b→add (named), conv k1→add
+    assert [kind for kind, _ in arrows] == ["arrow", "arrow", "arrow skip", "arrow", "arrow", "arrow skip",
+                                            "arrow skip", "arrow"]
+    assert all(dashed == (kind == "arrow skip") for kind, dashed in arrows)

@@ -117,27 +117,30 @@ def network_svg(result, title: str = "") -> str:
             'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555555"/></marker></defs>']
     if title:
         body.append(_text(20, 28, title, 16, extra=' font-weight="bold"'))
+    previous = {block.row: before.row for before, block in zip(blocks, blocks[1:])}
     for block in blocks:
         for source in block.sources:
             start = by_row[source]
-            body.append(_arrow(start, block, adjacent=block.x - (start.x + start.width) <= GAP + 0.5))
+            # Dashed where the row reads another than the one before it (a name, from): as the README says.
+            body.append(_arrow(start, block, adjacent=block.x - (start.x + start.width) <= GAP + 0.5,
+                               named=source != previous.get(block.row, 0)))
     for block in blocks:
         body += _block(block)
     return _document(width, height, body, title or "convshape network diagram")
 
 
-def _arrow(source: Block, target: Block, adjacent: bool) -> str:
+def _arrow(source: Block, target: Block, adjacent: bool, named: bool = False) -> str:
     x1, y1 = source.x + source.width, source.y
     x2, y2 = target.x, target.y
+    kind, dash = ("arrow skip", ' stroke-dasharray="5 3"') if named else ("arrow", "")
     if adjacent and abs(y1 - y2) < 1:
-        return f'<line class="arrow" x1="{x1:g}" y1="{y1:g}" x2="{x2 - 1:g}" y2="{y2:g}" stroke="#555555" ' \
-               'stroke-width="1.2" marker-end="url(#arrow)"/>'
+        return f'<line class="{kind}" x1="{x1:g}" y1="{y1:g}" x2="{x2 - 1:g}" y2="{y2:g}" stroke="#555555" ' \
+               f'stroke-width="1.2"{dash} marker-end="url(#arrow)"/>'
     if adjacent:
         path = f"M {x1:g} {y1:g} C {x1 + 12:g} {y1:g} {x2 - 12:g} {y2:g} {x2 - 1:g} {y2:g}"
     else:  # a skip: arch over the blocks between
         lift = min(y1, y2) - 40 - 0.08 * (x2 - x1) ** 0.9
         path = f"M {x1:g} {y1:g} C {x1 + 30:g} {lift:g} {x2 - 30:g} {lift:g} {x2 - 1:g} {y2:g}"
-    kind, dash = ("arrow", "") if adjacent else ("arrow skip", ' stroke-dasharray="5 3"')
     return f'<path class="{kind}" d="{path}" fill="none" stroke="#555555" stroke-width="1.2"{dash} ' \
            'marker-end="url(#arrow)"/>'
 
