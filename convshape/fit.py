@@ -1010,10 +1010,10 @@ def aligned(result: Fit, stack: Stack, convention: Convention = Convention.TORCH
         low = rule._low
         kept = tuple(r for r in residues if is_aligned(low + (r - low) % modulus))
         small = tuple(size for size in rule.small if is_aligned(size))
-        primes = sorted(set(_prime_factors(modulus)))
-        shortest = _shortest(_Allowed(modulus, frozenset(kept), 0), primes)
+        shortest = _shortest(_Allowed(modulus, frozenset(kept), 0), _prime_factors(modulus))
         narrowed = rule._replace(modulus=shortest.modulus, residues=tuple(sorted(shortest.residues)), small=small)
-        rules.append(narrowed._replace(smallest_clean=next(iter(narrowed.clean_sizes(1, low + rule.modulus)), None)))
+        # the first clean size lies within one period of the narrowed rule, not of the rule before
+        rules.append(narrowed._replace(smallest_clean=next(iter(narrowed.clean_sizes(1, low + narrowed.modulus)), None)))
     return result._replace(rules=tuple(rules))
 
 

@@ -470,3 +470,14 @@ def test_a_diagram_dashes_exactly_the_arrows_of_rows_that_read_a_name():
     assert [kind for kind, _ in arrows] == ["arrow", "arrow", "arrow skip", "arrow", "arrow", "arrow skip",
                                             "arrow skip", "arrow"]
     assert all(dashed == (kind == "arrow skip") for kind, dashed in arrows)
+
+
+def test_fit_aligned_finds_the_first_clean_size_of_its_own_period():
+    """Every L is clean, the aligned ones are L ≡ 0 (mod 3): the first is 3, searched for within
+    the new period (it was searched within the old one, 1, and not found)."""
+    stack = "pad p1:0, @x0 conv k3 s3 psame @a from x0 conv k5 s3 p2 add a"
+    result = invoke("fit", "--aligned", "--convention", "tf", "-c", "1", "--dims", "1", "--no-color", stack)
+    assert "│ L    │ L ≡ 0 (mod 3), L ≥ 1 │ 1              │ 3              │" in result.stdout
+    at_3 = json.loads(invoke("calc", "--convention", "tf", "-c", "1", "--dims", "1", "-i", "3", "--format", "json",
+                             stack).stdout)
+    assert at_3["valid"] and not any(row["warnings"] for row in at_3["layers"])
