@@ -130,7 +130,7 @@ class _State(NamedTuple):
     regrouped: bool = False  # the channels at a position read different pixels (nothing has mixed them since)
 
 
-def _flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:
+def flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:
     if channels is None:
         return None
     return channels * prod(size) if size is not None else channels
@@ -319,7 +319,7 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
             saved[index] = state
     output = None
     if state is not None:
-        output = Output(state.size, state.channels, _flat_features(state.channels, state.size))
+        output = Output(state.size, state.channels, flat_features(state.channels, state.size))
         if stack.reads:
             from . import merge
 

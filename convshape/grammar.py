@@ -506,14 +506,12 @@ def _expand(tokens: list[Token | None], src: _Source, blocks: dict, written: set
                 substituted.append(item)
             expanded = _expand(substituted, src, blocks, written, depth + 1)
             written.update(id(t) for t in expanded if t is not None)
-            if times * (len(expanded) + 1) + len(out) > MAX_TOKENS:
+            if len(out) + times * (len(expanded) + 1) + 1 > MAX_TOKENS:  # before writing it out, not after
                 raise src.error(f"the stack writes out more than {MAX_TOKENS:,} words: too large a stack", token)
             for _ in range(times):
                 out.append(SEPARATOR)
                 out += expanded
             out.append(SEPARATOR)
-            if len(out) > MAX_TOKENS:
-                raise src.error(f"the stack writes out more than {MAX_TOKENS:,} words: too large a stack", token)
             continue
         out.append(token)
     return out

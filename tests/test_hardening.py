@@ -481,3 +481,11 @@ def test_fit_aligned_finds_the_first_clean_size_of_its_own_period():
     at_3 = json.loads(invoke("calc", "--convention", "tf", "-c", "1", "--dims", "1", "-i", "3", "--format", "json",
                              stack).stdout)
     assert at_3["valid"] and not any(row["warnings"] for row in at_3["layers"])
+
+
+def test_a_block_repeated_past_the_word_limit_is_refused_before_it_is_written_out(tmp_path):
+    stack = tmp_path / "big.stack"
+    stack.write_text("block b\n  " + "relu " * 20 + "\nend\nb x999999\n")  # 999,999 · 21 + 1 words
+    result = invoke("calc", "-q", "-i", "8", "-f", str(stack))
+    assert result.exit_code == 2
+    assert "the stack writes out more than 20,000,000 words: too large a stack" in result.stderr

@@ -92,7 +92,7 @@ def _without_output(words: list[str]) -> list[str]:
             skip = False
         elif word in ("-o", "--output"):
             skip = True
-        elif not word.startswith(("--output=", "-o")) or word == "-o":
+        elif not word.startswith(("--output=", "-o")):  # -ofile.svg, --output=file.svg
             kept.append(word)
     return kept
 

@@ -62,6 +62,13 @@ def _merge_sources(row, source_size, out_size, axis: int, o: int) -> list[int]:
     return [o]
 
 
+def _reads(row, in_size, axis: int, o: int) -> list[int]:
+    """The positions on one axis of an input (of ``in_size``) that row's output ``o`` reads."""
+    if row.layer.kind.is_merge:
+        return _merge_sources(row, in_size, row.out_size, axis, o)
+    return _axis_sources(row, axis, o, in_size[axis])
+
+
 def _back(result, counts: dict[int, Counter], only: tuple[int, ...] | None = None) -> Counter:
     """Walk back from the rows in ``counts`` to the input; ``only``: follow this row path alone."""
     size_of = {0: result.input_size}
@@ -82,10 +89,7 @@ def _back(result, counts: dict[int, Counter], only: tuple[int, ...] | None = Non
                 raise DrawError(f"row {source} has no spatial axes: a receptive field is drawn for a unit of a map")
             target = counts.setdefault(source, Counter())
             for position, paths in here.items():
-                if row.layer.kind.is_merge:
-                    per_axis = [_merge_sources(row, in_size, row.out_size, a, o) for a, o in enumerate(position)]
-                else:
-                    per_axis = [_axis_sources(row, a, o, in_size[a]) for a, o in enumerate(position)]
+                per_axis = [_reads(row, in_size, a, o) for a, o in enumerate(position)]
                 for found in product(*per_axis):
                     target[found] += paths
     return counts.get(0, Counter())
@@ -107,9 +111,7 @@ def _back_by_axis(result, index: int, unit: tuple[int, ...]) -> Counter:
                 raise DrawError(f"row {source} has no spatial axes: a receptive field is drawn for a unit of a map")
             below = Counter()
             for o, ways in here.items():
-                found = (_merge_sources(row, in_size, row.out_size, axis, o) if row.layer.kind.is_merge
-                         else _axis_sources(row, axis, o, in_size[axis]))
-                for position in found:
+                for position in _reads(row, in_size, axis, o):
                     below[position] += ways
             here, at = below, source
         per_axis.append(here)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from math import prod
 
-from ..calc import Result, Row
+from ..calc import Result, Row, flat_features
 from ..diagnostics import Diagnostic
 from ..layers import layer_label
 from .common import number, stride_values
@@ -13,13 +12,6 @@ from .common import number, stride_values
 
 def _numbers(values):
     return None if values is None else [number(v) for v in values]
-
-
-def _features(row: Row) -> int | None:
-    """What an nn.Linear after the row needs: its features, or its map flattened."""
-    if row.out_size is None or row.out_channels is None:
-        return row.features
-    return row.out_channels * prod(row.out_size)
 
 
 def _diagnostic(diagnostic: Diagnostic) -> dict:
@@ -99,16 +91,20 @@ def _totals(costs) -> dict:
             "totals": counted}
 
 
+def _output(result: Result, index: int) -> dict:
+    """One of the tensors that leave the network, as ``output`` says the last one."""
+    row = result.rows[index - 1]
+    return {"row": index, "names": list(result.binds.get(index, ())), "size": _numbers(row.out_size),
+            "channels": row.out_channels, "features": flat_features(row.out_channels, row.out_size)}
+
+
 def _tail(result: Result, costs=None) -> dict:
     output = result.output
     return {
         "output": None
         if output is None
         else {"size": _numbers(output.size), "channels": output.channels, "features": output.features},
-        "outputs": None if output is None else [
-            {"row": row, "names": list(result.binds.get(row, ())), "size": _numbers(result.rows[row - 1].out_size),
-             "channels": result.rows[row - 1].out_channels, "features": _features(result.rows[row - 1])}
-            for row in result.output_rows],
+        "outputs": None if output is None else [_output(result, row) for row in result.output_rows],
         "valid": result.valid,
         **({} if costs is None else _totals(costs)),
     }
