@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from .common import CHANNELS_OPTION, CONVENTION_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, EXIT_OK, FILE_OPTION, NO_COLOR_OPTION, STACK_ARGUMENT, _console, _convention, _fail, _imported_dims, _imported_input, _read_stack, _sized_run, _write_picture
+from .common import CHANNELS_OPTION, CONVENTION_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, EXIT_OK, FILE_OPTION, STACK_ARGUMENT, _console, _convention, _fail, _imported_dims, _imported_input, _read_stack, _sized_run, _write_picture
 
 
 DRAW_EPILOG = """\
