@@ -489,3 +489,32 @@ def test_a_block_repeated_past_the_word_limit_is_refused_before_it_is_written_ou
     result = invoke("calc", "-q", "-i", "8", "-f", str(stack))
     assert result.exit_code == 2
     assert "the stack writes out more than 20,000,000 words: too large a stack" in result.stderr
+
+
+def test_a_field_through_a_kernel_of_2_31_is_drawn_at_once():
+    result = invoke("draw", "-i", "1", "--unit", "0,0", "--no-color", "convt k2147483648 x2")
+    assert result.exit_code == 0 and result.stdout.startswith("unit (0, 0) of row 2 (convt k2147483648 (2/2)): 1 input")
+
+
+@pytest.mark.parametrize("kind", ["conv", "maxpool", "convt"])
+def test_the_pixels_an_output_reads_are_those_of_its_taps(kind):
+    """Each output's sources, found from the taps and inputs that can meet, against the taps
+    walked one by one (o + p = i·s + j·d for a transposed conv, i = o·s − p + j·d otherwise)."""
+    import random
+
+    from convshape import calc
+
+    rng = random.Random(21)
+    for _ in range(300):
+        k, s, d, p, size = rng.randint(1, 30), rng.randint(1, 7), rng.randint(1, 4), rng.randint(0, 4), rng.randint(1, 12)
+        p = min(p, (d * (k - 1) + 1) // 2) if kind == "maxpool" else min(p, d * (k - 1)) if kind == "convt" else p
+        row = calc(f"{kind} k{k} s{s} p{p} d{d}", str(size), dims=1).rows[0]
+        if not row.computed:
+            continue
+        step = row.steps[0]
+        for o in range(row.out_size[0]):
+            if kind == "convt":
+                taps = [(o + p - j * d) // s for j in range(k) if (o + p - j * d) % s == 0 and 0 <= (o + p - j * d) // s < size]
+            else:
+                taps = [o * s - p + j * d for j in range(k) if 0 <= o * s - p + j * d < size]
+            assert row.layer.kind.op.sources(row.layer, step, o, size) == taps, (kind, k, s, d, p, size, o)

@@ -291,12 +291,15 @@ class ConvT(_Convolution, Op):
                 f" + {step.output_padding} + 1 = {step.out_size}")
 
     def sources(self, layer, step, o, in_size):
-        before, found = step.padding[0], []
-        for j in range(step.kernel):
-            numerator = o + before - j * step.dilation
-            if numerator % step.stride == 0 and 0 <= numerator // step.stride < in_size:
-                found.append(numerator // step.stride)
-        return found
+        # Input i reaches output o through tap j where o + p = i·s + j·d: walk the shorter of the
+        # taps and the inputs that can meet there (a kernel of 2^31 over a few pixels is a few
+        # pixels' work), in the taps' order.
+        total, s, d, k = o + step.padding[0], step.stride, step.dilation, step.kernel
+        taps = max(0, -(((in_size - 1) * s - total) // d)), min(k - 1, total // d)  # 0 ≤ i < in_size
+        inputs = max(0, -(((k - 1) * d - total) // s)), min(in_size - 1, total // s)  # 0 ≤ j < k
+        if taps[1] - taps[0] <= inputs[1] - inputs[0]:
+            return [(total - j * d) // s for j in range(taps[0], taps[1] + 1) if (total - j * d) % s == 0]
+        return [i for i in range(inputs[1], inputs[0] - 1, -1) if (total - i * s) % d == 0]
 
     def picture_cells(self, layer, step, in_size):
         # The stride-1 conv over the input spread out by s − 1 zeros, padded by kₑ − 1 − p (conv_arithmetic).

@@ -190,8 +190,10 @@ class Window(Op):
 
     def sources(self, layer: Layer, step: AxisStep, o: int, in_size: int) -> list[int]:
         """The positions of the input that output position ``o`` reads (for the field picture)."""
-        before = step.padding[0]
-        return [i for j in range(step.kernel) if 0 <= (i := o * step.stride - before + j * step.dilation) < in_size]
+        before, d = step.padding[0], step.dilation
+        start = o * step.stride - before  # tap j reads start + j·d: only the taps that land in the input
+        first, last = max(0, -(start // d)), min(step.kernel - 1, (in_size - 1 - start) // d)
+        return [start + j * d for j in range(first, last + 1)]
 
     def picture_cells(self, layer: Layer, step: AxisStep, in_size: int):
         """The cells a layer picture draws on one axis, and the stride of its windows over them."""
