@@ -99,20 +99,45 @@ Reads PyTorch's print(model) text, a Keras model's to_json(), or an ONNX file
 (pip install 'convshape[onnx]'), judging the format by content. calc, fit and export
 read the same files with -f.
 
+MODULE:ATTR imports a live PyTorch model (pip install 'convshape[torch]'): ATTR is an
+nn.Module class or a factory with no required arguments, or an instance, in a module
+(torchvision.models:resnet18) or a file (nets.py:UNet). This runs that Python code,
+as python -c would. The model is built on torch's meta device (no weights, no
+arithmetic), its forward captured with torch.fx, and every row checked against
+torch's own shapes and parameter counts at -i (default 224): anything convshape
+cannot follow exactly stops the import, named.
+
 Examples:
 
   python -c "import torchvision; print(torchvision.models.resnet18())" | convshape import -
 
   convshape import model.json > model.stack && convshape calc -i 224 -f model.stack
 
-Exit status: 0 read; 1 the model has a layer convshape cannot read; 2 usage error.
+  convshape import torchvision.models:mobilenet_v3_small | convshape calc -i 224 -f -
+
+Exit status: 0 read; 1 the model has a layer convshape cannot read, or torch fails
+on it at the size given; 2 usage error.
 """
 
 
 def import_(
-    file: str = typer.Argument("-", metavar="[FILE|-]", help="The model file; '-' or nothing reads stdin."),
+    file: str = typer.Argument("-", metavar="[FILE|-|MODULE:ATTR]",
+                               help="The model file; '-' or nothing reads stdin; MODULE:ATTR a live PyTorch model."),
+    input: Optional[str] = typer.Option(
+        None, "--input", "-i", metavar="SIZE", show_default=False,
+        help="MODULE:ATTR only: the spatial size the model is captured and checked at (default 224)."),
+    channels: Optional[int] = typer.Option(
+        None, "--channels", "-c", metavar="C", show_default=False,
+        help="MODULE:ATTR only: the input channels (default: the first conv's)."),
 ) -> None:
-    """Print the stack a model file stands for: print(model), Keras JSON or ONNX."""
+    """Print the stack a model stands for: print(model), Keras JSON, ONNX, or a live PyTorch module."""
+    from ..importers.torch_module import looks_like_spec
+
+    if looks_like_spec(file):
+        _write_imported(_import_live(file, input, channels))
+        return
+    if input is not None or channels is not None:
+        _fail("-i and -c are for a live module (MODULE:ATTR); a model file gives its own input")
     data, name = _read_bytes(file)
     if not data.strip():
         _fail(f"{name} is empty: paste a print(model), or give a Keras JSON or ONNX file")
@@ -120,6 +145,36 @@ def import_(
     if imported is None:
         _fail(f"{name} is neither a print(model) text, a Keras model's JSON nor an ONNX file"
               " (a stack is read by calc -f as it is)", EXIT_INVALID)
+    _write_imported(imported)
+
+
+def _import_live(spec: str, input: Optional[str], channels: Optional[int]):
+    """A live module's stack, its notes written to stderr."""
+    from ..grammar import ParseError, parse_size
+    from ..importers import ImportFailure
+    from ..importers.torch_module import read_module
+
+    _check_digits("--channels", channels, "count", "values")
+    if channels is not None and channels < 1:
+        _fail(f"--channels {channels}: a tensor has at least 1 channel")
+    size = None
+    if input is not None:
+        try:
+            size = parse_size(input, "--input")
+        except ParseError as exc:
+            _fail(str(exc))
+        if len(size) != 2:
+            _fail(f"--input {input}: a live module is captured with two spatial axes (224 or 224x320)")
+    try:
+        imported = read_module(spec, size, channels).imported
+    except ImportFailure as exc:
+        _fail(f"{spec}: {exc}", EXIT_INVALID)
+    for note in imported.notes:
+        sys.stderr.write(f"convshape: note: {spec}: {note}\n")
+    return imported
+
+
+def _write_imported(imported) -> None:
     lines = [imported.stack.rstrip("\n")]
     if imported.input_size is not None or imported.input_channels is not None:
         options = " ".join(option for option in (
