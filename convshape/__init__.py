@@ -5,9 +5,9 @@
 (3, 3)
 """
 
-from .api import calc
+from .api import calc, from_torch
 from .calc import Result, Row, run
 from .grammar import ParseError, parse_stack
 
 __version__ = "0.1.0"
-__all__ = ["calc", "run", "parse_stack", "ParseError", "Result", "Row", "__version__"]
+__all__ = ["calc", "from_torch", "run", "parse_stack", "ParseError", "Result", "Row", "__version__"]

@@ -44,3 +44,16 @@ def calc(
     input_size = parse_size(input_size, "input_size")
     parsed = parse_stack(stack, API_SOURCE, input_dims=len(input_size), dims=dims)
     return with_fit_hint(run(parsed, input_size, channels, Convention(convention)), parsed)
+
+
+def from_torch(module, input_size: str | int | tuple[int, ...] = 224, channels: int | None = None) -> Result:
+    """A live PyTorch ``nn.Module`` (or a ``"MODULE:ATTR"`` text), captured as ``convshape import``
+    does and run over ``input_size``: what ``calc`` returns for the stack it stands for.
+    torch is imported here only; ``ImportFailure`` says what cannot be followed exactly."""
+    from .importers.torch_module import from_module, read_module
+
+    if not isinstance(input_size, str):
+        input_size = "x".join(map(str, (input_size,) if isinstance(input_size, int) else input_size))
+    size = parse_size(input_size, "input_size")
+    capture = read_module(module, size, channels) if isinstance(module, str) else from_module(module, size, channels)
+    return calc(capture.imported.stack, capture.size, capture.channels)

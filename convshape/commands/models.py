@@ -163,8 +163,8 @@ def _import_live(spec: str, input: Optional[str], channels: Optional[int]):
             size = parse_size(input, "--input")
         except ParseError as exc:
             _fail(str(exc))
-        if len(size) != 2:
-            _fail(f"--input {input}: a live module is captured with two spatial axes (224 or 224x320)")
+        if len(size) > 3:
+            _fail(f"--input {input}: at most three spatial axes (224, 224x320, 16x112x112)")
     try:
         imported = read_module(spec, size, channels).imported
     except ImportFailure as exc:

@@ -27,7 +27,7 @@ from ..framework import equivalent
 from .result import Imported, ImportFailure
 
 SPEC = re.compile(r"^(?P<module>[^:]+):(?P<attr>[A-Za-z_][\w.]*)$")
-DEFAULT_SIZE = (224, 224)
+DEFAULT_SIZE = 224
 
 # Modules that keep the shape and have no row (no parameters, no MACs that torch counts).
 KEEPING = {"Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "StochasticDepth",
@@ -192,20 +192,29 @@ def shapes(graph_module, size: tuple[int, ...], channels: int, torch) -> dict:
     import torch.fx
 
     found: dict = {}
+    failed: list = []
 
     class Shapes(torch.fx.Interpreter):
         def run_node(self, node):
             try:
                 value = super().run_node(node)
             except Exception as exc:
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise TorchFails(f"torch fails at {_where(node)} on a 1×{channels}×{'×'.join(map(str, size))} input:"
-                                 f" {message}") from None
+                failed.append((node, exc))
+                raise
             if isinstance(value, torch.Tensor):
                 found[node] = tuple(value.shape)
             return value
 
-    Shapes(graph_module).run(torch.empty((1, channels, *size), device="meta"))
+    try:
+        Shapes(graph_module).run(torch.empty((1, channels, *size), device="meta"))
+    except Exception:
+        if not failed:
+            raise
+        node, exc = failed[0]
+        text = str(exc).strip()
+        message = text.splitlines()[0] if text else type(exc).__name__
+        raise TorchFails(f"torch fails at {_where(node)} on a 1×{channels}×{'×'.join(map(str, size))} input:"
+                         f" {message}") from None
     return found
 
 
@@ -612,13 +621,6 @@ def _needed(graph, outputs) -> set:
     return seen
 
 
-def first_channels(model, torch) -> int | None:
-    for module in model.modules():
-        if isinstance(module, (torch.nn.modules.conv._ConvNd,)):
-            return module.in_channels
-    return None
-
-
 def read_module(spec: str, size: tuple[int, ...] | None = None, channels: int | None = None) -> Capture:
     """``MODULE:ATTR`` as a stack, checked at ``size`` (default 224×224)."""
     torch = torch_or_fail()
@@ -634,11 +636,18 @@ def from_module(model, size: tuple[int, ...] | None = None, channels: int | None
     if any(p.device.type != "meta" for p in list(model.parameters()) + list(model.buffers())):
         model = model.to("meta")
     model = model.eval()
-    size = tuple(size or DEFAULT_SIZE)
+    first = next((m for m in model.modules() if isinstance(m, torch.nn.modules.conv._ConvNd)), None)
+    dims = len(first.kernel_size) if first is not None else 2
+    size = tuple(size or (DEFAULT_SIZE,))
+    if len(size) == 1:
+        size = size * dims
+    if len(size) != dims:
+        raise ImportFailure(f"the model's first conv ({type(first).__name__}) has {dims} spatial axes, the size "
+                            f"{'x'.join(map(str, size))} {len(size)}")
     if channels is None:
-        channels = first_channels(model, torch)
-        if channels is None:
+        if first is None:
             raise ImportFailure("the model has no conv to take the input channels from: give -c")
+        channels = first.in_channels
     gm = capture(model, torch)
     found = shapes(gm, size, channels, torch)
     outputs = _outputs(gm.graph)
@@ -681,10 +690,12 @@ def from_module(model, size: tuple[int, ...] | None = None, channels: int | None
 
 def _check(stack, rows_of, writer, gm, model, size, channels, torch) -> list[str]:
     """Every node's shape and every module's parameters, as calc gives them, against torch's."""
-    from ..api import calc
+    from ..calc import run
     from ..counts import count
+    from ..grammar import parse_stack
+    from ..layers import Convention
 
-    result = calc(stack, size, channels)
+    result = run(parse_stack(stack, "<live module>", input_dims=len(size)), size, channels, Convention.TORCH)
     for node, row in rows_of.items():
         got = result.rows[row - 1]
         want = writer.shapes[node]

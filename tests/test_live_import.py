@@ -1,0 +1,313 @@
+"""`convshape import MODULE:ATTR` against torch itself: every torchvision CNN, captured
+on the meta device, gives torch's parameter count (numel), torch's MACs
+(FlopCounterMode / 2) and the forward's output shape at 224, 97 and 320x480, or fails
+where torch fails. The references are computed here, by torch, on torchvision's modules."""
+
+import re
+import sys
+import textwrap
+
+import pytest
+
+from conftest import have
+
+pytestmark = [pytest.mark.torch,
+              pytest.mark.skipif(not (have("torch") and have("torchvision")),
+                                 reason="torch and torchvision are not installed")]
+
+TRANSFORMERS = ("vit_", "swin_", "maxvit_")
+# Channel split and shuffle have no rows yet: the import stops there, named (see the test below).
+NOT_YET = ("shufflenet_v2_",)
+
+
+def _torchvision():
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "golden"))
+    import graph_golden
+
+    graph_golden._install_torchvision_stub_ops()
+    import torchvision.models
+
+    return torchvision.models
+
+
+def _cnns() -> list[str]:
+    if not (have("torch") and have("torchvision")):
+        return []
+    models = _torchvision()
+    return [n for n in models.list_models(module=models) if not n.startswith(TRANSFORMERS)]
+
+
+def _torch_output(model, size, channels):
+    """The forward's output shape (without the batch), or the leaf module torch fails in."""
+    import torch
+
+    entered = []
+    hooks = [m.register_forward_pre_hook(lambda m, args, path=path: entered.append(path))
+             for path, m in model.named_modules() if not list(m.children())]
+    try:
+        out = model(torch.empty((1, channels, *size), device="meta"))
+    except RuntimeError as exc:
+        return None, entered[-1] if entered else None, str(exc)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if isinstance(out, dict):
+        out = out["out"]
+    return tuple(out.shape[1:]), None, None
+
+
+def _torch_macs(model, size, channels) -> int:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(torch.empty((1, channels, *size), device="meta"))
+    return counter.get_total_flops() // 2
+
+
+def _sources(stack: str) -> list[str]:
+    """Each row's source module, from its comment."""
+    rows = []
+    for line in stack.splitlines():
+        text, _, comment = line.partition("#")
+        words = text.split()
+        if words and not words[0].startswith("@") and words[0] != "from":
+            rows.append(comment.strip().split(":")[0])
+    return rows
+
+
+def _ours(stack, size, channels):
+    from convshape import calc
+
+    result = calc(stack, size, channels)
+    if not result.valid:
+        return None, result.error_row.index
+    out = result.output
+    return ((out.features,) if out.size is None else (out.channels, *out.size)), None
+
+
+@pytest.mark.parametrize("name", _cnns())
+def test_every_torchvision_cnn_is_exact_or_refused_by_name(name):
+    from convshape.counts import count
+    from convshape.importers.torch_module import read_module
+
+    models = _torchvision()
+    size = (299, 299) if name == "inception_v3" else (224, 224)
+    if name.startswith(NOT_YET):
+        from convshape.importers import ImportFailure
+
+        with pytest.raises(ImportFailure, match=r"view in stage2\.0 \(shufflenetv2\.py:\d+\): a reshape of"):
+            read_module(f"torchvision.models:{name}", size)
+        return
+    capture = read_module(f"torchvision.models:{name}", size)
+    model, stack, channels = capture.module, capture.imported.stack, capture.channels
+    assert channels == 3
+    from convshape import calc
+
+    result = calc(stack, size, channels)
+    totals = count(result).totals
+    numel = sum(p.numel() for p in model.parameters())
+    aux = {"googlenet": ("aux1", "aux2"), "inception_v3": ("AuxLogits",)}.get(name, ())
+    unused = sum(p.numel() for a in aux for p in getattr(model, a).parameters())
+    assert totals.params == numel - unused
+    if unused:  # the auxiliary classifiers eval's forward never calls: said, with their count
+        assert any(f"{unused:,} parameters the model holds are not used by forward" in n
+                   for n in capture.imported.notes)
+    assert totals.macs == _torch_macs(model, size, channels)
+    for other in (size, (97, 97), (320, 480)):
+        want, fails_in, message = _torch_output(model, other, channels)
+        got, error_row = _ours(stack, other, channels)
+        if want is not None:
+            assert got == want, other
+        else:
+            assert error_row is not None, f"torch fails at {other} in {fails_in}: {message}"
+            assert _sources(stack)[error_row - 1] == fails_in
+
+
+def test_a_model_with_no_weights_yet_is_built_on_the_meta_device_only():
+    """regnet_y_128gf holds 645 M parameters (2.6 GB as float32): the capture allocates none."""
+    import torch
+
+    from convshape.importers.torch_module import read_module
+
+    _torchvision()
+    model = read_module("torchvision.models:regnet_y_128gf").module
+    assert {p.device.type for p in model.parameters()} == {"meta"}
+    assert sum(p.numel() for p in model.parameters()) == 644_812_894
+    assert torch.device("meta") == next(model.buffers()).device
+
+
+USER_MODELS = textwrap.dedent('''
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+
+
+    class Block(nn.Module):
+        """A residual block of the user's own, with a projection where the shape changes."""
+
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.project = None if stride == 1 and cin == cout else nn.Conv2d(cin, cout, 1, stride, bias=False)
+
+        def forward(self, x):
+            y = F.relu(self.bn1(self.conv1(x)))
+            y = self.bn2(self.conv2(y))
+            return F.relu(y + (x if self.project is None else self.project(x)))
+
+
+    class TinyResNet(nn.Module):
+        def __init__(self, classes=10):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU())
+            self.stages = nn.Sequential(Block(16, 16, 1), Block(16, 32, 2), Block(32, 64, 2))
+            self.head = nn.Linear(64, classes)
+
+        def forward(self, x):
+            x = self.stages(self.stem(x))
+            return self.head(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+    def double(cin, cout):
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                             nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+    class UNet(nn.Module):
+        def __init__(self, channels=1, classes=2, width=16):
+            super().__init__()
+            self.down1, self.down2, self.down3 = double(channels, width), double(width, 2 * width), double(2 * width, 4 * width)
+            self.up2 = nn.ConvTranspose2d(4 * width, 2 * width, 2, stride=2)
+            self.dec2 = double(4 * width, 2 * width)
+            self.up1 = nn.ConvTranspose2d(2 * width, width, 2, stride=2)
+            self.dec1 = double(2 * width, width)
+            self.out = nn.Conv2d(width, classes, 1)
+
+        def forward(self, x):
+            d1 = self.down1(x)
+            d2 = self.down2(F.max_pool2d(d1, 2))
+            d3 = self.down3(F.max_pool2d(d2, 2))
+            u2 = self.dec2(torch.cat([d2, self.up2(d3)], dim=1))
+            u1 = self.dec1(torch.cat([d1, self.up1(u2)], dim=1))
+            return self.out(u1)
+''')
+
+
+@pytest.fixture
+def user_models(tmp_path):
+    path = tmp_path / "nets.py"
+    path.write_text(USER_MODELS)
+    return path
+
+
+@pytest.mark.parametrize("attr, channels", [("TinyResNet", 3), ("UNet", 1)])
+def test_a_users_own_file_imports_exactly_at_several_sizes(user_models, attr, channels):
+    import importlib.util
+
+    from convshape import calc
+    from convshape.counts import count
+    from convshape.importers.torch_module import read_module
+
+    capture = read_module(f"{user_models}:{attr}", (64, 64))
+    assert capture.channels == channels  # from the first conv
+    spec = importlib.util.spec_from_file_location("nets_reference", user_models)
+    nets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nets)
+    model = getattr(nets, attr)().eval()  # real weights, on the CPU: the reference is torch's own
+    assert count(calc(capture.imported.stack, (64, 64), channels)).totals.params == sum(
+        p.numel() for p in model.parameters())
+    assert count(calc(capture.imported.stack, (64, 64), channels)).totals.macs == _torch_macs(
+        model.to("meta"), (64, 64), channels)
+    for size in ((64, 64), (32, 48), (17, 17), (36, 36), (4, 4)):
+        want, fails_in, message = _torch_output(model.to("meta"), size, channels)
+        got, error_row = _ours(capture.imported.stack, size, channels)
+        if want is not None:
+            assert got == want, size
+        else:
+            assert error_row is not None, f"torch fails at {size} in {fails_in}: {message}"
+
+
+def test_the_cli_prints_the_checked_stack_and_calc_reads_it(run, user_models, tmp_path):
+    done = run("import", f"{user_models}:TinyResNet", "-i", "32")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "# the model's input: calc -i 32x32 -c 3"
+    assert lines[1] == f"# imported from the live module: {user_models}:TinyResNet (torch.fx, checked at 32x32)"
+    assert lines[2].split("#") == ["conv k3 p1 c16                      ", " stem.0: Conv2d"]
+    assert "add t1                              # stages.0: add (Block.forward)" in lines
+    (tmp_path / "tiny.stack").write_text(done.stdout)
+    quiet = run("calc", "-i", "40", "-c", "3", "-f", str(tmp_path / "tiny.stack"), "-q")
+    assert (quiet.returncode, quiet.stdout) == (0, "10\n")
+
+
+def test_what_has_no_row_stops_the_import_naming_the_op_and_the_users_line(run, tmp_path):
+    (tmp_path / "odd.py").write_text(textwrap.dedent('''
+        import torch
+        from torch import nn
+
+        class Odd(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3)
+
+            def forward(self, x):
+                x = self.conv(x)
+                return torch.roll(x, 1, 2)
+    '''))
+    done = run("import", f"{tmp_path / 'odd.py'}:Odd")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (f"convshape: {tmp_path / 'odd.py'}:Odd: roll (odd.py:12): roll has no row in convshape, "
+                           "so the shapes after it cannot be followed exactly\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nets_missing_module:Net"], "no module named 'nets_missing_module' (from the current folder or the installed"
+                                  " packages)"),
+    (["{nets}:Nothing"], "has no attribute 'Nothing'"),
+    (["{nets}:USER"], None),
+    (["{nets}:TinyResNet", "-i", "8x8x8"], "the model's first conv (Conv2d) has 2 spatial axes, the size 8x8x8 3"),
+    (["{nets}:TinyResNet", "-c", "0"], "--channels 0: a tensor has at least 1 channel"),
+    (["{nets}:TinyResNet", "-c", "4"], "torch fails at stem.0 (nets.py:32) on a 1×4×224×224 input"),
+    (["{nets}:UNet", "-i", "30"], "torch fails at cat (nets.py:55) on a 1×1×30×30 input: Sizes of"
+                                  " tensors must match"),
+])
+def test_wrong_input_is_a_clear_error_never_a_traceback(run, user_models, args, message):
+    args = [a.replace("{nets}", str(user_models)) for a in args]
+    if args[0].endswith(":USER"):  # not a module, a class, nor a factory
+        (user_models.parent / "consts.py").write_text("USER = 3\n")
+        args[0] = f"{user_models.parent / 'consts.py'}:USER"
+        message = "is a int, not an nn.Module, a class or a factory"
+    done = run("import", *args)
+    assert done.returncode in (1, 2)
+    assert "Traceback" not in done.stderr
+    assert message in done.stderr
+    assert done.stderr.startswith("convshape: ")
+
+
+def test_i_and_c_belong_to_a_live_module(run):
+    done = run("import", "tests/golden/models/resnet18.txt", "-i", "224")
+    assert (done.returncode, done.stderr) == (
+        2, "convshape: -i and -c are for a live module (MODULE:ATTR); a model file gives its own input\n")
+
+
+def test_from_torch_returns_what_calc_returns(user_models):
+    import importlib.util
+
+    from convshape import from_torch
+    from convshape.importers import ImportFailure
+
+    spec = importlib.util.spec_from_file_location("nets_api", user_models)
+    nets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nets)
+    result = from_torch(nets.UNet(), input_size=64)
+    assert (result.output.channels, result.output.size, result.input_channels) == (2, (64, 64), 1)
+    assert [row.layer.text for row in result.rows][:3] == ["conv k3 p1 c16", "bn", "relu"]
+    assert from_torch(f"{user_models}:TinyResNet", input_size=(40, 56)).output.features == 10
+    with pytest.raises(ImportFailure, match="torch fails at cat"):
+        from_torch(nets.UNet(), input_size=30)
