@@ -31,10 +31,19 @@ def _torchvision():
 
 
 def _cnns() -> list[str]:
+    """``module:factory`` of every CNN: the classification models, the segmentation models and
+    the quantizable models (built with quantize=False, their default: QuantStub is then an identity)."""
     if not (have("torch") and have("torchvision")):
         return []
     models = _torchvision()
-    return [n for n in models.list_models(module=models) if not n.startswith(TRANSFORMERS)]
+    import torchvision.models.quantization
+    import torchvision.models.segmentation
+
+    found = []
+    for module in (models, models.segmentation, models.quantization):
+        found += [f"{module.__name__}:{models.get_model_builder(n).__name__}" for n in models.list_models(module=module)
+                  if not n.startswith(TRANSFORMERS)]
+    return found
 
 
 def _torch_output(model, size, channels):
@@ -87,20 +96,21 @@ def _ours(stack, size, channels):
     return ((out.features,) if out.size is None else (out.channels, *out.size)), None
 
 
-@pytest.mark.parametrize("name", _cnns())
-def test_every_torchvision_cnn_is_exact_or_refused_by_name(name):
+@pytest.mark.parametrize("spec", _cnns())
+def test_every_torchvision_cnn_is_exact_or_refused_by_name(spec):
     from convshape.counts import count
     from convshape.importers.torch_module import read_module
 
-    models = _torchvision()
+    _torchvision()
+    name = spec.split(":")[1]
     size = (299, 299) if name == "inception_v3" else (224, 224)
     if name.startswith(NOT_YET):
         from convshape.importers import ImportFailure
 
         with pytest.raises(ImportFailure, match=r"view in stage2\.0 \(shufflenetv2\.py:\d+\): a reshape of"):
-            read_module(f"torchvision.models:{name}", size)
+            read_module(spec, size)
         return
-    capture = read_module(f"torchvision.models:{name}", size)
+    capture = read_module(spec, size)
     model, stack, channels = capture.module, capture.imported.stack, capture.channels
     assert channels == 3
     from convshape import calc

@@ -142,11 +142,25 @@ def build(found, spec: str, torch):
         return _run_user(lambda: found.to("meta"), f"moving {spec} to the meta device").eval()
     if not callable(found):
         raise ImportFailure(f"{spec} is a {type(found).__name__}, not an nn.Module, a class or a factory")
+    kwargs = _no_weights(found)
     with meta_parameters(torch):
-        made = _run_user(found, f"building {spec}()")
+        made = _run_user(lambda: found(**kwargs), f"building {spec}()")
     if not isinstance(made, torch.nn.Module):
         raise ImportFailure(f"{spec}() gives a {type(made).__name__}, not an nn.Module")
     return made.to("meta").eval()
+
+
+def _no_weights(factory) -> dict:
+    """``weights=None`` and ``weights_backbone=None`` for a factory that takes them (torchvision's
+    segmentation and detection models default to downloading a backbone's weights): shapes need none."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {name: None for name in ("weights", "weights_backbone")
+            if name in parameters and parameters[name].default is not inspect.Parameter.empty}
 
 
 # ---------------------------------------------------------------------------------------------
