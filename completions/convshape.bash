@@ -179,8 +179,10 @@ _convshape() {
         ;;
     import)
         case "$prev" in
+            --input|-i) return 0 ;;
+            --channels|-c) return 0 ;;
         esac
-        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--help -h' -- "$cur")); return 0; fi
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --help -h' -- "$cur")); return 0; fi
         COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null
         ;;
     schema)

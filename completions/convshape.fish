@@ -121,7 +121,7 @@ complete -c convshape -n __fish_use_subcommand -a completions -d 'Print (or inst
 complete -c convshape -n __fish_use_subcommand -a draw -d 'Draw a layer sliding over its input, a network diagram, or a unit\'s receptive field'
 complete -c convshape -n __fish_use_subcommand -a export -d 'Write the stack as PyTorch or Keras code, with every channel count filled in'
 complete -c convshape -n __fish_use_subcommand -a fit -d 'Which input sizes the stack handles cleanly: a rule found in closed form'
-complete -c convshape -n __fish_use_subcommand -a import -d 'Print the stack a model file stands for: print(model), Keras JSON or ONNX'
+complete -c convshape -n __fish_use_subcommand -a import -d 'Print the stack a model stands for: print(model), Keras JSON, ONNX, or a live PyTorch module'
 complete -c convshape -n __fish_use_subcommand -a schema -d 'Print the JSON Schema that `calc --format json` output follows (or fit\'s, or solve\'s)'
 complete -c convshape -n __fish_use_subcommand -a solve -d 'Which configurations of a layer take the input size to the output size'
 complete -c convshape -n '__fish_seen_subcommand_from calc' -l input -s i -x -d 'Spatial input size: 224, 224x224, 16x112x112 (without it: formulas).'
@@ -180,6 +180,8 @@ complete -c convshape -n '__fish_seen_subcommand_from fit' -l explain -d 'Show t
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l aligned -d 'Clean sizes where every merge\'s receptive fields line up too.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l no-color -d 'No colours or styles in the table.'
 complete -c convshape -n '__fish_seen_subcommand_from fit' -l help -s h -d 'Show the help and exit.'
+complete -c convshape -n '__fish_seen_subcommand_from import' -l input -s i -x -d 'MODULE:ATTR only: the spatial size the model is captured and checked at (default 224).'
+complete -c convshape -n '__fish_seen_subcommand_from import' -l channels -s c -x -d 'MODULE:ATTR only: the input channels (default: the first conv\'s).'
 complete -c convshape -n '__fish_seen_subcommand_from import' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n '__fish_seen_subcommand_from import' -F
 complete -c convshape -n '__fish_seen_subcommand_from schema' -l help -s h -d 'Show the help and exit.'

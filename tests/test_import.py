@@ -79,14 +79,18 @@ def test_print_model_of_a_torchvision_network_gives_torch_s_shapes_and_parameter
     assert json.loads(calc.stdout)["totals"]["params"] == case["params"]
 
 
-@pytest.mark.parametrize("name, failing", [("googlenet", True), ("densenet121", False)])
-def test_a_network_whose_forward_the_reader_does_not_know_is_flagged(name, failing):
+@pytest.mark.parametrize("name, module", [("googlenet", "the model (GoogLeNet), conv1 (BasicConv2d)"),
+                                          ("densenet121", "the model (DenseNet), features.denseblock1 (_DenseBlock)")])
+@pytest.mark.parametrize("command", [["import"], ["calc", "-i", "224", "-c", "3", "--strict", "-f"]])
+def test_a_network_whose_forward_the_reader_does_not_know_is_refused_never_guessed(name, module, command):
     """Inception and dense blocks concatenate branches the repr does not show: read as a
-    sequence, the first layer whose channels differ from the model's is named."""
-    result = invoke("calc", "-i", "224", "-c", "3", "-f", str(GOLDEN / CASES["torch"][name]["file"]), "-q")
-    assert "print(model) does not show how forward wires" in result.stderr
-    assert "channels in the model, but" in result.stderr or failing
-    assert (result.exit_code == 1) == failing
+    sequence, every number after the first would be wrong (DenseNet's parameters half)."""
+    result = invoke(*command, str(GOLDEN / CASES["torch"][name]["file"]))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert f"print(model) does not show how forward wires {module}" in result.stderr
+    assert "and convshape does not guess" in result.stderr
+    assert "The exact routes: the live model (convshape import MODULE:ATTR, with torch installed) or an ONNX file" \
+        in result.stderr
 
 
 def test_pasting_print_model_into_import_gives_a_stack_calc_accepts():
@@ -105,10 +109,11 @@ def test_pasting_print_model_into_import_gives_a_stack_calc_accepts():
 
 def test_unknown_modules_are_skipped_when_they_keep_the_shape_and_stop_the_import_otherwise():
     keeps = "Net(\n  (a): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (b): Mish()\n  (c): Softmax(dim=1)\n)\n"
-    result = invoke("import", "-", stdin=keeps)
+    result = invoke("import", "-", stdin=keeps.replace("Net(", "Sequential(", 1))
     assert result.exit_code == 0
     assert "Mish keeps the shape and has no parameters: skipped (b)" in result.stderr
-    assert "does not show how forward wires the model (Net)" in result.stderr
+    result = invoke("import", "-", stdin=keeps)  # a model of the user's own: its forward is not shown
+    assert result.exit_code == 1 and "does not show how forward wires the model (Net)" in result.stderr
     changes = "Net(\n  (a): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (b): Unfold(kernel_size=2, dilation=1, padding=0, stride=1)\n)\n"
     result = invoke("import", "-", stdin=changes)
     assert result.exit_code == 1 and result.stdout == ""

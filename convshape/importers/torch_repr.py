@@ -1,11 +1,12 @@
 """PyTorch's ``print(model)`` text to a stack.
 
-A repr lists modules, not how ``forward`` wires them. The reader takes them in order, as a
-sequence, except inside the torchvision blocks whose wiring it knows (ResNet's BasicBlock
-and Bottleneck, the squeeze-and-excitation gate, MobileNetV2's InvertedResidual and
-EfficientNet's MBConv), which become the graph their ``forward`` makes. Everywhere else a
-warning says the result is a sequence; each conv, norm and linear also records the
-channels the model gives it, so calc can say where the sequence reading goes wrong.
+A repr lists modules, not how ``forward`` wires them. The reader knows the containers that
+run their children in order (``Sequential``, torchvision's sequential models) and the
+torchvision blocks whose wiring it knows (ResNet's BasicBlock and Bottleneck, the
+squeeze-and-excitation gate, MobileNetV2's InvertedResidual, EfficientNet's MBConv,
+ConvNeXt's CNBlock), which become the graph their ``forward`` makes. Any other module with
+children stops the import, naming the exact routes (the live model, ONNX): reading it as a
+sequence would be a guess, and a guessed number shown as if it were right is worse than none.
 """
 
 from __future__ import annotations
@@ -397,16 +398,18 @@ def read_repr(text: str) -> Imported:
     _walk(writer, tree, "")
     if writer.rows == 0:
         raise ImportFailure(f"{tree.cls} has no module convshape has a layer for")
-    warnings = []
     if writer.sequenced:
         shown = ", ".join(writer.sequenced[:3]) + (f" and {len(writer.sequenced) - 3} more"
                                                     if len(writer.sequenced) > 3 else "")
-        warnings.append(f"print(model) does not show how forward wires {shown}: read as a sequence of its modules, "
-                        "so a residual add or a concat in it is not seen")
+        raise ImportFailure(
+            f"print(model) does not show how forward wires {shown}, and convshape does not guess: a residual add, "
+            "a concat or a mean in forward would be missed, and every number after it wrong. The exact routes: "
+            "the live model (convshape import MODULE:ATTR, with torch installed) or an ONNX file torch exports "
+            "(torch.onnx.export(model, x, 'model.onnx', dynamo=False))")
     for cls, paths in writer.skipped.items():
         where = paths[0] if len(paths) == 1 else f"{len(paths)} of them, {paths[0]} first"
         writer.notes.append(f"{cls} keeps the shape and has no parameters: skipped ({where})")
     header = f"# imported from print(model): {tree.cls}"
     stack = "\n".join([header, *writer.lines]) + "\n"
-    return Imported(stack, "print(model)", None, writer.input_channels, tuple(warnings), tuple(writer.notes),
+    return Imported(stack, "print(model)", None, writer.input_channels, (), tuple(writer.notes),
                     tuple(writer.declared), writer.dims)
