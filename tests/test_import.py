@@ -285,3 +285,56 @@ def test_a_keras_sequential_reads_each_layer_s_input_shape_from_its_build_config
     assert imported.exit_code == 0, imported.stderr
     assert "conv k3 dw c8" in imported.stdout  # 4 input channels × depth multiplier 2
     assert invoke("calc", "-f", "-", "-q", stdin=json.dumps(model)).stdout == "8x6x6\n"
+
+
+@needs_onnx
+@pytest.mark.parametrize("keepdims, axes, expected", [
+    (1, [2, 3], "gap"), (0, [2, 3], "gap\nflatten"), (0, [-1, -2], "gap\nflatten")])
+def test_onnx_reduce_mean_over_the_spatial_axes_is_gap(tmp_path, keepdims, axes, expected):
+    from onnx import helper
+
+    path = onnx_file(tmp_path, helper.make_node("ReduceMean", ["x"], ["y"], name="m", axes=axes, keepdims=keepdims))
+    result = invoke("import", path)
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split("#")[0].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert "\n".join(rows) == expected
+
+
+@needs_onnx
+def test_onnx_reduce_mean_over_the_channels_is_refused(tmp_path):
+    from onnx import helper
+
+    path = onnx_file(tmp_path, helper.make_node("ReduceMean", ["x"], ["y"], name="m", axes=[1], keepdims=1))
+    result = invoke("import", path)
+    assert result.exit_code == 1
+    assert "node m: a ReduceMean over axes [1] has no convshape layer (over every spatial axis it is gap)" \
+        in result.stderr
+
+
+@needs_onnx
+@pytest.mark.torch
+@pytest.mark.skipif(not (have("torch") and have("torchvision")), reason="torch and torchvision are not installed")
+def test_mnasnet_exported_by_torch_gives_flop_counter_macs_and_output(tmp_path):
+    """MNASNet's head is x.mean([2, 3]), which torch exports as ReduceMean."""
+    import sys
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    sys.path.insert(0, str(GOLDEN))
+    import graph_golden
+
+    graph_golden._install_torchvision_stub_ops()
+    import torchvision
+
+    model = torchvision.models.mnasnet0_5().eval()
+    path = tmp_path / "mnasnet.onnx"
+    torch.onnx.export(model, torch.zeros(1, 3, 224, 224), str(path), dynamo=False)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        out = model(torch.zeros(1, 3, 224, 224))
+    result = invoke("calc", "-f", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["totals"]["macs"] == counter.get_total_flops() // 2
+    assert _shape(payload["layers"][-1]) == list(out.shape[1:])

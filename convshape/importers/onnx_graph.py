@@ -197,6 +197,13 @@ def _rows(graph: _Graph, node, data_inputs: list[str], notes: list, folded: set,
         return [" ".join(tokens)]
     if op in ("GlobalAveragePool", "GlobalMaxPool"):
         return ["gap"]
+    if op == "ReduceMean":  # x.mean([2, 3]) as torch exports it: a global average pool
+        axes = attrs.get("axes") or (graph.values(node.input[1]) if len(node.input) > 1 and node.input[1] else None)
+        rank = len(in_shape) if in_shape else 0
+        if axes and rank > 2 and sorted(int(a) % rank for a in axes) == list(range(2, rank)):
+            return ["gap"] if attrs.get("keepdims", 1) else ["gap", "flatten"]
+        raise ImportFailure(f"node {where}: a ReduceMean over axes {list(axes) if axes else 'not in the file'} has no"
+                            " convshape layer (over every spatial axis it is gap)")
     if op == "Flatten":
         if attrs.get("axis", 1) != 1:
             raise ImportFailure(f"node {where}: Flatten on axis {attrs['axis']}, not 1")
