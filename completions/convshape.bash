@@ -40,25 +40,25 @@ _convshape_kind() {  # the kind a word starts, or nothing
 
 _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention ($2)
     case "$1" in
-        conv) echo 'k s p psame pvalid pfull d c g dw nobias x' ;;
-        convt) if [[ $2 == tf ]]; then echo 'k s p psame pvalid d c g dw op nobias x'; else echo 'k s p pvalid d c g dw op nobias x'; fi ;;
+        conv) echo 'k s p psame pvalid pfull d c g dw nobias in x' ;;
+        convt) if [[ $2 == tf ]]; then echo 'k s p psame pvalid d c g dw op nobias in x'; else echo 'k s p pvalid d c g dw op nobias in x'; fi ;;
         maxpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull d ceil x'; else echo 'k s p pvalid pfull d ceil x'; fi ;;
         avgpool) if [[ $2 == tf ]]; then echo 'k s p psame pvalid pfull ceil x'; else echo 'k s p pvalid pfull ceil x'; fi ;;
         up) echo 's o x like' ;;
         pad) echo 'p x' ;;
         gap) if [[ $2 == tf ]]; then echo 'keep x'; else echo 'x'; fi ;;
         flatten) echo 'x' ;;
-        linear) echo 'c nobias x' ;;
+        linear) echo 'c nobias in x' ;;
         adaptiveavgpool) echo 'o x' ;;
         adaptivemaxpool) echo 'o x' ;;
         add) echo 'crop pad' ;;
         mul) echo 'crop pad' ;;
         cat) echo 'crop pad' ;;
-        bn) echo 'x' ;;
-        ln) echo 'x' ;;
-        gn) echo 'g x' ;;
-        in) echo 'x' ;;
-        layerscale) echo 'x' ;;
+        bn) echo 'in x' ;;
+        ln) echo 'in x' ;;
+        gn) echo 'g in x' ;;
+        in) echo 'in x' ;;
+        layerscale) echo 'in x' ;;
         relu) echo 'x' ;;
         relu6) echo 'x' ;;
         gelu) echo 'x' ;;
@@ -94,7 +94,7 @@ _convshape_layer_words() {  # complete a layer word; $1: the index of the subcom
     local graph=""
     [[ " $3 " == *" add "* ]] && graph=from  # the commands that take whole networks
     COMPREPLY=($(compgen -W "$names $(_convshape_tokens "$kind" "$convention") $3 $graph" -- "$cur"))
-    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op o x " == *" ${COMPREPLY[0]} "* ]]; then
+    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op o x in " == *" ${COMPREPLY[0]} "* ]]; then
         compopt -o nospace 2>/dev/null
     fi
 }

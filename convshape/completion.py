@@ -36,8 +36,9 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "nobias": [("nobias", "no bias")],
     "o": [("o", "output size: o7, o7x5")],
     "x": [("x", "repeat the layer: x3")],
+    "in": [("in", "the input channels the model gives it, checked: in64")],
 }
-PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "o", "x")
+PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "o", "x", "in")
 CONVENTIONS = ("torch", "tf")
 
 # What each value of an option with choices means, for the shells that show descriptions.

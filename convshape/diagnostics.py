@@ -49,6 +49,7 @@ class Code(str, Enum):
     SAME_UNSUPPORTED = "same_unsupported"
     OUTPUT_PADDING_TOO_LARGE = "output_padding_too_large"
     GROUPS_MISMATCH = "groups_mismatch"
+    DECLARED_CHANNELS = "declared_channels"
     SPATIAL_AFTER_FLATTEN = "spatial_after_flatten"
     LINEAR_NEEDS_FLAT = "linear_needs_flat"
     CEIL_UNSUPPORTED = "ceil_unsupported"
@@ -150,6 +151,10 @@ MESSAGES: dict[Code, str] = {
         "{where}output padding {output_padding} must be smaller than the stride {stride} or the dilation {dilation}"
     ),
     Code.GROUPS_MISMATCH: "groups {groups} do not divide the {which} channels ({channels})",
+    Code.DECLARED_CHANNELS: (
+        "the model gives this layer {declared} {what} (in{declared}), but the rows before it make {got}: the model "
+        "fails here, or those rows are not its own"
+    ),
     Code.DEPTHWISE_CHANNELS: (
         "a depthwise layer's output channels ({channels}) must be a multiple of its input channels ({groups})"
     ),
@@ -316,7 +321,11 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
 
 def channel_error(layer: Layer, in_channels: int | None, out_channels: int | None) -> Diagnostic | None:
     """Groups must divide both channel counts (where they are known); a depthwise layer's
-    groups are its input channels, so its output channels must be a multiple of them."""
+    groups are its input channels, so its output channels must be a multiple of them. A
+    layer the model declares its input channels for (``in64``) must get them."""
+    if layer.declared is not None and in_channels is not None and in_channels != layer.declared:
+        what = "input features" if layer.kind.value == "linear" else "input channels"
+        return Diagnostic(Code.DECLARED_CHANNELS, (), {"declared": layer.declared, "what": what, "got": in_channels})
     if layer.depthwise:
         if in_channels is not None and out_channels is not None and out_channels % in_channels:
             return Diagnostic(Code.DEPTHWISE_CHANNELS, (), {"channels": out_channels, "groups": in_channels})

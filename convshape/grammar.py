@@ -40,6 +40,7 @@ TOKEN_HELP: dict[str, str] = {
     "keep": "gap: keep the 1×1 map under tf too (Keras' keepdims=True)",
     "o": "output size (adaptive pools, up): o7, o7x5",
     "x": "repeat the layer: x3",
+    "in": "the input channels the model gives the layer (in_features for linear), checked: in64",
 }
 
 # Values are read with their sign: a kernel of -3 is text the grammar reads and the
@@ -59,6 +60,7 @@ TOKEN_PATTERNS: dict[str, str] = {
     "g": _NAT,
     "o": rf"{_NAT}(?:x{_NAT})*",
     "x": _NAT,
+    "in": _NAT,
 }
 _WORD = re.compile(r"[^\s,;#]+|[,;]")
 
@@ -359,7 +361,7 @@ def _parse_param(prefix: str, body: str, kind: Kind, token: Token, src: _Source)
             before, _, after = part.partition(":")
             pairs.append((int(before), int(after if after else before)))
         return pairs
-    if prefix in ("c", "g"):
+    if prefix in ("c", "g", "in"):
         return int(body)
     if prefix == "x":
         count = int(body)
@@ -379,6 +381,7 @@ _WHAT = {
     "g": "groups",
     "o": "output size",
     "x": "repeat count",
+    "in": "the declared input channels",
     "ceil": "ceil mode",
     "nobias": "no bias",
     "dw": "depthwise",
@@ -760,6 +763,7 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
     fields["bias"] = not get("nobias", False)
     fields["ceil"] = bool(get("ceil", False))
     fields["keep"] = bool(get("keep", False))
+    fields["declared"] = get("in")
     if "o" in layer.values:
         fields["out"] = _broadcast(get("o"), dims)
     try:

@@ -36,7 +36,8 @@ def test_shipped_scripts_are_what_the_cli_generates(shell):
 
 def test_layer_candidates_follow_the_current_kind():
     words = lambda *args: [w for w, _ in layer_candidates(list(args[:-1]), args[-1])]
-    assert words("conv", "k3", "") [:12] == ["k", "s", "p", "psame", "pvalid", "pfull", "d", "c", "g", "dw", "nobias", "x"]
+    assert words("conv", "k3", "")[:13] == ["k", "s", "p", "psame", "pvalid", "pfull", "d", "c", "g", "dw", "nobias", "in",
+                                         "x"]
     assert "op" in words("convt", "k4", "")
     assert "ceil" in words("maxpool", "")
     assert words("conv", "k3,", "") == [k.value for k in Kind] + ["from"]  # a comma ends the layer

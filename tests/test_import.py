@@ -100,7 +100,7 @@ def test_pasting_print_model_into_import_gives_a_stack_calc_accepts():
     assert imported.stdout.splitlines()[:3] == [
         "# the model's input: calc -c 3",
         "# imported from print(model): VGG",
-        "conv k3 p1 c64                      # features.0: Conv2d",
+        "conv k3 p1 c64 in3                  # features.0: Conv2d",
     ]
     assert "classifier.0 (Linear) follows spatial layers: a flatten is put before it" in imported.stderr
     calc = invoke("calc", "-i", "224", "-c", "3", "-f", "-", "-q", stdin=imported.stdout)

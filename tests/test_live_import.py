@@ -188,6 +188,18 @@ USER_MODELS = textwrap.dedent('''
                              nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
+    class Fixed(nn.Module):
+        """A classifier sized for 32x32 inputs only: Linear(16 * 8 * 8, 10) after a flatten."""
+
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4))
+            self.fc = nn.Linear(16 * 8 * 8, 10)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.features(x), 1))
+
+
     class UNet(nn.Module):
         def __init__(self, channels=1, classes=2, width=16):
             super().__init__()
@@ -215,7 +227,7 @@ def user_models(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("attr, channels", [("TinyResNet", 3), ("UNet", 1)])
+@pytest.mark.parametrize("attr, channels", [("TinyResNet", 3), ("UNet", 1), ("Fixed", 3)])
 def test_a_users_own_file_imports_exactly_at_several_sizes(user_models, attr, channels):
     import importlib.util
 
@@ -223,23 +235,29 @@ def test_a_users_own_file_imports_exactly_at_several_sizes(user_models, attr, ch
     from convshape.counts import count
     from convshape.importers.torch_module import read_module
 
-    capture = read_module(f"{user_models}:{attr}", (64, 64))
+    size = (32, 32) if attr == "Fixed" else (64, 64)
+    capture = read_module(f"{user_models}:{attr}", size)
     assert capture.channels == channels  # from the first conv
     spec = importlib.util.spec_from_file_location("nets_reference", user_models)
     nets = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(nets)
     model = getattr(nets, attr)().eval()  # real weights, on the CPU: the reference is torch's own
-    assert count(calc(capture.imported.stack, (64, 64), channels)).totals.params == sum(
+    assert count(calc(capture.imported.stack, size, channels)).totals.params == sum(
         p.numel() for p in model.parameters())
-    assert count(calc(capture.imported.stack, (64, 64), channels)).totals.macs == _torch_macs(
-        model.to("meta"), (64, 64), channels)
-    for size in ((64, 64), (32, 48), (17, 17), (36, 36), (4, 4)):
-        want, fails_in, message = _torch_output(model.to("meta"), size, channels)
-        got, error_row = _ours(capture.imported.stack, size, channels)
+    assert count(calc(capture.imported.stack, size, channels)).totals.macs == _torch_macs(
+        model.to("meta"), size, channels)
+    failures = 0
+    for other in ((64, 64), (32, 32), (32, 48), (17, 17), (36, 36), (4, 4)):
+        want, fails_in, message = _torch_output(model.to("meta"), other, channels)
+        got, error_row = _ours(capture.imported.stack, other, channels)
         if want is not None:
-            assert got == want, size
+            assert got == want, other
         else:
-            assert error_row is not None, f"torch fails at {size} in {fails_in}: {message}"
+            failures += 1
+            assert error_row is not None, f"torch fails at {other} in {fails_in}: {message}"
+            if attr == "Fixed":  # torch fails in fc (mat1 and mat2 shapes), calc at fc's row: in1024 is fixed
+                assert (fails_in, _sources(capture.imported.stack)[error_row - 1]) == ("fc", "fc"), other
+    assert failures == {"TinyResNet": 0, "UNet": 1, "Fixed": 5}[attr]
 
 
 def test_the_cli_prints_the_checked_stack_and_calc_reads_it(run, user_models, tmp_path):
@@ -248,7 +266,7 @@ def test_the_cli_prints_the_checked_stack_and_calc_reads_it(run, user_models, tm
     lines = done.stdout.splitlines()
     assert lines[0] == "# the model's input: calc -i 32x32 -c 3"
     assert lines[1] == f"# imported from the live module: {user_models}:TinyResNet (torch.fx, checked at 32x32)"
-    assert lines[2].split("#") == ["conv k3 p1 c16                      ", " stem.0: Conv2d"]
+    assert lines[2].split("#") == ["conv k3 p1 c16 in3                  ", " stem.0: Conv2d"]
     assert "add t1                              # stages.0: add (Block.forward)" in lines
     (tmp_path / "tiny.stack").write_text(done.stdout)
     quiet = run("calc", "-i", "40", "-c", "3", "-f", str(tmp_path / "tiny.stack"), "-q")
@@ -284,11 +302,13 @@ def test_what_has_no_row_stops_the_import_naming_the_op_and_the_users_line(run, 
     (["{nets}:TinyResNet", "-i", "8x8x8"], "the model's first conv (Conv2d) has 2 spatial axes, the size 8x8x8 3"),
     (["{nets}:TinyResNet", "-c", "0"], "--channels 0: a tensor has at least 1 channel"),
     (["{nets}:TinyResNet", "-c", "4"], "torch fails at stem.0 (nets.py:32) on a 1×4×224×224 input"),
-    (["{nets}:UNet", "-i", "30"], "torch fails at cat (nets.py:55) on a 1×1×30×30 input: Sizes of"
+    (["{nets}:UNet", "-i", "30"], "torch fails at cat (nets.py:{cat}) on a 1×1×30×30 input: Sizes of"
                                   " tensors must match"),
 ])
 def test_wrong_input_is_a_clear_error_never_a_traceback(run, user_models, args, message):
     args = [a.replace("{nets}", str(user_models)) for a in args]
+    cat = next(n for n, line in enumerate(USER_MODELS.splitlines(), 1) if "u2 = self.dec2(torch.cat" in line)
+    message = message and message.replace("{cat}", str(cat))
     if args[0].endswith(":USER"):  # not a module, a class, nor a factory
         (user_models.parent / "consts.py").write_text("USER = 3\n")
         args[0] = f"{user_models.parent / 'consts.py'}:USER"
@@ -317,7 +337,7 @@ def test_from_torch_returns_what_calc_returns(user_models):
     spec.loader.exec_module(nets)
     result = from_torch(nets.UNet(), input_size=64)
     assert (result.output.channels, result.output.size, result.input_channels) == (2, (64, 64), 1)
-    assert [row.layer.text for row in result.rows][:3] == ["conv k3 p1 c16", "bn", "relu"]
+    assert [row.layer.text for row in result.rows][:3] == ["conv k3 p1 c16 in1", "bn in16", "relu"]
     assert from_torch(f"{user_models}:TinyResNet", input_size=(40, 56)).output.features == 10
     with pytest.raises(ImportFailure, match="torch fails at cat"):
         from_torch(nets.UNet(), input_size=30)

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from .common import CHANNELS_OPTION, COLUMN_WORDS, CONVENTION_OPTION, ConventionName, DIMS_OPTION, DtypeName, EXIT_INVALID, EXIT_OK, FILE_OPTION, Format, MacsProfile, NO_COLOR_OPTION, _check_allowed, _check_columns, _check_declared, _check_digits, _check_quiet, _complete_stack, _console, _convention, _fail, _imported_dims, _imported_input, _parse_stack, _read_stack, _render_quiet, _render_table, _sized_run, _write
+from .common import CHANNELS_OPTION, COLUMN_WORDS, CONVENTION_OPTION, ConventionName, DIMS_OPTION, DtypeName, EXIT_INVALID, EXIT_OK, FILE_OPTION, Format, MacsProfile, NO_COLOR_OPTION, _check_allowed, _check_columns, _check_digits, _check_quiet, _complete_stack, _console, _convention, _fail, _imported_dims, _imported_input, _parse_stack, _read_stack, _render_quiet, _render_table, _sized_run, _write
 
 
 CALC_EPILOG = """\
@@ -95,7 +95,6 @@ def calc(
         return
     parsed, result = _sized_run(pieces, input, channels, dims, convention)
     result = with_fit_hint(result, parsed)
-    _check_declared(result)
 
     failing_warnings = [
         warning for row in result.rows for warning in row.warnings if warning.code.value not in allowed

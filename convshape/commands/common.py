@@ -151,6 +151,12 @@ def _imported_input(input: Optional[str], channels: Optional[int]) -> tuple[Opti
     for _, imported in _IMPORTED:
         if input is None and imported.input_size is not None:
             input = "x".join(map(str, imported.input_size))
+        elif imported.input_size is not None and imported.source == "ONNX" and input.replace(" ", "") not in (
+                "x".join(map(str, imported.input_size)), *map(str, set(imported.input_size))):
+            sys.stderr.write(f"convshape: note: the ONNX file was exported at {'x'.join(map(str, imported.input_size))}"
+                             f"; at -i {input} its graph can differ from the module it came from (an adaptive pool"
+                             " is written as a fixed AveragePool), and its weights still fix every layer's input"
+                             " channels (in)\n")
         if channels is None and imported.input_channels is not None:
             channels = imported.input_channels
     return input, channels
@@ -166,23 +172,6 @@ def _convention(convention: Optional["ConventionName"]) -> Convention:
         return convention.convention
     found = next((imported.convention for _, imported in _IMPORTED if imported.convention), None)
     return Convention(found) if found else Convention.TORCH
-
-
-def _check_declared(result) -> None:
-    """Where the model gives a layer other channels than the stack as read does, say so: the
-    forward wires the modules otherwise than the order they were printed in."""
-    for position, imported in _IMPORTED:
-        if position != 0:
-            continue
-        for row, channels, module in imported.declared:
-            if row > len(result.rows):
-                continue
-            got = result.rows[row - 1]
-            if got.computed and got.in_channels is not None and got.in_channels != channels:
-                sys.stderr.write(f"convshape: warning: layer {row} ({module}) takes {channels} channels in the model, "
-                                 f"but {got.in_channels} as read: its forward wires the modules otherwise, so the "
-                                 "rows from here on are not the model's\n")
-                return
 
 
 def _check_quiet(quiet: bool, output_format, explain: bool) -> None:

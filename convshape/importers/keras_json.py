@@ -377,4 +377,4 @@ def read_keras(text: str) -> Imported:
         raise ImportFailure(f"{cls} has no layer convshape has a kind for")
     header = f"# imported from Keras JSON: {cls} {config.get('name', '')}".rstrip()
     return Imported("\n".join([header, *reader.lines]) + "\n", "Keras JSON", input_size, channels, tuple(warnings),
-                    tuple(reader.notes), (), dims, "tf")
+                    tuple(reader.notes), dims, "tf")

@@ -161,7 +161,7 @@ def _rows(graph: _Graph, node, data_inputs: list[str], notes: list, folded: set,
             if weight is not None and len(weight) == 2:
                 dims = len(in_shape) - 2 if in_shape else 2
                 bias = "" if node.output[0] in folded else " nobias"
-                return [f"{_name('conv', dims)} k1 c{weight[1]}{bias}"]
+                return [f"{_name('conv', dims)} k1 c{weight[1]}{bias} in{weight[0]}"]
         if op in ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Pad", "Resize", "GlobalAveragePool",
                   "Flatten", "Gemm"):
             raise ImportFailure(f"node {where}: {op} on a channels-last tensor has no convshape layer")
@@ -179,14 +179,15 @@ def _rows(graph: _Graph, node, data_inputs: list[str], notes: list, folded: set,
                                     " pads and output_padding")
             if any(attrs.get("output_padding") or []):
                 tokens.append(_axes_text("op", list(attrs["output_padding"])))
-            out = weight[1] * group
+            out, takes = weight[1] * group, weight[0]
         else:
-            out = weight[0]
+            out, takes = weight[0], weight[1] * group
         if group != 1:
             tokens.append(f"g{group}")
         tokens.append(f"c{out}")
         if len(node.input) < 3 or not node.input[2]:
             tokens.append("nobias")
+        tokens.append(f"in{takes}")  # the weight fixes it: another input size cannot change it (declared_channels)
         return [" ".join(tokens)]
     if op in ("MaxPool", "AveragePool"):
         kernel = list(attrs["kernel_shape"])
@@ -220,14 +221,14 @@ def _rows(graph: _Graph, node, data_inputs: list[str], notes: list, folded: set,
         weight = graph.weight_dims(node.input[1])
         if weight is None:
             raise ImportFailure(f"node {where}: Gemm's weight shape is not in the file")
-        out = weight[0] if attrs.get("transB") else weight[1]
+        out, takes = (weight[0], weight[1]) if attrs.get("transB") else (weight[1], weight[0])
         bias = "" if len(node.input) >= 3 and node.input[2] else " nobias"
-        return [f"linear c{out}{bias}"]
+        return [f"linear c{out}{bias} in{takes}"]
     if op == "MatMul":
         weight = graph.weight_dims(node.input[1])
         if weight is None or len(weight) != 2:
             raise ImportFailure(f"node {where}: a MatMul with no constant 2-D weight has no convshape layer")
-        return [f"linear c{weight[1]}{'' if node.output[0] in folded else ' nobias'}"]
+        return [f"linear c{weight[1]}{'' if node.output[0] in folded else ' nobias'} in{weight[0]}"]
     if op in ACTIVATIONS:
         return [ACTIVATIONS[op]]
     if op == "Clip":
@@ -409,4 +410,4 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         counts = {op: passed.count(op) for op in dict.fromkeys(passed)}
         notes.append("passed through, as they keep the shape: "
                      + ", ".join(f"{op} ×{n}" if n > 1 else op for op, n in counts.items()))
-    return Imported("\n".join(lines) + "\n", "ONNX", input_size, channels, (), tuple(notes), (), len(spatial), "onnx")
+    return Imported("\n".join(lines) + "\n", "ONNX", input_size, channels, (), tuple(notes), len(spatial), "onnx")

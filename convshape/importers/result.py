@@ -16,6 +16,5 @@ class Imported(NamedTuple):
     input_channels: int | None = None
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    declared: tuple[tuple[int, int, str], ...] = ()  # (row, the channels the model gives it, its module)
     dims: int | None = None  # the spatial axes the model's layers name (Conv2d: 2)
     convention: str | None = None  # the semantics the model has: tf for Keras, onnx for ONNX

@@ -327,6 +327,10 @@ class _Writer:
         return first
 
     def single(self, node, rows, layout=None):
+        if node.op == "call_module":  # the channels the module is built for: calc checks them at every size
+            takes = _takes(self.gm.get_submodule(node.target))
+            if takes is not None:
+                rows = [(f"{rows[0][0]} in{takes}", rows[0][1]), *rows[1:]]
         source = self.input_of(node)
         self.emit(node, source, rows, layout or self.layout[self.tensor(source)], self.reading(source))
 
@@ -565,6 +569,16 @@ class _Writer:
             raise ImportFailure(f"{_where(node)}: an interpolate to a size computed in forward has no row")
 
 
+def _takes(module) -> int | None:
+    """The input channels (a Linear's in_features) a module is built for, where it has them."""
+    for attribute in ("in_channels", "in_features", "num_features", "num_channels"):
+        value = getattr(module, attribute, None)
+        if isinstance(value, int):
+            return value
+    shape = getattr(module, "normalized_shape", None)
+    return shape[0] if isinstance(shape, tuple) and len(shape) == 1 else None
+
+
 def _flat(values) -> list:
     out = []
     for value in values:
@@ -698,7 +712,7 @@ def from_module(model, size: tuple[int, ...] | None = None, channels: int | None
         where = paths[0] if len(paths) == 1 else f"{len(paths)} of them, {paths[0]} first"
         notes.append(f"{cls} keeps the shape and has no row: skipped ({where})")
     notes.extend(_check(stack, rows_of, writer, gm, model, size, channels, torch))
-    imported = Imported(stack, "live module", size, channels, (), tuple(notes), (), len(size), None)
+    imported = Imported(stack, "live module", size, channels, (), tuple(notes), len(size), None)
     return Capture(imported, model, size, channels)
 
 

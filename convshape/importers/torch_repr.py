@@ -87,13 +87,13 @@ class _Writer:
         self.rows = 0
         self.spatial = True
         self.names = 0
-        self.declared: list[tuple[int, int, str]] = []  # (row, channels the module takes, its path)
+        self.declared = False  # a layer has said the channels it takes
         self.input_channels: int | None = None
         self.notes: list[str] = []
         self.sequenced: list[str] = []  # modules with children read as a sequence
         self.dims: int | None = None
         self.skipped: dict[str, list[str]] = {}  # modules that keep the shape, by class
-        self.keeping_since: tuple[int, int] | None = None  # (line, row) of the shape-keeping rows ending the stack
+        self.keeping_since: int | None = None  # the line of the shape-keeping rows ending the stack
 
     def fresh(self, prefix: str) -> str:
         self.names += 1
@@ -105,15 +105,17 @@ class _Writer:
         found = parse_kind(text.split()[0])
         keeps = found is not None and found[0].keeps_shape
         if keeps and self.keeping_since is None:
-            self.keeping_since = (len(self.lines), self.rows + 1)
+            self.keeping_since = len(self.lines)
         elif not keeps:
             self.keeping_since = None
         self.rows += 1
+        if takes is not None:  # the channels the model gives it: calc checks them (declared_channels)
+            text += f" in{takes}"
         self.lines.append(f"{text:<36}# {comment}")
         if takes is not None:
             if self.rows == 1 or self.input_channels is None and not self.declared:
                 self.input_channels = takes
-            self.declared.append((self.rows, takes, comment.split(":")[0]))
+            self.declared = True
 
     def crop_transposed(self, pad: str, path: str) -> bool:
         """A pad that only crops, right after a transposed conv, is that conv's uneven padding
@@ -150,10 +152,8 @@ class _Writer:
         if self.keeping_since is None:
             self.layer("flatten", comment)
             return
-        line, row = self.keeping_since
-        self.lines.insert(line, f"{'flatten':<36}# {comment}")
+        self.lines.insert(self.keeping_since, f"{'flatten':<36}# {comment}")
         self.rows += 1
-        self.declared = [(r + 1 if r >= row else r, c, p) for r, c, p in self.declared]
         self.keeping_since = None
 
 
@@ -412,4 +412,4 @@ def read_repr(text: str) -> Imported:
     header = f"# imported from print(model): {tree.cls}"
     stack = "\n".join([header, *writer.lines]) + "\n"
     return Imported(stack, "print(model)", None, writer.input_channels, (), tuple(writer.notes),
-                    tuple(writer.declared), writer.dims)
+                    writer.dims)

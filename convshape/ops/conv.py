@@ -12,7 +12,7 @@ from ..layers import Convention, Layer, PaddingRule
 from .base import Op
 from .window import Window, broadcast, padding_fields, rule_padding
 
-_TOKENS = ("k", "s", "p", "d", "c", "g", "dw", "nobias", "x")
+_TOKENS = ("k", "s", "p", "d", "c", "g", "dw", "nobias", "in", "x")
 
 
 def groups_of(layer: Layer, in_channels: int | None) -> int | None:
@@ -172,7 +172,7 @@ class ConvT(_Convolution, Op):
     word = "convt"
     help = "transposed convolution"
     aliases = ("deconv", "convtranspose")
-    takes = ("k", "s", "p", "d", "c", "g", "dw", "op", "nobias", "x")
+    takes = ("k", "s", "p", "d", "c", "g", "dw", "op", "nobias", "in", "x")
     required = ("k",)
     needs = "a kernel size, such as k4 or k3x5"
     bare = "k"

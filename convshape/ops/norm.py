@@ -36,6 +36,7 @@ class Norm(Op):
     """A weight and a bias per channel (affine), no buffers."""
 
     lazy_torch: str | None = None  # the module torch sizes at its first call, where it has one
+    takes = ("in", "x")  # in64: the channels the model gives it
 
     def weights(self, layer, in_channels, out_channels, convention):
         if in_channels is None:
@@ -102,7 +103,7 @@ class GroupNorm(Norm):
     word = "gn"
     help = "group normalization"
     aliases = ("groupnorm",)
-    takes = ("g", "x")
+    takes = ("g", "in", "x")
     required = ("g",)
     needs = "its number of groups, such as g32"
     bare = "g"

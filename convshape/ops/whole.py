@@ -80,7 +80,7 @@ class Linear(Op):
     word = "linear"
     help = "fully connected layer"
     aliases = ("fc",)
-    takes = ("c", "nobias", "x")
+    takes = ("c", "nobias", "in", "x")
     required = ("c",)
     needs = "its number of output features, such as c10"
     bare = "c"
