@@ -37,8 +37,9 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "o": [("o", "output size: o7, o7x5")],
     "x": [("x", "repeat the layer: x3")],
     "in": [("in", "the input channels the model gives it, checked: in64")],
+    "i": [("i", "the part: i0")],
 }
-PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "o", "x", "in")
+PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "o", "x", "in", "i")
 CONVENTIONS = ("torch", "tf")
 
 # What each value of an option with choices means, for the shells that show descriptions.

@@ -41,6 +41,7 @@ TOKEN_HELP: dict[str, str] = {
     "o": "output size (adaptive pools, up): o7, o7x5",
     "x": "repeat the layer: x3",
     "in": "the input channels the model gives the layer (in_features for linear), checked: in64",
+    "i": "chunk: the part, from 0: i0",
 }
 
 # Values are read with their sign: a kernel of -3 is text the grammar reads and the
@@ -61,6 +62,7 @@ TOKEN_PATTERNS: dict[str, str] = {
     "o": rf"{_NAT}(?:x{_NAT})*",
     "x": _NAT,
     "in": _NAT,
+    "i": _NAT,
 }
 _WORD = re.compile(r"[^\s,;#]+|[,;]")
 
@@ -361,7 +363,7 @@ def _parse_param(prefix: str, body: str, kind: Kind, token: Token, src: _Source)
             before, _, after = part.partition(":")
             pairs.append((int(before), int(after if after else before)))
         return pairs
-    if prefix in ("c", "g", "in"):
+    if prefix in ("c", "g", "in", "i"):
         return int(body)
     if prefix == "x":
         count = int(body)
@@ -382,6 +384,7 @@ _WHAT = {
     "o": "output size",
     "x": "repeat count",
     "in": "the declared input channels",
+    "i": "the chunk's part",
     "ceil": "ceil mode",
     "nobias": "no bias",
     "dw": "depthwise",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .ops import activation, adaptive, conv, merge, norm, pad, pool, resize, shuffle, whole
+from .ops import activation, adaptive, channels, conv, merge, norm, pad, pool, resize, shuffle, whole
 
 FAMILIES = (
     conv,  # conv, convt
@@ -23,6 +23,7 @@ FAMILIES = (
     norm,  # bn, ln, gn, in, layerscale
     activation,  # relu ... dropout
     shuffle,  # pixelshuffle, pixelunshuffle
+    channels,  # chunk, channelshuffle
 )
 
 OPS = {op.word: op for family in FAMILIES for op in family.OPS}

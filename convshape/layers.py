@@ -84,6 +84,7 @@ class Layer(NamedTuple):
     like: str | None = None  # `up like NAME`: resize to that tensor's spatial size
     bias: bool = True  # conv, convt, linear: `nobias` drops it
     depthwise: bool = False  # conv, convt: `dw`, groups = input channels
+    part: int = 0  # chunk: which part of the channels (i0)
     declared: int | None = None  # `in64`: the input channels (a linear's in_features) the model gives the layer
     keep: bool = False  # gap: `keep` its 1×1 map under tf too (Keras' keepdims=True; PyTorch always does)
 

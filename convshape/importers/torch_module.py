@@ -274,6 +274,7 @@ class _Writer:
         self.skipped: dict[str, list[str]] = {}
         self.used_modules: list[str] = []
         self.used_attrs: list[str] = []
+        self.grouped: dict = {}  # node -> (the N×C×H×W tensor, groups, transposed): a channel shuffle under way
 
     # the tensors
 
@@ -327,6 +328,9 @@ class _Writer:
         return first
 
     def single(self, node, rows, layout=None):
+        if self.layout.get(self.tensor(self.input_of(node))) == "grouped":
+            raise ImportFailure(f"{_where(node)}: channels regrouped by a view, other than a channel shuffle, have no"
+                                " row")
         if node.op == "call_module":  # the channels the module is built for: calc checks them at every size
             takes = _takes(self.gm.get_submodule(node.target))
             if takes is not None:
@@ -432,6 +436,8 @@ class _Writer:
         if name in ("layer_norm",) and self.layout.get(self.tensor(self.input_of(node))) == "nhwc":
             self.single(node, [("ln", comment + " (over channels, between permutes)")])
             return
+        if name == "getitem" and self.chunk(node, comment):
+            return
         if name == "getitem" and tensors and len(self.shapes[node]) == len(self.shapes.get(self.tensor(tensors[0]), ())):
             raise ImportFailure(f"{_where(node)}: indexing a tensor has no row")
         raise ImportFailure(f"{_where(node)}: {name} has no row in convshape, so the shapes after it cannot be "
@@ -489,9 +495,36 @@ class _Writer:
         names = " ".join(self.name(p) for p in parts[:-1])
         self.emit(node, last, [(f"cat {names}", comment)], "nchw", before)
 
+    def chunk(self, node, comment) -> bool:
+        """``x.chunk(g, dim=1)[i]``: one part of the channels (ShuffleNet's split)."""
+        base, index = node.args[0], node.args[1] if len(node.args) > 1 else None
+        if not hasattr(base, "op") or _op_name(base) != "chunk" or not isinstance(index, int):
+            return False
+        source = base.args[0]
+        chunks = base.args[1] if len(base.args) > 1 else base.kwargs.get("chunks")
+        dim = base.args[2] if len(base.args) > 2 else base.kwargs.get("dim", 0)
+        if self.tensor(source) not in self.layout or self.layout[self.tensor(source)] != "nchw":
+            return False
+        rank = len(self.shapes[self.tensor(source)])
+        if not isinstance(chunks, int) or not isinstance(dim, int) or dim % rank != 1:
+            raise ImportFailure(f"{_where(base)}: a chunk on dim {dim} has no row (on the channels, dim 1, it is chunk)")
+        self.emit(node, source, [(f"chunk g{chunks} i{index}", comment.replace("getitem", "chunk"))], "nchw",
+                  self.reading(source))
+        return True
+
     def reshape(self, node, comment) -> None:
         source = self.tensor(self.input_of(node))
         before, after = self.shapes[source], self.shapes[node]
+        if source in self.grouped and self.grouped[source][2] and after == self.shapes[self.grouped[source][0]]:
+            start, groups, _ = self.grouped[source]  # view, transpose(1, 2), view back: nn.ChannelShuffle
+            self.emit(node, start, [(f"channelshuffle g{groups}", f"{comment}: a channel shuffle (view, transpose,"
+                                                                   " view)")], "nchw", self.reading(start))
+            return
+        if (self.layout[source] == "nchw" and len(after) == len(before) + 1 and after[0] == before[0]
+                and after[1] * after[2] == before[1] and after[3:] == before[2:]):
+            self.grouped[node] = (source, after[1], False)  # channels in groups: a channel shuffle may follow
+            self.layout[node] = "grouped"
+            return
         if before == after:
             self.keep(node, source)
         elif len(after) == 2 and after[0] == before[0]:
@@ -501,6 +534,13 @@ class _Writer:
 
     def permute(self, node, comment) -> None:
         source = self.tensor(self.input_of(node))
+        if source in self.grouped and _op_name(node) in ("transpose", "swapaxes") and not self.grouped[source][2]:
+            rank = len(self.shapes[source])
+            if sorted(a % rank for a in node.args[1:3] if isinstance(a, int)) == [1, 2]:
+                start, groups, _ = self.grouped[source]
+                self.grouped[node] = (start, groups, True)
+                self.layout[node] = "grouped"
+                return
         dims = tuple(a for a in node.args[1:]) if _op_name(node) == "permute" else None
         if dims and len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
