@@ -79,6 +79,41 @@ class _Graph:
             if dims is not None:
                 self.shapes[info.name] = dims
         self.nodes = list(graph.node)
+        self.producers = {output: node for node in graph.node for output in node.output}
+
+    def integers(self, name: str, depth: int = 0) -> list[int] | None:
+        """The values of a small integer tensor the file fixes: a constant, or the shape arithmetic
+        torch writes for x.chunk (Shape, Gather, Add, Div, Mul) over shapes the file fixes."""
+        found = self.values(name)
+        if found is not None:
+            return [int(v) for v in found]
+        node = self.producers.get(name)
+        if node is None or depth > 20:
+            return None
+        op = node.op_type
+        if op == "Shape":
+            shape = self.shapes.get(node.input[0])
+            return None if shape is None or None in shape else list(shape)
+        inputs = [self.integers(t, depth + 1) for t in node.input if t]
+        if any(v is None for v in inputs):
+            return None
+        if op in ("Cast", "Identity", "Squeeze", "Unsqueeze") and inputs:
+            return inputs[0]
+        if op == "Gather" and len(inputs) == 2:
+            data, index = inputs
+            return [data[i] for i in index] if all(-len(data) <= i < len(data) for i in index) else None
+        if op == "Concat":
+            return [v for part in inputs for v in part]
+        if op in ("Add", "Sub", "Mul", "Div") and len(inputs) == 2:
+            a, b = inputs
+            if len(a) != len(b) and 1 not in (len(a), len(b)):
+                return None
+            a, b = (a * len(b) if len(a) == 1 else a), (b * len(a) if len(b) == 1 else b)
+            apply = {"Add": lambda x, y: x + y, "Sub": lambda x, y: x - y, "Mul": lambda x, y: x * y,
+                     "Div": lambda x, y: int(x / y) if y else None}[op]  # ONNX integer Div truncates
+            out = [apply(x, y) for x, y in zip(a, b)]
+            return None if None in out else out
+        return None
 
     def attributes(self, node) -> dict:
         return {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -138,6 +173,96 @@ def _window(graph: _Graph, node, attrs: dict, dims: int, in_shape, kernel: list[
         if text:
             tokens.append(text)
     return tokens
+
+
+class _Part:
+    """One output of a Split (or a Slice) as a node of its own: its name and its one output."""
+
+    def __init__(self, node, output: str):
+        self.name, self.op_type, self.output, self.input = node.name, node.op_type, [output], node.input
+
+
+def _channel_parts(graph: _Graph, node, source: str, outputs: list[str]) -> list[str | None]:
+    """Each output of a Slice or Split on the channels as the chunk it is (x.chunk(2, dim=1)'s
+    parts, as torch exports them), or None for an output that is the whole input."""
+    shape = graph.shapes.get(source)
+    where = node.name or node.op_type
+    if shape is None or len(shape) < 2 or shape[1] is None:
+        raise ImportFailure(f"node {where}: a {node.op_type} of a tensor whose channels the file does not fix")
+    channels, rank = shape[1], len(shape)
+    if node.op_type == "Split":
+        attrs = graph.attributes(node)
+        axis = attrs.get("axis", 0)
+        sizes = graph.integers(node.input[1]) if len(node.input) > 1 and node.input[1] else attrs.get("split")
+        if sizes is None:
+            count = attrs.get("num_outputs", len(outputs))
+            size = -(-channels // count)
+            sizes = [min(size, channels - start) for start in range(0, channels, size)]
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        ranges = list(zip(starts, [s + n for s, n in zip(starts, sizes)]))
+    else:
+        starts, ends = graph.integers(node.input[1]), graph.integers(node.input[2])
+        axes = graph.integers(node.input[3]) if len(node.input) > 3 and node.input[3] else list(range(len(starts or [])))
+        steps = graph.integers(node.input[4]) if len(node.input) > 4 and node.input[4] else [1] * len(axes or [])
+        if None in (starts, ends, axes, steps) or len(axes) != 1 or steps != [1]:
+            raise ImportFailure(f"node {where}: a Slice whose bounds the file does not fix, or on several axes, has no"
+                                " convshape layer")
+        axis = axes[0]
+        clamp = (lambda v: max(0, min(channels, v + channels if v < 0 else v)))
+        ranges = [(clamp(starts[0]), clamp(ends[0]))]
+    if axis % rank != 1:
+        raise ImportFailure(f"node {where}: a {node.op_type} on axis {axis} has no convshape layer (on the channels,"
+                            " axis 1, it is chunk)")
+    rows = []
+    for start, end in ranges:
+        if (start, end) == (0, channels):
+            rows.append(None)
+            continue
+        part = _chunk_of(channels, start, end)
+        if part is None:
+            raise ImportFailure(f"node {where}: channels {start} to {end} of {channels} are no part of x.chunk(g):"
+                                " convshape has no layer for them")
+        rows.append(f"chunk g{part[0]} i{part[1]}")
+    return rows
+
+
+def _chunk_of(channels: int, start: int, end: int) -> tuple[int, int] | None:
+    """(g, i) such that channels start..end are x.chunk(g, dim=1)[i], the fewest chunks first."""
+    for chunks in range(2, channels + 1):
+        size = -(-channels // chunks)
+        if start % size == 0 and end == min(start + size, channels):
+            return chunks, start // size
+    return None
+
+
+def _groups(graph: _Graph, source: str, output: str) -> bool:
+    """A Reshape of N×C×H×W to N×g×(C/g)×H×W: a channel shuffle's first step."""
+    before, after = graph.shapes.get(source), graph.shapes.get(output)  # shape inference may not know C here
+    return (before is not None and after is not None and None not in after and len(after) == len(before) + 1
+            and len(before) >= 3 and before[1] in (None, after[1] * after[2])
+            and all(b in (None, a) for b, a in zip([before[0], *before[2:]], [after[0], *after[3:]])))
+
+
+def _shuffle(graph: _Graph, node, source: str, output: str, grouped: dict):
+    """Reshape to N×g×(C/g)×H×W, Transpose [0, 2, 1, ...], Reshape back: torch's channel shuffle."""
+    where = node.name or node.op_type
+    if source not in grouped:
+        grouped[output] = (source, graph.shapes[output][1], False)
+        return None
+    start, groups, transposed = grouped[source]
+    perm = list(graph.attributes(node).get("perm") or [])
+    if node.op_type == "Transpose" and not transposed and perm[:3] == [0, 2, 1] and perm[3:] == list(range(3, len(perm))):
+        grouped[output] = (start, groups, True)
+        return None
+    shape, grouped_shape = graph.shapes.get(output), graph.shapes.get(source)
+    if node.op_type == "Reshape" and transposed and shape and grouped_shape and len(shape) == len(grouped_shape) - 1:
+        channels = grouped_shape[1] * grouped_shape[2] if None not in grouped_shape[1:3] else None
+        if shape[1] not in (None, channels):
+            raise ImportFailure(f"node {where}: a Reshape back to {shape[1]} channels from {channels} is no channel "
+                                "shuffle")
+        return (node, [start], [f"channelshuffle g{groups}" + (f" in{channels}" if channels else "")])
+    raise ImportFailure(f"node {where}: channels regrouped by a Reshape, other than a channel shuffle (Reshape, "
+                        "Transpose [0, 2, 1, ...], Reshape back), have no convshape layer")
 
 
 def _name(kind: str, dims: int) -> str:
@@ -316,6 +441,7 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
                 folded.add(other)
     passed = []
     last = set()  # tensors in channels-last layout (between ConvNeXt's Transposes)
+    grouped: dict[str, tuple[str, int, bool]] = {}  # a channel shuffle under way: (its input, groups, transposed)
     for node in graph.nodes:
         raw = [t for t in node.input if t in data_tensors]
         computed = [alias.get(t, t) for t in raw]
@@ -325,6 +451,20 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         if not outputs:
             continue
         data_tensors.add(outputs[0])
+        if computed[0] in grouped or node.op_type == "Reshape" and _groups(graph, raw[0], outputs[0]):
+            kept_row = _shuffle(graph, node, computed[0], outputs[0], grouped)
+            if kept_row is not None:
+                kept.append(kept_row)
+            continue
+        if node.op_type in ("Slice", "Split"):
+            for output, row in zip(outputs, _channel_parts(graph, node, raw[0], outputs)):
+                data_tensors.add(output)
+                if row is None:
+                    alias[output] = computed[0]
+                    passed.append(node.op_type)
+                else:
+                    kept.append((_Part(node, output), computed, [row]))
+            continue
         if node.op_type == "Transpose":
             perm = list(graph.attributes(node).get("perm") or [])
             rank = len(perm)

@@ -111,7 +111,7 @@ class ChannelShuffle(Op):
     word = "channelshuffle"
     help = "channels read in g groups and interleaved: nn.ChannelShuffle(g) (ShuffleNet)"
     aliases = ("shuffle",)
-    takes = ("g", "x")
+    takes = ("g", "in", "x")
     required = ("g",)
     needs = "its groups, such as g2"
     bare = "g"
