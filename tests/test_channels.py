@@ -133,3 +133,34 @@ def test_print_model_reads_torch_s_channel_shuffle_module():
     imported = invoke("import", "-", input=text)
     assert imported.exit_code == 0, imported.output
     assert "channelshuffle g2                   # 1: ChannelShuffle" in imported.stdout
+
+
+def _split_model(tmp_path, sizes):
+    from onnx import TensorProto, helper, save
+
+    split = helper.make_tensor("sizes", TensorProto.INT64, [len(sizes)], sizes)
+    nodes = [helper.make_node("Split", ["x", "sizes"], [f"p{i}" for i in range(len(sizes))], name="split", axis=1),
+             helper.make_node("Concat", [f"p{i}" for i in reversed(range(len(sizes)))], ["y"], name="cat", axis=1)]
+    graph = helper.make_graph(nodes, "split", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[split])
+    path = tmp_path / "split.onnx"
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return str(path)
+
+
+@pytest.mark.skipif(not have("onnx"), reason="onnx is not installed")
+def test_an_onnx_split_on_the_channels_is_its_chunks(tmp_path):
+    imported = invoke("import", _split_model(tmp_path, [3, 3]))
+    assert imported.exit_code == 0, imported.output
+    rows = [line.split("#")[0].strip() for line in imported.stdout.splitlines() if not line.startswith("#")]
+    # Concat(p1, p0): the second part first, as cat names its inputs before the current one
+    assert rows == ["@v1", "chunk g2 i0", "@v2", "from v1", "chunk g2 i1", "@v3", "from v2", "cat v3"]
+    assert invoke("calc", "-f", _split_model(tmp_path, [2, 2, 2]), "-q").stdout == "6x4x4\n"
+
+
+@pytest.mark.skipif(not have("onnx"), reason="onnx is not installed")
+def test_an_onnx_split_that_is_no_chunk_is_refused_naming_the_channels(tmp_path):
+    imported = invoke("import", _split_model(tmp_path, [2, 4]))
+    assert imported.exit_code == 1
+    assert "node split: channels 2 to 6 of 6 are no part of x.chunk(g): convshape has no layer for them" in \
+        imported.stderr

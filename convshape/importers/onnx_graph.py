@@ -81,9 +81,10 @@ class _Graph:
         self.nodes = list(graph.node)
         self.producers = {output: node for node in graph.node for output in node.output}
 
-    def integers(self, name: str, depth: int = 0) -> list[int] | None:
+    def integers(self, name: str, depth: int = 0) -> list[int | None] | None:
         """The values of a small integer tensor the file fixes: a constant, or the shape arithmetic
-        torch writes for x.chunk (Shape, Gather, Add, Div, Mul) over shapes the file fixes."""
+        torch writes for x.chunk and its channel shuffle (Shape, Gather, Add, Div, Mul, Concat) over
+        the shapes the file fixes; None for a value that depends on a size the file leaves open."""
         found = self.values(name)
         if found is not None:
             return [int(v) for v in found]
@@ -93,7 +94,7 @@ class _Graph:
         op = node.op_type
         if op == "Shape":
             shape = self.shapes.get(node.input[0])
-            return None if shape is None or None in shape else list(shape)
+            return None if shape is None else list(shape)
         inputs = [self.integers(t, depth + 1) for t in node.input if t]
         if any(v is None for v in inputs):
             return None
@@ -101,7 +102,9 @@ class _Graph:
             return inputs[0]
         if op == "Gather" and len(inputs) == 2:
             data, index = inputs
-            return [data[i] for i in index] if all(-len(data) <= i < len(data) for i in index) else None
+            if None in index or not all(-len(data) <= i < len(data) for i in index):
+                return None
+            return [data[i] for i in index]
         if op == "Concat":
             return [v for part in inputs for v in part]
         if op in ("Add", "Sub", "Mul", "Div") and len(inputs) == 2:
@@ -111,8 +114,7 @@ class _Graph:
             a, b = (a * len(b) if len(a) == 1 else a), (b * len(a) if len(b) == 1 else b)
             apply = {"Add": lambda x, y: x + y, "Sub": lambda x, y: x - y, "Mul": lambda x, y: x * y,
                      "Div": lambda x, y: int(x / y) if y else None}[op]  # ONNX integer Div truncates
-            out = [apply(x, y) for x, y in zip(a, b)]
-            return None if None in out else out
+            return [None if x is None or y is None else apply(x, y) for x, y in zip(a, b)]
         return None
 
     def attributes(self, node) -> dict:
@@ -194,6 +196,8 @@ def _channel_parts(graph: _Graph, node, source: str, outputs: list[str]) -> list
         attrs = graph.attributes(node)
         axis = attrs.get("axis", 0)
         sizes = graph.integers(node.input[1]) if len(node.input) > 1 and node.input[1] else attrs.get("split")
+        if sizes is not None and None in sizes:
+            raise ImportFailure(f"node {where}: a Split whose sizes the file does not fix has no convshape layer")
         if sizes is None:
             count = attrs.get("num_outputs", len(outputs))
             size = -(-channels // count)
@@ -204,7 +208,8 @@ def _channel_parts(graph: _Graph, node, source: str, outputs: list[str]) -> list
         starts, ends = graph.integers(node.input[1]), graph.integers(node.input[2])
         axes = graph.integers(node.input[3]) if len(node.input) > 3 and node.input[3] else list(range(len(starts or [])))
         steps = graph.integers(node.input[4]) if len(node.input) > 4 and node.input[4] else [1] * len(axes or [])
-        if None in (starts, ends, axes, steps) or len(axes) != 1 or steps != [1]:
+        if (None in (starts, ends, axes, steps) or None in starts + ends + axes + steps or len(axes) != 1
+                or steps != [1]):
             raise ImportFailure(f"node {where}: a Slice whose bounds the file does not fix, or on several axes, has no"
                                 " convshape layer")
         axis = axes[0]
@@ -226,6 +231,15 @@ def _channel_parts(graph: _Graph, node, source: str, outputs: list[str]) -> list
     return rows
 
 
+def _chunk_channels(row: str | None, channels: int) -> int:
+    """The channels of the part ``chunk gG iI`` of ``channels`` (all of them for None)."""
+    if row is None:
+        return channels
+    chunks, index = (int(word[1:]) for word in row.split()[1:3])
+    size = -(-channels // chunks)
+    return min(size, channels - index * size)
+
+
 def _chunk_of(channels: int, start: int, end: int) -> tuple[int, int] | None:
     """(g, i) such that channels start..end are x.chunk(g, dim=1)[i], the fewest chunks first."""
     for chunks in range(2, channels + 1):
@@ -235,31 +249,50 @@ def _chunk_of(channels: int, start: int, end: int) -> tuple[int, int] | None:
     return None
 
 
-def _groups(graph: _Graph, source: str, output: str) -> bool:
+def _learn(graph: _Graph, tensor: str, like: list | None, channels: int | None) -> None:
+    """The channels of a tensor that shape inference left open (after a Slice whose bounds it
+    could not read), so that the shape arithmetic after it can be followed."""
+    shape = list(graph.shapes.get(tensor) or like or [])
+    if channels is not None and len(shape) > 1 and shape[1] is None:
+        shape[1] = channels
+        graph.shapes[tensor] = shape
+
+
+def _target(graph: _Graph, node) -> list[int | None] | None:
+    """A Reshape's output shape: from shape inference, or from the target the file computes."""
+    shape = graph.shapes.get(node.output[0])
+    if shape is not None and None not in shape:
+        return shape
+    values = graph.integers(node.input[1]) if len(node.input) > 1 else None
+    return values if values is not None and len(values) == len(shape or values) else shape
+
+
+def _groups(graph: _Graph, node, source: str) -> bool:
     """A Reshape of N×C×H×W to N×g×(C/g)×H×W: a channel shuffle's first step."""
-    before, after = graph.shapes.get(source), graph.shapes.get(output)  # shape inference may not know C here
-    return (before is not None and after is not None and None not in after and len(after) == len(before) + 1
-            and len(before) >= 3 and before[1] in (None, after[1] * after[2])
-            and all(b in (None, a) for b, a in zip([before[0], *before[2:]], [after[0], *after[3:]])))
+    before, after = graph.shapes.get(source), _target(graph, node)  # shape inference may not know C here
+    return (before is not None and after is not None and len(after) == len(before) + 1 and len(before) >= 3
+            and isinstance(after[1], int) and after[1] > 0 and (after[2] is None or before[1] in (None, after[1] * after[2]))
+            and all(None in (b, a) or a in (b, 0) for b, a in zip([before[0], *before[2:]], [after[0], *after[3:]])))
 
 
 def _shuffle(graph: _Graph, node, source: str, output: str, grouped: dict):
     """Reshape to N×g×(C/g)×H×W, Transpose [0, 2, 1, ...], Reshape back: torch's channel shuffle."""
     where = node.name or node.op_type
     if source not in grouped:
-        grouped[output] = (source, graph.shapes[output][1], False)
+        grouped[output] = (source, _target(graph, node)[1], False)
         return None
     start, groups, transposed = grouped[source]
     perm = list(graph.attributes(node).get("perm") or [])
     if node.op_type == "Transpose" and not transposed and perm[:3] == [0, 2, 1] and perm[3:] == list(range(3, len(perm))):
         grouped[output] = (start, groups, True)
         return None
-    shape, grouped_shape = graph.shapes.get(output), graph.shapes.get(source)
-    if node.op_type == "Reshape" and transposed and shape and grouped_shape and len(shape) == len(grouped_shape) - 1:
-        channels = grouped_shape[1] * grouped_shape[2] if None not in grouped_shape[1:3] else None
-        if shape[1] not in (None, channels):
+    shape, before = _target(graph, node) if node.op_type == "Reshape" else None, graph.shapes.get(start)
+    if node.op_type == "Reshape" and transposed and shape and before and len(shape) == len(before):
+        channels = before[1] if before[1] is not None else shape[1] if shape[1] not in (None, -1, 0) else None
+        if shape[1] not in (None, -1, 0, channels):
             raise ImportFailure(f"node {where}: a Reshape back to {shape[1]} channels from {channels} is no channel "
                                 "shuffle")
+        _learn(graph, output, before, channels)
         return (node, [start], [f"channelshuffle g{groups}" + (f" in{channels}" if channels else "")])
     raise ImportFailure(f"node {where}: channels regrouped by a Reshape, other than a channel shuffle (Reshape, "
                         "Transpose [0, 2, 1, ...], Reshape back), have no convshape layer")
@@ -451,7 +484,7 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         if not outputs:
             continue
         data_tensors.add(outputs[0])
-        if computed[0] in grouped or node.op_type == "Reshape" and _groups(graph, raw[0], outputs[0]):
+        if computed[0] in grouped or node.op_type == "Reshape" and _groups(graph, node, raw[0]):
             kept_row = _shuffle(graph, node, computed[0], outputs[0], grouped)
             if kept_row is not None:
                 kept.append(kept_row)
@@ -459,6 +492,7 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         if node.op_type in ("Slice", "Split"):
             for output, row in zip(outputs, _channel_parts(graph, node, raw[0], outputs)):
                 data_tensors.add(output)
+                _learn(graph, output, graph.shapes.get(raw[0]), _chunk_channels(row, graph.shapes[raw[0]][1]))
                 if row is None:
                     alias[output] = computed[0]
                     passed.append(node.op_type)
@@ -493,6 +527,9 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
                 passed.append(node.op_type)
             continue
         if node.op_type in ELEMENTWISE or node.op_type == "Concat":
+            if node.op_type == "Concat":
+                parts = [(graph.shapes.get(t) or [None, None])[1] for t in raw]
+                _learn(graph, outputs[0], graph.shapes.get(raw[0]), None if None in parts else sum(parts))
             if node.op_type == "Concat" and node.attribute and graph.attributes(node).get("axis") not in (1, -3):
                 raise ImportFailure(f"node {node.name}: Concat on axis {graph.attributes(node).get('axis')}, not 1")
             if node.op_type in ("Sub", "Div", "Max", "Min"):
