@@ -35,6 +35,8 @@ _convshape_kind() {  # the kind a word starts, or nothing
         dropout) echo dropout ;;
         pixelshuffle|pixelshuffle1d|pixelshuffle2d|pixelshuffle3d|depthtospace|depthtospace1d|depthtospace2d|depthtospace3d) echo pixelshuffle ;;
         pixelunshuffle|pixelunshuffle1d|pixelunshuffle2d|pixelunshuffle3d|spacetodepth|spacetodepth1d|spacetodepth2d|spacetodepth3d) echo pixelunshuffle ;;
+        chunk|split) echo chunk ;;
+        channelshuffle|shuffle) echo channelshuffle ;;
     esac
 }
 
@@ -70,6 +72,8 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
         dropout) echo 'x' ;;
         pixelshuffle) echo 's x' ;;
         pixelunshuffle) echo 's x' ;;
+        chunk) echo 'g i x' ;;
+        channelshuffle) echo 'g in x' ;;
     esac
 }
 
@@ -94,7 +98,7 @@ _convshape_layer_words() {  # complete a layer word; $1: the index of the subcom
     local graph=""
     [[ " $3 " == *" add "* ]] && graph=from  # the commands that take whole networks
     COMPREPLY=($(compgen -W "$names $(_convshape_tokens "$kind" "$convention") $3 $graph" -- "$cur"))
-    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op o x in " == *" ${COMPREPLY[0]} "* ]]; then
+    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op o x in i " == *" ${COMPREPLY[0]} "* ]]; then
         compopt -o nospace 2>/dev/null
     fi
 }
@@ -127,7 +131,7 @@ _convshape() {
             --columns) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --macs --flops --batch --dtype --columns --compact --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     completions)
         case "$prev" in
@@ -149,7 +153,7 @@ _convshape() {
             --title) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     export)
         case "$prev" in
@@ -162,7 +166,7 @@ _convshape() {
             --output|-o) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--to --input -i --channels -c --file -f --dims --convention --force --output -o --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle'
+        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     fit)
         case "$prev" in
@@ -175,7 +179,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --aligned --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     import)
         case "$prev" in

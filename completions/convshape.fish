@@ -81,6 +81,10 @@ function __convshape_kind --description 'the kind of the layer being written'
                 set kind pixelshuffle
             case pixelunshuffle pixelunshuffle1d pixelunshuffle2d pixelunshuffle3d spacetodepth spacetodepth1d spacetodepth2d spacetodepth3d
                 set kind pixelunshuffle
+            case chunk split
+                set kind chunk
+            case channelshuffle shuffle
+                set kind channelshuffle
         end
         if string match -qr '[,;]$' -- $word
             set kind ''
@@ -287,6 +291,12 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = pixelshuffle' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = pixelunshuffle' -a s -d 'factor: s2 (one for H and W)'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = pixelunshuffle' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = chunk' -a g -d 'the number of chunks: g2'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = chunk' -a i -d 'the part, from 0 (negative: from the end): i0'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = chunk' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = channelshuffle' -a g -d 'groups: g2'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = channelshuffle' -a in -d 'the input channels the model gives it, checked: in64'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = channelshuffle' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit; and __convshape_wants_name' -a '(__convshape_names)' -d 'a tensor named with @'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a from -d 'read a named tensor instead: from x'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a conv -d 'convolution'
@@ -319,6 +329,8 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a l
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a dropout -d 'dropout, the identity at inference'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a pixelshuffle -d 'channels into space: C·s² × H × W to C × H·s × W·s'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a pixelunshuffle -d 'space into channels: C × H × W to C·s² × H/s × W/s'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a chunk -d 'a part of the channels: x.chunk(g, dim=1)[i]'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a channelshuffle -d 'channel shuffle in g groups, as ShuffleNet\'s'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a maxpool -d 'max pooling'

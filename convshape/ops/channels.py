@@ -56,7 +56,7 @@ def parts(channels: int, chunks: int) -> tuple[int, ...]:
 
 class Chunk(Op):
     word = "chunk"
-    help = "one part of the channels: x.chunk(g, dim=1)[i] (ShuffleNet's channel split)"
+    help = "a part of the channels: x.chunk(g, dim=1)[i]"
     aliases = ("split",)
     takes = ("g", "i", "x")
     required = ("g", "i")
@@ -109,7 +109,7 @@ class Chunk(Op):
 
 class ChannelShuffle(Op):
     word = "channelshuffle"
-    help = "channels read in g groups and interleaved: nn.ChannelShuffle(g) (ShuffleNet)"
+    help = "channel shuffle in g groups, as ShuffleNet's"
     aliases = ("shuffle",)
     takes = ("g", "in", "x")
     required = ("g",)
