@@ -24,6 +24,7 @@ _convshape_kind() {  # the kind a word starts, or nothing
         gn|groupnorm) echo gn ;;
         in|instancenorm) echo in ;;
         layerscale) echo layerscale ;;
+        normalize) echo normalize ;;
         relu) echo relu ;;
         relu6) echo relu6 ;;
         gelu) echo gelu ;;
@@ -56,11 +57,12 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
         add) echo 'crop pad' ;;
         mul) echo 'crop pad' ;;
         cat) echo 'crop pad' ;;
-        bn) echo 'in x' ;;
+        bn) echo 'noscale nocenter in x' ;;
         ln) echo 'in x' ;;
         gn) echo 'g in x' ;;
         in) echo 'in x' ;;
         layerscale) echo 'in x' ;;
+        normalize) echo 'in x' ;;
         relu) echo 'x' ;;
         relu6) echo 'x' ;;
         gelu) echo 'x' ;;
@@ -131,7 +133,7 @@ _convshape() {
             --columns) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --macs --flops --batch --dtype --columns --compact --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     completions)
         case "$prev" in
@@ -153,7 +155,7 @@ _convshape() {
             --title) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     export)
         case "$prev" in
@@ -166,7 +168,7 @@ _convshape() {
             --output|-o) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--to --input -i --channels -c --file -f --dims --convention --force --output -o --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     fit)
         case "$prev" in
@@ -179,7 +181,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --aligned --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     import)
         case "$prev" in

@@ -59,6 +59,8 @@ function __convshape_kind --description 'the kind of the layer being written'
                 set kind in
             case layerscale
                 set kind layerscale
+            case normalize
+                set kind normalize
             case relu
                 set kind relu
             case relu6
@@ -267,6 +269,8 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = mul' -a pad -d 'zero-pad smaller inputs to the largest'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = cat' -a crop -d 'centre-crop larger inputs to the smallest'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = cat' -a pad -d 'zero-pad smaller inputs to the largest'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = bn' -a noscale -d 'no scale (Keras\' scale=False)'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = bn' -a nocenter -d 'no shift (Keras\' center=False)'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = bn' -a in -d 'the input channels the model gives it, checked: in64'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = bn' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = ln' -a in -d 'the input channels the model gives it, checked: in64'
@@ -278,6 +282,8 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = in' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = layerscale' -a in -d 'the input channels the model gives it, checked: in64'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = layerscale' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = normalize' -a in -d 'the input channels the model gives it, checked: in64'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = normalize' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = relu' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = relu6' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = gelu' -a x -d 'repeat the layer: x3'
@@ -318,6 +324,7 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a l
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a gn -d 'group normalization'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a in -d 'instance normalization without affine parameters, PyTorch\'s default'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a layerscale -d 'a learned scale per channel, ConvNeXt\'s layer scale'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a normalize -d 'a fixed mean and variance per channel (Keras\' Normalization)'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a relu -d 'ReLU activation'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a relu6 -d 'ReLU6 activation, MobileNet\'s'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a gelu -d 'GELU activation'

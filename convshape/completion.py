@@ -34,6 +34,8 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "dw": [("dw", "depthwise: groups = input channels")],
     "keep": [("keep", "keep the 1x1 map (Keras keepdims=True)")],
     "nobias": [("nobias", "no bias")],
+    "noscale": [("noscale", "no scale (Keras' scale=False)")],
+    "nocenter": [("nocenter", "no shift (Keras' center=False)")],
     "o": [("o", "output size: o7, o7x5")],
     "x": [("x", "repeat the layer: x3")],
     "in": [("in", "the input channels the model gives it, checked: in64")],

@@ -310,7 +310,7 @@ def parameter_error(layer: Layer, convention: Convention, axes: tuple[str, ...])
     for code, bad in [
         (Code.SCALE_NOT_POSITIVE, [(a, v) for a, v in scales if v <= 0]),
         (Code.FRACTIONAL_SCALE, [(a, v) for a, v in scales if convention is Convention.TF and v.denominator != 1]),
-        (Code.NEGATIVE_PADDING, [(a, v) for a, v in paddings if v < 0]),
+        (Code.NEGATIVE_PADDING, [(a, v) for a, v in paddings if v < 0 and not layer.kind.op.crops]),
         (Code.NEGATIVE_OUTPUT_PADDING, [(a, v) for a, v in zip(axes, layer.output_padding or ()) if v < 0]),
     ]:
         found = merge_axes([Diagnostic(code, (axis,), {"value": value}) for axis, value in bad])

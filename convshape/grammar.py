@@ -38,6 +38,8 @@ TOKEN_HELP: dict[str, str] = {
     "nobias": "no bias (conv, convt, linear)",
     "dw": "depthwise: groups = input channels (conv, convt)",
     "keep": "gap: keep the 1×1 map under tf too (Keras' keepdims=True)",
+    "noscale": "bn without its scale (Keras' scale=False)",
+    "nocenter": "bn without its shift (Keras' center=False)",
     "o": "output size (adaptive pools, up): o7, o7x5",
     "x": "repeat the layer: x3",
     "in": "the input channels the model gives the layer (in_features for linear), checked: in64",
@@ -325,7 +327,7 @@ class _Mark(NamedTuple):
     src: _Source
 
 
-FLAGS = ("ceil", "nobias", "dw", "keep")  # tokens that are words alone, without a value
+FLAGS = ("ceil", "nobias", "dw", "keep", "noscale", "nocenter")  # tokens that are words alone, without a value
 _PARAM = re.compile("|".join([f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()]
                              + [f"(?P<{flag}>{flag})" for flag in FLAGS]),
                     re.ASCII)  # digits are 0-9: a fullwidth ３ reads as 3 but is two cells wide
@@ -389,6 +391,8 @@ _WHAT = {
     "nobias": "no bias",
     "dw": "depthwise",
     "keep": "keep the map",
+    "noscale": "no scale",
+    "nocenter": "no shift",
 }
 
 
@@ -766,6 +770,8 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
     fields["bias"] = not get("nobias", False)
     fields["ceil"] = bool(get("ceil", False))
     fields["keep"] = bool(get("keep", False))
+    fields["has_scale"] = not get("noscale", False)
+    fields["has_center"] = not get("nocenter", False)
     fields["declared"] = get("in")
     if "o" in layer.values:
         fields["out"] = _broadcast(get("o"), dims)

@@ -85,6 +85,8 @@ class Layer(NamedTuple):
     bias: bool = True  # conv, convt, linear: `nobias` drops it
     depthwise: bool = False  # conv, convt: `dw`, groups = input channels
     part: int = 0  # chunk: which part of the channels (i0)
+    has_scale: bool = True  # bn: its learned scale (`noscale`: Keras' scale=False)
+    has_center: bool = True  # bn: its learned shift (`nocenter`: Keras' center=False)
     declared: int | None = None  # `in64`: the input channels (a linear's in_features) the model gives the layer
     keep: bool = False  # gap: `keep` its 1×1 map under tf too (Keras' keepdims=True; PyTorch always does)
 

@@ -23,7 +23,7 @@ EXAMPLES = {
     "layerscale": "layerscale", "relu": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu",
     "sigmoid": "sigmoid", "tanh": "tanh", "hardswish": "hardswish", "lrelu": "lrelu", "dropout": "dropout",
     "pixelshuffle": "conv k1 c16, pixelshuffle s2", "pixelunshuffle": "pixelunshuffle s2",
-    "chunk": "chunk g2 i1", "channelshuffle": "channelshuffle g2",
+    "chunk": "chunk g2 i1", "channelshuffle": "channelshuffle g2", "normalize": "normalize",
 }
 
 

@@ -15,7 +15,7 @@ from ..framework import ACTIVATIONS
 from .result import Imported, ImportFailure
 
 # Layers that keep the shape and that convshape counts no parameters for: skipped, named in a note.
-SKIPPED = {"Rescaling", "Normalization", "Softmax", "ActivityRegularization", "GaussianNoise", "GaussianDropout",
+SKIPPED = {"Rescaling", "Softmax", "ActivityRegularization", "GaussianNoise", "GaussianDropout",
            "Identity", "Lambda", "Permute"}
 _NAME_OK = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -69,8 +69,6 @@ class _Reader:
         self.names: dict[str, str] = {}  # Keras layer -> the stack name bound to its output
         self.current: str | None = None  # the Keras layer whose output is the current tensor
         self.used: set[str] = set()
-        self.bn_over = 0  # parameters bn counts that a BatchNormalization without center or scale lacks
-        self.bn_partial: list[str] = []
 
     def source(self, name: str) -> str:
         while name in self.alias:
@@ -97,6 +95,72 @@ class _Reader:
 
 
 _MERGES = ("Add", "Multiply", "Concatenate", "Subtract", "Average", "Maximum", "Minimum")
+# Operations keras.ops writes for Python arithmetic on tensors (x + 3.0, x * (1 / 6)): with a
+# number, they keep the shape.
+_ARITHMETIC = ("Add", "Multiply", "Subtract", "Divide", "TrueDivide")
+_INLINED = "__inlined__"  # a nested model's input and output, passed through to what they stand for
+# Layers of Keras' applications that are merges by another name: InceptionResNetV2's x + scale·y.
+_SCALED_ADD = ("CustomScaleLayer",)
+
+
+def _chain(layers: list[dict]) -> list[dict]:
+    """A Sequential's layers, each reading the one before (they name no tensors)."""
+    previous = None
+    chained = []
+    for layer in layers:
+        layer = {**layer, "name": layer.get("name") or layer["config"]["name"]}
+        layer["inbound_nodes"] = [] if previous is None and layer["class_name"] == "InputLayer" else (
+            [[[previous, 0, 0, {}]]] if previous else [])
+        chained.append(layer)
+        previous = layer["name"]
+    return chained
+
+
+def _passing(name: str, source: str) -> dict:
+    return {"class_name": _INLINED, "name": name, "config": {"name": name}, "inbound_nodes": [[[source, 0, 0, {}]]]}
+
+
+def _inline(layers: list[dict], depth: int = 0) -> list[dict]:
+    """The layers with every model nested in the model written out in its place (ConvNeXt's
+    stem): the nested model's input reads what the outer model gives it, and its name stands
+    for its output."""
+    if depth > 20:
+        raise ImportFailure("models nested more than 20 deep")
+    out = []
+    for layer in layers:
+        if layer["class_name"] not in ("Functional", "Sequential", "Model"):
+            out.append(layer)
+            continue
+        name, config = layer["name"], layer.get("config", {})
+        inner = config.get("layers")
+        if not isinstance(inner, list):
+            raise ImportFailure(f"layer {name!r} is a model whose layers the file does not list")
+        sequential = layer["class_name"] == "Sequential"
+        if sequential:
+            inner = _chain(inner)
+            if inner and inner[0]["class_name"] != "InputLayer":  # a Sequential without an InputLayer
+                inner[0]["inbound_nodes"] = [[[f"{name}__input", 0, 0, {}]]]
+                inner.insert(0, {"class_name": "InputLayer", "name": f"{name}__input", "config": {}})
+        inner = _inline(inner, depth + 1)
+        sources = _inputs(layer)
+        entries = [item for item in inner if item["class_name"] == "InputLayer"]
+        if len(entries) != len(sources):
+            raise ImportFailure(f"layer {name!r} is a model of {len(entries)} inputs called on {len(sources)}")
+        for entry, (source, _) in zip(entries, sources):
+            out.append(_passing(entry["name"], source))
+        out += [item for item in inner if item["class_name"] != "InputLayer"]
+        ends = [item[0] for item in config.get("output_layers") or []] or [inner[-1]["name"]]
+        if len(ends) != 1:
+            raise ImportFailure(f"layer {name!r} is a model of {len(ends)} outputs: convshape reads nested models"
+                                " with one")
+        out.append(_passing(name, ends[0]))
+    return out
+
+
+def _with_a_number(layer: dict) -> bool:
+    """``x + 3.0``, ``x * (1 / 6)``: keras.ops' arithmetic of one tensor and a number."""
+    return layer["class_name"] in _ARITHMETIC and len(_inputs(layer)) == 1 and (
+        layer.get("module", "").startswith("keras.src.ops") or layer["class_name"] in ("Divide", "TrueDivide"))
 
 
 def _needs_name(reader: _Reader, kept: list[dict]) -> set[str]:
@@ -190,16 +254,23 @@ def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
         reader.row(f"up o{_per_axis([config['height'], config['width']])}", comment)
     elif cls == "Flatten":
         reader.row("flatten", comment)
+    elif cls == "Dense" and in_shape is not None and len(in_shape) > 2:  # over the channels at each position
+        kind = "conv" if len(in_shape) == 4 else f"conv{len(in_shape) - 2}d"
+        reader.row(" ".join([f"{kind} k1 c{config['units']}"] + bias), f"{comment} (over the channels: a 1×1 conv)")
     elif cls == "Dense":
         reader.row(" ".join([f"linear c{config['units']}"] + bias), comment)
     elif cls == "BatchNormalization":
-        reader.row("bn", comment)
-        missing = [word for word in ("center", "scale") if not config.get(word, True)]
-        if missing and in_shape and in_shape[-1]:
-            reader.bn_over += len(missing) * in_shape[-1]
-            reader.bn_partial.append(name)
+        reader.row(" ".join(["bn"] + [f"no{word}" for word in ("scale", "center") if not config.get(word, True)]),
+                   comment)
     elif cls == "LayerNormalization":
         reader.row("ln", comment)
+    elif cls == "Normalization" and config.get("mean") is not None:  # constants in the config: no weights
+        reader.skipped.setdefault("Normalization with its mean and variance given", []).append(name)
+        return
+    elif cls == "Normalization" and config.get("axis") in (-1, [-1], [len(in_shape or ()) - 1]):
+        reader.row("normalize", f"{comment}: its own mean and variance per channel")
+    elif cls == "LayerScale":  # ConvNeXt's (keras.src.applications.convnext): a learned scale per channel
+        reader.row("layerscale", comment)
     elif cls == "GroupNormalization":
         reader.row(f"gn g{config.get('groups', 32)}", comment)
     elif cls in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"):
@@ -212,6 +283,8 @@ def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
         _activation(reader, config.get("activation"), comment, name)
     elif cls == "Reshape" and _is_gap_reshape(reader, layer):
         return  # the pool before it kept the 1×1 map
+    elif cls == "Reshape" and len(config.get("target_shape") or ()) == 1:
+        reader.row("flatten", f"{comment} to {config['target_shape'][0]} features")
     elif cls in SKIPPED:
         reader.skipped.setdefault(cls, []).append(name)
         return
@@ -266,6 +339,13 @@ def _is_gap_reshape(reader: _Reader, layer: dict) -> bool:
     return source is not None and source["class_name"].startswith("Global")
 
 
+def _passes(reader: _Reader, layer: dict) -> bool:
+    """A layer with no row that passes its one input on."""
+    return (layer["class_name"] in SKIPPED or layer["class_name"] == _INLINED or _with_a_number(layer)
+            or layer["class_name"] == "Normalization" and layer.get("config", {}).get("mean") is not None
+            or layer["class_name"] == "Reshape" and _is_gap_reshape(reader, layer))
+
+
 def _in_order(layers: list[dict], kept: list[dict]) -> list[dict]:
     """Every layer but the input, in order, with the kept ones as reordered."""
     by_name = {layer["name"]: layer for layer in kept}
@@ -287,21 +367,12 @@ def read_keras(text: str) -> Imported:
         raise ImportFailure(f"{cls}'s config has no list of layers")
     sequential = cls == "Sequential"
     if sequential:  # chain them: each layer reads the one before
-        previous = None
-        chained = []
-        for layer in layers:
-            layer = {**layer, "name": layer.get("name") or layer["config"]["name"]}
-            layer["inbound_nodes"] = [] if previous is None and layer["class_name"] == "InputLayer" else (
-                [[[previous, 0, 0, {}]]] if previous else [])
-            chained.append(layer)
-            previous = layer["name"]
-        layers = chained
+        layers = _chain(layers)
     inputs = [layer for layer in layers if layer["class_name"] == "InputLayer"]
     if len(inputs) > 1:
         raise ImportFailure(f"the model has {len(inputs)} inputs: convshape reads models with one")
-    for layer in layers:
-        if layer["class_name"] in ("Functional", "Sequential", "Model"):
-            raise ImportFailure(f"layer {layer['name']!r} is a whole model inside the model: save that one apart")
+    nested = [layer["name"] for layer in layers if layer["class_name"] in ("Functional", "Sequential", "Model")]
+    layers = _inline(layers)
     input_size = channels = None
     dims = None
     if inputs:
@@ -317,7 +388,7 @@ def read_keras(text: str) -> Imported:
     reader = _Reader(layers)
     kept = []
     for layer in layers:  # a layer that keeps the shape passes its input on
-        if layer["class_name"] in SKIPPED or (layer["class_name"] == "Reshape" and _is_gap_reshape(reader, layer)):
+        if _passes(reader, layer):
             sources = _inputs(layer)
             if len(sources) == 1:
                 reader.alias[layer["name"]] = sources[0][0]
@@ -339,10 +410,16 @@ def read_keras(text: str) -> Imported:
         if layer["class_name"] == "InputLayer":
             continue
         sources = [(reader.source(name), shape) for name, shape in _inputs(layer)]
-        if layer["class_name"] in SKIPPED or (layer["class_name"] == "Reshape" and _is_gap_reshape(reader, layer)):
+        if _passes(reader, layer):
+            if layer["class_name"] == _INLINED:
+                continue
+            if _with_a_number(layer):
+                reader.skipped.setdefault(f"{layer['class_name']} with a number", []).append(layer["name"])
+                continue
             _layer_rows(reader, layer, [shape for _, shape in sources])
             continue
-        merge = {"Add": "add", "Multiply": "mul", "Concatenate": "cat"}.get(layer["class_name"])
+        merge = {"Add": "add", "Multiply": "mul", "Concatenate": "cat", **{c: "add" for c in _SCALED_ADD}}.get(
+            layer["class_name"])
         if merge is not None:
             if merge == "cat" and layer["config"].get("axis", -1) not in (-1, len(sources[0][1] or (0,) * 4) - 1):
                 raise ImportFailure(f"layer {layer['name']!r} concatenates on axis {layer['config']['axis']},"
@@ -364,17 +441,13 @@ def read_keras(text: str) -> Imported:
         reader.current = layer["name"]
         if layer["name"] in named:
             reader.lines.append(f"@{reader.name_of(layer['name'])}")
-    warnings = []
-    if reader.bn_partial:
-        which = reader.bn_partial[0] if len(reader.bn_partial) == 1 else \
-            f"{len(reader.bn_partial)} of them, {reader.bn_partial[0]} first"
-        warnings.append(f"BatchNormalization without center or scale ({which}): bn counts both, so the parameters"
-                        f" are {reader.bn_over:,} more than the model's")
     for cls_name, names in reader.skipped.items():
         where = names[0] if len(names) == 1 else f"{len(names)} of them, {names[0]} first"
         reader.notes.append(f"{cls_name} keeps the shape: skipped ({where})")
+    if nested:
+        reader.notes.append(f"the model nested in it ({', '.join(nested)}) is written out in its place")
     if reader.rows == 0:
         raise ImportFailure(f"{cls} has no layer convshape has a kind for")
     header = f"# imported from Keras JSON: {cls} {config.get('name', '')}".rstrip()
-    return Imported("\n".join([header, *reader.lines]) + "\n", "Keras JSON", input_size, channels, tuple(warnings),
+    return Imported("\n".join([header, *reader.lines]) + "\n", "Keras JSON", input_size, channels, (),
                     tuple(reader.notes), dims, "tf")

@@ -52,6 +52,7 @@ class Op:
     shows_padding: ClassVar[bool] = False  # the table's padding column
     slides: ClassVar[bool] = False  # a window that a picture can draw sliding (conv, convt, pools)
     fractional_scale: ClassVar[bool] = False  # its s may be a decimal (up s1.5)
+    crops: ClassVar[bool] = False  # a negative padding crops (pad: F.pad, Keras' Cropping2D), not an error
     whole: ClassVar[bool] = False  # its field is the whole map (gap, linear)
     reads_flat: ClassVar[bool] = False  # it takes flat features (linear)
     joins_channels: ClassVar[bool] = False  # a merge that concatenates channels (cat)

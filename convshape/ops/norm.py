@@ -66,6 +66,7 @@ class BatchNorm(Norm):
     word = "bn"
     help = "batch normalization"
     aliases = ("batchnorm",)
+    takes = ("noscale", "nocenter", "in", "x")
 
     def batch_counters(self, convention):
         """torch's BatchNorm also counts the batches it has seen (``num_batches_tracked``, one
@@ -75,13 +76,30 @@ class BatchNorm(Norm):
     def weights(self, layer, in_channels, out_channels, convention):
         if in_channels is None:
             return None
-        return 2 * in_channels, 2 * in_channels + self.batch_counters(convention)
+        return (layer.has_scale + layer.has_center) * in_channels, 2 * in_channels + self.batch_counters(convention)
+
+    def cost_lines(self, row, cost, torch_profile, times, convention):
+        layer = row.layer
+        if layer.has_scale and layer.has_center:
+            return super().cost_lines(row, cost, torch_profile, times, convention)
+        which = "a scale" if layer.has_scale else "a shift" if layer.has_center else "no scale and no shift"
+        counter = " + 1" if self.batch_counters(convention) else ""
+        per = " per channel" if layer.has_scale or layer.has_center else ""
+        return [f"params {cost.params:,}, {which}{per}; buffers 2·{row.in_channels}{counter} = {cost.buffers:,}"]
 
     def torch_text(self, row, dims, w):
+        layer = row.layer
+        if not layer.has_scale and not layer.has_center:
+            return f"nn.BatchNorm{dims}d({row.in_channels}, affine=False)"
+        if not (layer.has_scale and layer.has_center):
+            raise w.error("torch's BatchNorm has both a scale and a shift or neither (affine=False): "
+                          f"{'noscale' if layer.has_center else 'nocenter'} alone has no torch module", row)
         return f"nn.BatchNorm{dims}d({row.in_channels})"
 
     def keras_layers(self, row, w):
-        return ["layers.BatchNormalization()"]
+        off = [f"{word}=False" for word, kept in (("center", row.layer.has_center), ("scale", row.layer.has_scale))
+               if not kept]
+        return [f"layers.BatchNormalization({', '.join(off)})"]
 
 
 class LayerNorm(Norm):
@@ -161,6 +179,49 @@ class InstanceNorm(Norm):
         return ["layers.GroupNormalization(groups=-1, center=False, scale=False)"]
 
 
+_NORMALIZE = '''
+
+class Normalize(nn.Module):
+    """A fixed mean and variance per channel, subtracted and divided (Keras' Normalization)."""
+
+    def __init__(self, channels, spatial_axes):
+        super().__init__()
+        shape = (channels, *[1] * spatial_axes)
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("variance", torch.ones(shape))
+
+    def forward(self, x):
+        return (x - self.mean) / self.variance.sqrt().clamp(min=1e-7)
+'''
+
+
+class Normalize(Norm):
+    """Keras' ``Normalization`` whose statistics are its own (adapted, or loaded with the
+    weights): a mean and a variance per channel, and under tf the count of samples it
+    adapted on. No parameters; those are buffers."""
+
+    word = "normalize"
+    help = "a fixed mean and variance per channel (Keras' Normalization)"
+    takes = ("in", "x")
+
+    def weights(self, layer, in_channels, out_channels, convention):
+        if in_channels is None:
+            return None
+        return 0, 2 * in_channels + (1 if convention is Convention.TF else 0)
+
+    def cost_lines(self, row, cost, torch_profile, times, convention):
+        count = " + 1 (the count Keras adapts with)" if convention is Convention.TF else ""
+        return [f"no parameters; buffers 2·{row.in_channels}{count} = {cost.buffers:,}, a mean and a variance per "
+                "channel"]
+
+    def torch_text(self, row, dims, w):
+        w.helper(_NORMALIZE)
+        return f"Normalize({row.in_channels}, {0 if row.flat_in else row.layer.dims})"
+
+    def keras_layers(self, row, w):
+        return ["layers.Normalization(axis=-1)"]
+
+
 class LayerScale(Norm):
     word = "layerscale"
     help = "a learned scale per channel, ConvNeXt's layer scale"
@@ -184,4 +245,4 @@ class LayerScale(Norm):
         w.refuse(row, "ConvNeXt's layer scale (no built-in layer)")
 
 
-OPS = (BatchNorm(), LayerNorm(), GroupNorm(), InstanceNorm(), LayerScale())
+OPS = (BatchNorm(), LayerNorm(), GroupNorm(), InstanceNorm(), LayerScale(), Normalize())

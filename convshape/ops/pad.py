@@ -1,4 +1,6 @@
-"""Zero padding: ``pad p1`` or ``pad p0:1`` (nn.ZeroPadNd, Keras' ZeroPaddingND)."""
+"""Zero padding: ``pad p1`` or ``pad p0:1`` (nn.ZeroPadNd, Keras' ZeroPaddingND). A negative
+padding crops, as torch's ``F.pad`` and ``nn.ZeroPad2d`` do and Keras' CroppingND: ``pad p-1:0``
+drops the first row and column."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ class Pad(Op):
     is_spatial = True
     keeps_shape = False
     shows_padding = True
+    crops = True
 
     def build(self, get, dims):
         return padding_fields(get, dims, [(0, 0)])

@@ -1,0 +1,49 @@
+"""Keras' applications through their JSON: built here by Keras (on its torch backend, no
+weights), written with to_json(), read back. Each gives Keras' trainable parameters, its
+other weights as buffers (count_params − trainable) and its output shape."""
+
+import json
+import os
+
+import pytest
+
+from conftest import have
+
+pytestmark = [pytest.mark.keras, pytest.mark.skipif(not (have("keras") and have("torch")),
+                                                     reason="keras (on torch) is not installed")]
+
+# One or more of each family; what each one needs of the reader in the comment.
+APPLICATIONS = [
+    "ConvNeXtTiny",  # a stem model nested in the model, Dense over channels, LayerScale
+    "MobileNet",  # Reshape to (1, 1, C) after the pool, Reshape to (classes,)
+    "MobileNetV3Small", "MobileNetV3Large",  # x + 3.0 and x * (1 / 6): arithmetic with a number
+    "InceptionResNetV2",  # CustomScaleLayer: x + scale·y; BatchNormalization(scale=False)
+    "InceptionV3",  # BatchNormalization(scale=False)
+    "EfficientNetB0",  # Normalization with its own mean, variance and count
+    "EfficientNetV2B0", "DenseNet121", "ResNet50V2", "Xception", "VGG16", "MobileNetV2",
+    "NASNetLarge",  # Cropping2D: a negative pad
+]
+
+
+@pytest.mark.parametrize("name", APPLICATIONS)
+def test_a_keras_application_is_exact_through_its_json(name, monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    import math
+
+    import keras
+
+    from convshape.cli import app
+    from typer.testing import CliRunner
+
+    model = getattr(keras.applications, name)(weights=None)
+    path = tmp_path / f"{name}.json"
+    path.write_text(model.to_json())
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    size = "x".join(map(str, model.input.shape[1:3])) if None not in model.input.shape[1:3] else "224"
+    result = CliRunner().invoke(app, ["calc", "-f", str(path), "-i", size, "--format", "json", "--strict"])
+    assert result.exit_code in (0, 1), result.output  # warnings (floor rounding) are the model's own
+    payload = json.loads(result.stdout)
+    assert payload["valid"]
+    assert payload["totals"]["params"] == trainable
+    assert payload["totals"]["buffers"] == model.count_params() - trainable
+    assert [payload["output"]["features"]] == list(model.output.shape[1:])
