@@ -333,3 +333,30 @@ def test_from_torch_returns_what_calc_returns(user_models):
     assert from_torch(f"{user_models}:TinyResNet", input_size=(40, 56)).output.features == 10
     with pytest.raises(ImportFailure, match="torch fails at cat"):
         from_torch(nets.UNet(), input_size=30)
+
+
+def test_a_detection_backbone_with_fpn_imports_exactly_with_its_outputs(tmp_path, run):
+    """torchvision's BackboneWithFPN: FrozenBatchNorm2d everywhere, five maps out."""
+    import torch
+
+    from convshape import calc
+    from convshape.counts import count
+    from convshape.importers.torch_module import read_module
+
+    _torchvision()
+    (tmp_path / "detect.py").write_text(
+        "from torchvision.models.detection.backbone_utils import resnet_fpn_backbone\n\n"
+        "def fpn():\n    return resnet_fpn_backbone(backbone_name='resnet18', weights=None)\n")
+    capture = read_module(f"{tmp_path / 'detect.py'}:fpn", (224, 224))
+    result = calc(capture.imported.stack, 224, 3)
+    totals = count(result).totals
+    assert totals.params == sum(p.numel() for p in capture.module.parameters())
+    assert totals.macs == _torch_macs(capture.module, (224, 224), 3)
+    with torch.no_grad():
+        maps = capture.module(torch.empty(1, 3, 224, 224, device="meta"))
+    rows = {result.rows[row - 1].out_size for row in result.output_rows}
+    assert rows == {tuple(m.shape[2:]) for key, m in maps.items() if key != "3"}  # "3" is read by "pool"
+    assert any("forward returns 5 tensors; calc lists as outputs the rows no other row reads, so not "
+               "fpn.layer_blocks.3.0" in note for note in capture.imported.notes)
+    assert any(note.startswith("FrozenBatchNorm2d (20 of them, body.bn1 first) holds its scale and shift as buffers")
+               for note in capture.imported.notes)

@@ -39,7 +39,7 @@ ACTIVATIONS = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "silu": "silu"
                "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "tanh": "tanh", "hardswish": "hardswish",
                "leaky_relu": "lrelu"}
 # torchvision's modules that are one row each, kept whole by the tracer.
-LEAVES = {"LayerNorm2d", "StochasticDepth"}
+LEAVES = {"LayerNorm2d", "StochasticDepth", "FrozenBatchNorm2d"}
 TO_CHANNELS_LAST, TO_CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
 
 
@@ -274,6 +274,7 @@ class _Writer:
         self.skipped: dict[str, list[str]] = {}
         self.used_modules: list[str] = []
         self.used_attrs: list[str] = []
+        self.frozen: list[str] = []  # FrozenBatchNorm2d modules
         self.grouped: dict = {}  # node -> (the N×C×H×W tensor, groups, transposed): a channel shuffle under way
 
     # the tensors
@@ -354,6 +355,10 @@ class _Writer:
             return
         if cls in ("LayerNorm2d",):
             self.single(node, [("ln", comment)])
+            return
+        if cls == "FrozenBatchNorm2d":  # the detection backbones': no parameters, four buffers per channel
+            self.frozen.append(path)
+            self.single(node, [(f"bn noscale nocenter in{module.weight.shape[0]}", comment)])
             return
         if cls == "LayerNorm":
             if layout == "nchw":
@@ -728,6 +733,8 @@ def from_module(model, size: tuple[int, ...] | None = None, channels: int | None
     if ends[-1] is not writer.current:
         raise ImportFailure(f"the last output ({_where(ends[-1])}) is not the last row forward computes: "
                             "convshape cannot write that order")
+    for end in ends[:-1]:  # the other outputs are bound, so that calc lists them (those nothing else reads)
+        writer.name(end)
     label = name or type(model).__name__
     lines = [f"# imported from the live module: {label} (torch.fx, checked at {'x'.join(map(str, size))})"]
     if "input" in writer.names.values():
@@ -743,20 +750,21 @@ def from_module(model, size: tuple[int, ...] | None = None, channels: int | None
         rows_of[node] = row
         if node in writer.names:
             lines.append(f"@{writer.names[node]}")
-    for end in ends[:-1]:
-        if end not in writer.names:
-            raise ImportFailure(f"output {_where(end)} is not named")
     stack = "\n".join(lines) + "\n"
     notes = []
     for cls, paths in writer.skipped.items():
         where = paths[0] if len(paths) == 1 else f"{len(paths)} of them, {paths[0]} first"
         notes.append(f"{cls} keeps the shape and has no row: skipped ({where})")
-    notes.extend(_check(stack, rows_of, writer, gm, model, size, channels, torch))
+    if writer.frozen:
+        notes.append(f"FrozenBatchNorm2d ({len(writer.frozen)} of them, {writer.frozen[0]} first) holds its scale and "
+                     "shift as buffers: its rows (bn noscale nocenter) count its parameters (none) exactly, and 2·C + 1 "
+                     "buffers where it holds 4·C")
+    notes.extend(_check(stack, rows_of, writer, gm, model, size, channels, torch, ends))
     imported = Imported(stack, "live module", size, channels, (), tuple(notes), len(size), None)
     return Capture(imported, model, size, channels)
 
 
-def _check(stack, rows_of, writer, gm, model, size, channels, torch) -> list[str]:
+def _check(stack, rows_of, writer, gm, model, size, channels, torch, ends) -> list[str]:
     """Every node's shape and every module's parameters, as calc gives them, against torch's."""
     from ..calc import run
     from ..counts import count
@@ -787,6 +795,11 @@ def _check(stack, rows_of, writer, gm, model, size, channels, torch) -> list[str
             raise ImportFailure(f"row {row} ({result.rows[row - 1].layer.text}) counts {got} parameters where "
                                 f"{node.target} ({type(module).__name__}) holds {want}")
     notes = []
+    listed = set(result.output_rows)
+    unlisted = [_where(end) for end in ends if rows_of[end] not in listed]
+    if unlisted:
+        notes.append(f"forward returns {len(ends)} tensors; calc lists as outputs the rows no other row reads, so not "
+                     f"{', '.join(unlisted)}")
     used = {id(p) for path in writer.used_modules for p in gm.get_submodule(path).parameters()}
     used |= {id(gm.get_parameter(a)) for a in writer.used_attrs}
     unused = [(n, p) for n, p in model.named_parameters() if id(p) not in used]
