@@ -20,7 +20,7 @@ GOLDEN = Path(__file__).parent / "golden"
 CASES = json.loads((GOLDEN / "import_cases.json").read_text())["cases"]
 needs_onnx = pytest.mark.skipif(not have("onnx"), reason="onnx is not installed (pip install 'convshape[onnx]')")
 # torchvision networks whose forward convshape's reader knows; the others are read as sequences.
-WIRED = ["resnet18", "resnet50", "vgg16", "alexnet", "mobilenet_v2", "efficientnet_b0", "convnext_tiny"]
+WIRED = ["resnet18", "resnet50", "vgg16", "alexnet", "mobilenet_v2", "efficientnet_b0", "convnext_tiny", "densenet121"]
 
 
 def invoke(*args, stdin=None):
@@ -79,12 +79,11 @@ def test_print_model_of_a_torchvision_network_gives_torch_s_shapes_and_parameter
     assert json.loads(calc.stdout)["totals"]["params"] == case["params"]
 
 
-@pytest.mark.parametrize("name, module", [("googlenet", "the model (GoogLeNet), conv1 (BasicConv2d)"),
-                                          ("densenet121", "the model (DenseNet), features.denseblock1 (_DenseBlock)")])
+@pytest.mark.parametrize("name, module", [("googlenet", "the model (GoogLeNet), conv1 (BasicConv2d)")])
 @pytest.mark.parametrize("command", [["import"], ["calc", "-i", "224", "-c", "3", "--strict", "-f"]])
 def test_a_network_whose_forward_the_reader_does_not_know_is_refused_never_guessed(name, module, command):
-    """Inception and dense blocks concatenate branches the repr does not show: read as a
-    sequence, every number after the first would be wrong (DenseNet's parameters half)."""
+    """Inception blocks concatenate branches the repr does not show: read as a sequence,
+    every number after the first would be wrong."""
     result = invoke(*command, str(GOLDEN / CASES["torch"][name]["file"]))
     assert (result.exit_code, result.stdout) == (1, "")
     assert f"print(model) does not show how forward wires {module}" in result.stderr
@@ -341,3 +340,15 @@ def test_mnasnet_exported_by_torch_gives_flop_counter_macs_and_output(tmp_path):
     payload = json.loads(result.stdout)
     assert payload["totals"]["macs"] == counter.get_total_flops() // 2
     assert _shape(payload["layers"][-1]) == list(out.shape[1:])
+
+
+def test_a_module_with_parameters_convshape_has_no_row_for_is_refused_not_skipped():
+    """PReLU keeps the shape but holds a learned slope: skipping it would undercount."""
+    text = "Sequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (1): PReLU(num_parameters=1)\n)\n"
+    result = invoke("import", "-", stdin=text)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "cannot go on past 1 (PReLU(num_parameters=1)): convshape has no layer for it" in result.stderr
+    stubs = "Sequential(\n  (0): QuantStub()\n  (1): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (2): DeQuantStub()\n)\n"
+    result = invoke("import", "-", stdin=stubs)
+    assert result.exit_code == 0
+    assert "QuantStub keeps the shape and has no parameters: skipped (0)" in result.stderr

@@ -117,6 +117,7 @@ def test_every_torchvision_cnn_is_exact_or_refused_by_name(spec):
         assert any(f"{unused:,} parameters the model holds are not used by forward" in n
                    for n in capture.imported.notes)
     assert totals.macs == _torch_macs(model, size, channels)
+    _print_model_is_exact_or_refused(model, size, numel, totals.macs)
     for other in (size, (97, 97), (320, 480)):
         want, fails_in, message = _torch_output(model, other, channels)
         got, error_row = _ours(stack, other, channels)
@@ -125,6 +126,23 @@ def test_every_torchvision_cnn_is_exact_or_refused_by_name(spec):
         else:
             assert error_row is not None, f"torch fails at {other} in {fails_in}: {message}"
             assert _sources(stack)[error_row - 1] == fails_in
+
+
+def _print_model_is_exact_or_refused(model, size, numel, macs):
+    """print(model) of the same model: refused (a forward the repr does not show), or exact."""
+    from convshape import calc
+    from convshape.counts import count
+    from convshape.importers import ImportFailure, read
+
+    try:
+        imported = read(str(model).encode(), "print(model)")
+    except ImportFailure as exc:
+        assert "does not show how forward wires" in str(exc)
+        return
+    result = calc(imported.stack, size, 3)
+    assert result.valid
+    totals = count(result).totals
+    assert (totals.params, totals.macs) == (numel, macs)
 
 
 def test_a_model_with_no_weights_yet_is_built_on_the_meta_device_only():
@@ -360,3 +378,16 @@ def test_a_detection_backbone_with_fpn_imports_exactly_with_its_outputs(tmp_path
                "fpn.layer_blocks.3.0" in note for note in capture.imported.notes)
     assert any(note.startswith("FrozenBatchNorm2d (20 of them, body.bn1 first) holds its scale and shift as buffers")
                for note in capture.imported.notes)
+
+
+def test_without_torch_the_live_route_says_what_to_install(run, tmp_path):
+    """A torch that cannot be imported (a stand-in package first on the path) is a one-line error."""
+    fake = tmp_path / "blocked" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named torch')\n")
+    import os
+
+    done = run("import", "nets:Net", env={"PYTHONPATH": str(fake.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")})
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("convshape: nets:Net: importing a live PyTorch model needs torch: "
+                           "pip install 'convshape[torch]'\n")

@@ -24,9 +24,10 @@ _BARE = re.compile(r"=([A-Za-z_]\w*)(?=[,)]|$)")
 # Modules that keep the shape and have no parameters convshape would count: skipped, named in a note.
 SHAPE_KEEPING = {"Identity", "StochasticDepth", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Softmax",
                  "Softmax2d", "LogSoftmax", "ELU", "CELU", "SELU", "Mish", "Hardsigmoid", "Hardtanh", "Softplus",
-                 "Softsign", "LocalResponseNorm", "PReLU"}
+                 "Softsign", "LocalResponseNorm", "QuantStub", "DeQuantStub"}  # the stubs: with quantize=False
 # Modules whose children run in the order printed.
-CONTAINERS = {"Sequential", "ModuleList", "Conv2dNormActivation", "Conv3dNormActivation", "Conv1dNormActivation"}
+CONTAINERS = {"Sequential", "ModuleList", "Conv2dNormActivation", "Conv3dNormActivation", "Conv1dNormActivation",
+              "_Transition"}  # DenseNet's transition is an nn.Sequential
 # torchvision models whose forward runs their children in the order printed (with the flatten before a Linear).
 SEQUENTIAL_MODELS = {"ResNet", "VGG", "AlexNet", "EfficientNet", "ConvNeXt", "MobileNetV3"}
 
@@ -173,7 +174,7 @@ def _leaf(writer: _Writer, node: Node, path: str) -> None:
     dims = re.search(r"([123])d$", cls)
     if dims and writer.dims is None and cls.startswith(("Conv", "MaxPool", "AvgPool", "BatchNorm")):
         writer.dims = int(dims.group(1))
-    if cls in SHAPE_KEEPING:
+    if cls in SHAPE_KEEPING or cls in CONTAINERS and not args.strip():  # Sequential(): the identity
         writer.skipped.setdefault(cls, []).append(path)
         return
     if cls == "Flatten":
@@ -358,8 +359,47 @@ def _block(writer: _Writer, node: Node, path: str) -> bool:
         writer.layer("gap", "MobileNetV2.forward: adaptive_avg_pool2d(x, (1, 1))")
         _walk(writer, named["classifier"], "classifier")
         return True
-    if node.cls in ("InvertedResidual", "MBConv", "FusedMBConv"):
-        body = _child(node, "conv") or _child(node, "block")
+    if node.cls == "Fire" and {"squeeze", "squeeze_activation", "expand1x1", "expand1x1_activation", "expand3x3",
+                               "expand3x3_activation"} == set(named):  # SqueezeNet: two expands, concatenated
+        run("squeeze", "squeeze_activation")()
+        squeezed, one = writer.fresh("s"), writer.fresh("e")
+        writer.word(f"@{squeezed}")
+        run("expand1x1", "expand1x1_activation")()
+        writer.word(f"@{one}")
+        writer.word(f"from {squeezed}")
+        run("expand3x3", "expand3x3_activation")()
+        writer.layer(f"cat {one}", f"{path}: cat of expand1x1 and expand3x3 (Fire.forward)")
+        return True
+    if node.cls == "_DenseLayer" and {"norm1", "relu1", "conv1", "norm2", "relu2", "conv2"} == set(named):
+        start = writer.fresh("x")  # DenseNet: the layer's new channels joined to all before
+        writer.word(f"@{start}")
+        run("norm1", "relu1", "conv1", "norm2", "relu2", "conv2")()
+        writer.layer(f"cat {start}", f"{path}: the new features after the ones before (_DenseBlock.forward)")
+        return True
+    if node.cls == "_DenseBlock" and node.children and all(child.cls == "_DenseLayer" for child in node.children):
+        for child in node.children:
+            _walk(writer, child, f"{path}.{child.name}")
+        return True
+    if node.cls in ("SqueezeNet", "MNASNet", "DenseNet") and set(named) == {
+            "SqueezeNet": {"features", "classifier"}, "MNASNet": {"layers", "classifier"},
+            "DenseNet": {"features", "classifier"}}[node.cls]:
+        body = "layers" if node.cls == "MNASNet" else "features"
+        _walk(writer, named[body], body)
+        if node.cls == "DenseNet":
+            writer.layer("relu", "DenseNet.forward: F.relu")
+        if node.cls != "SqueezeNet":
+            writer.layer("gap", f"{node.cls}.forward: " + ("x.mean([2, 3])" if node.cls == "MNASNet"
+                                                          else "adaptive_avg_pool2d(x, (1, 1))"))
+            writer.layer("flatten", f"{node.cls}.forward: " + ("the mean drops the axes" if node.cls == "MNASNet"
+                                                              else "torch.flatten(x, 1)"))
+            writer.spatial = False
+        _walk(writer, named["classifier"], "classifier")
+        if node.cls == "SqueezeNet":
+            writer.layer("flatten", "SqueezeNet.forward: torch.flatten(x, 1)")
+            writer.spatial = False
+        return True
+    if node.cls in ("InvertedResidual", "MBConv", "FusedMBConv", "_InvertedResidual"):
+        body = _child(node, "conv") or _child(node, "block") or _child(node, "layers")
         convs = _convs(node)
         if body is None:
             return False
