@@ -431,7 +431,7 @@ def read_repr(text: str) -> Imported:
     """The stack of a ``print(model)`` text.
 
     >>> read_repr("Sequential(\\n  (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2))\\n)").stack.splitlines()[1]
-    'conv k3 s2 c8                       # 0: Conv2d'
+    'conv k3 s2 c8 in3                   # 0: Conv2d'
     """
     tree = parse_tree(text)
     writer = _Writer()
