@@ -21,6 +21,7 @@ import operator
 import os
 import re
 import sys
+import warnings
 from typing import Any, NamedTuple
 
 from ..framework import equivalent
@@ -49,8 +50,10 @@ class TorchFails(ImportFailure):
 
 def torch_or_fail():
     try:
-        import torch
-        import torch.fx  # noqa: F401
+        with warnings.catch_warnings():  # torch's own (NumPy missing, say): not the user's business here
+            warnings.simplefilter("ignore")
+            import torch
+            import torch.fx  # noqa: F401
     except ImportError:
         raise ImportFailure("importing a live PyTorch model needs torch: pip install 'convshape[torch]'") from None
     return torch
@@ -697,8 +700,15 @@ def _needed(graph, outputs) -> set:
 def read_module(spec: str, size: tuple[int, ...] | None = None, channels: int | None = None) -> Capture:
     """``MODULE:ATTR`` as a stack, checked at ``size`` (default 224×224)."""
     torch = torch_or_fail()
-    model = build(resolve(spec), spec, torch)
-    return from_module(model, size, channels, spec)
+    with warnings.catch_warnings():  # the frameworks' warnings while building and tracing (GoogLeNet's init)
+        warnings.simplefilter("ignore")
+        model = build(resolve(spec), spec, torch)
+        try:
+            return from_module(model, size, channels, spec)
+        except TorchFails as exc:
+            if size is None:
+                raise TorchFails(f"{exc} (give -i the size the model takes)") from None
+            raise
 
 
 def from_module(model, size: tuple[int, ...] | None = None, channels: int | None = None,
