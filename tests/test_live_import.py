@@ -312,7 +312,7 @@ def test_what_has_no_row_stops_the_import_naming_the_op_and_the_users_line(run, 
     (["{nets}:TinyResNet", "-i", "8x8x8"], "the model's first conv (Conv2d) has 2 spatial axes, the size 8x8x8 3"),
     (["{nets}:TinyResNet", "-c", "0"], "--channels 0: a tensor has at least 1 channel"),
     (["{nets}:TinyResNet", "-c", "4"], "torch fails at stem.0 (nets.py:32) on a 1×4×224×224 input"),
-    (["{nets}:Fixed"], "on a 1×3×224×224 input: a and b must have same reduction dim, but got [1, 200704] X [1024,"
+    (["{nets}:Fixed"], "on a 1×3×224×224 input: a and b must have same reduction dim, but got [1, 50176] X [1024,"
                        " 10]. (give -i the size the model takes)"),
     (["{nets}:UNet", "-i", "30"], "torch fails at cat (nets.py:{cat}) on a 1×1×30×30 input: Sizes of"
                                   " tensors must match"),
