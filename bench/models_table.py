@@ -4,6 +4,7 @@ framework itself in the same run.
 
     python bench/models_table.py > models.md          # needs torch, torchvision, onnx, keras
     python bench/models_table.py --no-onnx            # without the ONNX column (exports take minutes)
+    python bench/models_table.py --onnx-limit 0 --only vgg16,regnet_y_128gf   # those, all routes, any size
 
 Routes and what "exact" means there:
 - print(model): `convshape import` of the text, then calc at 224 (299 for Inception v3):
@@ -66,7 +67,7 @@ def _torch_numbers(model, size: int):
     return sum(p.numel() for p in model.parameters()), counter.get_total_flops() // 2, tuple(out.shape[1:])
 
 
-def torchvision_rows(onnx: bool):
+def torchvision_rows(onnx: bool, limit: int = ONNX_LIMIT, only: set | None = None):
     import graph_golden
 
     graph_golden._install_torchvision_stub_ops()
@@ -77,6 +78,8 @@ def torchvision_rows(onnx: bool):
     from convshape.importers.torch_module import meta_parameters, read_module
 
     for name in models.list_models(module=models):
+        if only is not None and name not in only:
+            continue
         size = 299 if name == "inception_v3" else 224
         cells = {}
         try:
@@ -105,7 +108,7 @@ def torchvision_rows(onnx: bool):
             cells["print(model)"] = f"refused: {_reason(exc)}"
         if not onnx:
             cells["ONNX"] = "not run"
-        elif params > ONNX_LIMIT:
+        elif limit and params > limit:
             cells["ONNX"] = f"not run ({params / 1e6:.0f} M parameters)"
         else:
             cells["ONNX"] = _onnx_cell(name, size, macs, shape, read, ImportFailure)
@@ -157,18 +160,20 @@ def keras_rows():
 
 def main() -> int:
     onnx = "--no-onnx" not in sys.argv
+    limit = int(sys.argv[sys.argv.index("--onnx-limit") + 1]) if "--onnx-limit" in sys.argv else ONNX_LIMIT
+    only = set(sys.argv[sys.argv.index("--only") + 1].split(",")) if "--only" in sys.argv else None
     out = io.StringIO()
     wrong = 0
     out.write("| torchvision model | live (`import MODULE:ATTR`) | `print(model)` | ONNX (torch's export) |\n")
     out.write("|---|---|---|---|\n")
-    for name, cells in torchvision_rows(onnx):
+    for name, cells in torchvision_rows(onnx, limit, only):
         if name.startswith(TRANSFORMERS):
             cells = {k: (v if v.startswith("exact") else "transformer: " + v) for k, v in cells.items()}
         wrong += sum("WRONG" in v for v in cells.values())
         out.write(f"| {name} | {cells['live']} | {cells['print(model)']} | {cells['ONNX']} |\n")
         print(name, json.dumps(cells), file=sys.stderr, flush=True)
     out.write("\n| Keras application | Keras JSON |\n|---|---|\n")
-    for name, cells in keras_rows():
+    for name, cells in ([] if only is not None else keras_rows()):
         wrong += sum("WRONG" in v for v in cells.values())
         out.write(f"| {name} | {cells['Keras JSON']} |\n")
         print(name, json.dumps(cells), file=sys.stderr, flush=True)
