@@ -15,7 +15,7 @@ from convshape.cli import app
 GOLDEN = Path(__file__).parent / "golden"
 sys.path.insert(0, str(GOLDEN))
 
-from compare import field_mismatches, mismatches  # noqa: E402
+from compare import all_field_mismatches, all_mismatches  # noqa: E402
 
 CASES = json.loads((GOLDEN / "channels_cases.json").read_text())["cases"]
 runner = CliRunner()
@@ -40,16 +40,11 @@ def test_the_golden_cases_cover_both_kinds_and_torch_s_refusals():
 
 
 def test_every_golden_case_has_torch_s_shapes_refusals_parameters_and_flops():
-    problems = [f"{case['stack']} on {case['input']}: {problem}" for case in CASES for problem in mismatches(case)]
-    assert problems == []
+    assert all_mismatches(CASES) == []
 
 
 def test_every_golden_case_has_torch_s_receptive_fields():
-    problems, exact = [], 0
-    for case in CASES:
-        found, compared, _ = field_mismatches(case)
-        problems += [f"{case['stack']} on {case['input']}: {problem}" for problem in found]
-        exact += compared
+    problems, exact = all_field_mismatches(CASES)
     assert problems == [] and exact >= 200
 
 

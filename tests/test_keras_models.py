@@ -3,7 +3,6 @@ weights), written with to_json(), read back. Each gives Keras' trainable paramet
 other weights as buffers (count_params − trainable) and its output shape."""
 
 import json
-import os
 
 import pytest
 

@@ -3,7 +3,6 @@ on the meta device, gives torch's parameter count (numel), torch's MACs
 (FlopCounterMode / 2) and the forward's output shape at 224, 97 and 320x480, or fails
 where torch fails. The references are computed here, by torch, on torchvision's modules."""
 
-import re
 import sys
 import textwrap
 
@@ -34,8 +33,8 @@ def _cnns() -> list[str]:
     if not (have("torch") and have("torchvision")):
         return []
     models = _torchvision()
-    import torchvision.models.quantization
-    import torchvision.models.segmentation
+    import torchvision.models.quantization  # noqa: F401  (loads the submodules named below)
+    import torchvision.models.segmentation  # noqa: F401
 
     found = []
     for module in (models, models.segmentation, models.quantization):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-import operator
 import os
 import re
 import sys

@@ -157,3 +157,18 @@ def example_mismatches(case: dict, stack_text: str, channels: int, kinds: str) -
         if got != list(case["outputs"].values()):
             problems.append(f"outputs: torch {list(case['outputs'].values())}, convshape {got}")
     return problems
+
+
+def all_mismatches(cases: list[dict]) -> list[str]:
+    """Every golden case's shapes, refusals, parameters and FLOPs against convshape's, named."""
+    return [f"{case['stack']} on {case['input']}: {problem}" for case in cases for problem in mismatches(case)]
+
+
+def all_field_mismatches(cases: list[dict]) -> tuple[list[str], int]:
+    """Every golden case's receptive fields against convshape's, named; and how many were exact."""
+    problems, exact = [], 0
+    for case in cases:
+        found, compared, _ = field_mismatches(case)
+        problems += [f"{case['stack']} on {case['input']}: {problem}" for problem in found]
+        exact += compared
+    return problems, exact
