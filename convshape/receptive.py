@@ -90,6 +90,8 @@ def _gather(field: AxisField, sources: list[int] | range) -> tuple[int | None, i
     """
     period = field.jump_den
     if isinstance(sources, range) and sources.start + 2 * period * sources.step < sources.stop:  # not len(): > 2**63
+        if sources.step == 1 and period > 1:  # a window of whole periods (a global pool): O(1) from the tables
+            return _extremes(field).gather(sources.start, sources.stop - period)
         first, last = _gather(field, sources[:period]), _gather(field, sources[-period:])
         return (first[0], last[1]) if first[0] is not None else (None, None)
     lows, highs = [], []
@@ -99,6 +101,58 @@ def _gather(field: AxisField, sources: list[int] | range) -> tuple[int | None, i
             lows.append(lo)
             highs.append(hi)
     return (min(lows), max(highs)) if lows else (None, None)
+
+
+class _Extremes:
+    """Over one period of a field, the least ``lo`` from each residue on and before it, and the
+    greatest ``hi`` likewise, so that a window of consecutive inputs at least two periods wide
+    has its first and last pixel in O(1): the least ``lo`` lies in its first period, the
+    greatest ``hi`` in its last (see ``_gather``)."""
+
+    def __init__(self, field: AxisField):
+        self.field = field
+        self.num, self.den = field.jump_num, field.jump_den
+        self.lo_after = self._scan(field.lo, min, reverse=True)  # residues r..den−1
+        self.lo_before = self._scan(field.lo, min, reverse=False)  # residues 0..r−1
+        self.hi_after = self._scan(field.hi, max, reverse=True)
+        self.hi_before = self._scan(field.hi, max, reverse=False)
+
+    @staticmethod
+    def _scan(values, pick, reverse: bool) -> list:
+        out, best = [None] * (len(values) + 1), None
+        order = range(len(values) - 1, -1, -1) if reverse else range(len(values))
+        for r in order:
+            if not reverse:
+                out[r] = best
+            if values[r] is not None:
+                best = values[r] if best is None else pick(best, values[r])
+            if reverse:
+                out[r] = best
+        if not reverse:
+            out[len(values)] = best
+        return out
+
+    def _period(self, start: int, after, before, pick):
+        """The pick over inputs start..start+den−1: residues from start's on, then the ones before it, a period on."""
+        q, t = divmod(start, self.den)
+        found = [v + q * self.num for v in (after[t],) if v is not None]
+        found += [v + (q + 1) * self.num for v in (before[t],) if v is not None]
+        return pick(found) if found else None
+
+    def gather(self, first_period: int, last_period: int) -> tuple[int | None, int | None]:
+        lo = self._period(first_period, self.lo_after, self.lo_before, min)
+        if lo is None:
+            return None, None
+        return lo, self._period(last_period, self.hi_after, self.hi_before, max)
+
+
+_EXTREMES: list = []  # the last field's tables: a pool asks for one field's many windows in a row
+
+
+def _extremes(field: AxisField) -> _Extremes:
+    if not _EXTREMES or _EXTREMES[0].field is not field:
+        _EXTREMES[:] = [_Extremes(field)]
+    return _EXTREMES[0]
 
 
 def shortest_period(num: int, den: int, lo: list, hi: list) -> tuple[int, int]:

@@ -147,3 +147,42 @@ def test_global_pooling_after_an_upsample_takes_little_memory(command):
                             preexec_fn=limit, timeout=60)
     assert result.returncode in (0, 1), result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_a_wide_window_s_first_and_last_pixel_equal_the_pixel_by_pixel_walk():
+    """A global pool after fractional jumps reads its window's extremes from per-period tables
+    (calc -i 5 "up s4 x6, gap" took 9 s); they equal the walk over every input of the window."""
+    import random
+    from fractions import Fraction
+
+    from convshape.receptive import AxisField, _gather, through_transposed, through_upsample, through_window
+
+    rng = random.Random(20261204)
+    fields = []
+    for _ in range(60):
+        field = AxisField.identity()
+        for _ in range(rng.randint(1, 4)):
+            step = rng.choice(["up", "convt", "conv"])
+            if step == "up":
+                field = through_upsample(field, Fraction(rng.choice([2, 3, 4, 3]), rng.choice([1, 1, 2])))
+            elif step == "convt":
+                field = through_transposed(field, rng.randint(1, 5), rng.randint(1, 4), rng.randint(0, 2),
+                                           rng.randint(1, 2))
+            else:
+                field = through_window(field, rng.randint(1, 4), rng.randint(1, 3), rng.randint(0, 2))
+            if field is None:
+                break
+        if field is not None and field.jump_den > 1:
+            fields.append(field)
+    assert len(fields) >= 30
+    compared = 0
+    for field in fields:
+        for _ in range(20):
+            start = rng.randint(-3 * field.jump_den, 3 * field.jump_den)
+            stop = start + rng.randint(2 * field.jump_den + 1, 7 * field.jump_den)
+            bounds = [field.bounds(i) for i in range(start, stop)]
+            lows = [lo for lo, _ in bounds if lo is not None]
+            walked = (min(lows), max(hi for _, hi in bounds if hi is not None)) if lows else (None, None)
+            assert _gather(field, range(start, stop)) == walked
+            compared += 1
+    assert compared >= 600
