@@ -295,7 +295,8 @@ def test_exported_graphs_have_torch_s_receptive_fields(chunk):
 
 EXAMPLES = {"resnet18": ("224", 3), "resnet50": ("224", 3), "unet": ("572", 1), "unet-padded": ("256", 1),
             "googlenet": ("224", 3), "densenet121": ("224", 3), "mobilenetv2": ("224", 3),
-            "efficientnet-b0": ("224", 3), "convnext-tiny": ("224", 3), "vgg16": ("224", 3), "alexnet": ("224", 3)}
+            "efficientnet-b0": ("224", 3), "convnext-tiny": ("224", 3), "vgg16": ("224", 3), "alexnet": ("224", 3),
+            "shufflenet-v2": ("224", 3)}
 
 
 @needs_torch

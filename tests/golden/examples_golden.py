@@ -1,7 +1,8 @@
 """The whole networks in examples/ against the same networks built in torch.
 
 Each example is run in torch as torchvision builds it (resnet18, resnet50, vgg16,
-alexnet, googlenet, densenet121, mobilenet_v2, efficientnet_b0, convnext_tiny, and the
+alexnet, googlenet, densenet121, mobilenet_v2, efficientnet_b0, convnext_tiny,
+shufflenet_v2_x1_0, and the
 FPN of resnet_fpn_backbone), or for the two U-Nets, as the paper and the common PyTorch
 implementation write them (by hand below, from their own descriptions, not from
 convshape). Forward hooks record, in execution order, the output shape of every module
@@ -46,6 +47,7 @@ EXAMPLES = {
     "fpn-resnet50": ("fpn-resnet50.stack", 3, MODULES + " -last"),
     "unet": ("unet.stack", 1, MODULES),
     "unet-padded": ("unet-padded.stack", 3, MODULES),
+    "shufflenet-v2": ("shufflenet-v2.stack", 3, FUNCTIONAL_POOL),  # forward() calls x.mean([2, 3])
 }
 
 
@@ -111,7 +113,7 @@ def build(name: str):
     constructor = {"resnet18": models.resnet18, "resnet50": models.resnet50, "vgg16": models.vgg16,
                    "alexnet": models.alexnet, "densenet121": models.densenet121,
                    "mobilenetv2": models.mobilenet_v2, "efficientnet-b0": models.efficientnet_b0,
-                   "convnext-tiny": models.convnext_tiny}
+                   "convnext-tiny": models.convnext_tiny, "shufflenet-v2": models.shufflenet_v2_x1_0}
     if name == "googlenet":
         return models.googlenet(weights=None, aux_logits=False, init_weights=False)
     return constructor[name](weights=None)
