@@ -27,9 +27,10 @@ SHAPE_KEEPING = {"Identity", "StochasticDepth", "Dropout1d", "Dropout2d", "Dropo
                  "Softsign", "LocalResponseNorm", "QuantStub", "DeQuantStub"}  # the stubs: with quantize=False
 # Modules whose children run in the order printed.
 CONTAINERS = {"Sequential", "ModuleList", "Conv2dNormActivation", "Conv3dNormActivation", "Conv1dNormActivation",
-              "_Transition"}  # DenseNet's transition is an nn.Sequential
+              "_Transition",  # DenseNet's transition is an nn.Sequential
+              "SimpleStemIN", "AnyStage", "BottleneckTransform"}  # RegNet's, nn.Sequential too
 # torchvision models whose forward runs their children in the order printed (with the flatten before a Linear).
-SEQUENTIAL_MODELS = {"ResNet", "VGG", "AlexNet", "EfficientNet", "ConvNeXt", "MobileNetV3"}
+SEQUENTIAL_MODELS = {"ResNet", "VGG", "AlexNet", "EfficientNet", "ConvNeXt", "MobileNetV3", "RegNet"}
 
 
 class Node(NamedTuple):
@@ -327,6 +328,10 @@ def _block(writer: _Writer, node: Node, path: str) -> bool:
     if node.cls == "Bottleneck" and {"conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "relu"} <= set(named):
         _residual(writer, node, path, run("conv1", "bn1", "relu", "conv2", "bn2", "relu", "conv3", "bn3"),
                   named.get("downsample"), [named["relu"]])
+        return True
+    if node.cls == "ResBottleneckBlock" and {"f", "activation"} <= set(named) <= {"proj", "f", "activation"}:
+        # RegNet: proj(x) + f(x), or x + f(x), then the activation
+        _residual(writer, node, path, run("f"), named.get("proj"), [named["activation"]])
         return True
     if node.cls == "SqueezeExcitation" and {"avgpool", "fc1", "fc2", "activation", "scale_activation"} <= set(named):
         start = writer.fresh("x")
