@@ -329,6 +329,33 @@ def _block(writer: _Writer, node: Node, path: str) -> bool:
         _residual(writer, node, path, run("conv1", "bn1", "relu", "conv2", "bn2", "relu", "conv3", "bn3"),
                   named.get("downsample"), [named["relu"]])
         return True
+    if node.cls == "InvertedResidual" and set(named) == {"branch1", "branch2"}:  # ShuffleNet V2's unit
+        start = writer.fresh("x")
+        writer.word(f"@{start}")
+        if named["branch1"].args == "" and not named["branch1"].children:  # stride 1: half passes, half runs
+            kept = writer.fresh("k")
+            writer.layer("chunk g2 i0", f"{path}: x.chunk(2, dim=1)[0] (InvertedResidual.forward)")
+            writer.word(f"@{kept}")
+            writer.word(f"from {start}")
+            writer.layer("chunk g2 i1", f"{path}: x.chunk(2, dim=1)[1] (InvertedResidual.forward)")
+            run("branch2")()
+        else:  # stride 2: both branches on the input
+            kept = writer.fresh("k")
+            run("branch1")()
+            writer.word(f"@{kept}")
+            writer.word(f"from {start}")
+            run("branch2")()
+        writer.layer(f"cat {kept}", f"{path}: cat (InvertedResidual.forward)")
+        writer.layer("channelshuffle g2", f"{path}: channel_shuffle(out, 2) (InvertedResidual.forward)")
+        return True
+    if node.cls == "ShuffleNetV2" and set(named) == {"conv1", "maxpool", "stage2", "stage3", "stage4", "conv5", "fc"}:
+        for name in ("conv1", "maxpool", "stage2", "stage3", "stage4", "conv5"):
+            _walk(writer, named[name], name)
+        writer.layer("gap", "ShuffleNetV2.forward: x.mean([2, 3])")
+        writer.layer("flatten", "ShuffleNetV2.forward: the mean drops the axes")
+        writer.spatial = False
+        _walk(writer, named["fc"], "fc")
+        return True
     if node.cls == "ResBottleneckBlock" and {"f", "activation"} <= set(named) <= {"proj", "f", "activation"}:
         # RegNet: proj(x) + f(x), or x + f(x), then the activation
         _residual(writer, node, path, run("f"), named.get("proj"), [named["activation"]])
