@@ -3,6 +3,7 @@ on the meta device, gives torch's parameter count (numel), torch's MACs
 (FlopCounterMode / 2) and the forward's output shape at 224, 97 and 320x480, or fails
 where torch fails. The references are computed here, by torch, on torchvision's modules."""
 
+import json
 import sys
 import textwrap
 
@@ -392,3 +393,44 @@ def test_without_torch_the_live_route_says_what_to_install(run, tmp_path):
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == ("convshape: nets:Net: importing a live PyTorch model needs torch: "
                            "pip install 'convshape[torch]'\n")
+
+
+def test_common_forward_idioms_import_exactly(run, tmp_path):
+    """x.squeeze(-1).squeeze(-1) after a global pool is a flatten; a − b is a merge with add's
+    shapes; x * 2 keeps the shape. What torch counts is what calc counts."""
+    (tmp_path / "idioms.py").write_text(textwrap.dedent('''
+        import torch
+        from torch import nn
+
+        class Idioms(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a, self.b = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(3, 8, 3, padding=1)
+                self.pool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(8, 2)
+
+            def forward(self, x):
+                y = self.a(x) - self.b(x) * 2
+                return self.fc(self.pool(y).squeeze(-1).squeeze(-1))
+    '''))
+    done = run("import", f"{tmp_path / 'idioms.py'}:Idioms", "-i", "16")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("#")[0].strip() for line in done.stdout.splitlines() if not line.startswith("#")]
+    assert rows == ["@input", "conv k3 p1 c8 in3", "@t2", "from input", "conv k3 p1 c8 in3", "add t2", "gap",
+                    "flatten", "linear c2 in8"]
+    assert "add t2                              # forward: sub (Idioms.forward): x − y, read as add (the same" \
+        " shapes)" in done.stdout
+    quiet = run("calc", "-i", "40", "-c", "3", "-f", "-", "--format", "json", stdin=done.stdout)
+    assert json.loads(quiet.stdout)["totals"]["params"] == 2 * (8 * 27 + 8) + 8 * 2 + 2
+
+
+def test_a_squeeze_that_drops_a_real_axis_is_refused(tmp_path):
+    from convshape.importers import ImportFailure
+    from convshape.importers.torch_module import read_module
+
+    (tmp_path / "bad.py").write_text(
+        "import torch\nfrom torch import nn\n\nclass Bad(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.c = nn.Conv2d(3, 1, 3)\n\n    def forward(self, x):\n"
+        "        return self.c(x).squeeze(1)\n")
+    with pytest.raises(ImportFailure, match=r"squeeze \(bad.py:10\): a squeeze of \[1, 1, 14, 14\] to \[1, 14, 14\] has"
+                                             " no row"):
+        read_module(f"{tmp_path / 'bad.py'}:Bad", (16, 16))

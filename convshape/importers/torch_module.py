@@ -427,6 +427,9 @@ class _Writer:
         if name in ("view", "reshape"):
             self.reshape(node, comment)
             return
+        if name in ("squeeze", "squeeze_"):
+            self.squeeze(node, comment)
+            return
         if name in ("permute", "transpose", "swapaxes"):
             self.permute(node, comment)
             return
@@ -464,13 +467,16 @@ class _Writer:
         if len(followed) == 1 and attrs and base == "mul":
             self.attribute(node, followed[0], attrs[0], comment)
             return
-        if len(followed) == 2 and base in ("add", "mul") and not attrs:
+        if len(followed) == 2 and base in ("add", "mul", "sub", "div") and not attrs:
             a, b = (self.tensor(t) for t in followed)
             if b is self.current:
                 a, b = b, a
             before = [] if a is self.current else [f"from {self.name(a)}"]
             other = self.name(b)
-            self.emit(node, a, [(f"{base} {other}", comment)], self.layout[a], before)
+            merge = {"sub": "add", "div": "mul"}.get(base, base)  # the same shapes, broadcast alike, no MACs
+            if merge != base:
+                comment += f": x {'−' if base == 'sub' else '/'} y, read as {merge} (the same shapes)"
+            self.emit(node, a, [(f"{merge} {other}", comment)], self.layout[a], before)
             return
         raise ImportFailure(f"{_where(node)}: {name} of {len(followed)} tensors"
                             f"{' and a parameter' if attrs else ''} has no row")
@@ -518,6 +524,23 @@ class _Writer:
         self.emit(node, source, [(f"chunk g{chunks} i{index}", comment.replace("getitem", "chunk"))], "nchw",
                   self.reading(source))
         return True
+
+    def squeeze(self, node, comment) -> None:
+        """x.squeeze(-1) after a global pool: size-1 spatial axes dropped; down to N×C it is a flatten.
+        A tensor between (N×C×1 of a 2-D map) has no row: only a flatten may read it (checked)."""
+        source = self.tensor(self.input_of(node))
+        before, after = self.shapes[source], self.shapes[node]
+        dropped = len(before) - len(after)
+        if before == after:
+            self.keep(node, source)
+        elif (self.layout[source] == "nchw" and after[:2] == before[:2] and dropped > 0
+              and all(size == 1 for size in before[2:])):
+            if len(after) == 2:
+                self.flatten(node, source, comment)
+            else:
+                self.keep(node, source)  # what reads it is checked against torch's shape
+        else:
+            raise ImportFailure(f"{_where(node)}: a squeeze of {list(before)} to {list(after)} has no row")
 
     def reshape(self, node, comment) -> None:
         source = self.tensor(self.input_of(node))
