@@ -56,4 +56,4 @@ def from_torch(module, input_size: str | int | tuple[int, ...] = 224, channels: 
         input_size = "x".join(map(str, (input_size,) if isinstance(input_size, int) else input_size))
     size = parse_size(input_size, "input_size")
     capture = read_module(module, size, channels) if isinstance(module, str) else from_module(module, size, channels)
-    return calc(capture.imported.stack, capture.size, capture.channels)
+    return capture.result

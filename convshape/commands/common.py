@@ -139,11 +139,16 @@ def _import(data: bytes, name: str):
     except ImportFailure as exc:
         _fail(f"{name}: {exc}", EXIT_INVALID)
     if imported is not None:
-        for warning in imported.warnings:
-            sys.stderr.write(f"convshape: warning: {name}: {warning}\n")
-        for note in imported.notes:
-            sys.stderr.write(f"convshape: note: {name}: {note}\n")
+        _report(imported, name)
     return imported
+
+
+def _report(imported, name: str) -> None:
+    """An import's warnings and notes, on stderr, each naming the model."""
+    for warning in imported.warnings:
+        sys.stderr.write(f"convshape: warning: {name}: {warning}\n")
+    for note in imported.notes:
+        sys.stderr.write(f"convshape: note: {name}: {note}\n")
 
 
 def _imported_input(input: Optional[str], channels: Optional[int]) -> tuple[Optional[str], Optional[int]]:

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..layers import Convention
-from .common import CHANNELS_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, FILE_OPTION, STACK_ARGUMENT, _check_digits, _fail, _import, _imported_dims, _imported_input, _parse_stack, _read_bytes, _read_stack, _save, _sized_run, _write
+from .common import CHANNELS_OPTION, ConventionName, DIMS_OPTION, EXIT_INVALID, FILE_OPTION, STACK_ARGUMENT, _check_digits, _fail, _import, _imported_dims, _imported_input, _parse_stack, _read_bytes, _read_stack, _report, _save, _sized_run, _write
 
 
 class Target(str, Enum):
@@ -169,8 +169,7 @@ def _import_live(spec: str, input: Optional[str], channels: Optional[int]):
         imported = read_module(spec, size, channels).imported
     except ImportFailure as exc:
         _fail(f"{spec}: {exc}", EXIT_INVALID)
-    for note in imported.notes:
-        sys.stderr.write(f"convshape: note: {spec}: {note}\n")
+    _report(imported, spec)
     return imported
 
 

@@ -12,7 +12,7 @@ import json
 import re
 
 from ..framework import ACTIVATIONS
-from .result import Imported, ImportFailure
+from .result import Imported, ImportFailure, located
 
 # Layers that keep the shape and that convshape counts no parameters for: skipped, named in a note.
 SKIPPED = {"Rescaling", "Softmax", "ActivityRegularization", "GaussianNoise", "GaussianDropout",
@@ -442,8 +442,7 @@ def read_keras(text: str) -> Imported:
         if layer["name"] in named:
             reader.lines.append(f"@{reader.name_of(layer['name'])}")
     for cls_name, names in reader.skipped.items():
-        where = names[0] if len(names) == 1 else f"{len(names)} of them, {names[0]} first"
-        reader.notes.append(f"{cls_name} keeps the shape: skipped ({where})")
+        reader.notes.append(f"{cls_name} keeps the shape: skipped ({located(names)})")
     if nested:
         reader.notes.append(f"the model nested in it ({', '.join(nested)}) is written out in its place")
     if reader.rows == 0:

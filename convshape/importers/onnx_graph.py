@@ -184,9 +184,9 @@ class _Part:
         self.name, self.op_type, self.output, self.input = node.name, node.op_type, [output], node.input
 
 
-def _channel_parts(graph: _Graph, node, source: str, outputs: list[str]) -> list[str | None]:
+def _channel_parts(graph: _Graph, node, source: str, outputs: list[str]) -> list[tuple[str | None, int]]:
     """Each output of a Slice or Split on the channels as the chunk it is (x.chunk(2, dim=1)'s
-    parts, as torch exports them), or None for an output that is the whole input."""
+    parts, as torch exports them), or None for an output that is the whole input; with its channels."""
     shape = graph.shapes.get(source)
     where = node.name or node.op_type
     if shape is None or len(shape) < 2 or shape[1] is None:
@@ -221,23 +221,14 @@ def _channel_parts(graph: _Graph, node, source: str, outputs: list[str]) -> list
     rows = []
     for start, end in ranges:
         if (start, end) == (0, channels):
-            rows.append(None)
+            rows.append((None, channels))
             continue
         part = _chunk_of(channels, start, end)
         if part is None:
             raise ImportFailure(f"node {where}: channels {start} to {end} of {channels} are no part of x.chunk(g):"
                                 " convshape has no layer for them")
-        rows.append(f"chunk g{part[0]} i{part[1]}")
+        rows.append((f"chunk g{part[0]} i{part[1]}", end - start))
     return rows
-
-
-def _chunk_channels(row: str | None, channels: int) -> int:
-    """The channels of the part ``chunk gG iI`` of ``channels`` (all of them for None)."""
-    if row is None:
-        return channels
-    chunks, index = (int(word[1:]) for word in row.split()[1:3])
-    size = -(-channels // chunks)
-    return min(size, channels - index * size)
 
 
 def _chunk_of(channels: int, start: int, end: int) -> tuple[int, int] | None:
@@ -490,9 +481,9 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
                 kept.append(kept_row)
             continue
         if node.op_type in ("Slice", "Split"):
-            for output, row in zip(outputs, _channel_parts(graph, node, raw[0], outputs)):
+            for output, (row, part) in zip(outputs, _channel_parts(graph, node, raw[0], outputs)):
                 data_tensors.add(output)
-                _learn(graph, output, graph.shapes.get(raw[0]), _chunk_channels(row, graph.shapes[raw[0]][1]))
+                _learn(graph, output, graph.shapes.get(raw[0]), part)
                 if row is None:
                     alias[output] = computed[0]
                     passed.append(node.op_type)

@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
+def located(places: list[str]) -> str:
+    """Where a note's finding is: the one place, or how many and the first.
+
+    >>> located(["fc"]), located(["a.0", "a.1"])
+    ('fc', '2 of them, a.0 first')
+    """
+    return places[0] if len(places) == 1 else f"{len(places)} of them, {places[0]} first"
+
+
 class ImportFailure(Exception):
     """A file that claims a format and cannot be read as it, or a model that cannot go on."""
 

@@ -24,7 +24,7 @@ import warnings
 from typing import Any, NamedTuple
 
 from ..framework import equivalent
-from .result import Imported, ImportFailure
+from .result import Imported, ImportFailure, located
 
 SPEC = re.compile(r"^(?P<module>[^:]+):(?P<attr>[A-Za-z_][\w.]*)$")
 DEFAULT_SIZE = 224
@@ -272,7 +272,6 @@ class _Writer:
         self.layout: dict = {}
         self.names: dict = {}  # node -> its name, for the nodes read by name
         self.current = None
-        self.notes: list[str] = []
         self.skipped: dict[str, list[str]] = {}
         self.used_modules: list[str] = []
         self.used_attrs: list[str] = []
@@ -297,7 +296,8 @@ class _Writer:
         node = self.tensor(node)
         return [] if node is self.current else [f"from {self.name(node)}"]
 
-    def emit(self, node, source, rows: list[tuple[str, str]], layout: str, before: list[str] = ()) -> None:
+    def emit(self, node, rows: list[tuple[str, str]], layout: str, before: list[str]) -> None:
+        """``node``'s rows, after ``before`` (the `from` that makes its input current, if any)."""
         lines = list(before)
         for text, comment in rows:
             lines.append(f"{text:<36}# {comment}")
@@ -339,7 +339,7 @@ class _Writer:
             if takes is not None:
                 rows = [(f"{rows[0][0]} in{takes}", rows[0][1]), *rows[1:]]
         source = self.input_of(node)
-        self.emit(node, source, rows, layout or self.layout[self.tensor(source)], self.reading(source))
+        self.emit(node, rows, layout or self.layout[self.tensor(source)], self.reading(source))
 
     def module(self, node) -> None:
         module = self.gm.get_submodule(node.target)
@@ -459,8 +459,7 @@ class _Writer:
     def arithmetic(self, node, name, tensors, comment) -> None:
         followed = [t for t in tensors if self.tensor(t) in self.layout]
         attrs = [t for t in tensors if t.op == "get_attr"]
-        base = name.strip("_").lstrip("i") if name.startswith("i") and name != "iadd" else name.rstrip("_")
-        base = {"iadd": "add", "imul": "mul", "truediv": "div"}.get(base, base)
+        base = {"iadd": "add", "imul": "mul", "truediv": "div"}.get(name, name.rstrip("_"))
         if len(followed) == 1 and not attrs:
             self.keep(node, followed[0])  # a tensor and a number: the shape is kept, nothing torch counts
             return
@@ -471,12 +470,12 @@ class _Writer:
             a, b = (self.tensor(t) for t in followed)
             if b is self.current:
                 a, b = b, a
-            before = [] if a is self.current else [f"from {self.name(a)}"]
+            before = self.reading(a)
             other = self.name(b)
             merge = {"sub": "add", "div": "mul"}.get(base, base)  # the same shapes, broadcast alike, no MACs
             if merge != base:
                 comment += f": x {'−' if base == 'sub' else '/'} y, read as {merge} (the same shapes)"
-            self.emit(node, a, [(f"{merge} {other}", comment)], self.layout[a], before)
+            self.emit(node, [(f"{merge} {other}", comment)], self.layout[a], before)
             return
         raise ImportFailure(f"{_where(node)}: {name} of {len(followed)} tensors"
                             f"{' and a parameter' if attrs else ''} has no row")
@@ -491,7 +490,7 @@ class _Writer:
             raise ImportFailure(f"{_where(node)}: a product with {attr.target} of shape "
                                 f"{list(parameter.shape) if parameter is not None else '?'} has no row")
         self.used_attrs.append(attr.target)
-        self.emit(node, source, [("layerscale", f"{comment}: {attr.target}")], layout, self.reading(source))
+        self.emit(node, [("layerscale", f"{comment}: {attr.target}")], layout, self.reading(source))
 
     def cat(self, node, comment) -> None:
         parts = node.args[0] if node.args else node.kwargs.get("tensors")
@@ -504,9 +503,9 @@ class _Writer:
             self.keep(node, parts[0])
             return
         last = parts[-1]
-        before = [] if last is self.current else [f"from {self.name(last)}"]
+        before = self.reading(last)
         names = " ".join(self.name(p) for p in parts[:-1])
-        self.emit(node, last, [(f"cat {names}", comment)], "nchw", before)
+        self.emit(node, [(f"cat {names}", comment)], "nchw", before)
 
     def chunk(self, node, comment) -> bool:
         """``x.chunk(g, dim=1)[i]``: one part of the channels (ShuffleNet's split)."""
@@ -521,7 +520,7 @@ class _Writer:
         rank = len(self.shapes[self.tensor(source)])
         if not isinstance(chunks, int) or not isinstance(dim, int) or dim % rank != 1:
             raise ImportFailure(f"{_where(base)}: a chunk on dim {dim} has no row (on the channels, dim 1, it is chunk)")
-        self.emit(node, source, [(f"chunk g{chunks} i{index}", comment.replace("getitem", "chunk"))], "nchw",
+        self.emit(node, [(f"chunk g{chunks} i{index}", comment.replace("getitem", "chunk"))], "nchw",
                   self.reading(source))
         return True
 
@@ -547,8 +546,8 @@ class _Writer:
         before, after = self.shapes[source], self.shapes[node]
         if source in self.grouped and self.grouped[source][2] and after == self.shapes[self.grouped[source][0]]:
             start, groups, _ = self.grouped[source]  # view, transpose(1, 2), view back: nn.ChannelShuffle
-            self.emit(node, start, [(f"channelshuffle g{groups}", f"{comment}: a channel shuffle (view, transpose,"
-                                                                   " view)")], "nchw", self.reading(start))
+            self.emit(node, [(f"channelshuffle g{groups}", f"{comment}: a channel shuffle (view, transpose, view)")],
+                      "nchw", self.reading(start))
             return
         if (self.layout[source] == "nchw" and len(after) == len(before) + 1 and after[0] == before[0]
                 and after[1] * after[2] == before[1] and after[3:] == before[2:]):
@@ -697,6 +696,7 @@ class Capture(NamedTuple):
     module: Any  # the model on the meta device
     size: tuple[int, ...]
     channels: int
+    result: Any  # calc's Result of the stack at ``size``: every row checked against torch
 
 
 def _outputs(graph) -> list:
@@ -785,19 +785,19 @@ def from_module(model, size: tuple[int, ...] | None = None, channels: int | None
     stack = "\n".join(lines) + "\n"
     notes = []
     for cls, paths in writer.skipped.items():
-        where = paths[0] if len(paths) == 1 else f"{len(paths)} of them, {paths[0]} first"
-        notes.append(f"{cls} keeps the shape and has no row: skipped ({where})")
+        notes.append(f"{cls} keeps the shape and has no row: skipped ({located(paths)})")
     if writer.frozen:
-        notes.append(f"FrozenBatchNorm2d ({len(writer.frozen)} of them, {writer.frozen[0]} first) holds its scale and "
+        notes.append(f"FrozenBatchNorm2d ({located(writer.frozen)}) holds its scale and "
                      "shift as buffers: its rows (bn noscale nocenter) count its parameters (none) exactly, and 2·C + 1 "
                      "buffers where it holds 4·C")
-    notes.extend(_check(stack, rows_of, writer, gm, model, size, channels, torch, ends))
-    imported = Imported(stack, "live module", size, channels, (), tuple(notes), len(size), None)
-    return Capture(imported, model, size, channels)
+    found, result = _check(stack, rows_of, writer, gm, model, size, channels, ends)
+    imported = Imported(stack, "live module", size, channels, (), tuple(notes + found), len(size), None)
+    return Capture(imported, model, size, channels, result)
 
 
-def _check(stack, rows_of, writer, gm, model, size, channels, torch, ends) -> list[str]:
-    """Every node's shape and every module's parameters, as calc gives them, against torch's."""
+def _check(stack, rows_of, writer, gm, model, size, channels, ends):
+    """Every node's shape and every module's parameters, as calc gives them, against torch's:
+    the notes on what calc does not show, and calc's result."""
     from ..calc import run
     from ..counts import count
     from ..grammar import parse_stack
@@ -816,8 +816,7 @@ def _check(stack, rows_of, writer, gm, model, size, channels, torch, ends) -> li
                                 f"{_where(node)} gives {'×'.join(map(str, want[1:]))}: not imported, rather than "
                                 "wrong")
     costs = count(result)
-    by_row = {row: node for node, row in rows_of.items()}
-    for row, node in by_row.items():
+    for node, row in rows_of.items():
         if node.op != "call_module":
             continue
         module = gm.get_submodule(node.target)
@@ -840,7 +839,7 @@ def _check(stack, rows_of, writer, gm, model, size, channels, torch, ends) -> li
         total = sum(p.numel() for _, p in unused)
         notes.append(f"{total:,} parameters the model holds are not used by forward in eval mode, and not counted: "
                      f"{', '.join(owners[:4])}{' ...' if len(owners) > 4 else ''}")
-    return notes
+    return notes, result
 
 
 def _shape(row, layout) -> tuple[int, ...]:

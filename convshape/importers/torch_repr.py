@@ -15,7 +15,7 @@ import re
 from typing import NamedTuple
 
 from ..framework import equivalent
-from .result import Imported, ImportFailure
+from .result import Imported, ImportFailure, located
 
 _ROOT = re.compile(r"^([A-Za-z_][\w.]*)\($")
 _CHILD = re.compile(r"^\(([\w.-]+)\): (?:(\d+) x )?([A-Za-z_][\w.]*)\((.*)$")
@@ -479,8 +479,7 @@ def read_repr(text: str) -> Imported:
             "the live model (convshape import MODULE:ATTR, with torch installed) or an ONNX file torch exports "
             "(torch.onnx.export(model, x, 'model.onnx', dynamo=False))")
     for cls, paths in writer.skipped.items():
-        where = paths[0] if len(paths) == 1 else f"{len(paths)} of them, {paths[0]} first"
-        writer.notes.append(f"{cls} keeps the shape and has no parameters: skipped ({where})")
+        writer.notes.append(f"{cls} keeps the shape and has no parameters: skipped ({located(paths)})")
     header = f"# imported from print(model): {tree.cls}"
     stack = "\n".join([header, *writer.lines]) + "\n"
     return Imported(stack, "print(model)", None, writer.input_channels, (), tuple(writer.notes),
