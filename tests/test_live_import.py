@@ -434,3 +434,19 @@ def test_a_squeeze_that_drops_a_real_axis_is_refused(tmp_path):
     with pytest.raises(ImportFailure, match=r"squeeze \(bad.py:10\): a squeeze of \[1, 1, 14, 14\] to \[1, 14, 14\] has"
                                              " no row"):
         read_module(f"{tmp_path / 'bad.py'}:Bad", (16, 16))
+
+
+def test_a_row_whose_shape_differs_from_torch_s_stops_the_import(tmp_path):
+    """The check behind every import: here x.squeeze(-1) leaves N×C×1, which torch then
+    upsamples in 1-D while the rows would upsample a 2-D map."""
+    from convshape.importers import ImportFailure
+    from convshape.importers.torch_module import read_module
+
+    (tmp_path / "mix.py").write_text(
+        "import torch\nfrom torch import nn\n\nclass Mixed(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.c = nn.Conv2d(3, 8, 3, padding=1)\n"
+        "        self.pool, self.up = nn.AdaptiveAvgPool2d(1), nn.Upsample(scale_factor=2)\n\n"
+        "    def forward(self, x):\n        return self.up(self.pool(self.c(x)).squeeze(-1))\n")
+    with pytest.raises(ImportFailure, match=r"^row 3 \(up s2\) gives 8×2×2 where torch's up \(mix\.py:11\) gives 8×2: "
+                                             r"not imported, rather than wrong$"):
+        read_module(f"{tmp_path / 'mix.py'}:Mixed", (16, 16))
