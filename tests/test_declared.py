@@ -85,3 +85,28 @@ def test_an_onnx_weight_fixes_the_input_of_its_layer_whatever_the_size(run):
             " it came from (an adaptive pool is written as a fixed AveragePool)") in done.stderr
     same = run("calc", "-i", "224", "-f", ALEXNET_ONNX, "-q")
     assert (same.returncode, same.stdout, same.stderr) == (0, "1000\n", "")
+
+
+@pytest.mark.skipif(not have("onnx"), reason="onnx is not installed (pip install 'convshape[onnx]')")
+@pytest.mark.parametrize("size, noted", [("8", False), ("8x8", False), ("8x9", True), ("9", True)])
+def test_the_note_on_another_size_compares_sizes_not_text(run, tmp_path, size, noted):
+    from onnx import helper
+
+    from conftest import onnx_file
+
+    path = onnx_file(tmp_path, helper.make_node("Relu", ["x"], ["y"], name="r"))  # exported at 8x8
+    done = run("calc", "-i", size, "-f", path, "-q")
+    assert done.returncode == 0
+    assert ("the ONNX file was exported at 8x8" in done.stderr) == noted
+
+
+def test_a_square_size_given_once_on_a_non_square_export_is_another_size(run, tmp_path):
+    if not have("onnx"):
+        pytest.skip("onnx is not installed")
+    from onnx import helper
+
+    from conftest import onnx_file
+
+    path = onnx_file(tmp_path, helper.make_node("Relu", ["x"], ["y"], name="r"), shape=(1, 3, 8, 9))
+    done = run("calc", "-i", "8", "-f", path, "-q")  # 8x8, not the file's 8x9
+    assert "the ONNX file was exported at 8x9; at -i 8" in done.stderr

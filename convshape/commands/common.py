@@ -156,8 +156,7 @@ def _imported_input(input: Optional[str], channels: Optional[int]) -> tuple[Opti
     for _, imported in _IMPORTED:
         if input is None and imported.input_size is not None:
             input = "x".join(map(str, imported.input_size))
-        elif imported.input_size is not None and imported.source == "ONNX" and input.replace(" ", "") not in (
-                "x".join(map(str, imported.input_size)), *map(str, set(imported.input_size))):
+        elif imported.input_size is not None and imported.source == "ONNX" and not _same_size(input, imported.input_size):
             sys.stderr.write(f"convshape: note: the ONNX file was exported at {'x'.join(map(str, imported.input_size))}"
                              f"; at -i {input} its graph can differ from the module it came from (an adaptive pool"
                              " is written as a fixed AveragePool), and its weights still fix every layer's input"
@@ -165,6 +164,18 @@ def _imported_input(input: Optional[str], channels: Optional[int]) -> tuple[Opti
         if channels is None and imported.input_channels is not None:
             channels = imported.input_channels
     return input, channels
+
+
+def _same_size(text: str, size: tuple[int, ...]) -> bool:
+    """``-i`` gives this size (``224`` stands for 224 on every axis); text that is no size is
+    left to the parser's own error."""
+    from ..grammar import ParseError, parse_size
+
+    try:
+        given = parse_size(text, "--input")
+    except ParseError:
+        return True
+    return tuple(given) == tuple(size) or len(given) == 1 and set(size) == set(given)
 
 
 def _imported_dims(dims: Optional[int]) -> Optional[int]:
