@@ -153,9 +153,10 @@ _convshape() {
             --frame) return 0 ;;
             --unit) return 0 ;;
             --title) return 0 ;;
+            --scale) return 0 ;;
         esac
-        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale --no-color --help -h' -- "$cur")); return 0; fi
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
         ;;
     export)
         case "$prev" in

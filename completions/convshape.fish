@@ -10,7 +10,7 @@ function __convshape_kind --description 'the kind of the layer being written'
             continue
         end
         switch $word
-            case --allow --batch --channels --columns --convention --dims --dtype --file --format --frame --input --layer --limit --macs --near --output --range --title --to --unit -c -f -i -o
+            case --allow --batch --channels --columns --convention --dims --dtype --file --format --frame --input --layer --limit --macs --near --output --range --scale --title --to --unit -c -f -i -o
                 set skip 1
                 continue
             case '-*'
@@ -163,6 +163,7 @@ complete -c convshape -n '__fish_seen_subcommand_from draw' -l layer -x -d 'Draw
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l frame -x -d 'One frame of a layer picture alone (its N-th output position).'
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l unit -x -d 'Draw the input pixels this unit of the last row (or --layer\'s) reaches.'
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l title -x -d 'A network diagram\'s title (default: the command line).'
+complete -c convshape -n '__fish_seen_subcommand_from draw' -l scale -x -d 'Draw the SVG or PNG F times as large (0.1 to 10).'
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l no-color -d 'No colours or styles in the terminal picture.'
 complete -c convshape -n '__fish_seen_subcommand_from draw' -l help -s h -d 'Show the help and exit.'
 complete -c convshape -n '__fish_seen_subcommand_from export' -l to -x -a 'torch\\t"PyTorch\'s nn layers" keras\\t"the same as tf"' -d 'The framework whose code to write.'

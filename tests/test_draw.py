@@ -249,7 +249,7 @@ def test_resnet18_has_a_block_per_conv_and_an_arrow_per_shortcut():
     labels = [g.find(SVG + "title").text.split("\n")[0] for g in found.values()]
     assert sum(" conv " in f" {label.split(': ', 1)[1]} " for label in labels) == 20
     skips = [p for p in root.iter(SVG + "path") if p.get("class") == "arrow skip"]
-    assert len(skips) == 8  # every add reads a block two columns back; the projections stand in the next column
+    assert len(skips) == 8 + 3  # every add reads a name, and each projection reads x (from x)
     rect = {key: g.find(SVG + "rect") for key, g in found.items() if g.find(SVG + "rect") is not None}
     projections = [key for key, g in found.items() if "conv k1 s2" in g.find(SVG + "title").text]
     assert len(projections) == 3
@@ -327,3 +327,164 @@ def test_explain_points_to_the_picture_of_each_small_windowed_row():
     assert "see it:" not in runner.invoke(app, ["calc", "-i", "64", "--explain", "conv k3"]).stdout  # 64 cells: too many
     drawn = draw("-i", "3x3", "maxpool k2 ceil")
     assert drawn.exit_code == 0 and "4 window positions" in drawn.stdout
+
+
+# ----------------------------------------------------------------------------- a diagram's geometry
+
+INCEPTION = ("@x conv k1 c64 @b1 from x conv k1 c96, conv k3 p1 c128 @b2 from x conv k1 c16, conv k3 p1 c32 @b3 "
+             "from x maxpool k3 s1 p1, conv k1 c32 cat b1 b2 b3")
+CHARACTER = 0.55  # em: DejaVu Sans' narrow letters; the real width is at least this
+
+
+def geometry(root):
+    """Each block's box (its rect or circle), its two texts' boxes, and each arrow's points."""
+    boxes, texts = {}, []
+    for key, group in blocks(root).items():
+        rect, circle = group.find(SVG + "rect"), group.find(SVG + "circle")
+        if rect is not None:
+            boxes[key] = tuple(float(rect.get(k)) for k in ("x", "y", "width", "height"))
+        else:
+            r = float(circle.get("r"))
+            boxes[key] = (float(circle.get("cx")) - r, float(circle.get("cy")) - r, 2 * r, 2 * r)
+        for text in group.iter(SVG + "text"):
+            if text.get("class") in ("label", "shape"):
+                size = float(text.get("font-size"))
+                texts.append((key, text.get("class"), text.text,
+                              (float(text.get("x")), float(text.get("y")) - 0.75 * size,
+                               CHARACTER * size * len(text.text), 0.95 * size)))
+    arrows = {}
+    for path in root.iter(SVG + "path"):
+        if "arrow" in path.get("class", "").split():
+            numbers = [float(v) for v in re.findall(r"-?[\d.]+", path.get("d"))]
+            points = list(zip(numbers[::2], numbers[1::2]))
+            curve = " C " in path.get("d")
+            if curve:  # the cubic's own points, sampled
+                (a, b, c, d) = points[-4:]
+                sampled = [tuple((1 - t) ** 3 * p + 3 * (1 - t) ** 2 * t * q + 3 * (1 - t) * t ** 2 * r + t ** 3 * s
+                                 for p, q, r, s in zip(a, b, c, d)) for t in [i / 40 for i in range(41)]]
+                points = points[:-4] + sampled
+            source, target = re.fullmatch(r"edge(\d+)-(\d+)", path.get("id")).groups()
+            arrows[(f"row{source}", f"row{target}")] = points
+    return boxes, texts, arrows
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def inside(point, box, margin=0.5) -> bool:
+    x, y = point
+    return box[0] + margin < x < box[0] + box[2] - margin and box[1] + margin < y < box[1] + box[3] - margin
+
+
+def through(points, step=2.0):
+    """Points every ``step`` px along a polyline."""
+    for (x1, y1), (x2, y2) in zip(points, points[1:]):
+        count = max(1, int(max(abs(x2 - x1), abs(y2 - y1)) / step))
+        for i in range(count + 1):
+            yield x1 + (x2 - x1) * i / count, y1 + (y2 - y1) * i / count
+
+
+DIAGRAMS = [("28", "192", [INCEPTION]), ("224", "3", ["-f", str(ROOT / "examples" / "googlenet.stack")]),
+            ("224", "3", ["-f", str(ROOT / "examples" / "resnet50.stack")]),
+            ("224", "3", ["-f", str(ROOT / "examples" / "fpn-resnet50.stack")]),
+            ("572", "1", ["-f", str(ROOT / "examples" / "unet.stack")]),
+            ("224", "3", ["-f", str(ROOT / "examples" / "densenet121.stack")]),
+            ("8", "3", ["conv k3 c8, conv k9 c8, conv k1"])]  # an error, and a row not computed
+
+
+@pytest.mark.parametrize("size, channels, stack", DIAGRAMS, ids=lambda v: v[-1][-20:] if isinstance(v, list) else v)
+def test_a_diagram_s_blocks_and_texts_never_overlap_and_every_arrow_joins_its_two_blocks(size, channels, stack):
+    root = svg_of("-i", size, "-c", channels, *stack)
+    boxes, texts, arrows = geometry(root)
+    keys = sorted(boxes)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            assert not overlap(boxes[a], boxes[b]), (a, b)
+    labelled = {(key, kind) for key, kind, text, _ in texts if text}
+    assert labelled == {(key, kind) for key in boxes for kind in ("label", "shape")}  # every block says both
+    for key, kind, text, box in texts:
+        assert not any(overlap(box, other) for k, other in boxes.items()), (key, kind, text)
+        assert not any(overlap(box, other[3]) for other in texts if other[:2] != (key, kind)), (key, kind, text)
+    assert arrows
+    for (source, target), points in arrows.items():
+        s, t = boxes[source], boxes[target]
+        assert points[0] == pytest.approx((s[0] + s[2], s[1] + s[3] / 2), abs=0.01)  # the middle of the source's right side
+        assert points[-1] == pytest.approx((t[0] - 1, t[1] + t[3] / 2), abs=0.01)  # the tip at the target's left side
+        crossed = {k for point in through(points) for k, box in boxes.items() if inside(point, box)}
+        assert crossed <= {source, target}, (source, target, crossed)
+    width, height = (float(root.get(k)) for k in ("width", "height"))
+    drawn = list(boxes.values()) + [box for *_, box in texts]
+    assert all(0 <= x and x + w <= width and 0 <= y and y + h <= height for x, y, w, h in drawn)
+
+
+def test_each_branch_of_an_inception_module_keeps_its_own_lane():
+    boxes, _, _ = geometry(svg_of("-i", "28", "-c", "192", INCEPTION))
+    middle = {key: box[1] + box[3] / 2 for key, box in boxes.items()}
+    # rows: 1 b1; 2, 3 the 3x3 branch; 4, 5 the 5x5 branch; 6, 7 the pool branch; 8 the cat
+    for first, second in [(2, 3), (4, 5), (6, 7)]:
+        assert middle[f"row{first}"] == middle[f"row{second}"]
+        assert boxes[f"row{first}"][0] < boxes[f"row{second}"][0]
+    lanes = [middle[f"row{r}"] for r in (1, 2, 4, 6)]
+    assert lanes == sorted(lanes) and len(set(lanes)) == 4  # one above the other, in the stack's order
+    assert middle["row8"] == middle["row1"]  # the cat goes on where the first branch is
+
+
+def test_a_resnet_shortcut_s_projection_has_its_own_lane_and_its_labels():
+    boxes, texts, _ = geometry(svg_of("-i", "224", "-c", "3", "-f", str(ROOT / "examples" / "resnet18.stack")))
+    said = {(key, kind): text for key, kind, text, _ in texts}
+    projections = [key for (key, kind), text in said.items() if kind == "label" and "conv k1 s2" in text]
+    assert len(projections) == 3
+    for key in projections:
+        first = f"row{int(key[3:]) - 5}"  # the block's first conv, in the column the projection shares
+        assert boxes[key][0] == boxes[first][0] and boxes[key][1] > boxes[first][1] + boxes[first][3]
+        assert said[(key, "shape")] in ("128×28×28", "256×14×14", "512×7×7")
+
+
+def test_a_diagram_has_a_legend_of_its_shapes_lines_and_colours():
+    root = svg_of("-i", "32", "-c", "3", "conv k3 c8, conv k3")
+    legend = next(g for g in root.iter(SVG + "g") if g.get("class") == "legend")
+    words = " ".join(t.text for t in legend.iter(SVG + "text"))
+    for phrase in ["height = spatial size", "width = channels (log scale)", "lower = more downsampled",
+                   "+ add, × mul, ‖ cat", "reads the row before", "reads a name", "warnings", "error", "not computed"]:
+        assert phrase in words
+    strokes = {r.get("stroke") for r in legend.iter(SVG + "rect")}
+    assert {"#f28c28", "#d62f2f"} <= strokes  # the warning and error outlines the blocks use
+    dashes = [line.get("stroke-dasharray") for line in legend.iter(SVG + "line")]
+    assert dashes == [None, "5 3"]
+
+
+def test_a_diagram_is_cropped_to_what_it_draws():
+    root = svg_of("-i", "224", "-c", "3", "-f", str(ROOT / "examples" / "resnet50.stack"))
+    boxes, texts, _ = geometry(root)
+    width, height = (float(root.get(k)) for k in ("width", "height"))
+    right = max(x + w for x, y, w, h in list(boxes.values()) + [box for *_, box in texts])
+    assert width - right <= 40  # no blank half: the last block and its labels reach the right margin
+    legend = next(g for g in root.iter(SVG + "g") if g.get("class") == "legend")
+    top = float(re.search(r"translate\([\d.]+ ([\d.]+)\)", legend.get("transform")).group(1))
+    lowest = max(y + h for x, y, w, h in boxes.values())
+    assert top - lowest <= 60 and height - top <= 100  # the legend right under the lowest block, then the edge
+
+
+def test_scale_draws_the_same_picture_larger_or_smaller(tmp_path):
+    plain, double = tmp_path / "a.svg", tmp_path / "b.svg"
+    assert draw("-i", "32", "-c", "3", "conv k3 c8, conv k3", "-o", str(plain)).exit_code == 0
+    assert draw("-i", "32", "-c", "3", "conv k3 c8, conv k3", "-o", str(double), "--scale", "2").exit_code == 0
+    a, b = ET.parse(plain).getroot(), ET.parse(double).getroot()
+    assert float(b.get("width")) == 2 * float(a.get("width")) and float(b.get("height")) == 2 * float(a.get("height"))
+    assert a.get("viewBox") == b.get("viewBox") == f"0 0 {a.get('width')} {a.get('height')}"
+    refused = draw("-i", "7", "conv k3 s2", "--scale", "2")
+    assert refused.exit_code == 2 and "--scale sizes a picture file: give -o" in refused.stderr
+    assert draw("-i", "7", "conv k3 s2", "-o", str(plain), "--scale", "0.09").exit_code == 2
+    assert draw("-i", "7", "conv k3 s2", "-o", str(plain), "--scale", "0.1").exit_code == 0
+
+
+@needs_renderer
+def test_a_scaled_png_has_the_scaled_size(tmp_path):
+    from PIL import Image
+
+    for scale, name in (("1", "a.png"), ("0.5", "b.png")):
+        assert draw("-i", "224", "-c", "3", "-f", str(ROOT / "examples" / "resnet18.stack"), "-o",
+                    str(tmp_path / name), "--scale", scale).exit_code == 0
+    full, half = (Image.open(tmp_path / name).size for name in ("a.png", "b.png"))
+    assert all(abs(h - f / 2) <= 1 for h, f in zip(half, full))

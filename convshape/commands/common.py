@@ -312,8 +312,10 @@ def _write_picture(text: str, output: str) -> None:
             _fail("PNG needs cairosvg: pip install 'convshape[draw]' (or write .svg)", EXIT_INVALID)
         width, height = _svg_size(text)
         if max(width, height) > PNG_LIMIT:
+            fits = int(100 * PNG_LIMIT / max(width, height)) / 100
+            smaller = f", or scale it down (--scale {fits:g})" if fits >= 0.1 else ""
             _fail(f"{output}: the picture is {width:,.0f} × {height:,.0f} px, and a PNG renderer (cairo) takes at most "
-                  f"{PNG_LIMIT:,} px a side: write an SVG (-o {output[:-4]}.svg), which any browser shows",
+                  f"{PNG_LIMIT:,} px a side: write an SVG (-o {output[:-4]}.svg), which any browser shows{smaller}",
                   EXIT_INVALID)
         data = cairosvg.svg2png(bytestring=data)
     _save(data, output)

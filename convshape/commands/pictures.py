@@ -44,6 +44,8 @@ def draw(
                                        help="Draw the input pixels this unit of the last row (or --layer's) reaches."),
     title: Optional[str] = typer.Option(None, "--title", metavar="TEXT", show_default=False,
                                         help="A network diagram's title (default: the command line)."),
+    scale: float = typer.Option(1.0, "--scale", metavar="F", min=0.1, max=10.0,
+                                help="Draw the SVG or PNG F times as large (0.1 to 10)."),
     no_color: bool = typer.Option(False, "--no-color", help="No colours or styles in the terminal picture."),
 ) -> None:
     """Draw a layer sliding over its input, a network diagram, or a unit's receptive field."""
@@ -55,6 +57,8 @@ def draw(
     parsed, result = _sized_run(pieces, input, channels, dims, convention)
     if output is not None and output != "-" and not output.lower().endswith((".svg", ".png")):
         _fail(f"--output: {output!r} is neither .svg nor .png (or '-' for SVG on stdout)")
+    if scale != 1 and output is None:
+        _fail("--scale sizes a picture file: give -o picture.svg (or .png)")
     from ..draw import DrawError
 
     try:
@@ -77,7 +81,9 @@ def draw(
     except DrawError as exc:
         _fail(str(exc), EXIT_INVALID)
     if output is not None:
-        _write_picture(text, output)
+        from ..draw.svg import scaled
+
+        _write_picture(scaled(text, scale), output)
     if not result.valid:  # the picture marks the row; the exit status alone would not say why
         row = result.error_row
         sys.stderr.write(f"convshape: invalid: layer {row.index} ({row.layer.text}) cannot run: {row.error.message}\n")
@@ -85,14 +91,15 @@ def draw(
 
 
 def _without_output(words: list[str]) -> list[str]:
-    """The command line as a title: what was drawn, not where it was written (-o net.svg)."""
+    """The command line as a title: what was drawn, not where it was written (-o net.svg) or
+    how large (--scale 2)."""
     kept, skip = [], False
     for word in words:
         if skip:
             skip = False
-        elif word in ("-o", "--output"):
+        elif word in ("-o", "--output", "--scale"):
             skip = True
-        elif not word.startswith(("--output=", "-o")):  # -ofile.svg, --output=file.svg
+        elif not word.startswith(("--output=", "-o", "--scale=")):  # -ofile.svg, --output=file.svg
             kept.append(word)
     return kept
 

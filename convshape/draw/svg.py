@@ -29,6 +29,19 @@ def _document(width: float, height: float, body: list[str], title: str) -> str:
     ]) + "\n"
 
 
+def scaled(text: str, factor: float) -> str:
+    """A picture drawn ``factor`` times as large: its <svg> element's width and height, the
+    viewBox unchanged, so every renderer (a browser, cairo for PNG) scales it whole."""
+    if factor == 1:
+        return text
+    head, rest = text.split(">", 1)
+    for name in ("width", "height"):
+        start = head.index(f' {name}="') + len(name) + 3
+        end = head.index('"', start)
+        head = head[:start] + f"{float(head[start:end]) * factor:g}" + head[end:]
+    return head + ">" + rest
+
+
 def _text(x: float, y: float, text: str, size: int = 13, anchor: str = "start", extra: str = "") -> str:
     return f'<text x="{x:g}" y="{y:g}" font-size="{size}" text-anchor="{anchor}" {FONT}{extra}>{escape(text)}</text>'
 
