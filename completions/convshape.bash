@@ -38,6 +38,12 @@ _convshape_kind() {  # the kind a word starts, or nothing
         pixelunshuffle|pixelunshuffle1d|pixelunshuffle2d|pixelunshuffle3d|spacetodepth|spacetodepth1d|spacetodepth2d|spacetodepth3d) echo pixelunshuffle ;;
         chunk|split) echo chunk ;;
         channelshuffle|shuffle) echo channelshuffle ;;
+        tokens|patches) echo tokens ;;
+        cls|classtoken) echo cls ;;
+        posembed|positions) echo posembed ;;
+        attn|attention|mha) echo attn ;;
+        token) echo token ;;
+        expect) echo expect ;;
     esac
 }
 
@@ -76,6 +82,12 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
         pixelunshuffle) echo 's x' ;;
         chunk) echo 'g i x' ;;
         channelshuffle) echo 'g in x' ;;
+        tokens) echo 'x' ;;
+        cls) echo 'x' ;;
+        posembed) echo 'n in x' ;;
+        attn) echo 'h nobias in x' ;;
+        token) echo 'i x' ;;
+        expect) echo 'o x' ;;
     esac
 }
 
@@ -100,7 +112,7 @@ _convshape_layer_words() {  # complete a layer word; $1: the index of the subcom
     local graph=""
     [[ " $3 " == *" add "* ]] && graph=from  # the commands that take whole networks
     COMPREPLY=($(compgen -W "$names $(_convshape_tokens "$kind" "$convention") $3 $graph" -- "$cur"))
-    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op o x in i " == *" ${COMPREPLY[0]} "* ]]; then
+    if [[ ${#COMPREPLY[@]} -eq 1 && " k s p d c g op o x in i h n " == *" ${COMPREPLY[0]} "* ]]; then
         compopt -o nospace 2>/dev/null
     fi
 }
@@ -133,7 +145,7 @@ _convshape() {
             --columns) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --macs --flops --batch --dtype --columns --compact --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect'
         ;;
     completions)
         case "$prev" in
@@ -156,7 +168,7 @@ _convshape() {
             --scale) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect'
         ;;
     export)
         case "$prev" in
@@ -169,7 +181,7 @@ _convshape() {
             --output|-o) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--to --input -i --channels -c --file -f --dims --convention --force --output -o --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect'
         ;;
     fit)
         case "$prev" in
@@ -182,7 +194,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --aligned --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect'
         ;;
     import)
         case "$prev" in

@@ -87,6 +87,18 @@ function __convshape_kind --description 'the kind of the layer being written'
                 set kind chunk
             case channelshuffle shuffle
                 set kind channelshuffle
+            case tokens patches
+                set kind tokens
+            case cls classtoken
+                set kind cls
+            case posembed positions
+                set kind posembed
+            case attn attention mha
+                set kind attn
+            case token
+                set kind token
+            case expect
+                set kind expect
         end
         if string match -qr '[,;]$' -- $word
             set kind ''
@@ -304,6 +316,19 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = channelshuffle' -a g -d 'groups: g2'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = channelshuffle' -a in -d 'the input channels the model gives it, checked: in64'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = channelshuffle' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = tokens' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = cls' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = posembed' -a n -d 'the tokens it holds: n197'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = posembed' -a in -d 'the input channels the model gives it, checked: in64'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = posembed' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = attn' -a h -d 'heads, which divide the width: h12'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = attn' -a nobias -d 'no bias'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = attn' -a in -d 'the input channels the model gives it, checked: in64'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = attn' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = token' -a i -d 'the token, from 0 (negative: from the end): i0'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = token' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = expect' -a o -d 'the size it takes: o224, o224x192'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = expect' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit; and __convshape_wants_name' -a '(__convshape_names)' -d 'a tensor named with @'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a from -d 'read a named tensor instead: from x'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a conv -d 'convolution'
@@ -339,6 +364,12 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a p
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a pixelunshuffle -d 'space into channels: C × H × W to C·s² × H/s × W/s'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a chunk -d 'a part of the channels: x.chunk(g, dim=1)[i]'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a channelshuffle -d 'channel shuffle in g groups, as ShuffleNet\'s'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a tokens -d 'a map to a sequence of tokens: x.flatten(2).transpose(1, 2)'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a cls -d 'a learned class token before the sequence (ViT\'s): one token more'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a posembed -d 'a learned position embedding for a sequence of n tokens, added'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a attn -d 'multi-head self-attention over the sequence: nn.MultiheadAttention'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a token -d 'one token of the sequence, for the head: x[:, i] (ViT\'s class token is i0)'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a expect -d 'the model checks its input size (ViT\'s image_size): expect o224'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a maxpool -d 'max pooling'

@@ -54,6 +54,8 @@ class Row(NamedTuple):
     warnings: tuple[Diagnostic, ...] = ()
     notes: tuple[Diagnostic, ...] = ()
     min_fields: tuple[receptive.AxisField | None, ...] | None = None  # the smallest over all paths, if not axis_fields
+    in_tokens: int | None = None  # a sequence's length (after tokens): its width is the channels
+    tokens: int | None = None
 
     @property
     def min_size(self) -> tuple[int, ...] | None:
@@ -76,6 +78,7 @@ class Output(NamedTuple):
     size: tuple[int, ...] | None
     channels: int | None
     features: int | None
+    tokens: int | None = None  # a sequence of tokens, of width ``channels``
 
 
 class Result(NamedTuple):
@@ -128,6 +131,7 @@ class _State(NamedTuple):
     field_exceeded: list[bool]  # per axis: has the field outgrown the input yet
     min_fields: list[receptive.AxisField | None] | None = None  # smallest over the paths; None: ``fields``
     regrouped: bool = False  # the channels at a position read different pixels (nothing has mixed them since)
+    tokens: int | None = None  # a sequence of this many tokens (size None, channels its width)
 
 
 def flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:
@@ -137,12 +141,23 @@ def flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | N
 
 
 def _structure_error(layer: Layer, state: _State, convention: Convention) -> Diagnostic | None:
-    if layer.kind.is_spatial and state.size is None:
+    op = layer.kind.op
+    if (layer.kind.is_spatial or op.makes_tokens) and state.size is None:
         return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": layer.kind.value, "reason": state.flattened})
-    return layer.kind.op.structure_error(layer, state.size, state.channels, state.flattened, convention)
+    if state.tokens is not None:
+        return op.token_error(layer, state.tokens, state.channels) or (
+            None if op.reads_tokens else op.structure_error(layer, None, state.channels, None, convention))
+    if op.reads_tokens:
+        from .ops.tokens import NEEDS_TOKENS
+
+        what = "it gets flat features" if state.size is None else f"it gets a {'×'.join(map(str, state.size))} map"
+        return Diagnostic(NEEDS_TOKENS, (), {"kind": layer.kind.value, "what": what})
+    return op.structure_error(layer, state.size, state.channels, state.flattened, convention)
 
 
 def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool) -> list[receptive.AxisField | None]:
+    if state.tokens is not None and not layer.kind.op.mixes_tokens:  # token-wise: each token reads its own
+        return list(state.fields)
     if alike and len(set(state.fields)) == 1:  # the same layer on the same field: once
         return _next_fields(layer, state._replace(fields=state.fields[:1]), steps, False) * len(state.fields)
     fields = []
@@ -157,12 +172,16 @@ def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool
 
 def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, axes: tuple[str, ...],
                input_size: tuple[int, ...], checked: dict, target: tuple[int, ...] | None = None) -> tuple[Row, _State | None]:
-    base = {"index": index, "layer": layer, "in_size": state.size, "in_channels": state.channels}
+    base = {"index": index, "layer": layer, "in_size": state.size, "in_channels": state.channels,
+            "in_tokens": state.tokens}
     if id(layer) not in checked:  # a layer's own parameters, once per layer written (x10000 is one layer)
         checked[id(layer)] = parameter_error(layer, convention, axes)
     error = _structure_error(layer, state, convention) or checked[id(layer)]
     op = layer.kind.op
     out_channels = op.out_channels(layer, state.channels, state.size)
+    tokens = op.out_tokens(layer, state.tokens, state.size)
+    if state.tokens is not None and op.flattens and state.channels is not None:
+        out_channels = state.tokens * state.channels  # flatten of a sequence: every token's width
     if error is None:
         error = channel_error(layer, state.channels, out_channels)
     if error is not None:
@@ -197,12 +216,16 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     size: tuple[int, ...] | None = tuple(step.out_size for step in steps) if steps else state.size
     flattened = state.flattened
     last_spatial = state.size if state.size is not None else state.last_spatial
+    if state.tokens is not None and tokens is None and not op.flattens:  # one token taken: a single position
+        last_spatial = (1,) * len(axes)
     if drops_axes(layer, convention):
         size, flattened = None, f"{kind.value} at layer {index} removed them (--convention {convention.value})"
     elif op.flattens:
         if state.size is not None:
             flattened = f"{kind.value} at layer {index} removed them"
         size = None
+    elif op.makes_tokens:
+        size, flattened = None, f"{kind.value} at layer {index} made the map a sequence of tokens"
 
     fields = _next_fields(layer, state, steps, alike)
     min_fields = None if state.min_fields is None else _next_fields(layer, state._replace(fields=state.min_fields), steps, alike)
@@ -221,7 +244,8 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     exceeded = list(state.field_exceeded)
     for axis, f in enumerate(fields):
         # Not said of a linear layer: every feature sees the whole map by construction.
-        if f is not None and not exceeded[axis] and f.size > input_size[axis] and not op.reads_flat:
+        if f is not None and not exceeded[axis] and f.size > input_size[axis] and not (
+                op.reads_flat or op.mixes_tokens):
             exceeded[axis] = True
             notes.append(Diagnostic(Code.FIELD_EXCEEDS_INPUT, (axes[axis],), {"field": f.size, "input": input_size[axis]}))
 
@@ -230,7 +254,8 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         computed=True,
         out_size=size,
         out_channels=out_channels,
-        features=out_channels if size is None else None,
+        features=out_channels if size is None and tokens is None else None,
+        tokens=tokens,
         padding=tuple(step.padding for step in steps) if op.shows_padding else None,
         steps=tuple(steps),
         axis_fields=tuple(fields),
@@ -238,7 +263,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         notes=tuple(merge_axes(notes)),
         min_fields=None if min_fields is None else tuple(min_fields),
     )
-    return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded, min_fields, regrouped)
+    return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded, min_fields, regrouped, tokens)
 
 
 def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[_State], axes: tuple[str, ...],
@@ -246,7 +271,12 @@ def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[
     """A merge row: what ``merge.combine`` makes of the states of the rows it reads."""
     from . import merge  # only graphs have merges: a chain does not import it
     current = states[-1]
-    base = {"index": index, "layer": layer, "in_size": current.size, "in_channels": current.channels}
+    base = {"index": index, "layer": layer, "in_size": current.size, "in_channels": current.channels,
+            "in_tokens": current.tokens}
+    if any(state.tokens is not None for state in states):
+        problem = _sequence_merge_error(layer, sources, states)
+        if problem is not None:
+            return Row(**base, error=problem), None
     incoming = [merge.Incoming(row, state.size, state.channels, tuple(state.fields), layers[row - 1] if row else None)
                 for row, state in zip(sources, states)]
     merged = merge.combine(layer, incoming, axes, convention)
@@ -272,7 +302,8 @@ def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[
         computed=True,
         out_size=merged.size,
         out_channels=merged.channels,
-        features=merged.channels if merged.size is None else None,
+        features=merged.channels if merged.size is None and current.tokens is None else None,
+        tokens=current.tokens,
         axis_fields=tuple(fields),
         warnings=tuple(merge_axes(list(merged.warnings))),
         notes=tuple(notes),
@@ -280,7 +311,25 @@ def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[
     )
     regrouped = any(state.regrouped for state in states)
     return row, _State(merged.size, merged.channels, fields, current.last_spatial, flattened, exceeded, min_fields,
-                       regrouped)
+                       regrouped, current.tokens)
+
+
+def _sequence_merge_error(layer: Layer, sources: tuple[int, ...], states: list[_State]) -> Diagnostic | None:
+    """Sequences add and multiply token by token: the same length in every input (the widths
+    are checked as channels); a cat of sequences is no channel join, and not done here."""
+    from .merge import row_name
+
+    counts = {state.tokens for state in states}
+    if len(counts) == 1 and not layer.kind.op.joins_channels:
+        return None
+    shapes = ", ".join(f"{row_name(row)} gives " + (
+        f"{state.tokens} tokens of width {state.channels}" if state.tokens is not None else
+        "flat features" if state.size is None else f"a {'×'.join(map(str, state.size))} map")
+        for row, state in zip(sources, states))
+    hint = ("; cat joins channels, and sequences have none (torch.cat(dim=1) would join their tokens)"
+            if layer.kind.op.joins_channels else "")
+    return Diagnostic(Code.MERGE_SIZE_MISMATCH, (), {"kind": layer.kind.value, "shapes": shapes, "framework": "",
+                                                     "hint": hint})
 
 
 def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, convention: Convention = Convention.TORCH) -> Result:
@@ -319,7 +368,8 @@ def run(stack: Stack, input_size: tuple[int, ...], channels: int | None = None, 
             saved[index] = state
     output = None
     if state is not None:
-        output = Output(state.size, state.channels, flat_features(state.channels, state.size))
+        output = Output(state.size, state.channels,
+                        None if state.tokens is not None else flat_features(state.channels, state.size), state.tokens)
         if stack.reads:
             from . import merge
 

@@ -40,8 +40,10 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "x": [("x", "repeat the layer: x3")],
     "in": [("in", "the input channels the model gives it, checked: in64")],
     "i": [("i", "the part: i0")],
+    "h": [("h", "heads: h12")],
+    "n": [("n", "tokens: n197")],
 }
-PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "o", "x", "in", "i")
+PREFIXES = ("k", "s", "p", "d", "c", "g", "op", "o", "x", "in", "i", "h", "n")
 CONVENTIONS = ("torch", "tf")
 
 # What each value of an option with choices means, for the shells that show descriptions.

@@ -159,7 +159,8 @@ def count(result: Result, profile: Profile = Profile.TORCH, batch: int = 1, dtyp
             known[key] = weights(row.layer, row.in_channels, row.out_channels, result.convention)
         found = known[key]
         params = None if found is None else found.params
-        out = elements(row.out_size, row.out_channels)
+        out = elements(row.out_size, row.out_channels) if row.tokens is None else (
+            None if row.out_channels is None else row.tokens * row.out_channels)
         rows.append(RowCost(params, None if found is None else found.buffers, macs(row, params, profile, batch),
                             None if out is None else batch * out * width))
     totals = None

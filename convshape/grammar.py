@@ -43,7 +43,9 @@ TOKEN_HELP: dict[str, str] = {
     "o": "output size (adaptive pools, up): o7, o7x5",
     "x": "repeat the layer: x3",
     "in": "the input channels the model gives the layer (in_features for linear), checked: in64",
-    "i": "chunk: the part, from 0: i0",
+    "i": "chunk: the part, token: the token, from 0: i0",
+    "h": "attn: heads: h12",
+    "n": "posembed: the tokens it holds: n197",
 }
 
 # Values are read with their sign: a kernel of -3 is text the grammar reads and the
@@ -65,6 +67,8 @@ TOKEN_PATTERNS: dict[str, str] = {
     "x": _NAT,
     "in": _NAT,
     "i": _NAT,
+    "h": _NAT,
+    "n": _NAT,
 }
 _WORD = re.compile(r"[^\s,;#]+|[,;]")
 
@@ -365,7 +369,7 @@ def _parse_param(prefix: str, body: str, kind: Kind, token: Token, src: _Source)
             before, _, after = part.partition(":")
             pairs.append((int(before), int(after if after else before)))
         return pairs
-    if prefix in ("c", "g", "in", "i"):
+    if prefix in ("c", "g", "in", "i", "h", "n"):
         return int(body)
     if prefix == "x":
         count = int(body)
@@ -386,7 +390,9 @@ _WHAT = {
     "o": "output size",
     "x": "repeat count",
     "in": "the declared input channels",
-    "i": "the chunk's part",
+    "i": "the part or token",
+    "h": "heads",
+    "n": "tokens",
     "ceil": "ceil mode",
     "nobias": "no bias",
     "dw": "depthwise",

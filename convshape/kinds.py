@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .ops import activation, adaptive, channels, conv, merge, norm, pad, pool, resize, shuffle, whole
+from .ops import activation, adaptive, channels, conv, expect, merge, norm, pad, pool, resize, shuffle, tokens, whole
 
 FAMILIES = (
     conv,  # conv, convt
@@ -24,6 +24,8 @@ FAMILIES = (
     activation,  # relu ... dropout
     shuffle,  # pixelshuffle, pixelunshuffle
     channels,  # chunk, channelshuffle
+    tokens,  # tokens, cls, posembed, attn, token
+    expect,  # expect
 )
 
 OPS = {op.word: op for family in FAMILIES for op in family.OPS}

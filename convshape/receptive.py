@@ -301,3 +301,21 @@ def through_pad(field: AxisField, padding_before: int) -> AxisField:
 def through_whole(field: AxisField, in_size: int) -> AxisField | None:
     """Global pooling (and a linear layer over flat features): one output reads every input."""
     return through_window(field, kernel=in_size, stride=in_size, padding_before=0)
+
+
+def through_all(field: AxisField, in_size: int) -> AxisField | None:
+    """Every output reads every input (self-attention over a sequence of positions): each
+    sees the union of all the inputs' fields, the same pixels for all, so the jump is 0.
+
+    >>> f = through_all(through_window(AxisField.identity(), kernel=16, stride=16, padding_before=0), 14)
+    >>> f.size, f.jump, f.start
+    (224, 0, Fraction(223, 2))
+    """
+    period = field.jump_den
+    firsts = [field.bounds(i) for i in range(min(in_size, period))]
+    lasts = [field.bounds(i) for i in range(max(0, in_size - period), in_size)]
+    lows = [lo for lo, _ in firsts if lo is not None]
+    highs = [hi for _, hi in lasts if hi is not None]
+    if not lows or not highs:
+        return None
+    return _bounded(AxisField(0, 1, (min(lows),), (max(highs),)))

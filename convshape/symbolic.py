@@ -14,6 +14,7 @@ from .diagnostics import factor_text
 from .layers import Convention, Layer, PaddingRule, drops_axes
 
 
+from .ops.tokens import UNANSWERED
 from .formula import VAR, Div, Expr, Lin, Step, X, coefficients, div, evaluate, formulas, lin, sizes_into, text, through  # noqa: F401
 
 
@@ -130,6 +131,8 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
             row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
         if row.error is not None and fit.error is not None and fit.error[0] == index:
             row = row._replace(error=fit.error[1])  # fit's words for it: formulas, not the huge input's sizes
+        elif fit.error is not None and fit.error[1].code == UNANSWERED and index >= fit.error[0]:
+            row = type(row)(index=index, layer=layer)  # not followed without a size: nothing to show, not a guess
         if step is not None:
             last_steps = step
         if layer.kind.op.reads_flat:

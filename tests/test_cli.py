@@ -64,7 +64,8 @@ def test_json_has_the_documented_keys():
     assert layer["padding"] == [[3, 3], [3, 3]] and layer["out_size"] == [112, 112]
     assert layer["rf"] == {"size": [7, 7], "jump": [2, 2], "start": [0, 0], "min_size": [7, 7]}
     assert layer["notes"][0]["code"] == "padding_trimmed" and layer["error"] is None
-    assert data["output"] == {"size": [56, 56], "channels": 64, "features": 200704}
+    assert data["output"] == {"size": [56, 56], "channels": 64, "features": 200704, "tokens": None}
+    assert (layer["tokens"], layer["width"]) == (None, None)  # a map, not a sequence of tokens
     assert data["valid"] is True
 
 
@@ -199,8 +200,8 @@ def test_head_ends_quietly(shell_env):
         f"convshape calc -i 32 --format csv '{stack}' | head -1; echo \"status ${{PIPESTATUS[0]}}\"", shell=True,
         capture_output=True, text=True, env=shell_env, timeout=60, executable="bash",
     )
-    assert result.stdout == ("index,spec,kind,in_size,out_size,in_channels,out_channels,features,kernel,stride,padding,"
-                             "dilation,rf_size,rf_jump,rf_start,error,warnings,notes,inputs,names,rf_min_size,"
+    assert result.stdout == ("index,spec,kind,in_size,out_size,in_channels,out_channels,features,tokens,kernel,stride,"
+                             "padding,dilation,rf_size,rf_jump,rf_start,error,warnings,notes,inputs,names,rf_min_size,"
                              "params,buffers,macs,output_bytes\nstatus 141\n")
     assert result.stderr == ""
 

@@ -24,7 +24,12 @@ EXAMPLES = {
     "sigmoid": "sigmoid", "tanh": "tanh", "hardswish": "hardswish", "lrelu": "lrelu", "dropout": "dropout",
     "pixelshuffle": "conv k1 c16, pixelshuffle s2", "pixelunshuffle": "pixelunshuffle s2",
     "chunk": "chunk g2 i1", "channelshuffle": "channelshuffle g2", "normalize": "normalize",
+    "tokens": "tokens", "cls": "tokens, cls", "posembed": "tokens, posembed n64", "attn": "tokens, attn h2",
+    "token": "tokens, token i0", "expect": "expect o8",
 }
+# fit and calc without -i do not answer past these yet (a sequence's length is a product over
+# the axes; a fixed size is no rule per axis): they say so, and exit 1 (tests/test_transformers.py).
+UNANSWERED = {"tokens", "cls", "posembed", "attn", "token", "expect"}
 
 
 def test_every_kind_has_an_example():
@@ -45,8 +50,12 @@ def test_every_kind_is_explained_and_has_a_formula(kind):
     explained = runner.invoke(app, ["calc", "-i", "8", "-c", "4", "--explain", "--no-color", EXAMPLES[kind]])
     assert explained.exit_code == 0, explained.output
     formula = runner.invoke(app, ["calc", "-c", "4", "--format", "json", EXAMPLES[kind]])
-    assert formula.exit_code == 0, formula.output
     fit = runner.invoke(app, ["fit", "-c", "4", EXAMPLES[kind]])
+    if kind in UNANSWERED:
+        assert (formula.exit_code, fit.exit_code) == (1, 1)
+        assert "not answered: layer 1: fit and calc without -i do" in fit.output
+        return
+    assert formula.exit_code == 0, formula.output
     assert fit.exit_code == 0, fit.output
 
 

@@ -55,8 +55,8 @@ def test_calc_lists_every_output_under_the_table_and_in_json():
     assert "outputs (2): y (row 2) 8 × 4 × 4, row 3 2 × 8 × 8" in table.stdout
     assert "\noutput:" not in table.stdout
     data = json.loads(invoke("calc", "-i", "8", "-c", "3", "--format", "json", BRANCHES).stdout)
-    assert data["outputs"] == [{"row": 2, "names": ["y"], "size": [4, 4], "channels": 8, "features": 128},
-                               {"row": 3, "names": [], "size": [8, 8], "channels": 2, "features": 128}]
+    assert data["outputs"] == [{"row": 2, "names": ["y"], "size": [4, 4], "channels": 8, "features": 128, "tokens": None},
+                               {"row": 3, "names": [], "size": [8, 8], "channels": 2, "features": 128, "tokens": None}]
     chain = json.loads(invoke("calc", "-i", "8", "-c", "3", "--format", "json", "conv k3 @a, conv k3").stdout)
     assert [output["row"] for output in chain["outputs"]] == [2]  # the row after reads a
 

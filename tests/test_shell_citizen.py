@@ -29,7 +29,7 @@ def test_machine_formats_never_wrap_even_at_40_columns(run, fmt):
     else:
         assert len(lines) == 1 + 202
         sep = "," if fmt == "csv" else "\t"
-        assert {len(line.split(sep)) for line in lines} == {25}
+        assert {len(line.split(sep)) for line in lines} == {26}
 
 
 def test_piped_table_is_never_wrapped_or_cut_at_40_columns(run):

@@ -71,7 +71,9 @@ def fit(
     if quiet:
         if not result.valid:
             index, diagnostic = result.error
-            sys.stderr.write(f"convshape: no input size works: layer {index}: {diagnostic.message}\n")
+            from ..render.answers import error_label
+
+            sys.stderr.write(f"convshape: {error_label(diagnostic, 'no input size works')}: layer {index}: {diagnostic.message}\n")
         elif span is not None:
             _stream_sizes(result, span)
         else:

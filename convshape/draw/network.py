@@ -86,7 +86,7 @@ def layout(result) -> list[Block]:
         last_level = level_value if size is not None else last_level
         levels[row.index] = level_value
         merge = {"add": "+", "mul": "×", "cat": "‖"}.get(layer.kind.value)
-        shape = short_shape(size, row.out_channels, row.features) if row.computed else "not computed"
+        shape = short_shape(size, row.out_channels, row.features, row.tokens) if row.computed else "not computed"
         blocks.append(Block(row.index, layer_label(layer, row.index), shape, 0, level_value, width, height, merge,
                             sources, level, messages))
     return _place(blocks)

@@ -68,7 +68,7 @@ def plan_from_result(result, stack, command: str) -> Plan:
         flat_in = (first is not None and first.out_size is None) if row.computed else row.layer.kind.op.reads_flat
         rows.append(RowPlan(row.index, row.layer, sources, row.in_channels, row.out_channels if row.computed else None,
                             flat_in,
-                            short_shape(row.out_size, row.out_channels, row.features) if row.computed else "?",
+                            short_shape(row.out_size, row.out_channels, row.features, row.tokens) if row.computed else "?",
                             in_sizes))
     return Plan(tuple(rows), result.dims, result.convention, result.input_channels, result.input_size,
                 result.input_size, dict(stack.binds), command)

@@ -209,6 +209,7 @@ def shapes(graph_module, size: tuple[int, ...], channels: int, torch) -> dict:
 
     found: dict = {}
     failed: list = []
+    values: dict = {}  # node name -> the number it computed (a size torch._assert's message names)
 
     class Shapes(torch.fx.Interpreter):
         def run_node(self, node):
@@ -217,6 +218,8 @@ def shapes(graph_module, size: tuple[int, ...], channels: int, torch) -> dict:
             except Exception as exc:
                 failed.append((node, exc))
                 raise
+            if isinstance(value, int):
+                values[node.name] = value
             if isinstance(value, torch.Tensor):
                 found[node] = tuple(value.shape)
             return value
@@ -227,7 +230,8 @@ def shapes(graph_module, size: tuple[int, ...], channels: int, torch) -> dict:
         if not failed:
             raise
         node, exc = failed[0]
-        text = str(exc).strip()
+        # A message fx wrote while tracing names a size by its node (Proxy(getitem_2)): the number it was
+        text = re.sub(r"Proxy\((\w+)\)", lambda m: str(values.get(m.group(1), m.group(0))), str(exc).strip())
         message = text.splitlines()[0] if text else type(exc).__name__
         raise TorchFails(f"torch fails at {_where(node)} on a 1×{channels}×{'×'.join(map(str, size))} input:"
                          f" {message}") from None
@@ -277,6 +281,9 @@ class _Writer:
         self.used_attrs: list[str] = []
         self.frozen: list[str] = []  # FrozenBatchNorm2d modules
         self.grouped: dict = {}  # node -> (the N×C×H×W tensor, groups, transposed): a channel shuffle under way
+        self.sequence: dict = {}  # node -> the N×C×H×W tensor it holds as N×C×(H·W), before its transpose
+        self.expanded: dict = {}  # node -> the parameter it expands over the batch (ViT's class token)
+        self.expected: dict = {}  # spatial axis -> the size forward asserts the input has (ViT's image_size)
 
     # the tensors
 
@@ -317,6 +324,11 @@ class _Writer:
             if node.op == "placeholder":
                 self.layout[node] = "nchw"
                 self.current = node
+            elif node.op == "call_module" and type(self.gm.get_submodule(node.target)).__name__ == \
+                    "MultiheadAttention":
+                self.attention(node)  # its output is a pair (the tensor, the weights): no shape of its own
+            elif node.op == "call_function" and getattr(node.target, "__name__", "") == "_assert":
+                self.assertion(node)
             elif node.op == "get_attr" or node not in self.shapes:
                 continue  # a parameter read by a later node, or a size computation
             elif node.op == "call_module":
@@ -386,8 +398,57 @@ class _Writer:
             text += " ceil"
         self.single(node, [(text, comment)])
 
+    def assertion(self, node) -> None:
+        """``torch._assert(h == 224, ...)`` on the input's size before any row: once every spatial
+        axis has one, the row ``expect o224`` (the input, checked), which the rows after read."""
+        found = _asserted_size(node)
+        placeholder = next((n for n in self.gm.graph.nodes if n.op == "placeholder"), None)
+        if found is None or found[0] is not placeholder or self.entries:
+            return
+        rank = len(self.shapes[placeholder])
+        self.expected[found[1] % rank] = found[2]
+        axes = range(2, rank)
+        if all(axis in self.expected for axis in axes):
+            self.shapes[node] = self.shapes[placeholder]
+            self.layout[node] = "nchw"
+            self.alias[placeholder] = node
+            self.emit(node, [(f"expect o{'x'.join(str(self.expected[a]) for a in axes)}",
+                              f"forward: _assert ({type(self.model).__name__}.forward: the input's size)")], "nchw", [])
+
+    def attention(self, node) -> None:
+        """nn.MultiheadAttention(x, x, x) with batch_first: self-attention over a sequence."""
+        module = self.gm.get_submodule(node.target)
+        comment = f"{node.target}: MultiheadAttention"
+        args = list(node.args) + [node.kwargs.get(k) for k in ("query", "key", "value") if k in node.kwargs]
+        inputs = [self.tensor(a) for a in args[:3] if hasattr(a, "op")]
+        if len(inputs) != 3 or len(set(inputs)) != 1:
+            raise ImportFailure(f"{_where(node)}: attention whose query, key and value are not one tensor (cross-"
+                                "attention) has no row")
+        source = inputs[0]
+        if self.layout.get(source) != "tokens":
+            raise ImportFailure(f"{_where(node)}: attention over a tensor that is no sequence of tokens has no row")
+        if not module.batch_first:
+            raise ImportFailure(f"{_where(node)}: nn.MultiheadAttention without batch_first reads (sequence, batch,"
+                                " width): no row")
+        if module.bias_k is not None or not module._qkv_same_embed_dim:
+            raise ImportFailure(f"{_where(node)}: attention with add_bias_kv or its own kdim/vdim has no row")
+        bias = "" if module.in_proj_bias is not None else " nobias"
+        self.shapes[node] = self.shapes[source]  # its first output is its input's shape
+        self.used_modules.append(node.target)
+        self.emit(node, [(f"attn h{module.num_heads}{bias}", comment)], "tokens", self.reading(source))
+
+    def tokens(self, node, source, comment) -> None:
+        """N×C×(H·W) transposed to N×(H·W)×C: the map as a sequence of tokens (ViT's patches)."""
+        self.emit(node, [("tokens", comment)], "tokens", self.reading(source))
+
     def flatten(self, node, source, comment) -> None:
         shape = self.shapes[node]
+        before = self.shapes[self.tensor(source)]
+        if self.layout[self.tensor(source)] == "nchw" and len(shape) == 3 and shape[:2] == before[:2] \
+                and len(before) > 3:
+            self.sequence[node] = self.tensor(source)  # x.flatten(2): a transpose makes it tokens
+            self.layout[node] = "sequence"
+            return
         if len(shape) != 2:
             raise ImportFailure(f"{_where(node)}: a flatten to {list(shape)} has no row (flatten(x, 1) does)")
         if self.layout[self.tensor(source)] == "flat":
@@ -401,6 +462,16 @@ class _Writer:
         owner = type(self.model.get_submodule(inside)).__name__ if inside else type(self.model).__name__
         comment = f"{inside or 'forward'}: {name} ({owner}.forward)"
         tensors = [a for a in _flat(node.args) + _flat(list(node.kwargs.values())) if self._is_tensor(a)]
+        if name == "expand" and node.args and hasattr(node.args[0], "op") and node.args[0].op == "get_attr":
+            self.expanded[node] = node.args[0]  # a parameter over the batch: cat puts it before a sequence
+            return
+        if name == "getitem" and node.args and self.tensor(node.args[0]) in self.entries and \
+                self.layout.get(self.tensor(node.args[0])) == "tokens" and node.args[1] == 0 and \
+                node.args[0].op == "call_module":
+            self.keep(node, node.args[0])  # attention's output, not its weights
+            return
+        if name == "getitem" and self.token(node, comment):
+            return
         if name in KEEPING_FUNCTIONS or name in ("to", "float", "type_as") and tensors:
             self.keep(node, tensors[0], name if name in ("hardsigmoid", "softmax", "log_softmax") else None)
             return
@@ -463,6 +534,9 @@ class _Writer:
         if len(followed) == 1 and not attrs:
             self.keep(node, followed[0])  # a tensor and a number: the shape is kept, nothing torch counts
             return
+        if len(followed) == 1 and attrs and base == "add" and self.layout[self.tensor(followed[0])] == "tokens":
+            self.positions(node, followed[0], attrs[0], comment)
+            return
         if len(followed) == 1 and attrs and base == "mul":
             self.attribute(node, followed[0], attrs[0], comment)
             return
@@ -480,6 +554,27 @@ class _Writer:
         raise ImportFailure(f"{_where(node)}: {name} of {len(followed)} tensors"
                             f"{' and a parameter' if attrs else ''} has no row")
 
+    def positions(self, node, source, attr, comment) -> None:
+        """A sequence plus a learned 1×N×C parameter: a position embedding."""
+        parameter = self.gm.get_parameter(attr.target) if _is_parameter(self.gm, attr.target) else None
+        want = self.shapes[node]
+        if parameter is None or tuple(parameter.shape) != (1, *want[1:]):
+            raise ImportFailure(f"{_where(node)}: a sum with {attr.target} of shape "
+                                f"{list(parameter.shape) if parameter is not None else '?'} has no row")
+        self.used_attrs.append(attr.target)
+        self.emit(node, [(f"posembed n{want[1]}", f"{comment}: {attr.target}")], "tokens", self.reading(source))
+
+    def token(self, node, comment) -> bool:
+        """``x[:, i]`` of a sequence: one token, as features (ViT's class token)."""
+        base, index = node.args[0], node.args[1] if len(node.args) > 1 else None
+        if self.tensor(base) not in self.layout or self.layout[self.tensor(base)] != "tokens":
+            return False
+        if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) and isinstance(index[1], int)):
+            raise ImportFailure(f"{_where(node)}: indexing a sequence other than x[:, i] has no row")
+        self.emit(node, [(f"token i{index[1]}", comment.replace("getitem", "x[:, i]"))], "flat",
+                  self.reading(base))
+        return True
+
     def attribute(self, node, source, attr, comment) -> None:
         """x × a learned per-channel parameter: ConvNeXt's layer scale."""
         parameter = self.gm.get_parameter(attr.target) if _is_parameter(self.gm, attr.target) else None
@@ -495,6 +590,14 @@ class _Writer:
     def cat(self, node, comment) -> None:
         parts = node.args[0] if node.args else node.kwargs.get("tensors")
         dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
+        if len(parts) == 2 and parts[0] in self.expanded and self.layout.get(self.tensor(parts[1])) == "tokens":
+            attr = self.expanded[parts[0]]
+            parameter = self.gm.get_parameter(attr.target) if _is_parameter(self.gm, attr.target) else None
+            if dim in (1, -2) and parameter is not None and tuple(parameter.shape)[:2] == (1, 1):
+                self.used_attrs.append(attr.target)
+                self.emit(node, [("cls", f"{comment}: {attr.target} before the sequence")], "tokens",
+                          self.reading(parts[1]))
+                return
         parts = [self.tensor(p) for p in parts]
         rank = len(self.shapes[node])
         if not all(p in self.layout for p in parts) or dim % rank != 1 or self.layout[parts[0]] != "nchw":
@@ -558,6 +661,9 @@ class _Writer:
             self.keep(node, source)
         elif len(after) == 2 and after[0] == before[0]:
             self.flatten(node, source, comment)
+        elif self.layout[source] == "nchw" and len(after) == 3 and after[:2] == before[:2] and len(before) > 3:
+            self.sequence[node] = source  # N×C×(H·W): a transpose makes it tokens
+            self.layout[node] = "sequence"
         else:
             raise ImportFailure(f"{_where(node)}: a reshape of {list(before)} to {list(after)} has no row")
 
@@ -576,6 +682,13 @@ class _Writer:
         if dims is None and "dims" in node.kwargs:
             dims = tuple(node.kwargs["dims"])
         layout = self.layout[source]
+        if layout == "sequence":
+            rank = len(self.shapes[source])
+            swapped = dims == (0, 2, 1) or dims is None and sorted(
+                a % rank for a in node.args[1:3] if isinstance(a, int)) == [1, 2]
+            if swapped:
+                self.tokens(node, self.sequence[source], comment)
+                return
         if dims == TO_CHANNELS_LAST and layout == "nchw":
             self._relabel(node, source, "nhwc")
             return
@@ -636,6 +749,21 @@ class _Writer:
             self.single(node, [("up o" + "x".join(map(str, values)), comment + note)])
         else:
             raise ImportFailure(f"{_where(node)}: an interpolate to a size computed in forward has no row")
+
+
+def _asserted_size(node):
+    """(tensor, axis, size) of ``torch._assert(x.shape[axis] == size, ...)``, or None."""
+    condition = node.args[0] if node.args else None
+    if not hasattr(condition, "op") or getattr(condition.target, "__name__", "") != "eq":
+        return None
+    size, value = condition.args
+    if not isinstance(value, int) or not hasattr(size, "op") or _op_name(size) != "getitem":
+        return None
+    shape, axis = size.args
+    if not isinstance(axis, int) or not hasattr(shape, "op") or not (
+            shape.op == "call_function" and shape.target is getattr and shape.args[1] == "shape"):
+        return None
+    return shape.args[0], axis, value
 
 
 def _takes(module) -> int | None:
@@ -758,7 +886,8 @@ def from_module(model, size: tuple[int, ...] | None = None, channels: int | None
     outputs = _outputs(gm.graph)
     needed = _needed(gm.graph, outputs)
     writer = _Writer(model, gm, found)
-    writer.walk([n for n in gm.graph.nodes if n in needed])
+    writer.walk([n for n in gm.graph.nodes  # and the checks forward makes before it computes (ViT's size)
+                 if n in needed or n.op == "call_function" and getattr(n.target, "__name__", "") == "_assert"])
     ends = [writer.tensor(o) for o in outputs]
     if any(end not in writer.entries for end in ends):
         raise ImportFailure("the model's output is its input: no rows")
@@ -843,6 +972,8 @@ def _check(stack, rows_of, writer, gm, model, size, channels, ends):
 
 
 def _shape(row, layout) -> tuple[int, ...]:
+    if row.tokens is not None:
+        return row.tokens, row.out_channels
     if row.out_size is None:
         return (row.features,) if row.features is not None else (row.out_channels,)
     if layout == "nhwc":

@@ -63,6 +63,10 @@ class Op:
     regroups_channels: ClassVar[bool] = False  # its output channels at one position read different pixels
     reads_channel_groups: ClassVar[bool] = False  # puts different input channels at different pixels
     refuses_some_sizes: ClassVar[bool] = False  # inputs above its least that fail (only multiples of s run)
+    makes_tokens: ClassVar[bool] = False  # it makes a map a sequence of tokens (tokens)
+    reads_tokens: ClassVar[bool] = False  # it needs a sequence of tokens (cls, posembed, attn, token)
+    mixes_tokens: ClassVar[bool] = False  # each token reads every other (attn): its field is the whole map
+    unanswered: ClassVar[str] = ""  # why fit (and calc without -i) cannot answer past it yet, {size} its o
     torch_name: ClassVar[str] = ""
     transposed: ClassVar[bool] = False  # a transposed conv: its kernel spreads each input over the output
     torch_classes: ClassVar[tuple[str, ...]] = ()  # the nn modules the print(model) reader reads as this kind
@@ -94,6 +98,15 @@ class Op:
 
     def out_channels(self, layer: Layer, in_channels: int | None, in_size) -> int | None:
         return in_channels
+
+    def out_tokens(self, layer: Layer, tokens: int | None, size) -> int | None:
+        """The tokens of its output, given its input's (None: not a sequence). Token-wise
+        kinds (ln, linear, activations) keep the sequence; flatten ends it."""
+        return None if self.flattens else tokens
+
+    def token_error(self, layer: Layer, tokens: int, width: int | None):
+        """A finding about the sequence it gets (``tokens`` of width ``width``), or None."""
+        return None
 
     def drops_axes(self, layer: Layer, convention: Convention) -> bool:
         """Whether it removes the spatial axes as a pool does (gap under tf); flatten is ``flattens``."""
@@ -212,11 +225,11 @@ class Op:
         return None
 
     # -- code ----------------------------------------------------------------------------
-    def torch_module(self, layer: Layer, channels: int | None, out_channels: int | None, dims: int, step=None):
-        """The torch module's constructor text, or None where torch has none for it."""
+    def torch_module(self, row, w):
+        """The torch module's constructor text for export's row ``row`` (``w``: the writer's
+        helpers), or None where torch has none for it."""
         return None
 
-    def keras_layer(self, layer: Layer, dims: int, axis_sizes=None):
-        """The Keras layer's constructor text, or None where Keras has none for it."""
+    def keras_layers(self, row, w):
+        """The Keras layers' constructor texts, applied in order, or None where Keras has none."""
         return None
-

@@ -114,7 +114,8 @@ class Linear(Op):
         return in_channels * out_channels + (out_channels if layer.bias else 0), 0
 
     def macs(self, row, params, torchinfo, batch):
-        return batch * params if torchinfo else batch * row.in_channels * row.out_channels
+        per_token = batch * params if torchinfo else batch * row.in_channels * row.out_channels
+        return per_token * (row.tokens or 1)  # on a sequence: the same product for every token
 
     def cost_lines(self, row, cost, torch_profile, times, convention):
         bias = f" + {row.out_channels}" if row.layer.bias else ""

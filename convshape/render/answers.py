@@ -22,6 +22,14 @@ def dumps(data: dict) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def error_label(diagnostic, usual: str) -> str:
+    """How a fit error is introduced: ``usual``, or "not answered" where the question is
+    one fit does not answer yet (a sequence of tokens), not one no size passes."""
+    from ..ops.tokens import UNANSWERED
+
+    return "not answered" if diagnostic.code == UNANSWERED else usual
+
+
 def _error(fit: Fit) -> dict | None:
     if fit.error is None:
         return None
@@ -81,7 +89,7 @@ def fit_table(console, fit: Fit, near: int | None, span: tuple[int, int] | None,
 
     if fit.error is not None:
         index, diagnostic = fit.error
-        console.print(Text(f"no input size works: layer {index}: {diagnostic.message}", style="bold red"))
+        console.print(Text(f"{error_label(diagnostic, 'no input size works')}: layer {index}: {diagnostic.message}", style="bold red"))
         return
     names = ["axis", "clean input sizes", "smallest valid", "smallest clean"]
     if near is not None:
@@ -349,7 +357,7 @@ def symbolic_table(console, result: SymbolicResult, explain: bool) -> None:
     fit = result.fit
     if fit.error is not None:
         index, diagnostic = fit.error
-        console.print(Text(f"invalid at any size: layer {index}: {diagnostic.message}", style="bold red"), soft_wrap=True)
+        console.print(Text(f"{error_label(diagnostic, 'invalid at any size')}: layer {index}: {diagnostic.message}", style="bold red"), soft_wrap=True)
         return
     minimum = [rule.minimum_valid for rule in fit.rules]
     if all(rule.describe_valid().startswith("every") for rule in fit.rules):

@@ -59,25 +59,33 @@ def quiet_shape(output: Output, sep: str = "x") -> str:
     >>> quiet_shape(Output((7, 7), 512, 25088))
     '512x7x7'
     """
+    if output.tokens is not None:
+        return f"{output.tokens}{sep}{'?' if output.channels is None else output.channels}"
     if output.size is None:
         return "?" if output.channels is None else str(output.channels)
     parts = ([] if output.channels is None else [output.channels]) + list(output.size)
     return sep.join(map(str, parts))
 
 
-def size_text(size, channels, sep: str = " × ") -> str:
-    """``512 × 7 × 7`` for a table; ``?`` for unknown channels."""
+def size_text(size, channels, sep: str = " × ", tokens: int | None = None) -> str:
+    """``512 × 7 × 7`` for a table; ``?`` for unknown channels; ``197 × 768 tokens`` for a
+    sequence (tokens × width)."""
+    if tokens is not None:
+        return f"{tokens}{sep}{'?' if channels is None else channels} tokens"
     if size is None:
         return "?" if channels is None else f"{channels} features"
     return sep.join(["?" if channels is None else str(channels), *map(str, size)])
 
 
-def short_shape(size, channels, features) -> str:
-    """A row's output in a comment or a label: ``64×56×56``, ``1000`` once flat, ``?`` where unknown.
+def short_shape(size, channels, features, tokens: int | None = None) -> str:
+    """A row's output in a comment or a label: ``64×56×56``, ``1000`` once flat, ``?`` where
+    unknown, ``197×768`` for a sequence (tokens × width).
 
     >>> short_shape((56, 56), 64, None), short_shape(None, 1000, 1000), short_shape((7, 7), None, None)
     ('64×56×56', '1000', '?×7×7')
     """
+    if tokens is not None:
+        return f"{tokens}×{'?' if channels is None else channels}"
     if size is None:
         return "?" if features is None else str(features)
     return "×".join(["?" if channels is None else str(channels), *map(str, size)])
@@ -92,9 +100,11 @@ def summary_lines(result: Result) -> list[str]:
     outputs = result.output_rows
     if len(outputs) > 1:  # bound rows nothing reads leave the network too (an FPN's levels)
         return [f"outputs ({len(outputs)}): " + ", ".join(
-            f"{output_name(result, row)} {size_text(result.rows[row - 1].out_size, result.rows[row - 1].out_channels)}"
+            f"{output_name(result, row)} {size_text(result.rows[row - 1].out_size, result.rows[row - 1].out_channels, tokens=result.rows[row - 1].tokens)}"
             for row in outputs)]
-    lines = [f"output: {size_text(output.size, output.channels)}"]
+    lines = [f"output: {size_text(output.size, output.channels, tokens=output.tokens)}"]
+    if output.tokens is not None:
+        return lines
     last = result.rows[-1].layer.kind if result.rows else None
     if output.features is None:
         if output.size is None or last.op.flattens:

@@ -11,7 +11,7 @@ from ..layers import layer_label
 from .common import axes_text, padding_text, stride_values
 
 COLUMNS = [
-    "index", "spec", "kind", "in_size", "out_size", "in_channels", "out_channels", "features",
+    "index", "spec", "kind", "in_size", "out_size", "in_channels", "out_channels", "features", "tokens",
     "kernel", "stride", "padding", "dilation", "rf_size", "rf_jump", "rf_start",
     "error", "warnings", "notes", "inputs", "names", "rf_min_size",
     "params", "buffers", "macs", "output_bytes",
@@ -34,6 +34,7 @@ def _cells(row: Row, result: Result, cost=None) -> list:
         maybe(row.in_channels),
         maybe(row.out_channels),
         maybe(row.features),
+        maybe(row.tokens),
         axes_text(layer.kernel),
         axes_text(stride_values(row)),
         padding_text(row.padding),

@@ -50,6 +50,8 @@ def _row(row: Row, result: Result, cost=None, flops: bool = False) -> dict:
         "in_channels": row.in_channels,
         "out_channels": row.out_channels,
         "features": row.features,
+        "tokens": row.tokens,
+        "width": None if row.tokens is None else row.out_channels,
         "rf": None
         if field is None
         else {"size": _numbers(field.size), "jump": _numbers(field.jump), "start": _numbers(field.start),
@@ -95,7 +97,9 @@ def _output(result: Result, index: int) -> dict:
     """One of the tensors that leave the network, as ``output`` says the last one."""
     row = result.rows[index - 1]
     return {"row": index, "names": list(result.binds.get(index, ())), "size": _numbers(row.out_size),
-            "channels": row.out_channels, "features": flat_features(row.out_channels, row.out_size)}
+            "channels": row.out_channels,
+            "features": None if row.tokens is not None else flat_features(row.out_channels, row.out_size),
+            "tokens": row.tokens}
 
 
 def _tail(result: Result, costs=None) -> dict:
@@ -103,7 +107,8 @@ def _tail(result: Result, costs=None) -> dict:
     return {
         "output": None
         if output is None
-        else {"size": _numbers(output.size), "channels": output.channels, "features": output.features},
+        else {"size": _numbers(output.size), "channels": output.channels, "features": output.features,
+              "tokens": output.tokens},
         "outputs": None if output is None else [_output(result, row) for row in result.output_rows],
         "valid": result.valid,
         **({} if costs is None else _totals(costs)),

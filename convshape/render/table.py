@@ -102,8 +102,8 @@ def _per_axis(values) -> str:
     return axes_text(values[:1] if len(set(values)) == 1 else values)
 
 
-def _shape(size, channels) -> str:
-    return size_text(size, channels, sep="×")
+def _shape(size, channels, tokens=None) -> str:
+    return size_text(size, channels, sep="×", tokens=tokens)
 
 
 COLUMNS = [("#", "right"), ("layer", "left"), ("in", "right"), ("out", "right"),
@@ -173,8 +173,8 @@ def _cells(result: Result, row: Row, explain: bool, costs=None) -> dict:
     return {
         "#": Text(str(row.index)),
         "layer": layer_cell,
-        "in": Text(_shape(row.in_size, row.in_channels)),
-        "out": Text(_shape(row.out_size, row.out_channels)) if row.computed else Text("invalid", style="bold red"),
+        "in": Text(_shape(row.in_size, row.in_channels, row.in_tokens)),
+        "out": Text(_shape(row.out_size, row.out_channels, row.tokens)) if row.computed else Text("invalid", style="bold red"),
         "rf": Text(_per_axis(field.size)) if field else blank,
         "jump": Text(_per_axis(field.jump)) if field else blank,
         "start": Text(_per_axis(field.start)) if field else blank,

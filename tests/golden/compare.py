@@ -132,7 +132,8 @@ def example_mismatches(case: dict, stack_text: str, channels: int, kinds: str) -
     taken = set(kinds.split())
     every = result.rows[:-1] if "-last" in taken else result.rows  # -last: its row is an output, not a module
     rows = [row for row in every if _KIND.get(row.layer.kind.value, row.layer.kind.value) in taken]
-    ours = [[_KIND.get(row.layer.kind.value, row.layer.kind.value), [row.out_channels, *(row.out_size or ())]]
+    ours = [[_KIND.get(row.layer.kind.value, row.layer.kind.value),
+             [row.tokens, row.out_channels] if row.tokens is not None else [row.out_channels, *(row.out_size or ())]]
             for row in rows if row.computed]
     problems = []
     for index, (mine, theirs) in enumerate(zip(ours, case["calls"])):

@@ -48,6 +48,7 @@ EXAMPLES = {
     "unet": ("unet.stack", 1, MODULES),
     "unet-padded": ("unet-padded.stack", 3, MODULES),
     "shufflenet-v2": ("shufflenet-v2.stack", 3, FUNCTIONAL_POOL),  # forward() calls x.mean([2, 3])
+    "vit-b-16": ("vit-b-16.stack", 3, "conv linear attn"),  # the patches, every nn.Linear and attention
 }
 
 
@@ -113,7 +114,8 @@ def build(name: str):
     constructor = {"resnet18": models.resnet18, "resnet50": models.resnet50, "vgg16": models.vgg16,
                    "alexnet": models.alexnet, "densenet121": models.densenet121,
                    "mobilenetv2": models.mobilenet_v2, "efficientnet-b0": models.efficientnet_b0,
-                   "convnext-tiny": models.convnext_tiny, "shufflenet-v2": models.shufflenet_v2_x1_0}
+                   "convnext-tiny": models.convnext_tiny, "shufflenet-v2": models.shufflenet_v2_x1_0,
+                   "vit-b-16": models.vit_b_16}
     if name == "googlenet":
         return models.googlenet(weights=None, aux_logits=False, init_weights=False)
     return constructor[name](weights=None)
@@ -133,8 +135,10 @@ def _kind(module, output) -> str | None:
     if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
         size = module.output_size
         return "gap" if size in (1, (1, 1)) else "adaptive"
-    if isinstance(module, nn.Linear):
-        return "linear" if output.dim() == 2 else "conv"  # ConvNeXt's pointwise layers: channels last
+    if isinstance(module, nn.MultiheadAttention):
+        return "attn"
+    if isinstance(module, nn.Linear):  # ConvNeXt's pointwise layers are channels last (4-D): 1×1 convs
+        return "linear" if output.dim() in (2, 3) else "conv"  # 3-D: a sequence of tokens (ViT)
     return None
 
 
@@ -149,6 +153,8 @@ def run(name: str, size: str) -> dict:
         kind = _kind(module, output)
         if kind is None:
             return
+        if isinstance(output, tuple):  # nn.MultiheadAttention: (output, weights)
+            output = output[0]
         shape = list(output.shape[1:])
         if isinstance(module, nn.Linear) and output.dim() == 4:  # (N, H, W, C) -> (C, H, W)
             shape = [shape[-1], *shape[:-1]]
@@ -156,6 +162,8 @@ def run(name: str, size: str) -> dict:
 
     for module in model.modules():
         if _kind(module, torch.zeros(1, 1)) is not None or isinstance(module, nn.Linear):
+            if isinstance(module, nn.Linear) and name_of_out_proj(model, module):
+                continue  # called through its weights inside nn.MultiheadAttention, never as a module
             module.register_forward_hook(hook)
     sizes = [int(v) for v in size.split("x")]
     sizes = sizes * 2 if len(sizes) == 1 else sizes
@@ -170,14 +178,36 @@ def run(name: str, size: str) -> dict:
             flops = counter.get_total_flops()
             if isinstance(result, dict):
                 outputs = {key: list(value.shape[1:]) for key, value in result.items()}
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError, AssertionError) as exc:  # torch._assert: ViT's image size
             error = str(exc).splitlines()[0][:300]
+    if error is None:
+        flops = _meta_flops(name, channels, sizes)
     costs = {"params": sum(p.numel() for p in model.parameters()),
              "buffers": sum(b.numel() for b in model.buffers()),
              "flops": flops}
     if error is None:
         costs.update(_torchinfo(build(name).eval(), [1, channels, *sizes]))
     return {"example": name, "input": size, "calls": calls, "error": error, "outputs": outputs, "costs": costs}
+
+
+def name_of_out_proj(model, module) -> bool:
+    """Whether ``module`` is an nn.MultiheadAttention's out_proj."""
+    from torch import nn
+
+    return any(isinstance(parent, nn.MultiheadAttention) and parent.out_proj is module for parent in model.modules())
+
+
+def _meta_flops(name: str, channels: int, sizes: list[int]) -> int:
+    """FlopCounterMode's count on the meta device, where scaled dot-product attention runs as
+    its two matrix products and is counted, as on a GPU; on the CPU with grad off,
+    nn.MultiheadAttention takes a fused path FlopCounterMode does not see (see the README)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = build(name).eval().to("meta")
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, channels, *sizes, device="meta"))
+    return counter.get_total_flops()
 
 
 def _torchinfo(model, shape: list[int]) -> dict:

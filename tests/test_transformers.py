@@ -1,0 +1,280 @@
+"""Vision transformers: a map made a sequence of tokens, a class token, a position
+embedding, self-attention and the token the head reads, as a user sees them (the table,
+JSON, errors, fit), and torchvision's ViTs imported from the live module, checked against
+torch itself (numel, FlopCounterMode on the meta device, the failure at other sizes)."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import have
+from convshape.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+VIT = str(ROOT / "examples" / "vit-b-16.stack")
+runner = CliRunner()
+needs_torchvision = [pytest.mark.torch, pytest.mark.skipif(not (have("torch") and have("torchvision")),
+                                                           reason="torch and torchvision are not installed")]
+
+
+def invoke(*args):
+    return runner.invoke(app, list(args))
+
+
+TINY = "conv k4 s4 c12, tokens, cls, posembed n17, @x ln, attn h3, add x, token i0, linear c10"  # 16 + 1 tokens
+
+
+def test_a_sequence_shows_as_tokens_by_width_in_the_table():
+    result = invoke("calc", "-i", "16", "-c", "3", "--no-color", "--columns", "#,layer,in,out,rf,jump,start", TINY)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "│ 2 │ tokens           │       12×4×4 │ 16×12 tokens │  4 │    4 │   1.5 │" in lines
+    assert "│ 3 │ cls              │ 16×12 tokens │ 17×12 tokens │  4 │    4 │   1.5 │" in lines
+    # attention: every token reads every patch, the same 16 pixels for all (jump 0), centred on 7.5
+    attention = next(line for line in lines if line.startswith("│ 6 │ attn h3"))
+    assert attention.split("│")[3:8] == [" 17×12 tokens ", " 17×12 tokens ", " 16 ", "    0 ", "   7.5 "]
+    assert "output: 10 features" in result.stdout
+
+
+def test_json_gives_tokens_and_width():
+    data = json.loads(invoke("calc", "-i", "16", "-c", "3", "--format", "json", TINY).stdout)
+    rows = {row["index"]: row for row in data["layers"]}
+    assert (rows[2]["tokens"], rows[2]["width"], rows[2]["features"], rows[2]["out_size"]) == (16, 12, None, None)
+    assert (rows[3]["tokens"], rows[3]["width"]) == (17, 12)
+    assert (rows[8]["tokens"], rows[8]["width"], rows[8]["features"]) == (None, None, 12)
+    assert (rows[1]["tokens"], rows[1]["width"]) == (None, None)
+    assert data["output"]["tokens"] is None and data["output"]["features"] == 10
+    sequence = json.loads(invoke("calc", "-i", "16", "-c", "3", "--format", "json", "conv k4 s4 c12, tokens").stdout)
+    assert sequence["output"] == {"size": None, "channels": 12, "features": None, "tokens": 16}
+    assert invoke("calc", "-i", "16", "-c", "3", "-q", "conv k4 s4 c12, tokens").stdout == "16x12\n"
+
+
+def test_attention_s_costs_are_torch_s_multihead_attention():
+    """nn.MultiheadAttention(12, 3): 4·12² + 4·12 parameters; FlopCounterMode counts the four
+    projections (4·N·C²) and scaled dot-product attention's two products (2·N²·C)."""
+    result = invoke("calc", "-i", "16", "-c", "3", "--no-color", "--explain", TINY)
+    assert "3 heads of width 4: params 4·12² + 4·12 = 624" in result.stdout
+    assert "MACs 4·17·12² (projections) + 2·17²·12 (QKᵀ, ·V) = 16,728" in result.stdout
+    assert "params 17·12 = 204" in result.stdout  # the position embedding
+    assert "one token of width 12: params 12" in result.stdout  # the class token
+    nobias = invoke("calc", "-i", "16", "-c", "3", "--no-color", "--explain", "conv k4 s4 c12, tokens, attn h3 nobias")
+    assert "params 4·12² = 576" in nobias.stdout
+
+
+@pytest.mark.parametrize("stack, status, message", [
+    ("conv k4 s4 c12, tokens, posembed n17", 1, "layer 3 (posembed n17): the position embedding holds 17 tokens and "
+     "the sequence has 16: PyTorch fails with 'The size of tensor a (16) must match the size of tensor b (17) at "
+     "non-singleton dimension 1'"),
+    ("conv k4 s4 c12, tokens, attn h5", 1, "layer 3 (attn h5): 12 is not a multiple of 5 heads: PyTorch fails with "
+     "'embed_dim must be divisible by num_heads'"),
+    ("conv k4 s4 c12, cls", 1, "layer 2 (cls): cls works on a sequence of tokens, but it gets a 4×4 map: make the "
+     "map a sequence with 'tokens' first"),
+    ("conv k4 s4 c12, flatten, attn h3", 1, "attn works on a sequence of tokens, but it gets flat features"),
+    ("conv k4 s4 c12, tokens, conv k1", 1, "layer 3 (conv k1): conv needs spatial axes, but tokens at layer 2 made "
+     "the map a sequence of tokens"),
+    ("conv k4 s4 c12, tokens, gap", 1, "gap needs spatial axes, but tokens at layer 2 made the map a sequence"),
+    ("conv k4 s4 c12, tokens, token i16", 1, "layer 3 (token i16): the sequence has 16 tokens: there is no token 16 "
+     "(PyTorch fails with 'index 16 is out of bounds for dimension 1 with size 16')"),
+    ("conv k4 s4 c12, tokens, token i-17", 1, "there is no token -17"),
+    ("conv k4 s4 c12 @a, tokens, add a", 1, "layer 3 (add a): add cannot join its inputs: row 1 gives a 4×4 map, "
+     "row 2 gives 16 tokens of width 12"),
+    ("conv k4 s4 c12, tokens @a, cls, add a", 1, "row 2 gives 16 tokens of width 12, row 3 gives 17 tokens of "
+     "width 12"),
+    ("conv k4 s4 c12, tokens @a, linear c12, cat a", 1, "cat joins channels, and sequences have none"),
+    ("expect o15, conv k4 s4", 1, "layer 1 (expect o15): the model takes only 15×15, and gets 16×16: torchvision's "
+     "ViT fails with 'Wrong image height! Expected 15 but got 16!'"),
+    ("conv k4 s4 c12, tokens, attn", 2, "attn needs its number of heads, such as h12"),
+    ("conv k4 s4 c12, tokens, posembed", 2, "posembed needs the number of tokens it is learned for, such as n197"),
+])
+def test_what_a_sequence_cannot_do_is_said_with_torch_s_words(stack, status, message):
+    result = invoke("calc", "-i", "16", "-c", "3", "-q", stack)
+    assert result.exit_code == status
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("stack", [
+    "conv k4 s4 c12, tokens, posembed n16",  # the embedding holds exactly the tokens: == runs
+    "conv k4 s4 c12, tokens, attn h12",  # heads == width: one value each
+    "conv k4 s4 c12, tokens, attn h1",
+    "conv k4 s4 c12, tokens, token i15",  # the last token
+    "conv k4 s4 c12, tokens, token i-16",  # the first, from the end
+    "expect o16, conv k4 s4",
+    "expect o16x16, conv k4 s4",
+    "conv k4 s4 c12, tokens @a, linear c12, add a",  # the same sequence on both sides
+])
+def test_the_boundaries_run(stack):
+    result = invoke("calc", "-i", "16", "-c", "3", "-q", stack)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_the_width_is_checked_on_a_sequence_as_channels():
+    result = invoke("calc", "-i", "16", "-c", "3", "-q", "conv k4 s4 c12, tokens, ln in12, linear c8 in13")
+    assert result.exit_code == 1
+    assert "layer 4 (linear c8 in13)" in result.stderr and "12" in result.stderr
+
+
+def test_a_flatten_of_a_sequence_holds_every_token():
+    result = invoke("calc", "-i", "16", "-c", "3", "-q", "conv k4 s4 c12, tokens, cls, flatten")
+    assert result.stdout == "204\n"  # 17 · 12
+
+
+def test_the_vit_example_at_the_size_it_takes_and_at_another():
+    result = invoke("calc", "-i", "224", "-c", "3", "--no-color", "-f", VIT)
+    assert result.exit_code == 0
+    assert "197×768 tokens" in result.stdout and "output: 1000 features" in result.stdout
+    other = invoke("calc", "-i", "97", "-c", "3", "-q", "-f", VIT)
+    assert other.exit_code == 1
+    assert "layer 1 (expect o224): the model takes only 224×224, and gets 97×97: torchvision's ViT fails with " \
+           "'Wrong image height! Expected 224 but got 97!'" in other.stderr
+
+
+@pytest.mark.parametrize("command", [["fit", "-c", "3"], ["calc", "-c", "3"], ["fit", "-c", "3", "-q"]])
+def test_fit_and_calc_without_a_size_say_they_do_not_follow_a_sequence_yet(command):
+    result = invoke(*command, "-f", VIT)
+    assert result.exit_code == 1
+    said = result.stdout + result.stderr
+    assert "not answered: layer 3: fit and calc without -i do not follow a sequence of tokens yet" in \
+        " ".join(said.split())
+    if command[0] == "calc":  # no number is guessed past it
+        rows = [line for line in result.stdout.splitlines() if line.startswith("│ 3 ")]
+        assert rows and "not computed" in rows[0] and "?" in rows[0]
+
+
+def test_keras_export_says_what_it_has_no_layer_for():
+    result = invoke("export", "--to", "keras", "-i", "224", "-c", "3", "-f", VIT)
+    assert result.exit_code == 1
+    assert "cls" in result.stderr and "Keras export has no layer for cls" in result.stderr
+
+
+# ----------------------------------------------------------------------------- against torch
+
+torch_only = pytest.mark.skipif(not (have("torch") and have("torchvision")), reason="torch and torchvision are not "
+                                                                                    "installed")
+
+
+def _torchvision():
+    sys.path.insert(0, str(ROOT / "tests" / "golden"))
+    import graph_golden
+
+    graph_golden._install_torchvision_stub_ops()
+    import torchvision.models
+
+    return torchvision.models
+
+
+def _meta_macs(model, size) -> int:
+    """FlopCounterMode on the meta device, where scaled dot-product attention is counted."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        model(torch.empty((1, 3, *size), device="meta"))
+    return counter.get_total_flops() // 2
+
+
+@pytest.mark.torch
+@torch_only
+@pytest.mark.parametrize("name", ["vit_b_16", "vit_b_32", "vit_l_16"])
+def test_torchvision_s_vits_import_live_with_torch_s_counts_and_failures(name):
+    from convshape.counts import count
+    from convshape.importers.torch_module import TorchFails, read_module
+
+    models = _torchvision()
+    capture = read_module(f"torchvision.models:{name}")
+    model = getattr(models, name)().to("meta").eval()
+    totals = count(capture.result).totals
+    assert totals.params == sum(p.numel() for p in model.parameters())
+    assert totals.macs == _meta_macs(model, (224, 224))
+    assert capture.result.output.features == 1000
+    stack = capture.imported.stack
+    assert "expect o224x224" in stack and f"posembed n{(224 // int(name[-2:])) ** 2 + 1}" in stack
+    for size in (256, 97):  # torch refuses in forward's first line; so does the import, with torch's words
+        with pytest.raises(TorchFails, match=f"Wrong image height! Expected 224 but got {size}!"):
+            read_module(f"torchvision.models:{name}", (size,))
+        invalid = invoke("calc", "-i", str(size), "-c", "3", "-q", stack)
+        assert invalid.exit_code == 1 and "layer 1 (expect o224x224)" in invalid.stderr
+        assert f"Expected 224 but got {size}!" in invalid.stderr
+
+
+@pytest.mark.torch
+@torch_only
+def test_a_users_small_vit_imports_with_its_own_patches_and_heads(tmp_path):
+    """A ViT written by hand (flatten(2).transpose(1, 2), a cls parameter, a sum with the
+    positions, attention, the class token's output): the rows, and the counts torch gives."""
+    import torch
+
+    (tmp_path / "tiny.py").write_text(
+        "import torch\nfrom torch import nn\n\n"
+        "class Tiny(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.patch = nn.Conv2d(3, 48, 8, stride=8)\n"
+        "        self.cls = nn.Parameter(torch.zeros(1, 1, 48))\n"
+        "        self.pos = nn.Parameter(torch.zeros(1, 17, 48))\n"
+        "        self.norm = nn.LayerNorm(48)\n"
+        "        self.attn = nn.MultiheadAttention(48, 4, batch_first=True)\n"
+        "        self.head = nn.Linear(48, 10)\n\n"
+        "    def forward(self, x):\n"
+        "        x = self.patch(x).flatten(2).transpose(1, 2)\n"
+        "        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos\n"
+        "        y = self.norm(x)\n"
+        "        x = x + self.attn(y, y, y, need_weights=False)[0]\n"
+        "        return self.head(x[:, 0])\n")
+    from convshape.counts import count
+    from convshape.importers.torch_module import read_module
+
+    capture = read_module(f"{tmp_path / 'tiny.py'}:Tiny", (32,))
+    words = [line.split("#")[0].split()[0] for line in capture.imported.stack.splitlines()
+             if line.strip() and not line.startswith(("#", "@", "from"))]
+    assert words == ["conv", "tokens", "cls", "posembed", "ln", "attn", "add", "token", "linear"]
+    model = capture.module
+    totals = count(capture.result).totals
+    assert totals.params == sum(p.numel() for p in model.parameters())
+    assert totals.macs == _meta_macs(model, (32, 32))
+    assert torch is not None
+
+
+@pytest.mark.torch
+@torch_only
+def test_an_attention_row_s_field_is_what_torch_s_gradient_reaches():
+    """18×18 in 4×4 patches: 16 tokens over pixels 0..15 (16 and 17 never read); after
+    attention every token's gradient reaches all of 0..15, and no token reaches more."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    patch, attention = nn.Conv2d(1, 8, 4, stride=4), nn.MultiheadAttention(8, 2, batch_first=True)
+    x = torch.randn(1, 1, 18, 18, requires_grad=True)
+    tokens = patch(x).flatten(2).transpose(1, 2)
+    out = attention(tokens, tokens, tokens, need_weights=False)[0]
+    reached = []
+    for token in (0, 5, 15):
+        x.grad = None
+        out[0, token].sum().backward(retain_graph=True)
+        rows = (x.grad[0, 0].abs().sum(dim=1) > 0).nonzero().flatten().tolist()
+        reached.append((min(rows), max(rows)))
+    assert reached == [(0, 15)] * 3
+    data = json.loads(invoke("calc", "-i", "18", "-c", "1", "--format", "json",
+                             "conv k4 s4 c8, tokens, attn h2").stdout)
+    field = data["layers"][2]["rf"]
+    assert (field["size"], field["jump"], field["start"]) == ([16, 16], [0, 0], [7.5, 7.5])  # pixels 0..15
+
+
+@pytest.mark.torch
+@torch_only
+def test_the_torch_export_of_the_vit_example_builds_torchvision_s_counts(tmp_path):
+    import importlib.util
+
+    target = tmp_path / "vit_export.py"
+    result = invoke("export", "--to", "torch", "-i", "224", "-c", "3", "-f", VIT, "-o", str(target))
+    assert result.exit_code == 0, result.output
+    spec = importlib.util.spec_from_file_location("vit_export", target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.model.to("meta")
+    reference = _torchvision().vit_b_16().to("meta")
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
+    assert _meta_macs(model, (224, 224)) == _meta_macs(reference, (224, 224))
