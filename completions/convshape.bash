@@ -44,6 +44,8 @@ _convshape_kind() {  # the kind a word starts, or nothing
         attn|attention|mha) echo attn ;;
         token) echo token ;;
         expect) echo expect ;;
+        wattn|wattn1d|wattn2d|wattn3d|windowattention|windowattention1d|windowattention2d|windowattention3d) echo wattn ;;
+        patchmerge|patchmerge1d|patchmerge2d|patchmerge3d|patchmerging|patchmerging1d|patchmerging2d|patchmerging3d) echo patchmerge ;;
     esac
 }
 
@@ -88,6 +90,8 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
         attn) echo 'h nobias in x' ;;
         token) echo 'i x' ;;
         expect) echo 'o x' ;;
+        wattn) echo 'k h s nobias v2 in x' ;;
+        patchmerge) echo 'v2 in x' ;;
     esac
 }
 
@@ -145,7 +149,7 @@ _convshape() {
             --columns) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --macs --flops --batch --dtype --columns --compact --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge'
         ;;
     completions)
         case "$prev" in
@@ -168,7 +172,7 @@ _convshape() {
             --scale) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge'
         ;;
     export)
         case "$prev" in
@@ -181,7 +185,7 @@ _convshape() {
             --output|-o) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--to --input -i --channels -c --file -f --dims --convention --force --output -o --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect'
+        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge'
         ;;
     fit)
         case "$prev" in
@@ -194,7 +198,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --aligned --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge'
         ;;
     import)
         case "$prev" in

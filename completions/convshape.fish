@@ -99,6 +99,10 @@ function __convshape_kind --description 'the kind of the layer being written'
                 set kind token
             case expect
                 set kind expect
+            case wattn wattn1d wattn2d wattn3d windowattention windowattention1d windowattention2d windowattention3d
+                set kind wattn
+            case patchmerge patchmerge1d patchmerge2d patchmerge3d patchmerging patchmerging1d patchmerging2d patchmerging3d
+                set kind patchmerge
         end
         if string match -qr '[,;]$' -- $word
             set kind ''
@@ -329,6 +333,16 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = token' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = expect' -a o -d 'the size it takes: o224, o224x192'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = expect' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = wattn' -a k -d 'the window: k7'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = wattn' -a h -d 'heads, which divide the channels: h3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = wattn' -a s -d 'the shift of the shifted windows: s3 (default none)'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = wattn' -a nobias -d 'no bias'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = wattn' -a v2 -d 'Swin V2\'s variant'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = wattn' -a in -d 'the input channels the model gives it, checked: in64'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = wattn' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = patchmerge' -a v2 -d 'Swin V2\'s variant'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = patchmerge' -a in -d 'the input channels the model gives it, checked: in64'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = patchmerge' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit; and __convshape_wants_name' -a '(__convshape_names)' -d 'a tensor named with @'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a from -d 'read a named tensor instead: from x'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a conv -d 'convolution'
@@ -364,12 +378,14 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a p
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a pixelunshuffle -d 'space into channels: C × H × W to C·s² × H/s × W/s'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a chunk -d 'a part of the channels: x.chunk(g, dim=1)[i]'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a channelshuffle -d 'channel shuffle in g groups, as ShuffleNet\'s'
-complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a tokens -d 'a map to a sequence of tokens: x.flatten(2).transpose(1, 2)'
-complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a cls -d 'a learned class token before the sequence (ViT\'s): one token more'
-complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a posembed -d 'a learned position embedding for a sequence of n tokens, added'
-complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a attn -d 'multi-head self-attention over the sequence: nn.MultiheadAttention'
-complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a token -d 'one token of the sequence, for the head: x[:, i] (ViT\'s class token is i0)'
-complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a expect -d 'the model checks its input size (ViT\'s image_size): expect o224'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a tokens -d 'a map as a sequence of tokens'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a cls -d 'a class token before the sequence'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a posembed -d 'a learned position embedding, added'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a attn -d 'multi-head self-attention'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a token -d 'one token as features: x[:, i]'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a expect -d 'the input size the model checks'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a wattn -d 'attention in (shifted) windows, Swin\'s'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a patchmerge -d 'Swin\'s patch merging: 2×2 to 2C'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a maxpool -d 'max pooling'

@@ -36,6 +36,7 @@ TOKEN_WORDS: dict[str, list[tuple[str, str]]] = {
     "nobias": [("nobias", "no bias")],
     "noscale": [("noscale", "no scale (Keras' scale=False)")],
     "nocenter": [("nocenter", "no shift (Keras' center=False)")],
+    "v2": [("v2", "Swin V2's variant")],
     "o": [("o", "output size: o7, o7x5")],
     "x": [("x", "repeat the layer: x3")],
     "in": [("in", "the input channels the model gives it, checked: in64")],

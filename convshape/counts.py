@@ -302,10 +302,8 @@ def symbolic_costs(result) -> list[tuple[int | str | None, int | str | None]]:
             else:
                 found = weights(layer, calc_row.in_channels, calc_row.out_channels, result.convention)
                 params = None if found is None else found.params
-                if kind.op.sets_channels and found is not None:  # a kernel at each position
+                if found is not None:  # a conv: a kernel at each position; most others none
                     macs = kind.op.formula_macs(layer, calc_row.in_channels, calc_row.out_channels, out, source, Formula)
-                elif found is not None:
-                    macs = 0
         costs.append((params, macs))
     return costs
 

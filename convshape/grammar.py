@@ -40,6 +40,7 @@ TOKEN_HELP: dict[str, str] = {
     "keep": "gap: keep the 1×1 map under tf too (Keras' keepdims=True)",
     "noscale": "bn without its scale (Keras' scale=False)",
     "nocenter": "bn without its shift (Keras' center=False)",
+    "v2": "wattn, patchmerge: Swin V2's variant",
     "o": "output size (adaptive pools, up): o7, o7x5",
     "x": "repeat the layer: x3",
     "in": "the input channels the model gives the layer (in_features for linear), checked: in64",
@@ -331,7 +332,7 @@ class _Mark(NamedTuple):
     src: _Source
 
 
-FLAGS = ("ceil", "nobias", "dw", "keep", "noscale", "nocenter")  # tokens that are words alone, without a value
+FLAGS = ("ceil", "nobias", "dw", "keep", "noscale", "nocenter", "v2")  # tokens that are words alone, without a value
 _PARAM = re.compile("|".join([f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()]
                              + [f"(?P<{flag}>{flag})" for flag in FLAGS]),
                     re.ASCII)  # digits are 0-9: a fullwidth ３ reads as 3 but is two cells wide
@@ -399,6 +400,7 @@ _WHAT = {
     "keep": "keep the map",
     "noscale": "no scale",
     "nocenter": "no shift",
+    "v2": "Swin V2's variant",
 }
 
 
@@ -779,6 +781,7 @@ def _build(layer: _RawLayer, dims: int) -> Layer:
     fields["has_scale"] = not get("noscale", False)
     fields["has_center"] = not get("nocenter", False)
     fields["declared"] = get("in")
+    fields["v2"] = bool(get("v2", False))
     if "o" in layer.values:
         fields["out"] = _broadcast(get("o"), dims)
     try:

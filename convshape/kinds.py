@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .ops import activation, adaptive, channels, conv, expect, merge, norm, pad, pool, resize, shuffle, tokens, whole
+from .ops import (activation, adaptive, channels, conv, expect, merge, norm, pad, pool, resize, shuffle, tokens,
+                  whole, windows)
 
 FAMILIES = (
     conv,  # conv, convt
@@ -26,6 +27,7 @@ FAMILIES = (
     channels,  # chunk, channelshuffle
     tokens,  # tokens, cls, posembed, attn, token
     expect,  # expect
+    windows,  # wattn, patchmerge
 )
 
 OPS = {op.word: op for family in FAMILIES for op in family.OPS}

@@ -89,6 +89,8 @@ class Layer(NamedTuple):
     has_center: bool = True  # bn: its learned shift (`nocenter`: Keras' center=False)
     declared: int | None = None  # `in64`: the input channels (a linear's in_features) the model gives the layer
     keep: bool = False  # gap: `keep` its 1×1 map under tf too (Keras' keepdims=True; PyTorch always does)
+    shift: tuple[int, ...] | None = None  # wattn: the shift of the shifted windows per axis
+    v2: bool = False  # wattn, patchmerge: Swin V2's variant
 
 
 def drops_axes(layer: Layer, convention: Convention) -> bool:

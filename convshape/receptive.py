@@ -319,3 +319,18 @@ def through_all(field: AxisField, in_size: int) -> AxisField | None:
     if not lows or not highs:
         return None
     return _bounded(AxisField(0, 1, (min(lows),), (max(highs),)))
+
+
+def through_windows(field: AxisField, window: int, shift: int) -> AxisField | None:
+    """Attention within windows of ``window`` positions, rolled by ``shift``: output o reads
+    inputs w·⌊(o − s)/w⌋ + s to that + w − 1 (past the map: padding, as a conv's).
+
+    >>> f = through_windows(AxisField.identity(), 7, 3)
+    >>> [f.bounds(o) for o in (0, 2, 3, 9, 10)]
+    [(-4, 2), (-4, 2), (3, 9), (3, 9), (10, 16)]
+    """
+    def sources(o: int) -> range:
+        start = window * ((o - shift) // window) + shift
+        return range(start, start + window)
+
+    return _build(field, field.jump_num * window, field.jump_den * window, sources)

@@ -121,12 +121,14 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
         # pads by the input's size; a crop or pad, an adaptive pool or a resize moves by it too.
         moves = ((convention.same_like_tf and layer.padding_rule is PaddingRule.SAME and layer.stride
                   and max(layer.stride) > 1)
-                 or (layer.kind.is_merge and layer.mode is not None) or layer.kind.op.sized(layer))
+                 or (layer.kind.is_merge and layer.mode is not None) or layer.kind.op.sized(layer)
+                 or layer.kind.op.attends and any(layer.shift or ()))  # the shift is dropped on small maps
         start_fixed[index] = not moves and all(start_fixed[source] for source in sources)
         # A field's size follows its input's, but a merge's union spans its inputs' starts too,
         # and a resize to a size (or an adaptive pool) stretches it by the input's size.
         size_fixed[index] = all(size_fixed[source] for source in sources) and not layer.kind.op.sized(layer) and (
-            not layer.kind.is_merge or all(start_fixed[source] for source in sources))
+            not layer.kind.is_merge or all(start_fixed[source] for source in sources)) and not (
+            layer.kind.op.attends and any(layer.shift or ()))
         if seen_whole and row.computed:
             row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
         if row.error is not None and fit.error is not None and fit.error[0] == index:

@@ -282,3 +282,174 @@ def test_the_torch_export_of_the_vit_example_builds_torchvision_s_counts(tmp_pat
     reference = _torchvision().vit_b_16().to("meta")
     assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
     assert _meta_macs(model, (224, 224)) == _meta_macs(reference, (224, 224))
+
+
+# ----------------------------------------------------------------------------- Swin: windows and patch merging
+
+SWIN = str(ROOT / "examples" / "swin-t.stack")
+
+
+def test_window_attention_says_its_padding_windows_and_costs():
+    result = invoke("calc", "-i", "10", "-c", "8", "--no-color", "--explain", "wattn k4 h2 s2")
+    assert result.exit_code == 0
+    said = result.stdout
+    assert "10×10, padded to 12×12, shifted by 2×2: 9 windows of 4×4; the shape kept" in said
+    assert "2 heads in 4×4 windows: params 386 (projections 4·8² + 4·8, position bias table)" in said
+    assert "MACs on the padded 12×12: 4·8² + 2·4×4·8 per position = 73,728" in said  # 144·(256 + 256)
+    assert "1: note window_padding: on H and W: 10 is padded to 12 for windows of 4" in said
+    assert "params: 386, and 256 in buffers" in said  # 4·8² + 4·8 + 7·7·2; the index 4⁴
+    exact = invoke("calc", "-i", "12", "-c", "8", "--no-color", "--explain", "wattn k4 h2 s2")
+    assert "window_padding" not in exact.stdout and "12×12, shifted by 2×2: 9 windows" in exact.stdout
+
+
+def test_swin_v2_s_attention_and_patch_merging_count_their_own_parts():
+    v1 = invoke("calc", "-i", "8", "-c", "8", "--format", "json", "wattn k4 h2, patchmerge")
+    v2 = invoke("calc", "-i", "8", "-c", "8", "--format", "json", "wattn k4 h2 v2, patchmerge v2")
+    rows1, rows2 = (json.loads(r.stdout)["layers"] for r in (v1, v2))
+    # V2: no table; a logit scale per head and the MLP 2 → 512 → heads; its buffers add the 7·7·2 coordinates
+    assert (rows1[0]["params"], rows2[0]["params"]) == (288 + 49 * 2, 288 + 2 + 1024 + 512 + 1024)
+    assert (rows1[0]["buffers"], rows2[0]["buffers"]) == (256, 256 + 98)
+    assert (rows1[1]["params"], rows2[1]["params"]) == (32 * 16 + 64, 32 * 16 + 32)  # LayerNorm(4C) or (2C)
+    assert rows1[1]["out_size"] == [4, 4] and rows1[1]["out_channels"] == 16
+    assert rows2[0]["macs"] - rows1[0]["macs"] == 49 * (2 * 512 + 512 * 2)  # the MLP over its 7×7 table
+
+
+@pytest.mark.parametrize("size, out, note", [(8, 4, False), (9, 5, True), (1, 1, True), (2, 1, False)])
+def test_patch_merging_halves_a_map_padding_an_odd_size(size, out, note):
+    result = invoke("calc", "-i", str(size), "-c", "4", "--no-color", "patchmerge")
+    assert f"output: 8 × {out} × {out}" in result.stdout
+    assert ("merge_padding: on H and W: the odd" in result.stdout) == note
+
+
+@pytest.mark.parametrize("stack, status, message", [
+    ("wattn k7 h5", 1, "layer 1 (wattn k7 h5): 8 channels are not a multiple of 5 heads"),
+    ("wattn k7 h2 s7", 2, "a window's shift is from 0 to the window less one (Swin's is half of it: k7 s3)"),
+    ("wattn k7 h2 s-1", 2, "a window's shift is from 0 to the window less one"),
+    ("flatten, wattn k7 h2", 1, "wattn needs spatial axes, but flatten at layer 1 removed them"),
+    ("wattn h2", 2, "wattn needs its window and heads, such as k7 h3"),
+    ("conv k3 c8 @a, tokens, wattn k2 h2", 1, "wattn needs spatial axes, but tokens at layer 2 made the map a sequence"),
+])
+def test_what_window_attention_cannot_do_is_said(stack, status, message):
+    result = invoke("calc", "-i", "14", "-c", "8", "-q", stack)
+    assert result.exit_code == status
+    assert message in result.stderr
+
+
+def test_window_attention_needs_two_axes():
+    result = invoke("calc", "-i", "8x8x8", "-c", "8", "-q", "wattn k2 h2")
+    assert result.exit_code == 1 and "wattn works on two spatial axes (H and W), not 3" in result.stderr
+
+
+def test_the_shift_is_dropped_where_one_window_covers_the_map():
+    """torchvision: 'If window size is larger than feature size, there is no need to shift window'."""
+    covered = json.loads(invoke("calc", "-i", "7", "-c", "8", "--format", "json", "wattn k7 h2 s3").stdout)
+    shifted = json.loads(invoke("calc", "-i", "8", "-c", "8", "--format", "json", "wattn k7 h2 s3").stdout)
+    assert covered["layers"][0]["rf"]["start"] == [3, 3]  # pixels 0..6, unshifted
+    assert shifted["layers"][0]["rf"]["start"] == [-1, -1]  # the roll: output 0's window is -4..2
+
+
+def test_swin_t_fits_every_size_from_4_and_is_clean_on_multiples_of_4():
+    result = invoke("fit", "-c", "3", "--no-color", "-f", SWIN)
+    assert result.exit_code == 0
+    assert "│ H    │ H ≡ 0 (mod 4), H ≥ 4 │ 4              │ 4              │" in result.stdout
+
+
+def test_a_residual_around_window_attention_is_not_called_misaligned():
+    result = invoke("calc", "-i", "97", "-c", "3", "--no-color", "-f", SWIN)
+    assert result.exit_code == 0 and "merge_misaligned" not in result.stdout
+    plain = invoke("calc", "-i", "16", "-c", "8", "--no-color", "@x conv k2 p1:0 c8, add x")  # a conv's still is
+    assert "merge_misaligned" in plain.stdout
+    attended = invoke("calc", "-i", "16", "-c", "8", "--no-color", "@x wattn k4 h2, add x")
+    assert attended.exit_code == 0 and "merge_misaligned" not in attended.stdout
+
+
+@pytest.mark.torch
+@torch_only
+@pytest.mark.parametrize("size, window, shift", [(10, 4, 2), (9, 3, 1), (8, 7, 3), (7, 7, 3), (13, 5, 2), (12, 4, 0)])
+def test_a_window_s_field_is_what_torch_s_gradient_reaches(size, window, shift):
+    """torchvision's ShiftedWindowAttention: the input rows each output row's gradient reaches.
+    Positions its shifted-window mask leaves out get the weight e^-100, a gradient near 1e-44,
+    below what float32 resolves in any output: they are not in the field (the threshold)."""
+    import torch
+
+    _torchvision()
+    from torchvision.models.swin_transformer import ShiftedWindowAttention
+
+    from convshape import calc
+    from convshape.draw.field import field_picture
+
+    torch.manual_seed(0)
+    module = ShiftedWindowAttention(8, [window, window], [shift, shift], 2)
+    x = torch.randn(1, size, size, 8, requires_grad=True)
+    out = module(x)
+    result = calc(f"wattn k{window} h2 s{shift}", size, channels=8)
+    for o in range(size):
+        x.grad = None
+        out[0, o, 0].sum().backward(retain_graph=True)
+        torch_rows = sorted((x.grad[0].abs().amax(dim=(1, 2)) > 1e-20).nonzero().flatten().tolist())
+        ours = sorted({position[0] for position in field_picture(result, 1, (o, 0)).reached})
+        assert ours == torch_rows, o
+
+
+@pytest.mark.torch
+@torch_only
+@pytest.mark.parametrize("name", ["swin_t", "swin_s", "swin_v2_t"])
+def test_torchvision_s_swins_import_live_with_torch_s_counts_at_every_size(name):
+    from convshape import calc
+    from convshape.counts import count
+    from convshape.importers.torch_module import read_module
+
+    models = _torchvision()
+    capture = read_module(f"torchvision.models:{name}")
+    model = getattr(models, name)().to("meta").eval()
+    params = sum(p.numel() for p in model.parameters())
+    buffers = sum(b.numel() for b in model.buffers())
+    for size in (224, 256, 97):
+        result = calc(capture.imported.stack, size, channels=3)
+        totals = count(result).totals
+        assert (totals.params, totals.buffers, totals.macs) == (params, buffers, _meta_macs(model, (size, size)))
+        assert result.output.features == 1000
+
+
+@pytest.mark.torch
+@torch_only
+def test_swin_t_runs_in_torch_exactly_where_fit_says():
+    import torch
+
+    model = _torchvision().swin_t().to("meta").eval()
+
+    def runs(size):
+        try:
+            model(torch.empty((1, 3, size, size), device="meta"))
+        except RuntimeError:
+            return False
+        return True
+
+    sizes = [3, 4, 5, 7, 31, 32, 33, 97, 223, 224, 225, 511, 512]
+    assert [runs(s) for s in sizes] == [s >= 4 for s in sizes]
+    for size in sizes:
+        result = invoke("calc", "-i", str(size), "-c", "3", "-q", "-f", SWIN)
+        assert (result.exit_code == 0) == (size >= 4)
+        floor = invoke("calc", "-i", str(size), "-c", "3", "--format", "json", "-f", SWIN)
+        if size >= 4:
+            dropped = any(w["code"] == "floor_rounding" for row in json.loads(floor.stdout)["layers"]
+                          for w in row["warnings"])
+            assert dropped == (size % 4 != 0)
+
+
+@pytest.mark.torch
+@torch_only
+def test_the_torch_export_of_swin_t_builds_torchvision_s_counts(tmp_path):
+    import importlib.util
+
+    models = _torchvision()
+    target = tmp_path / "swin_export.py"
+    assert invoke("export", "--to", "torch", "-i", "224", "-c", "3", "-f", SWIN, "-o", str(target)).exit_code == 0
+    spec = importlib.util.spec_from_file_location("swin_export", target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model, reference = module.model.to("meta"), models.swin_t().to("meta")
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
+    assert sum(b.numel() for b in model.buffers()) == sum(b.numel() for b in reference.buffers())
+    for size in (224, 97):
+        assert _meta_macs(model, (size, size)) == _meta_macs(reference, (size, size))

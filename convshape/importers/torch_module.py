@@ -39,7 +39,8 @@ ACTIVATIONS = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "silu": "silu"
                "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "tanh": "tanh", "hardswish": "hardswish",
                "leaky_relu": "lrelu"}
 # torchvision's modules that are one row each, kept whole by the tracer.
-LEAVES = {"LayerNorm2d", "StochasticDepth", "FrozenBatchNorm2d"}
+LEAVES = {"LayerNorm2d", "StochasticDepth", "FrozenBatchNorm2d", "ShiftedWindowAttention", "ShiftedWindowAttentionV2",
+          "PatchMerging", "PatchMergingV2"}
 TO_CHANNELS_LAST, TO_CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
 
 
@@ -374,6 +375,9 @@ class _Writer:
             self.frozen.append(path)
             self.single(node, [(f"bn noscale nocenter in{module.weight.shape[0]}", comment)])
             return
+        if cls in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2", "PatchMerging", "PatchMergingV2"):
+            self.swin(node, module, cls, layout, comment)
+            return
         if cls == "LayerNorm":
             if layout == "nchw":
                 raise ImportFailure(f"{_where(node)}: a LayerNorm over the last spatial axis has no row")
@@ -440,6 +444,24 @@ class _Writer:
     def tokens(self, node, source, comment) -> None:
         """N×C×(H·W) transposed to N×(H·W)×C: the map as a sequence of tokens (ViT's patches)."""
         self.emit(node, [("tokens", comment)], "tokens", self.reading(source))
+
+    def swin(self, node, module, cls, layout, comment) -> None:
+        """torchvision's Swin modules, on a channels-last map: window attention, patch merging."""
+        if layout != "nhwc":
+            raise ImportFailure(f"{_where(node)}: {cls} reads a channels-last map (N×H×W×C); this one is not")
+        v2 = " v2" if cls.endswith("V2") else ""
+        if cls.startswith("PatchMerging"):
+            self.single(node, [(f"patchmerge{v2}", comment)])
+            return
+        window, shift = list(module.window_size), list(module.shift_size)
+        if module.qkv.bias is None or module.proj.bias is None:
+            if (module.qkv.bias is None) != (module.proj.bias is None):
+                raise ImportFailure(f"{_where(node)}: a window attention with a bias on one projection only has no row")
+        bias = " nobias" if module.qkv.bias is None else ""
+        text = f"wattn k{'x'.join(map(str, dict.fromkeys(window)))} h{module.num_heads}"
+        if any(shift):
+            text += f" s{'x'.join(map(str, dict.fromkeys(shift)))}"
+        self.single(node, [(text + v2 + bias, comment)])
 
     def flatten(self, node, source, comment) -> None:
         shape = self.shapes[node]

@@ -66,6 +66,8 @@ class Op:
     makes_tokens: ClassVar[bool] = False  # it makes a map a sequence of tokens (tokens)
     reads_tokens: ClassVar[bool] = False  # it needs a sequence of tokens (cls, posembed, attn, token)
     mixes_tokens: ClassVar[bool] = False  # each token reads every other (attn): its field is the whole map
+    attends: ClassVar[bool] = False  # attention within windows: a position's field is its window's (merges
+    # after it do not say that fields fail to line up: they are off the position by design)
     unanswered: ClassVar[str] = ""  # why fit (and calc without -i) cannot answer past it yet, {size} its o
     torch_name: ClassVar[str] = ""
     transposed: ClassVar[bool] = False  # a transposed conv: its kernel spreads each input over the output
@@ -204,6 +206,11 @@ class Op:
 
     def macs(self, row, params: int, torchinfo: bool, batch: int) -> int:
         return batch * params if torchinfo else 0
+
+    def formula_macs(self, layer: Layer, in_channels, out_channels, out, source, Formula):  # noqa: N803
+        """MACs without an input size, as a formula (``counts.Formula``) of the output's elements
+        ``out`` or the input's ``source``; None where no formula says them."""
+        return 0
 
     def batch_counters(self, convention: Convention) -> int:
         """Buffers counted per batch seen, not per channel (torch's BatchNorm has one)."""

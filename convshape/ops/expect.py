@@ -17,7 +17,7 @@ _NAMES = {"H": "height", "W": "width"}
 class Expect(Op):
     word = "expect"
     unanswered = "do not take a model that checks its input size yet (no size but {size} can run)"
-    help = "the model checks its input size (ViT's image_size): expect o224"
+    help = "the input size the model checks"
     takes = ("o", "x")
     required = ("o",)
     needs = "the size it takes, such as o224 (o224x224)"

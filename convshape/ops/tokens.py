@@ -93,7 +93,7 @@ class TokenOp(Op):
 
 class Tokens(Op):
     word = "tokens"
-    help = "a map to a sequence of tokens: x.flatten(2).transpose(1, 2)"
+    help = "a map as a sequence of tokens"
     aliases = ("patches",)
     keeps_shape = False
     makes_tokens = True
@@ -121,7 +121,7 @@ class Tokens(Op):
 
 class ClassToken(TokenOp):
     word = "cls"
-    help = "a learned class token before the sequence (ViT's): one token more"
+    help = "a class token before the sequence"
     aliases = ("classtoken",)
 
     def out_tokens(self, layer, tokens, size):
@@ -142,7 +142,7 @@ class ClassToken(TokenOp):
 
 class PositionEmbedding(TokenOp):
     word = "posembed"
-    help = "a learned position embedding for a sequence of n tokens, added"
+    help = "a learned position embedding, added"
     aliases = ("positions",)
     takes = ("n", "in", "x")
     required = ("n",)
@@ -175,7 +175,7 @@ class PositionEmbedding(TokenOp):
 
 class Attention(TokenOp):
     word = "attn"
-    help = "multi-head self-attention over the sequence: nn.MultiheadAttention"
+    help = "multi-head self-attention"
     aliases = ("attention", "mha")
     takes = ("h", "nobias", "in", "x")
     required = ("h",)
@@ -241,7 +241,7 @@ class Attention(TokenOp):
 
 class Token(TokenOp):
     word = "token"
-    help = "one token of the sequence, for the head: x[:, i] (ViT's class token is i0)"
+    help = "one token as features: x[:, i]"
     takes = ("i", "x")
     required = ("i",)
     needs = "which token, such as i0 (ViT's class token)"

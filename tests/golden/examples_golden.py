@@ -49,6 +49,7 @@ EXAMPLES = {
     "unet-padded": ("unet-padded.stack", 3, MODULES),
     "shufflenet-v2": ("shufflenet-v2.stack", 3, FUNCTIONAL_POOL),  # forward() calls x.mean([2, 3])
     "vit-b-16": ("vit-b-16.stack", 3, "conv linear attn"),  # the patches, every nn.Linear and attention
+    "swin-t": ("swin-t.stack", 3, MODULES + " wattn patchmerge"),
 }
 
 
@@ -115,7 +116,7 @@ def build(name: str):
                    "alexnet": models.alexnet, "densenet121": models.densenet121,
                    "mobilenetv2": models.mobilenet_v2, "efficientnet-b0": models.efficientnet_b0,
                    "convnext-tiny": models.convnext_tiny, "shufflenet-v2": models.shufflenet_v2_x1_0,
-                   "vit-b-16": models.vit_b_16}
+                   "vit-b-16": models.vit_b_16, "swin-t": models.swin_t}
     if name == "googlenet":
         return models.googlenet(weights=None, aux_logits=False, init_weights=False)
     return constructor[name](weights=None)
@@ -137,6 +138,10 @@ def _kind(module, output) -> str | None:
         return "gap" if size in (1, (1, 1)) else "adaptive"
     if isinstance(module, nn.MultiheadAttention):
         return "attn"
+    if type(module).__name__.startswith("ShiftedWindowAttention"):  # channels last: N×H×W×C
+        return "wattn"
+    if type(module).__name__.startswith("PatchMerging"):
+        return "patchmerge"
     if isinstance(module, nn.Linear):  # ConvNeXt's pointwise layers are channels last (4-D): 1×1 convs
         return "linear" if output.dim() in (2, 3) else "conv"  # 3-D: a sequence of tokens (ViT)
     return None
@@ -156,14 +161,14 @@ def run(name: str, size: str) -> dict:
         if isinstance(output, tuple):  # nn.MultiheadAttention: (output, weights)
             output = output[0]
         shape = list(output.shape[1:])
-        if isinstance(module, nn.Linear) and output.dim() == 4:  # (N, H, W, C) -> (C, H, W)
+        if _kind(module, output) in ("wattn", "patchmerge") or isinstance(module, nn.Linear) and output.dim() == 4:  # (N, H, W, C) -> (C, H, W)
             shape = [shape[-1], *shape[:-1]]
         calls.append([kind, shape])
 
     for module in model.modules():
         if _kind(module, torch.zeros(1, 1)) is not None or isinstance(module, nn.Linear):
-            if isinstance(module, nn.Linear) and name_of_out_proj(model, module):
-                continue  # called through its weights inside nn.MultiheadAttention, never as a module
+            if isinstance(module, nn.Linear) and inside_a_row(model, module):
+                continue  # part of a module that is one row (attention, patch merging), not a row of its own
             module.register_forward_hook(hook)
     sizes = [int(v) for v in size.split("x")]
     sizes = sizes * 2 if len(sizes) == 1 else sizes
@@ -190,11 +195,15 @@ def run(name: str, size: str) -> dict:
     return {"example": name, "input": size, "calls": calls, "error": error, "outputs": outputs, "costs": costs}
 
 
-def name_of_out_proj(model, module) -> bool:
-    """Whether ``module`` is an nn.MultiheadAttention's out_proj."""
+def inside_a_row(model, module) -> bool:
+    """Whether ``module`` is part of a module that is one row: nn.MultiheadAttention's
+    out_proj, Swin's patch merging reduction and V2 attention's position bias MLP."""
     from torch import nn
 
-    return any(isinstance(parent, nn.MultiheadAttention) and parent.out_proj is module for parent in model.modules())
+    wholes = (nn.MultiheadAttention,)
+    names = ("PatchMerging", "PatchMergingV2", "ShiftedWindowAttention", "ShiftedWindowAttentionV2")
+    return any((isinstance(parent, wholes) or type(parent).__name__ in names) and parent is not module and
+               any(child is module for child in parent.modules()) for parent in model.modules())
 
 
 def _meta_flops(name: str, channels: int, sizes: list[int]) -> int:

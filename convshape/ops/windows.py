@@ -1,0 +1,298 @@
+"""Swin's two rows on a map: attention within windows, and patch merging.
+
+``wattn k7 h3 s3`` is torchvision's ShiftedWindowAttention over a C×H×W map (Swin keeps it
+channels last; the shape is the same): the map is padded at the bottom and right up to a
+multiple of the window k, rolled by the shift s (none where the window covers the padded
+map: torchvision then drops the shift), cut into k×k windows, and each window's k² positions
+attend to each other, heads h; the padding is cut off again, so the shape is kept. Its
+parameters are the qkv and output projections (4·C² + 4·C) and a relative position bias
+table of (2k − 1)² entries per head; its buffer is the position index (k⁴). ``v2`` is
+Swin V2's (ShiftedWindowAttentionV2): cosine attention with a learned logit scale per
+head, and the bias made by a small MLP (2 → 512 → h) from a (2k − 1)² × 2 table of
+coordinates. FlopCounterMode counts, on the padded map of P positions, the projections
+(4·P·C²) and the two products within the windows (2·P·k²·C), and for v2 the MLP over its
+table ((2k − 1)²·(2·512 + 512·h)).
+
+``patchmerge`` is torchvision's PatchMerging: an odd height or width is padded by one, the
+2×2 neighbours are put side by side (4C channels at ⌈H/2⌉×⌈W/2⌉), normalized (LayerNorm(4C))
+and projected to 2C without bias; ``patchmerge v2`` projects first and normalizes 2C.
+
+Each output of a window attention reads its window: on each axis, output o reads inputs
+k·⌊(o − s)/k⌋ + s to that + k − 1 (the roll puts windows s later), positions past the
+map being padding as a conv's are; the field repeats every k outputs.
+"""
+
+from __future__ import annotations
+
+from .. import receptive
+from ..arithmetic import AxisStep
+from ..diagnostics import Code, Diagnostic, KindCode, Level
+from .base import Op
+
+HEADS_SPLIT = KindCode(
+    "heads_split", Level.ERROR,
+    "{channels} channels are not a multiple of {heads} heads: torchvision's window attention cannot split them "
+    "(its reshape to C // heads per head fails)")
+TWO_AXES = KindCode("window_axes", Level.ERROR, "{kind} works on two spatial axes (H and W), not {dims}")
+WINDOW_PADDING = KindCode(
+    "window_padding", Level.NOTE,
+    "{where}{size} is padded to {padded} for windows of {window} (torchvision pads the bottom and right, then cuts the "
+    "padding off: the shape is kept)")
+MERGE_PADDING = KindCode(
+    "merge_padding", Level.NOTE, "{where}the odd {size} is padded to {padded} before its 2×2 neighbours are merged")
+CPB_HIDDEN = 512  # Swin V2's continuous position bias MLP: 2 → 512 → heads
+
+# Export writes torchvision's own modules, channels last inside, channels first outside.
+_WINDOW_ATTENTION = '''
+
+class WindowAttention(nn.Module):
+    """Swin's attention within (shifted) windows on an N×C×H×W map: torchvision's module."""
+
+    def __init__(self, width, window, shift, heads, v2=False, bias=True):
+        super().__init__()
+        from torchvision.models import swin_transformer as swin
+
+        kind = swin.ShiftedWindowAttentionV2 if v2 else swin.ShiftedWindowAttention
+        self.attention = kind(width, list(window), list(shift), heads, qkv_bias=bias, proj_bias=bias)
+
+    def forward(self, x):
+        return self.attention(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+'''
+_PATCH_MERGE = '''
+
+class PatchMerge(nn.Module):
+    """Swin's patch merging on an N×C×H×W map: torchvision's module."""
+
+    def __init__(self, width, v2=False):
+        super().__init__()
+        from torchvision.models import swin_transformer as swin
+
+        self.merge = (swin.PatchMergingV2 if v2 else swin.PatchMerging)(width)
+
+    def forward(self, x):
+        return self.merge(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+'''
+
+
+def padded(size: int, window: int) -> int:
+    """The size torchvision pads a map to: the next multiple of the window.
+
+    >>> padded(56, 7), padded(24, 7), padded(7, 7)
+    (56, 28, 7)
+    """
+    return size + (window - size % window) % window
+
+
+def shift_of(layer, axis: int, size: int) -> int:
+    """The shift on ``axis`` at this size: none where the window covers the padded map."""
+    shift = layer.shift[axis] if layer.shift else 0
+    return 0 if layer.kernel[axis] >= padded(size, layer.kernel[axis]) else shift
+
+
+class WindowAttention(Op):
+    word = "wattn"
+    help = "attention in (shifted) windows, Swin's"
+    aliases = ("windowattention",)
+    takes = ("k", "h", "s", "nobias", "v2", "in", "x")
+    required = ("k", "h")
+    needs = "its window and heads, such as k7 h3 (and s3 for the shifted windows)"
+    token_help = (("k", "the window: k7"), ("h", "heads, which divide the channels: h3"),
+                  ("s", "the shift of the shifted windows: s3 (default none)"))
+    is_spatial = True
+    keeps_shape = False  # a row of its own, with its costs: the shape is kept all the same
+    attends = True
+
+    def build(self, get, dims):
+        kernel = get("k")
+        shift = get("s")
+        kernel = tuple(kernel) * (dims if len(kernel) == 1 else 1)
+        shift = tuple(int(v) for v in shift) * (dims if len(shift) == 1 else 1) if shift else (0,) * dims
+        return {"kernel": kernel, "shift": shift, "groups": get("h")}
+
+    def finish(self, fields, tokens, like):
+        from .base import TokenError
+
+        if any(s < 0 for s in fields["shift"]) or any(s >= k for s, k in zip(fields["shift"], fields["kernel"])
+                                                      if k >= 1):
+            raise TokenError("a window's shift is from 0 to the window less one (Swin's is half of it: k7 s3)",
+                             tokens["s"])
+
+    def stride_values(self, layer):
+        return layer.shift
+
+    def structure_error(self, layer, size, channels, flattened, convention):
+        if size is None:
+            return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": self.word, "reason": flattened})
+        if len(size) != 2:
+            return Diagnostic(TWO_AXES, (), {"kind": self.word, "dims": len(size)})
+        if layer.groups < 1 or channels is not None and channels % layer.groups:
+            return Diagnostic(HEADS_SPLIT, (), {"channels": channels, "heads": layer.groups})
+        return None
+
+    def axis_step(self, layer, axis, in_size, convention, target=None):
+        """The windows as a step: non-overlapping (stride = window), tiling the map from
+        (w − shift) mod w positions before it (the roll), and torchvision's padding after."""
+        window = layer.kernel[axis]
+        before = (window - shift_of(layer, axis, in_size)) % window
+        return AxisStep(in_size, in_size, (before, padded(in_size, window) - in_size), kernel=window,
+                        effective_kernel=window, stride=window)
+
+    def axis_findings(self, layer, step, axis, convention):
+        if not step.padding[1]:
+            return []
+        return [Diagnostic(WINDOW_PADDING, (axis,), {"size": step.in_size, "padded": step.in_size + step.padding[1],
+                                                    "window": step.kernel})]
+
+    def field(self, layer, current, step, axis, in_size, last_spatial):
+        return receptive.through_windows(current, step.kernel, (step.kernel - step.padding[0]) % step.kernel)
+
+    def sources(self, layer, step, o, in_size):
+        start = step.kernel * ((o + step.padding[0]) // step.kernel) - step.padding[0]
+        return [i for i in range(start, start + step.kernel) if 0 <= i < in_size]
+
+    def weights(self, layer, in_channels, out_channels, convention):
+        if in_channels is None:
+            return None
+        c, h = in_channels, layer.groups
+        table = (2 * layer.kernel[0] - 1) * (2 * layer.kernel[1] - 1)
+        projections = 4 * c * c + (4 * c if layer.bias else 0)
+        index = (layer.kernel[0] * layer.kernel[1]) ** 2
+        if not layer.v2:  # V1: a learned bias table per head
+            return projections + table * h, index
+        return projections + h + 2 * CPB_HIDDEN + CPB_HIDDEN + CPB_HIDDEN * h, index + 2 * table
+
+    def macs(self, row, params, torchinfo, batch):
+        layer = row.layer
+        c = row.in_channels
+        positions = padded(row.in_size[0], layer.kernel[0]) * padded(row.in_size[1], layer.kernel[1])
+        window = layer.kernel[0] * layer.kernel[1]
+        total = positions * (4 * c * c + 2 * window * c)
+        if layer.v2:  # V2: the position bias MLP over its table
+            table = (2 * layer.kernel[0] - 1) * (2 * layer.kernel[1] - 1)
+            total += table * (2 * CPB_HIDDEN + CPB_HIDDEN * layer.groups)
+        return batch * total
+
+    def formula_macs(self, layer, in_channels, out_channels, out, source, Formula):  # noqa: N803
+        return None  # over the map padded to whole windows: a ceiling no product of factors writes
+
+    def cost_lines(self, row, cost, torch_profile, times, convention):
+        layer, c = row.layer, row.in_channels
+        k = "×".join(map(str, layer.kernel))
+        lines = [f"{layer.groups} heads in {k} windows: params {cost.params:,} (projections 4·{c}²"
+                 f"{' + 4·' + str(c) if layer.bias else ''}, position bias"
+                 f"{' MLP' if layer.v2 else ' table'})"]
+        if torch_profile:
+            sizes = "×".join(str(padded(s, w)) for s, w in zip(row.in_size, layer.kernel))
+            lines.append(f"MACs on the padded {sizes}: 4·{c}² + 2·{k}·{c} per position{times} = {cost.macs:,}")
+        return lines
+
+    def torch_module(self, row, w):
+        layer = row.layer
+        if row.in_channels is None:
+            raise w.error("its channels are unknown: give -c", row)
+        w.helper(_WINDOW_ATTENTION)
+        extra = (", v2=True" if layer.v2 else "") + ("" if layer.bias else ", bias=False")
+        return f"WindowAttention({row.in_channels}, {layer.kernel}, {layer.shift}, {layer.groups}{extra})"
+
+    def explain_row(self, row):
+        layer = row.layer
+        sizes = [padded(s, w) for s, w in zip(row.in_size, layer.kernel)]
+        shifts = [shift_of(layer, axis, s) for axis, s in enumerate(row.in_size)]
+        padding = "" if list(row.in_size) == sizes else f", padded to {'×'.join(map(str, sizes))}"
+        shifted = f", shifted by {'×'.join(map(str, shifts))}" if any(shifts) else ""
+        return [f"{'×'.join(map(str, row.in_size))}{padding}{shifted}: "
+                f"{(sizes[0] // layer.kernel[0]) * (sizes[1] // layer.kernel[1])} windows of "
+                f"{'×'.join(map(str, layer.kernel))}; the shape kept"]
+
+
+class PatchMerge(Op):
+    word = "patchmerge"
+    help = "Swin's patch merging: 2×2 to 2C"
+    aliases = ("patchmerging",)
+    takes = ("v2", "in", "x")
+    is_spatial = True
+    keeps_shape = False
+
+    def build(self, get, dims):
+        return {"kernel": (2,) * dims, "stride": (2,) * dims}
+
+    def structure_error(self, layer, size, channels, flattened, convention):
+        if size is not None and len(size) != 2:
+            return Diagnostic(TWO_AXES, (), {"kind": self.word, "dims": len(size)})
+        return None
+
+    def out_channels(self, layer, in_channels, in_size):
+        return None if in_channels is None else 2 * in_channels
+
+    def mixes_channels(self, layer):
+        return True
+
+    def axis_step(self, layer, axis, in_size, convention, target=None):
+        return AxisStep(in_size, (in_size + 1) // 2, (0, in_size % 2), kernel=2, effective_kernel=2, stride=2)
+
+    def axis_findings(self, layer, step, axis, convention):
+        if not step.padding[1]:
+            return []
+        return [Diagnostic(MERGE_PADDING, (axis,), {"size": step.in_size, "padded": step.in_size + 1})]
+
+    def field(self, layer, current, step, axis, in_size, last_spatial):
+        return receptive.through_window(current, kernel=2, stride=2, padding_before=0)
+
+    def formula(self, layer, axis, before, convention):
+        from ..formula import Step, div, lin
+
+        return Step(div(lin(1, before, 1), 2), True)
+
+    def formula_text(self, layer, axis, convention):
+        return "⌈{x}/2⌉"
+
+    def period(self, layer, axis):
+        return 2
+
+    def offset_only(self, layer):
+        return False
+
+    def estimate(self, layer, axis, needed_out):
+        return 2 * needed_out
+
+    def shrink(self, layer):
+        return 2
+
+    def explain_step(self, step):
+        odd = " (the odd one padded)" if step.in_size % 2 else ""
+        return f"⌈{step.in_size}/2⌉ = {step.out_size}{odd}"
+
+    def sources(self, layer, step, o, in_size):
+        return [i for i in (2 * o, 2 * o + 1) if i < in_size]
+
+    def weights(self, layer, in_channels, out_channels, convention):
+        if in_channels is None:
+            return None
+        c = in_channels
+        return 8 * c * c + (2 * 2 * c if layer.v2 else 2 * 4 * c), 0
+
+    def macs(self, row, params, torchinfo, batch):
+        return batch * row.out_size[0] * row.out_size[1] * 4 * row.in_channels * 2 * row.in_channels
+
+    def formula_macs(self, layer, in_channels, out_channels, out, source, Formula):  # noqa: N803
+        if in_channels is None or out is None:
+            return None
+        return Formula(4 * in_channels, ()).times(out).value()  # out holds 2C per position: 4C·2C each
+
+    def torch_module(self, row, w):
+        if row.in_channels is None:
+            raise w.error("its channels are unknown: give -c", row)
+        w.helper(_PATCH_MERGE)
+        return f"PatchMerge({row.in_channels}{', v2=True' if row.layer.v2 else ''})"
+
+    def cost_lines(self, row, cost, torch_profile, times, convention):
+        c = row.in_channels
+        norm = f"LayerNorm({2 * c}) 2·{2 * c}" if row.layer.v2 else f"LayerNorm({4 * c}) 2·{4 * c}"
+        lines = [f"params {4 * c}·{2 * c} + {norm} = {cost.params:,}"]
+        if torch_profile:
+            positions = "·".join(map(str, row.out_size))
+            lines.append(f"MACs {positions} positions · {4 * c}·{2 * c}{times} = {cost.macs:,}")
+        return lines
+
+
+OPS = (WindowAttention(), PatchMerge())
