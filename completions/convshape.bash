@@ -46,6 +46,8 @@ _convshape_kind() {  # the kind a word starts, or nothing
         expect) echo expect ;;
         wattn|wattn1d|wattn2d|wattn3d|windowattention|windowattention1d|windowattention2d|windowattention3d) echo wattn ;;
         patchmerge|patchmerge1d|patchmerge2d|patchmerge3d|patchmerging|patchmerging1d|patchmerging2d|patchmerging3d) echo patchmerge ;;
+        battn|battn1d|battn2d|battn3d|blockattention|blockattention1d|blockattention2d|blockattention3d) echo battn ;;
+        gattn|gattn1d|gattn2d|gattn3d|gridattention|gridattention1d|gridattention2d|gridattention3d) echo gattn ;;
     esac
 }
 
@@ -92,6 +94,8 @@ _convshape_tokens() {  # the parameter tokens of a kind ($1) under a convention 
         expect) echo 'o x' ;;
         wattn) echo 'k h s nobias v2 in x' ;;
         patchmerge) echo 'v2 in x' ;;
+        battn) echo 'k h o in x' ;;
+        gattn) echo 'k h o in x' ;;
     esac
 }
 
@@ -149,7 +153,7 @@ _convshape() {
             --columns) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --format --quiet -q --explain --strict --allow --no-color --macs --flops --batch --dtype --columns --compact --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --format --allow --macs --batch --dtype --columns' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge battn gattn'
         ;;
     completions)
         case "$prev" in
@@ -172,7 +176,7 @@ _convshape() {
             --scale) return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge'
+        _convshape_layer_words "$start" '--input -i --channels -c --file -f --dims --convention --output -o --layer --frame --unit --title --scale' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge battn gattn'
         ;;
     export)
         case "$prev" in
@@ -185,7 +189,7 @@ _convshape() {
             --output|-o) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--to --input -i --channels -c --file -f --dims --convention --force --output -o --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge'
+        _convshape_layer_words "$start" '--to --input -i --channels -c --file -f --dims --convention --output -o' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge battn gattn'
         ;;
     fit)
         case "$prev" in
@@ -198,7 +202,7 @@ _convshape() {
             --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")); return 0 ;;
         esac
         if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--file -f --near --range --channels -c --dims --convention --format --quiet -q --explain --aligned --no-color --help -h' -- "$cur")); return 0; fi
-        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge'
+        _convshape_layer_words "$start" '--file -f --near --range --channels -c --dims --convention --format' 'conv convt maxpool avgpool up pad gap flatten linear adaptiveavgpool adaptivemaxpool add mul cat bn ln gn in layerscale normalize relu relu6 gelu silu sigmoid tanh hardswish lrelu dropout pixelshuffle pixelunshuffle chunk channelshuffle tokens cls posembed attn token expect wattn patchmerge battn gattn'
         ;;
     import)
         case "$prev" in

@@ -103,6 +103,10 @@ function __convshape_kind --description 'the kind of the layer being written'
                 set kind wattn
             case patchmerge patchmerge1d patchmerge2d patchmerge3d patchmerging patchmerging1d patchmerging2d patchmerging3d
                 set kind patchmerge
+            case battn battn1d battn2d battn3d blockattention blockattention1d blockattention2d blockattention3d
+                set kind battn
+            case gattn gattn1d gattn2d gattn3d gridattention gridattention1d gridattention2d gridattention3d
+                set kind gattn
         end
         if string match -qr '[,;]$' -- $word
             set kind ''
@@ -343,6 +347,16 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = patchmerge' -a v2 -d 'Swin V2\'s variant'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = patchmerge' -a in -d 'the input channels the model gives it, checked: in64'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = patchmerge' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = battn' -a k -d 'the partition: k7'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = battn' -a h -d 'heads, which divide the channels: h2'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = battn' -a o -d 'the map torchvision\'s layer is built for: o56'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = battn' -a in -d 'the input channels the model gives it, checked: in64'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = battn' -a x -d 'repeat the layer: x3'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = gattn' -a k -d 'the partition: k7'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = gattn' -a h -d 'heads, which divide the channels: h2'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = gattn' -a o -d 'the map torchvision\'s layer is built for: o56'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = gattn' -a in -d 'the input channels the model gives it, checked: in64'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit solve; and test (__convshape_kind) = gattn' -a x -d 'repeat the layer: x3'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit; and __convshape_wants_name' -a '(__convshape_names)' -d 'a tensor named with @'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a from -d 'read a named tensor instead: from x'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a conv -d 'convolution'
@@ -386,6 +400,8 @@ complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a t
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a expect -d 'the input size the model checks'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a wattn -d 'attention in (shifted) windows, Swin\'s'
 complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a patchmerge -d 'Swin\'s patch merging: 2×2 to 2C'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a battn -d 'attention within k×k blocks, MaxViT\'s'
+complete -c convshape -n '__fish_seen_subcommand_from calc draw export fit' -a gattn -d 'attention over a k×k grid, MaxViT\'s'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a conv -d 'convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a convt -d 'transposed convolution'
 complete -c convshape -n '__fish_seen_subcommand_from solve' -a maxpool -d 'max pooling'

@@ -334,3 +334,14 @@ def through_windows(field: AxisField, window: int, shift: int) -> AxisField | No
         return range(start, start + window)
 
     return _build(field, field.jump_num * window, field.jump_den * window, sources)
+
+
+def through_grid(field: AxisField, spacing: int, in_size: int) -> AxisField | None:
+    """Attention over a grid: output o reads the inputs o mod P, o mod P + P, ... below the
+    size (P = spacing), the same for o and o + P: the field repeats with no advance.
+
+    >>> f = through_grid(AxisField.identity(), 8, 56)
+    >>> [f.bounds(o) for o in (0, 1, 8, 55)]
+    [(0, 48), (1, 49), (0, 48), (7, 55)]
+    """
+    return _build(field, 0, spacing, lambda o: range(o % spacing, in_size, spacing))

@@ -40,7 +40,7 @@ ACTIVATIONS = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "silu": "silu"
                "leaky_relu": "lrelu"}
 # torchvision's modules that are one row each, kept whole by the tracer.
 LEAVES = {"LayerNorm2d", "StochasticDepth", "FrozenBatchNorm2d", "ShiftedWindowAttention", "ShiftedWindowAttentionV2",
-          "PatchMerging", "PatchMergingV2"}
+          "PatchMerging", "PatchMergingV2", "PartitionAttentionLayer"}
 TO_CHANNELS_LAST, TO_CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
 
 
@@ -378,6 +378,9 @@ class _Writer:
         if cls in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2", "PatchMerging", "PatchMergingV2"):
             self.swin(node, module, cls, layout, comment)
             return
+        if cls == "PartitionAttentionLayer":
+            self.partition(node, module, layout, comment)
+            return
         if cls == "LayerNorm":
             if layout == "nchw":
                 raise ImportFailure(f"{_where(node)}: a LayerNorm over the last spatial axis has no row")
@@ -462,6 +465,38 @@ class _Writer:
         if any(shift):
             text += f" s{'x'.join(map(str, dict.fromkeys(shift)))}"
         self.single(node, [(text + v2 + bias, comment)])
+
+    def partition(self, node, module, layout, comment) -> None:
+        """MaxViT's PartitionAttentionLayer, one module of eight rows: a pre-norm residual of
+        attention within its blocks or grid, and a pre-norm residual MLP (Linear over channels)."""
+        if layout != "nchw":
+            raise ImportFailure(f"{_where(node)}: PartitionAttentionLayer reads an N×C×H×W map; this one is not")
+        attention = module.attn_layer[1]
+        norm, expand, activation, reduce = (module.mlp_layer[i] for i in range(4))
+        act = ACTIVATIONS.get(type(activation).__name__.lower())
+        if act is None or type(norm).__name__ != "LayerNorm" or type(module.attn_layer[0]).__name__ != "LayerNorm":
+            raise ImportFailure(f"{_where(node)}: a PartitionAttentionLayer with other norms or activation "
+                                f"({type(activation).__name__}) has no rows")
+        kind = "battn" if module.partition_type == "window" else "gattn"
+        grid = "x".join(map(str, dict.fromkeys(module.grid_size)))
+        c = expand.in_features
+        before, after = f"a{len(self.entries)}", f"b{len(self.entries)}"  # names of its own, for its two residuals
+        lines = list(self.reading(self.input_of(node))) + [f"@{before}"]
+        rows = [(f"ln in{c}", f"{comment}: attn_layer.0"),
+                (f"{kind} k{attention.size} h{attention.n_heads} o{grid}", f"{comment}: attn_layer.1 ({kind[0]}"
+                 f"{'lock' if kind == 'battn' else 'rid'} partition)"),
+                (f"add {before}", f"{comment}: the residual"), None,
+                (f"ln in{c}", f"{comment}: mlp_layer.0"),
+                (f"conv k1 c{expand.out_features} in{c}", f"{comment}: mlp_layer.1 (a Linear over channels)"),
+                (act, f"{comment}: mlp_layer.2"),
+                (f"conv k1 c{reduce.out_features} in{reduce.in_features}", f"{comment}: mlp_layer.3"),
+                (f"add {after}", f"{comment}: the residual")]
+        for row in rows:
+            lines.append(f"@{after}" if row is None else f"{row[0]:<36}# {row[1]}")
+        self.used_modules.append(node.target)
+        self.entries[node] = _Entry(tuple(lines), 8, "nchw")
+        self.layout[node] = "nchw"
+        self.current = node
 
     def flatten(self, node, source, comment) -> None:
         shape = self.shapes[node]
@@ -972,7 +1007,7 @@ def _check(stack, rows_of, writer, gm, model, size, channels, ends):
             continue
         module = gm.get_submodule(node.target)
         want = sum(p.numel() for p in module.parameters())
-        got = costs.rows[row - 1].params or 0
+        got = sum(costs.rows[r].params or 0 for r in range(row - writer.entries[node].rows, row))
         if got != want:
             raise ImportFailure(f"row {row} ({result.rows[row - 1].layer.text}) counts {got} parameters where "
                                 f"{node.target} ({type(module).__name__}) holds {want}")

@@ -295,4 +295,126 @@ class PatchMerge(Op):
         return lines
 
 
-OPS = (WindowAttention(), PatchMerge())
+PARTITION_SHAPE = KindCode(
+    "partition_shape", Level.ERROR,
+    "{what}: PyTorch fails with 'shape '[1, {shape}]' is invalid for input of size {elements}'", True)
+
+
+class PartitionAttention(Op):
+    """MaxViT's attention within a partition of the map (RelativePositionalMultiHeadAttention
+    between torchvision's WindowPartition and WindowDepartition): ``battn k7`` attends
+    within k×k blocks, ``gattn k7`` within a k×k grid of positions spaced H/k apart. The map
+    is not padded: k must divide it, or the partition's reshape fails. With ``o56`` it is
+    torchvision's layer built for a 56×56 grid, whose partition and departition are sized
+    for that grid: another map fails in one of their reshapes."""
+
+    takes = ("k", "h", "o", "in", "x")
+    required = ("k", "h")
+    needs = "its partition and heads, such as k7 h2 (and o56 for the grid torchvision built it for)"
+    token_help = (("k", "the partition: k7"), ("h", "heads, which divide the channels: h2"),
+                  ("o", "the map torchvision's layer is built for: o56"))
+    is_spatial = True
+    keeps_shape = False
+    attends = True
+    grid = False
+
+    def build(self, get, dims):
+        kernel = get("k")
+        return {"kernel": tuple(kernel) * (dims if len(kernel) == 1 else 1), "groups": get("h")}
+
+    def spacing(self, layer, axis: int, size: int) -> int:
+        """How many positions a reshape sets side by side on this axis (torchvision's P)."""
+        if not self.grid:
+            return layer.kernel[axis]
+        built = layer.out[axis] if layer.out else size
+        return max(built // layer.kernel[axis], 1)
+
+    def structure_error(self, layer, size, channels, flattened, convention):
+        if size is None:
+            return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": self.word, "reason": flattened})
+        if len(size) != 2:
+            return Diagnostic(TWO_AXES, (), {"kind": self.word, "dims": len(size)})
+        if layer.groups < 1 or channels is not None and channels % layer.groups:
+            return Diagnostic(HEADS_SPLIT, (), {"channels": channels, "heads": layer.groups})
+        c = "C" if channels is None else channels
+        elements = "C·" + "·".join(map(str, size)) if channels is None else f"{channels * size[0] * size[1]}"
+        spacing = [self.spacing(layer, axis, s) for axis, s in enumerate(size)]
+        if any(s % p for s, p in zip(size, spacing)):
+            shape = ", ".join(map(str, [c, size[0] // spacing[0], spacing[0], size[1] // spacing[1], spacing[1]]))
+            what = (f"{'×'.join(map(str, size))} is not a whole number of {'×'.join(map(str, spacing))} "
+                    f"{'grid cells' if self.grid else 'blocks'}")
+            return Diagnostic(PARTITION_SHAPE, (), {"what": what, "shape": shape, "elements": elements})
+        if layer.out and tuple(size) != tuple(layer.out):
+            parts = [o // p for o, p in zip(layer.out, spacing)]
+            shape = ", ".join(map(str, [*parts, *spacing, c]))
+            what = f"the layer is built for {'×'.join(map(str, layer.out))} and gets {'×'.join(map(str, size))}"
+            return Diagnostic(PARTITION_SHAPE, (), {"what": what, "shape": shape, "elements": elements})
+        return None
+
+    def axis_step(self, layer, axis, in_size, convention, target=None):
+        spacing = self.spacing(layer, axis, in_size)
+        if self.grid:  # k positions spaced by P = H/k: a window of k taps dilated by P, one per residue
+            return AxisStep(in_size, in_size, (0, 0), kernel=layer.kernel[axis], stride=1, dilation=spacing,
+                            effective_kernel=spacing * (layer.kernel[axis] - 1) + 1)
+        return AxisStep(in_size, in_size, (0, 0), kernel=spacing, effective_kernel=spacing, stride=spacing)
+
+    def field(self, layer, current, step, axis, in_size, last_spatial):
+        if self.grid:
+            return receptive.through_grid(current, step.dilation, step.in_size)
+        return receptive.through_windows(current, step.kernel, 0)
+
+    def sources(self, layer, step, o, in_size):
+        if self.grid:
+            return list(range(o % step.dilation, in_size, step.dilation))
+        start = step.kernel * (o // step.kernel)
+        return [i for i in range(start, start + step.kernel) if i < in_size]
+
+    def weights(self, layer, in_channels, out_channels, convention):
+        if in_channels is None:
+            return None
+        c, h, k = in_channels, layer.groups, layer.kernel[0]
+        return 4 * c * c + 4 * c + (2 * k - 1) * (2 * layer.kernel[1] - 1) * h, (k * layer.kernel[1]) ** 2
+
+    def macs(self, row, params, torchinfo, batch):
+        c, k = row.in_channels, row.layer.kernel
+        return batch * row.in_size[0] * row.in_size[1] * (4 * c * c + 2 * k[0] * k[1] * c)
+
+    def formula_macs(self, layer, in_channels, out_channels, out, source, Formula):  # noqa: N803
+        if in_channels is None or out is None:
+            return None
+        return Formula(4 * in_channels + 2 * layer.kernel[0] * layer.kernel[1], ()).times(out).value()
+
+    def cost_lines(self, row, cost, torch_profile, times, convention):
+        layer, c = row.layer, row.in_channels
+        k = "×".join(map(str, layer.kernel))
+        lines = [f"{layer.groups} heads in {k} {'grid' if self.grid else 'blocks'}: params {cost.params:,} "
+                 f"(projections 4·{c}² + 4·{c}, position bias table)"]
+        if torch_profile:
+            lines.append(f"MACs {'·'.join(map(str, row.in_size))} positions · (4·{c}² + 2·{k}·{c}){times} = "
+                         f"{cost.macs:,}")
+        return lines
+
+    def explain_row(self, row):
+        spacing = [self.spacing(row.layer, axis, s) for axis, s in enumerate(row.in_size)]
+        k = "×".join(map(str, row.layer.kernel))
+        if self.grid:
+            return [f"{'×'.join(map(str, row.in_size))}: each position attends to the {k} positions "
+                    f"{'×'.join(map(str, spacing))} apart from it; the shape kept"]
+        return [f"{'×'.join(map(str, row.in_size))}: {(row.in_size[0] // spacing[0]) * (row.in_size[1] // spacing[1])} "
+                f"blocks of {k}; the shape kept"]
+
+
+class BlockAttention(PartitionAttention):
+    word = "battn"
+    help = "attention within k×k blocks, MaxViT's"
+    aliases = ("blockattention",)
+
+
+class GridAttention(PartitionAttention):
+    word = "gattn"
+    help = "attention over a k×k grid, MaxViT's"
+    aliases = ("gridattention",)
+    grid = True
+
+
+OPS = (WindowAttention(), PatchMerge(), BlockAttention(), GridAttention())

@@ -135,8 +135,9 @@ def example_mismatches(case: dict, stack_text: str, channels: int, kinds: str) -
     ours = [[_KIND.get(row.layer.kind.value, row.layer.kind.value),
              [row.tokens, row.out_channels] if row.tokens is not None else [row.out_channels, *(row.out_size or ())]]
             for row in rows if row.computed]
+    calls = [call for call in case["calls"] if call[0] in taken]  # the kinds this example compares
     problems = []
-    for index, (mine, theirs) in enumerate(zip(ours, case["calls"])):
+    for index, (mine, theirs) in enumerate(zip(ours, calls)):
         if mine != theirs:
             problems.append(f"module {index + 1}: torch {theirs}, convshape {mine}")
             break
@@ -146,11 +147,11 @@ def example_mismatches(case: dict, stack_text: str, channels: int, kinds: str) -
     if case["error"] is not None:
         if result.valid:
             problems.append(f"torch fails ({case['error']}), convshape runs it")
-        elif len(ours) != len(case["calls"]):
-            problems.append(f"torch fails after {len(case['calls'])} modules ({case['error']}), "
+        elif len(ours) != len(calls):
+            problems.append(f"torch fails after {len(calls)} modules ({case['error']}), "
                             f"convshape after {len(ours)} ({result.error_row.error.code.value})")
-    elif len(ours) != len(case["calls"]):
-        problems.append(f"torch ran {len(case['calls'])} modules, convshape has {len(ours)} such rows")
+    elif len(ours) != len(calls):
+        problems.append(f"torch ran {len(calls)} modules, convshape has {len(ours)} such rows")
     if case.get("outputs") and result.valid:
         named = {name: row for row, names in result.binds.items() for name in names}
         levels = [named[name] for name in ("p2", "p3", "p4", "p5")] + [len(result.rows)]

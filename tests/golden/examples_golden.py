@@ -50,6 +50,9 @@ EXAMPLES = {
     "shufflenet-v2": ("shufflenet-v2.stack", 3, FUNCTIONAL_POOL),  # forward() calls x.mean([2, 3])
     "vit-b-16": ("vit-b-16.stack", 3, "conv linear attn"),  # the patches, every nn.Linear and attention
     "swin-t": ("swin-t.stack", 3, MODULES + " wattn patchmerge"),
+    # MaxViT's partition layers as one call each (their LayerNorms and MLPs on partitioned
+    # tensors have no map shape to compare); its convs are checked through the shapes after them.
+    "maxvit-t": ("maxvit-t.stack", 3, "avgpool gap linear battn gattn"),
 }
 
 
@@ -116,7 +119,7 @@ def build(name: str):
                    "alexnet": models.alexnet, "densenet121": models.densenet121,
                    "mobilenetv2": models.mobilenet_v2, "efficientnet-b0": models.efficientnet_b0,
                    "convnext-tiny": models.convnext_tiny, "shufflenet-v2": models.shufflenet_v2_x1_0,
-                   "vit-b-16": models.vit_b_16, "swin-t": models.swin_t}
+                   "vit-b-16": models.vit_b_16, "swin-t": models.swin_t, "maxvit-t": models.maxvit_t}
     if name == "googlenet":
         return models.googlenet(weights=None, aux_logits=False, init_weights=False)
     return constructor[name](weights=None)
@@ -142,6 +145,8 @@ def _kind(module, output) -> str | None:
         return "wattn"
     if type(module).__name__.startswith("PatchMerging"):
         return "patchmerge"
+    if type(module).__name__ == "PartitionAttentionLayer":
+        return "battn" if module.partition_type == "window" else "gattn"
     if isinstance(module, nn.Linear):  # ConvNeXt's pointwise layers are channels last (4-D): 1×1 convs
         return "linear" if output.dim() in (2, 3) else "conv"  # 3-D: a sequence of tokens (ViT)
     return None
@@ -201,7 +206,8 @@ def inside_a_row(model, module) -> bool:
     from torch import nn
 
     wholes = (nn.MultiheadAttention,)
-    names = ("PatchMerging", "PatchMergingV2", "ShiftedWindowAttention", "ShiftedWindowAttentionV2")
+    names = ("PatchMerging", "PatchMergingV2", "ShiftedWindowAttention", "ShiftedWindowAttentionV2",
+             "PartitionAttentionLayer")
     return any((isinstance(parent, wholes) or type(parent).__name__ in names) and parent is not module and
                any(child is module for child in parent.modules()) for parent in model.modules())
 
