@@ -321,12 +321,26 @@ def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convent
     inputs of 2^1000 and more, and a search from 1 made fit quadratic in the depth.
     """
 
-    def ok(size: int) -> bool:
+    def runs(size: int) -> bool:
         step = axis_step(layer, axis, size, convention)
         return size_error(layer, step, name, convention) is None and step.out_size >= needed_out
 
+    # A layer that takes only some sizes (multiples of its partition): search for the first
+    # period holding one, which grows with the size as the answer does, then take it there.
+    period = _period(layer, axis) if layer.kind.op.refuses_some_sizes else 1
+
+    def ok(size: int) -> bool:
+        return any(runs(size + j) for j in range(period))
+
+    found = _gallop(ok, needed_out, max(1, _estimate(layer, axis, needed_out)))
+    if found is None or period == 1:
+        return found
+    return next(found + j for j in range(period) if runs(found + j))
+
+
+def _gallop(ok, needed_out: int, guess: int) -> int | None:
+    """The smallest size where ``ok`` holds (it holds from some size on), searched from a guess."""
     limit = (needed_out + 1) << 64  # no layer needs 2^64 inputs an output: a safety net
-    guess = max(1, _estimate(layer, axis, needed_out))
     if ok(guess):  # the answer is at or below the guess: gallop down to a size that fails
         high, distance = guess, 1
         while high - distance >= 1 and ok(high - distance):
@@ -369,6 +383,10 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     convention = Convention(convention)
     dims = stack.dims
     names = axis_names(dims)
+    if any(layer.kind.op.fixed_size(layer) for layer in stack.layers):
+        finite = _finite(stack, convention, channels)
+        if finite is not None:
+            return finite
     stop = next(((index, layer) for index, layer in enumerate(stack.layers, 1)
                  if layer.kind.op.makes_tokens or layer.kind.op.unanswered), None)
     if stop is not None:  # a count of tokens is a product over the axes, a fixed size no residue: no rule says them
@@ -449,6 +467,76 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
         smallest = next(iter(rule.clean_sizes(1, rule._low + allowed.modulus)), None)
         rules.append(rule._replace(smallest_clean=smallest))
     return Fit(dims, tuple(rules), None, tuple(steps), probe)
+
+
+MAX_FINITE = 4096  # candidate sizes fit runs one by one where rows take one size each
+
+
+def _finite(stack: Stack, convention: Convention, channels: int | None) -> Fit | None:
+    """Where rows take one input size each (``expect o224``, MaxViT's partition layers built
+    for their map): the few input sizes that give every such row its size, each run through
+    calc to say whether it runs and whether it is clean. None where that cannot be said so:
+    axes with other layers, a size no formula follows, too many candidates."""
+    from .calc import run
+    from .formula import evaluate, formulas
+
+    dims = stack.dims
+    names = axis_names(dims)
+    layers = list(stack.layers)
+    if len({_axis_signature(layers, axis) for axis in range(dims)}) != 1:
+        return None
+    graph = _Graph(stack) if stack.reads else None
+    steps = formulas(layers, dims, convention, graph.parent if graph else None)
+    low, high = 1, None
+    for index, layer in enumerate(layers, 1):
+        wanted = layer.kind.op.fixed_size(layer)
+        if not wanted:
+            continue
+        source = (graph.parent(index) if graph else index - 1)
+        if len(set(wanted)) != 1:
+            return None
+        if source == 0:
+            first, last = wanted[0], wanted[0]
+        else:
+            before = steps[source - 1]
+            if before is None:
+                return None
+            expr = before[0].expr
+            first = _first_at_least(lambda x: evaluate(expr, x), wanted[0])
+            last = _first_at_least(lambda x: evaluate(expr, x), wanted[0] + 1) - 1
+        low, high = max(low, first), last if high is None else min(high, last)
+    if high is None or high - low + 1 > MAX_FINITE:
+        return None
+    valid, clean = [], []
+    for size in range(low, high + 1):
+        result = run(stack, (size,) * dims, channels, convention)
+        if result.valid:
+            valid.append(size)
+            if not any(w.code is Code.FLOOR_ROUNDING for row in result.rows for w in row.warnings):
+                clean.append(size)
+    if not valid:
+        index = next(i for i, layer in enumerate(layers, 1) if layer.kind.op.fixed_size(layer))
+        return Fit(dims, (), (index, Diagnostic(Code.OUTPUT_TOO_SMALL, (names[0],), {"out_size": 0})))
+    rules = tuple(AxisRule(name, 1, (), valid[0], clean[0] if clean else None, 1, (), high + 1, tuple(clean),
+                           tuple(valid)) for name in names)
+    return Fit(dims, rules, None)
+
+
+def _first_at_least(size_at, wanted: int) -> int:
+    """The smallest input whose size there is at least ``wanted`` (sizes grow with the input)."""
+    high = 1
+    while size_at(high) < wanted:
+        high *= 2
+        if high > 1 << 62:
+            return high
+    low = high // 2 + 1 if high > 1 else 1
+    while low < high:
+        middle = (low + high) // 2
+        if size_at(middle) >= wanted:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _probe_sizes(stack: Stack, indexed, graph: _Graph, convention: Convention, huge: int):

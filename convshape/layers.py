@@ -91,6 +91,7 @@ class Layer(NamedTuple):
     keep: bool = False  # gap: `keep` its 1×1 map under tf too (Keras' keepdims=True; PyTorch always does)
     shift: tuple[int, ...] | None = None  # wattn: the shift of the shifted windows per axis
     v2: bool = False  # wattn, patchmerge: Swin V2's variant
+    positions: int | None = None  # posembed: the tokens its embedding holds
 
 
 def drops_axes(layer: Layer, convention: Convention) -> bool:

@@ -133,7 +133,9 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
             row = row._replace(axis_fields=())  # a field over "the whole input" has no size without one
         if row.error is not None and fit.error is not None and fit.error[0] == index:
             row = row._replace(error=fit.error[1])  # fit's words for it: formulas, not the huge input's sizes
-        elif fit.error is not None and fit.error[1].code == UNANSWERED and index >= fit.error[0]:
+        elif fit.error is not None and fit.error[1].code == UNANSWERED and index >= fit.error[0] or (
+                fit.error is None and row.error is not None and getattr(row.error.code, "about_size", False)):
+            # not followed without a size, or an error of the huge probe's size that fit found sizes avoiding
             row = type(row)(index=index, layer=layer)  # not followed without a size: nothing to show, not a guess
         if step is not None:
             last_steps = step

@@ -141,10 +141,18 @@ def test_fit_and_calc_without_a_size_say_they_do_not_follow_a_sequence_yet(comma
     if command[0] == "calc":  # no number is guessed past it
         rows = [line for line in result.stdout.splitlines() if line.startswith("│ 3 ")]
         assert rows and "not computed" in rows[0] and "?" in rows[0]
-    vit = invoke(*command, "-f", VIT)  # ViT checks its size first: that is what fit meets
-    assert vit.exit_code == 1
-    assert "not answered: layer 1: fit and calc without -i do not take a model that checks its input size yet (no " \
-           "size but 224×224 can run): give -i" in " ".join((vit.stdout + vit.stderr).split())
+
+
+def test_fit_answers_a_model_that_checks_its_size_with_the_sizes_that_pass():
+    """ViT checks its input first (expect o224): the sizes are the ones that give 224 there, run
+    through the rest (the sequence included) one by one."""
+    vit = invoke("fit", "-c", "3", "--no-color", "-f", VIT)
+    assert vit.exit_code == 0
+    assert "│ H    │ H = 224 only      │ 224            │ 224            │" in vit.stdout
+    stem = invoke("fit", "-c", "3", "--no-color", "conv k3 s2 p1, expect o56")
+    assert "│ H    │ H = 111, 112 only │ 111            │ 111            │" in stem.stdout
+    none = invoke("fit", "-c", "3", "-q", "conv k2 s2, expect o56, conv k60")
+    assert none.exit_code == 1
 
 
 def test_keras_export_says_what_it_has_no_layer_for():
@@ -453,3 +461,115 @@ def test_the_torch_export_of_swin_t_builds_torchvision_s_counts(tmp_path):
     assert sum(b.numel() for b in model.buffers()) == sum(b.numel() for b in reference.buffers())
     for size in (224, 97):
         assert _meta_macs(model, (size, size)) == _meta_macs(reference, (size, size))
+
+
+# ----------------------------------------------------------------------------- MaxViT: blocks and grids
+
+MAXVIT = str(ROOT / "examples" / "maxvit-t.stack")
+
+
+@pytest.mark.parametrize("stack, message", [
+    ("battn k7 h2", "layer 1 (battn k7 h2): 57×57 is not a whole number of 7×7 blocks: PyTorch fails with 'shape "
+     "'[1, 8, 8, 7, 8, 7]' is invalid for input of size 25992'"),
+    ("gattn k7 h2", "layer 1 (gattn k7 h2): 57×57 is not a whole number of 8×8 grid cells: PyTorch fails with "
+     "'shape '[1, 8, 7, 8, 7, 8]' is invalid for input of size 25992'"),
+    ("battn k7 h3", "8 channels are not a multiple of 3 heads"),
+])
+def test_a_partition_that_does_not_divide_the_map_is_torch_s_reshape_error(stack, message):
+    result = invoke("calc", "-i", "57", "-c", "8", "-q", stack)
+    assert result.exit_code == 1 and message in result.stderr
+
+
+def test_a_layer_built_for_one_map_refuses_another_at_its_departition():
+    result = invoke("calc", "-i", "63", "-c", "8", "-q", "battn k7 h2 o56")
+    assert "the layer is built for 56×56 and gets 63×63: PyTorch fails with 'shape '[1, 8, 8, 7, 7, 8]' is " \
+           "invalid for input of size 31752'" in result.stderr
+    assert invoke("calc", "-i", "56", "-c", "8", "-q", "battn k7 h2 o56, gattn k7 h2 o56").exit_code == 0
+
+
+@pytest.mark.parametrize("stack, rule", [
+    ("battn k7 h2", "H ≡ 0 (mod 7), H ≥ 7"),
+    ("gattn k3 h2", "H ≡ 0 (mod 3), H ≥ 3"),
+    ("conv k3 s2 p1, battn k7 h2, battn k2 h2", "H ≡ 0, 27 (mod 28), H ≥ 27"),
+])
+def test_fit_knows_a_partition_takes_only_multiples(stack, rule):
+    result = invoke("fit", "-c", "8", "--no-color", stack)
+    assert f"│ H    │ {rule} │" in result.stdout
+    for size in range(1, 60):
+        runs = invoke("calc", "-i", str(size), "-c", "8", "-q", stack).exit_code == 0
+        if stack == "battn k7 h2":
+            assert runs == (size % 7 == 0)
+        elif stack == "gattn k3 h2":
+            assert runs == (size % 3 == 0)
+        else:
+            assert runs == (size % 28 in (0, 27)), size
+
+
+def test_maxvit_t_fits_only_where_its_layers_get_their_maps():
+    result = invoke("fit", "-c", "3", "--no-color", "-f", MAXVIT)
+    assert result.exit_code == 0
+    assert "│ H    │ H = 221, 222, 223, 224 only │ 221            │ 221            │" in result.stdout
+    assert invoke("fit", "-c", "3", "-q", "-f", MAXVIT).stdout == "221\n"
+
+
+@pytest.mark.torch
+@torch_only
+def test_maxvit_t_runs_in_torch_exactly_where_fit_says_over_32_to_512():
+    import torch
+
+    model = _torchvision().maxvit_t().to("meta").eval()
+    runs = []
+    for size in range(32, 513):
+        try:
+            model(torch.empty((1, 3, size, size), device="meta"))
+        except RuntimeError:
+            continue
+        runs.append(size)
+    assert runs == [221, 222, 223, 224]  # what fit says (above), by brute force
+
+
+@pytest.mark.torch
+@torch_only
+@pytest.mark.parametrize("kind, partition", [("battn", "window"), ("gattn", "grid")])
+def test_a_partition_s_field_is_what_torch_s_gradient_reaches(kind, partition):
+    import torch
+    from torch import nn
+
+    _torchvision()
+    from torchvision.models.maxvit import PartitionAttentionLayer
+
+    from convshape import calc
+    from convshape.draw.field import field_picture
+
+    torch.manual_seed(0)
+    size = 12
+    layer = PartitionAttentionLayer(8, 4, 3, partition, (size, size), 4, nn.GELU, nn.LayerNorm, 0.0, 0.0, 0.0)
+    x = torch.randn(1, 8, size, size, requires_grad=True)
+    out = layer(x)
+    result = calc(f"{kind} k3 h2 o{size}", size, channels=8)
+    for o in range(size):
+        x.grad = None
+        out[0, 0, o, 0].backward(retain_graph=True)
+        torch_rows = sorted((x.grad[0].abs().amax(dim=(0, 2)) > 1e-20).nonzero().flatten().tolist())
+        ours = sorted({position[0] for position in field_picture(result, 1, (o, 0)).reached})
+        assert ours == torch_rows, o
+
+
+@pytest.mark.torch
+@torch_only
+def test_torchvision_s_maxvit_imports_live_with_torch_s_counts_and_failure():
+    from convshape import calc
+    from convshape.counts import count
+    from convshape.importers.torch_module import TorchFails, read_module
+
+    capture = read_module("torchvision.models:maxvit_t")
+    model = _torchvision().maxvit_t().to("meta").eval()
+    totals = count(capture.result).totals
+    assert (totals.params, totals.buffers, totals.macs) == (
+        sum(p.numel() for p in model.parameters()), sum(b.numel() for b in model.buffers()),
+        _meta_macs(model, (224, 224)))
+    with pytest.raises(TorchFails, match=r"shape '\[1, 64, 9, 7, 9, 7\]' is invalid for input of size 262144"):
+        read_module("torchvision.models:maxvit_t", (256,))
+    at_256 = calc(capture.imported.stack, 256, channels=3)
+    assert "PyTorch fails with 'shape '[1, 64, 9, 7, 9, 7]' is invalid for input of size 262144'" in \
+        at_256.error_row.error.message

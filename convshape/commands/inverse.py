@@ -66,7 +66,7 @@ def fit(
         from ..fit import aligned as aligned_only
 
         result = aligned_only(result, parsed, convention, channels)
-    clean = result.valid and all(rule.residues for rule in result.rules)
+    clean = result.valid and all(rule.residues or rule.small for rule in result.rules)
     status = EXIT_OK if clean else EXIT_INVALID
     if quiet:
         if not result.valid:

@@ -106,6 +106,11 @@ class Op:
         kinds (ln, linear, activations) keep the sequence; flatten ends it."""
         return None if self.flattens else tokens
 
+    def fixed_size(self, layer: Layer) -> tuple[int, ...] | None:
+        """The one input size it takes per axis (a check of the input, a layer built for one
+        map), or None: fit then answers with the few input sizes that give it."""
+        return None
+
     def token_error(self, layer: Layer, tokens: int, width: int | None):
         """A finding about the sequence it gets (``tokens`` of width ``width``), or None."""
         return None

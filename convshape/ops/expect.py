@@ -16,7 +16,6 @@ _NAMES = {"H": "height", "W": "width"}
 
 class Expect(Op):
     word = "expect"
-    unanswered = "do not take a model that checks its input size yet (no size but {size} can run)"
     help = "the input size the model checks"
     takes = ("o", "x")
     required = ("o",)
@@ -39,6 +38,9 @@ class Expect(Op):
                          f"{layer.out[wrong]} but got {size[wrong]}!'")
         return Diagnostic(SIZE_EXPECTED, (), {"expected": "×".join(map(str, layer.out)),
                                               "got": "×".join(map(str, size)), "framework": framework})
+
+    def fixed_size(self, layer):
+        return layer.out
 
     def cost_lines(self, row, cost, torch_profile, times, convention):
         return [f"checks the input is {'×'.join(map(str, row.layer.out))}; no parameters"]

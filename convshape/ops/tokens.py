@@ -151,26 +151,26 @@ class PositionEmbedding(TokenOp):
     token_help = (("n", "the tokens it holds: n197"),)
 
     def build(self, get, dims):
-        return {"out": (get("n"),)}
+        return {"positions": get("n")}
 
     def token_error(self, layer, tokens, width):
         from ..diagnostics import Diagnostic
 
-        if tokens != layer.out[0]:
-            return Diagnostic(POSITIONS, (), {"positions": layer.out[0], "tokens": tokens})
+        if tokens != layer.positions:
+            return Diagnostic(POSITIONS, (), {"positions": layer.positions, "tokens": tokens})
         return None
 
     def weights(self, layer, in_channels, out_channels, convention):
-        return None if in_channels is None else (layer.out[0] * in_channels, 0)
+        return None if in_channels is None else (layer.positions * in_channels, 0)
 
     def cost_lines(self, row, cost, torch_profile, times, convention):
-        return [f"params {row.layer.out[0]}·{row.in_channels} = {cost.params:,}"]
+        return [f"params {row.layer.positions}·{row.in_channels} = {cost.params:,}"]
 
     def torch_module(self, row, w):
         if row.in_channels is None:
             raise w.error("its width is unknown: give -c", row)
         w.helper(_POSITIONS)
-        return f"PositionEmbedding({row.layer.out[0]}, {row.in_channels})"
+        return f"PositionEmbedding({row.layer.positions}, {row.in_channels})"
 
 
 class Attention(TokenOp):

@@ -300,6 +300,25 @@ PARTITION_SHAPE = KindCode(
     "{what}: PyTorch fails with 'shape '[1, {shape}]' is invalid for input of size {elements}'", True)
 
 
+GRID_TOO_BIG = KindCode(
+    "grid_too_big", Level.ERROR,
+    "{size} is smaller than a {grid} grid: torchvision's partition divides by 0 ('integer division or modulo by "
+    "zero')", True)
+
+
+GRID_SEQUENCE = KindCode(
+    "grid_sequence", Level.ERROR,
+    "{size} in a grid of {grid} makes sequences of {tokens} positions, and its position bias is for {positions}: "
+    "PyTorch fails with 'The size of tensor a ({tokens}) must match the size of tensor b ({positions}) at "
+    "non-singleton dimension 4'", True)
+
+
+BUILT_GRID = KindCode(
+    "built_grid", Level.ERROR,
+    "built for {built}, whose side {partition} does not divide: torchvision fails with 'Grid size must be divisible "
+    "by partition size. Got grid size of ({sides}) and partition size of {partition}'")
+
+
 class PartitionAttention(Op):
     """MaxViT's attention within a partition of the map (RelativePositionalMultiHeadAttention
     between torchvision's WindowPartition and WindowDepartition): ``battn k7`` attends
@@ -316,6 +335,7 @@ class PartitionAttention(Op):
     is_spatial = True
     keeps_shape = False
     attends = True
+    refuses_some_sizes = True  # only multiples of its partition run
     grid = False
 
     def build(self, get, dims):
@@ -327,7 +347,7 @@ class PartitionAttention(Op):
         if not self.grid:
             return layer.kernel[axis]
         built = layer.out[axis] if layer.out else size
-        return max(built // layer.kernel[axis], 1)
+        return built // layer.kernel[axis]  # 0 where the map is smaller than the grid
 
     def structure_error(self, layer, size, channels, flattened, convention):
         if size is None:
@@ -336,14 +356,27 @@ class PartitionAttention(Op):
             return Diagnostic(TWO_AXES, (), {"kind": self.word, "dims": len(size)})
         if layer.groups < 1 or channels is not None and channels % layer.groups:
             return Diagnostic(HEADS_SPLIT, (), {"channels": channels, "heads": layer.groups})
+        if layer.out:  # torchvision asserts its own grid first, whatever the input
+            built = [self.spacing(layer, axis, o) for axis, o in enumerate(layer.out)]
+            if not all(built) or any(o % b for o, b in zip(layer.out, built)):
+                return Diagnostic(BUILT_GRID, (), {"built": "×".join(map(str, layer.out)), "partition": built[0],
+                                                   "sides": ", ".join(map(str, layer.out))})
         c = "C" if channels is None else channels
         elements = "C·" + "·".join(map(str, size)) if channels is None else f"{channels * size[0] * size[1]}"
         spacing = [self.spacing(layer, axis, s) for axis, s in enumerate(size)]
+        if not all(spacing):
+            return Diagnostic(GRID_TOO_BIG, (), {"size": "×".join(map(str, size)),
+                                                 "grid": "×".join(map(str, layer.kernel))})
         if any(s % p for s, p in zip(size, spacing)):
             shape = ", ".join(map(str, [c, size[0] // spacing[0], spacing[0], size[1] // spacing[1], spacing[1]]))
             what = (f"{'×'.join(map(str, size))} is not a whole number of {'×'.join(map(str, spacing))} "
                     f"{'grid cells' if self.grid else 'blocks'}")
             return Diagnostic(PARTITION_SHAPE, (), {"what": what, "shape": shape, "elements": elements})
+        if self.grid and any(s // p != k for s, p, k in zip(size, spacing, layer.kernel)):
+            tokens = (size[0] // spacing[0]) * (size[1] // spacing[1])
+            return Diagnostic(GRID_SEQUENCE, (), {"tokens": tokens, "positions": layer.kernel[0] * layer.kernel[1],
+                                                  "size": "×".join(map(str, size)),
+                                                  "grid": "×".join(map(str, layer.kernel))})
         if layer.out and tuple(size) != tuple(layer.out):
             parts = [o // p for o, p in zip(layer.out, spacing)]
             shape = ", ".join(map(str, [*parts, *spacing, c]))
@@ -351,8 +384,25 @@ class PartitionAttention(Op):
             return Diagnostic(PARTITION_SHAPE, (), {"what": what, "shape": shape, "elements": elements})
         return None
 
+    def fixed_size(self, layer):
+        return layer.out
+
+    def period(self, layer, axis):
+        return max(layer.kernel[axis], 1)  # only multiples of the partition run
+
+    def refused_size(self, layer, step, axis, convention):
+        """On one axis, for fit: a size the partition's reshape cannot take (the message with
+        every axis and the channels is the structure's, which calc says first)."""
+        index = ("H", "W").index(axis) if axis in ("H", "W") else 0
+        spacing = self.spacing(layer, index, step.in_size)
+        if not spacing or step.in_size % spacing or self.grid and step.in_size // spacing != layer.kernel[index] or \
+                layer.out is not None and step.in_size != layer.out[index]:
+            return Diagnostic(PARTITION_SHAPE, (axis,), {"what": f"{step.in_size} on {axis}", "shape": "...",
+                                                        "elements": "..."})
+        return None
+
     def axis_step(self, layer, axis, in_size, convention, target=None):
-        spacing = self.spacing(layer, axis, in_size)
+        spacing = max(self.spacing(layer, axis, in_size), 1)
         if self.grid:  # k positions spaced by P = H/k: a window of k taps dilated by P, one per residue
             return AxisStep(in_size, in_size, (0, 0), kernel=layer.kernel[axis], stride=1, dilation=spacing,
                             effective_kernel=spacing * (layer.kernel[axis] - 1) + 1)
