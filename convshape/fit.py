@@ -328,6 +328,8 @@ def _minimum_input(layer: Layer, axis: int, needed_out: int, convention: Convent
     # A layer that takes only some sizes (multiples of its partition): search for the first
     # period holding one, which grows with the size as the answer does, then take it there.
     period = _period(layer, axis) if layer.kind.op.refuses_some_sizes else 1
+    if period > MAX_READ_PERIOD:  # too long to step through: the gallop alone (a later check says so)
+        period = 1
 
     def ok(size: int) -> bool:
         return any(runs(size + j) for j in range(period))

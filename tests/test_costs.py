@@ -211,7 +211,7 @@ def test_keras_has_no_single_value_check():
 
 @pytest.mark.parametrize("words, message", [
     ("conv k3 dw g2", "dw sets the groups to the input channels: give dw or g, not both"),
-    ("maxpool k2 nobias", "maxpool does not take 'nobias' (no bias is for conv, convt, linear, attn)"),
+    ("maxpool k2 nobias", "maxpool does not take 'nobias' (no bias is for conv, convt, linear, attn, wattn)"),
     ("bn k3", "bn does not take 'k3'"),
     ("gn", "gn needs its number of groups, such as g32"),
     ("@in conv k3", "'in' is a layer kind (instance normalization"),

@@ -26,10 +26,11 @@ EXAMPLES = {
     "chunk": "chunk g2 i1", "channelshuffle": "channelshuffle g2", "normalize": "normalize",
     "tokens": "tokens", "cls": "tokens, cls", "posembed": "tokens, posembed n64", "attn": "tokens, attn h2",
     "token": "tokens, token i0", "expect": "expect o8", "wattn": "wattn k2 h2 s1", "patchmerge": "patchmerge",
+    "battn": "battn k2 h2", "gattn": "gattn k2 h2",
 }
 # fit and calc without -i do not answer past these yet (a sequence's length is a product over
-# the axes; a fixed size is no rule per axis): they say so, and exit 1 (tests/test_transformers.py).
-UNANSWERED = {"tokens", "cls", "posembed", "attn", "token", "expect"}
+# the axes): they say so, and exit 1 (tests/test_transformers.py).
+UNANSWERED = {"tokens", "cls", "posembed", "attn", "token"}
 
 
 def test_every_kind_has_an_example():

@@ -573,3 +573,20 @@ def test_torchvision_s_maxvit_imports_live_with_torch_s_counts_and_failure():
     at_256 = calc(capture.imported.stack, 256, channels=3)
     assert "PyTorch fails with 'shape '[1, 64, 9, 7, 9, 7]' is invalid for input of size 262144'" in \
         at_256.error_row.error.message
+
+
+@pytest.mark.torch
+@torch_only
+def test_the_torch_export_of_maxvit_t_builds_torchvision_s_counts(tmp_path):
+    import importlib.util
+
+    models = _torchvision()
+    target = tmp_path / "maxvit_export.py"
+    assert invoke("export", "--to", "torch", "-i", "224", "-c", "3", "-f", MAXVIT, "-o", str(target)).exit_code == 0
+    spec = importlib.util.spec_from_file_location("maxvit_export", target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model, reference = module.model.to("meta"), models.maxvit_t().to("meta")
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
+    assert sum(b.numel() for b in model.buffers()) == sum(b.numel() for b in reference.buffers())
+    assert _meta_macs(model, (224, 224)) == _meta_macs(reference, (224, 224))

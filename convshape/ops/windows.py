@@ -319,6 +319,28 @@ BUILT_GRID = KindCode(
     "by partition size. Got grid size of ({sides}) and partition size of {partition}'")
 
 
+_PARTITION_ATTENTION = '''
+
+class PartitionAttention(nn.Module):
+    """MaxViT's attention within blocks or over a grid on an N×C×H×W map: torchvision's modules."""
+
+    def __init__(self, width, heads, partition, grid=False):
+        super().__init__()
+        from torchvision.models import maxvit
+
+        self.partition, self.grid = partition, grid
+        self.attention = maxvit.RelativePositionalMultiHeadAttention(width, width // heads, partition * partition)
+        self.split, self.join = maxvit.WindowPartition(), maxvit.WindowDepartition()
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        p = h // self.partition if self.grid else self.partition
+        y = self.split(x, p)
+        y = self.attention(y.swapaxes(-2, -3) if self.grid else y)
+        return self.join(y.swapaxes(-2, -3) if self.grid else y, p, h // p, w // p)
+'''
+
+
 class PartitionAttention(Op):
     """MaxViT's attention within a partition of the map (RelativePositionalMultiHeadAttention
     between torchvision's WindowPartition and WindowDepartition): ``battn k7`` attends
@@ -443,6 +465,13 @@ class PartitionAttention(Op):
             lines.append(f"MACs {'·'.join(map(str, row.in_size))} positions · (4·{c}² + 2·{k}·{c}){times} = "
                          f"{cost.macs:,}")
         return lines
+
+    def torch_module(self, row, w):
+        if row.in_channels is None:
+            raise w.error("its channels are unknown: give -c", row)
+        w.helper(_PARTITION_ATTENTION)
+        grid = ", grid=True" if self.grid else ""
+        return f"PartitionAttention({row.in_channels}, {row.layer.groups}, {row.layer.kernel[0]}{grid})"
 
     def explain_row(self, row):
         spacing = [self.spacing(row.layer, axis, s) for axis, s in enumerate(row.in_size)]
