@@ -590,3 +590,17 @@ def test_the_torch_export_of_maxvit_t_builds_torchvision_s_counts(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
     assert sum(b.numel() for b in model.buffers()) == sum(b.numel() for b in reference.buffers())
     assert _meta_macs(model, (224, 224)) == _meta_macs(reference, (224, 224))
+
+
+@pytest.mark.torch
+@torch_only
+@pytest.mark.parametrize("name, cls", [("vit_b_16", "VisionTransformer"), ("swin_t", "SwinTransformer"),
+                                       ("maxvit_t", "MaxVit")])
+def test_print_model_of_a_transformer_is_refused_with_the_route_that_is_exact(name, cls, tmp_path):
+    text = tmp_path / f"{name}.txt"
+    text.write_text(str(getattr(_torchvision(), name)()))
+    result = invoke("import", str(text))
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert f"print(model) does not show what a vision transformer's rows need ({cls}:" in said
+    assert "The exact route: the live model (convshape import MODULE:ATTR)" in said

@@ -459,6 +459,19 @@ def _walk(writer: _Writer, node: Node, path: str) -> None:
             _walk(writer, child, f"{path}.{child.name}" if path else child.name)
 
 
+# Modules whose numbers a repr leaves out: a vision transformer's attention and embeddings.
+ATTENTION = {"VisionTransformer", "EncoderBlock", "MultiheadAttention", "SwinTransformer", "SwinTransformerBlock",
+             "SwinTransformerBlockV2", "ShiftedWindowAttention", "ShiftedWindowAttentionV2", "PatchMerging",
+             "PatchMergingV2", "MaxVit", "PartitionAttentionLayer", "RelativePositionalMultiHeadAttention"}
+
+
+def _first(node: Node, classes: set) -> str | None:
+    """The first module (depth first) of one of ``classes``: its class."""
+    if node.cls in classes:
+        return node.cls
+    return next((found for child in node.children if (found := _first(child, classes)) is not None), None)
+
+
 def read_repr(text: str) -> Imported:
     """The stack of a ``print(model)`` text.
 
@@ -466,6 +479,12 @@ def read_repr(text: str) -> Imported:
     'conv k3 s2 c8 in3                   # 0: Conv2d'
     """
     tree = parse_tree(text)
+    attention = _first(tree, ATTENTION)
+    if attention is not None:
+        raise ImportFailure(
+            f"print(model) does not show what a vision transformer's rows need ({attention}: ViT's class token and "
+            "position embedding are parameters it leaves out, Swin's windows and shifts and MaxViT's partitions "
+            "attributes it does not print). The exact route: the live model (convshape import MODULE:ATTR)")
     writer = _Writer()
     _walk(writer, tree, "")
     if writer.rows == 0:
