@@ -170,26 +170,12 @@ def _param_name(param) -> str:
     return max(param.opts, key=len)
 
 
-app = typer.Typer(
-    name="convshape",
-    cls=_Group,
-    help="Exact output sizes, channels and receptive fields of CNN layer stacks.",
-    epilog=ROOT_EPILOG,
-    no_args_is_help=True,
-    add_completion=False,  # `convshape completions SHELL --install` installs the static scripts
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
-)
-
-
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"convshape {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Optional[bool] = typer.Option(
         None, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
@@ -198,16 +184,37 @@ def _root(
     """Exact output sizes, channels and receptive fields of CNN layer stacks."""
 
 
+def _typer(commands) -> typer.Typer:
+    """The app with these ``(name, function, epilog)`` commands, in the order --help lists them."""
+    made = typer.Typer(
+        name="convshape",
+        cls=_Group,
+        help="Exact output sizes, channels and receptive fields of CNN layer stacks.",
+        epilog=ROOT_EPILOG,
+        no_args_is_help=True,
+        add_completion=False,  # `convshape completions SHELL --install` installs the static scripts
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None,
+    )
+    made.callback()(_root)
+    for name, function, epilog in commands:
+        made.command(name, epilog=epilog)(function)
+    return made
+
+
 from .commands import calc as _calc, inverse as _inverse, models as _models, pictures as _pictures, schema as _schema  # noqa: E402
 from .commands.common import EXIT_INTERNAL, EXIT_INVALID, EXIT_PIPE, EXIT_USAGE, _fail, _write  # noqa: E402
-# The commands, in the order --help lists them.
-app.command(epilog=_calc.CALC_EPILOG)(_calc.calc)
-app.command(epilog=_inverse.FIT_EPILOG)(_inverse.fit)
-app.command(epilog=_inverse.SOLVE_EPILOG)(_inverse.solve)
-app.command(epilog=_models.EXPORT_EPILOG)(_models.export)
-app.command("import", epilog=_models.IMPORT_EPILOG)(_models.import_)
-app.command(epilog=_pictures.DRAW_EPILOG)(_pictures.draw)
-app.command(epilog=_schema.SCHEMA_EPILOG)(_schema.schema)
+
+COMMANDS = [
+    ("calc", _calc.calc, _calc.CALC_EPILOG),
+    ("fit", _inverse.fit, _inverse.FIT_EPILOG),
+    ("solve", _inverse.solve, _inverse.SOLVE_EPILOG),
+    ("export", _models.export, _models.EXPORT_EPILOG),
+    ("import", _models.import_, _models.IMPORT_EPILOG),
+    ("draw", _pictures.draw, _pictures.DRAW_EPILOG),
+    ("schema", _schema.schema, _schema.SCHEMA_EPILOG),
+]
 
 
 class Shell(str, Enum):
@@ -245,7 +252,6 @@ def completion_path(shell: str) -> str:
     }[shell]
 
 
-@app.command(epilog=COMPLETIONS_EPILOG)
 def completions(
     shell: Shell = typer.Argument(..., metavar="SHELL", case_sensitive=False, help="bash, zsh or fish."),
     install: bool = typer.Option(False, "--install", help="Write the script where the shell finds it, not to stdout."),
@@ -265,6 +271,10 @@ def completions(
     _write(f"installed {path}\n")
     if shell.value == "zsh":
         _write("add to ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)\n")
+
+
+COMMANDS.append(("completions", completions, COMPLETIONS_EPILOG))
+app = _typer(COMMANDS)  # every command: --help, the tests, the completion scripts
 
 
 def completion_script(shell: str) -> str:
@@ -297,8 +307,11 @@ def main() -> None:
     """
     gc.disable()
     gc.freeze()
+    # Typer builds every command's options at each start; a run needs only its own command's
+    # (the same options, help and errors): the app of that one command, where argv names one.
+    named = [command for command in COMMANDS if sys.argv[1:2] == [command[0]]]
     try:
-        app(prog_name="convshape")
+        (_typer(named) if named else app)(prog_name="convshape")
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)

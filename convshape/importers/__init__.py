@@ -31,6 +31,9 @@ def kind_of(data: bytes, name: str = "") -> str | None:
         return "onnx" if data[:1] == ONNX_MAGIC else None
     if text.startswith("{") and '"class_name"' in text[:4000]:
         return "keras"
+    first = text.split("\n", 1)[0].rstrip()
+    if not first.endswith("(") or " " in first:  # a repr opens with 'ResNet(' alone: a stack does not
+        return None
     from .torch_repr import looks_like_repr
 
     return "torch" if looks_like_repr(text) else None
