@@ -604,3 +604,40 @@ def test_print_model_of_a_transformer_is_refused_with_the_route_that_is_exact(na
     said = " ".join(result.stderr.split())
     assert f"print(model) does not show what a vision transformer's rows need ({cls}:" in said
     assert "The exact route: the live model (convshape import MODULE:ATTR)" in said
+
+
+# ----------------------------------------------------------------------------- Keras' ViT-style layers
+
+
+@pytest.mark.keras
+@pytest.mark.skipif(not have("keras"), reason="keras is not installed")
+def test_a_keras_vit_style_model_imports_with_keras_counts(tmp_path):
+    """Conv2D patches, Reshape to tokens, LayerNormalization, MultiHeadAttention(x, x), Dense
+    over each token, Add, Flatten: Keras' own count_params and output shape."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(48, 8, strides=8)(inputs)
+    x = layers.Reshape((16, 48))(x)
+    y = layers.LayerNormalization()(x)
+    y = layers.MultiHeadAttention(4, 12)(y, y)
+    x = layers.Add()([x, y])
+    y = layers.Dense(96, activation="gelu")(layers.LayerNormalization()(x))
+    x = layers.Add()([x, layers.Dense(48)(y)])
+    outputs = layers.Dense(10)(layers.Flatten()(x))
+    model = keras.Model(inputs, outputs)
+    path = tmp_path / "vit.json"
+    path.write_text(model.to_json())
+    data = json.loads(invoke("calc", "-f", str(path), "--format", "json").stdout)
+    assert data["totals"]["params"] == model.count_params()
+    assert data["output"]["features"] == model.output_shape[-1]
+    kinds = [row["kind"] for row in data["layers"]]
+    assert kinds[:4] == ["conv", "tokens", "ln", "attn"] and kinds.count("linear") == 3
+    assert data["layers"][1]["tokens"] == 16 and data["layers"][1]["width"] == 48
+
+    other = keras.Model(inputs, layers.MultiHeadAttention(4, 8)(x, x))  # heads of 8 on a width of 48
+    path.write_text(other.to_json())
+    refused = invoke("import", str(path))
+    assert refused.exit_code == 1
+    assert "heads of 8 (values 8) on a width of 48 have no row" in " ".join(refused.stderr.split())

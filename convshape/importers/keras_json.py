@@ -69,6 +69,8 @@ class _Reader:
         self.names: dict[str, str] = {}  # Keras layer -> the stack name bound to its output
         self.current: str | None = None  # the Keras layer whose output is the current tensor
         self.used: set[str] = set()
+        self.sequences: set[str] = set()  # Keras layers whose output is a sequence of tokens (N, C)
+        self.in_sequence = False  # the layer being read reads one
 
     def source(self, name: str) -> str:
         while name in self.alias:
@@ -254,6 +256,12 @@ def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
         reader.row(f"up o{_per_axis([config['height'], config['width']])}", comment)
     elif cls == "Flatten":
         reader.row("flatten", comment)
+    elif cls == "Dense" and reader.in_sequence:  # over the width of each token
+        reader.row(" ".join([f"linear c{config['units']}"] + bias), f"{comment} (over each token's width)")
+    elif cls == "MultiHeadAttention":
+        _attention(reader, config, in_shape, name, comment)
+    elif cls == "Reshape" and _to_tokens(config, in_shape):
+        reader.row("tokens", f"{comment}: the map as a sequence of tokens")
     elif cls == "Dense" and in_shape is not None and len(in_shape) > 2:  # over the channels at each position
         kind = "conv" if len(in_shape) == 4 else f"conv{len(in_shape) - 2}d"
         reader.row(" ".join([f"{kind} k1 c{config['units']}"] + bias), f"{comment} (over the channels: a 1×1 conv)")
@@ -293,6 +301,34 @@ def _layer_rows(reader: _Reader, layer: dict, shapes: list) -> None:
     activation = config.get("activation")
     if cls != "Activation" and activation not in (None, "linear"):
         _activation(reader, activation, f"{name}: its activation", name)
+
+
+def _to_tokens(config: dict, in_shape) -> bool:
+    """A Reshape of an N×H×W×C map to N×(H·W)×C: the map as a sequence of tokens (a ViT's patches)."""
+    target = list(config.get("target_shape") or [])
+    if in_shape is None or len(in_shape) < 4 or len(target) != 2 or target[1] != in_shape[-1]:
+        return False
+    positions = 1
+    for size in in_shape[1:-1]:
+        positions = None if size is None or positions is None else positions * size
+    return target[0] == -1 or target[0] == positions
+
+
+def _attention(reader: _Reader, config: dict, in_shape, name: str, comment: str) -> None:
+    """Keras' MultiHeadAttention called on one sequence as query and value: self-attention. Its
+    counts are nn.MultiheadAttention's where each head is C/h wide and the output is C."""
+    heads, key = config.get("num_heads"), config.get("key_dim")
+    width = in_shape[-1] if in_shape else None
+    value = config.get("value_dim") or key
+    if not reader.in_sequence or width is None or heads is None or key is None:
+        raise ImportFailure(f"layer {name!r} (MultiHeadAttention): convshape reads self-attention over a sequence "
+                            "of tokens of known width")
+    if key * heads != width or value != key or config.get("output_shape") not in (None, width, [width]) or \
+            config.get("attention_axes") not in (None, [1], (1,)):
+        raise ImportFailure(f"layer {name!r} (MultiHeadAttention): heads of {key} (values {value}) on a width of "
+                            f"{width} have no row: attn's heads split the width ({heads} × {width // heads})")
+    bias = "" if config.get("use_bias", True) else " nobias"
+    reader.row(f"attn h{heads}{bias}", comment)
 
 
 def _activation(reader: _Reader, activation, comment: str, name: str) -> None:
@@ -429,6 +465,18 @@ def read_keras(text: str) -> Imported:
                 reader.lines.append(f"from {reader.name_of(names[-1])}")
             reader.row(" ".join([merge] + [reader.name_of(name) for name in names[:-1]]),
                        f"{layer['name']}: {layer['class_name']}")
+            if any(name in reader.sequences for name in names):
+                reader.sequences.add(layer["name"])
+        elif layer["class_name"] == "MultiHeadAttention":
+            names = {name for name, _ in sources}
+            if len(names) != 1:
+                raise ImportFailure(f"layer {layer['name']!r} (MultiHeadAttention) attends across {len(names)} "
+                                    "tensors: convshape reads self-attention (query and value the same)")
+            if sources[0][0] != reader.current:
+                reader.lines.append(f"from {reader.name_of(sources[0][0])}")
+            reader.in_sequence = sources[0][0] in reader.sequences
+            _layer_rows(reader, layer, [sources[0][1]])
+            reader.sequences.add(layer["name"])
         elif layer["class_name"] in ("Subtract", "Average", "Maximum", "Minimum", "Dot"):
             raise ImportFailure(f"cannot go on past layer {layer['name']!r} ({layer['class_name']}): convshape's"
                                 " merges are add, mul and cat")
@@ -437,7 +485,11 @@ def read_keras(text: str) -> Imported:
                 raise ImportFailure(f"layer {layer['name']!r} ({layer['class_name']}) reads {len(sources)} tensors")
             if sources[0][0] != reader.current:
                 reader.lines.append(f"from {reader.name_of(sources[0][0])}")
+            reader.in_sequence = sources[0][0] in reader.sequences
             _layer_rows(reader, layer, [shape for _, shape in sources])
+            if reader.lines and reader.lines[-1].startswith("tokens ") or reader.in_sequence and \
+                    layer["class_name"] != "Flatten":
+                reader.sequences.add(layer["name"])
         reader.current = layer["name"]
         if layer["name"] in named:
             reader.lines.append(f"@{reader.name_of(layer['name'])}")
