@@ -187,6 +187,26 @@ def _meta_macs(model, size) -> int:
     return counter.get_total_flops() // 2
 
 
+def _exported(tmp_path, stack: str, name: str):
+    """The model `export --to torch` writes for ``stack``, built from its file, on the meta device."""
+    import importlib.util
+
+    target = tmp_path / f"{name}.py"
+    result = invoke("export", "--to", "torch", "-i", "224", "-c", "3", "-f", stack, "-o", str(target))
+    assert result.exit_code == 0, result.output
+    spec = importlib.util.spec_from_file_location(name, target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.model.to("meta")
+
+
+def _same_counts(model, reference, sizes=(224,)):
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
+    assert sum(b.numel() for b in model.buffers()) == sum(b.numel() for b in reference.buffers())
+    for size in sizes:
+        assert _meta_macs(model, (size, size)) == _meta_macs(reference, (size, size))
+
+
 @pytest.mark.torch
 @torch_only
 @pytest.mark.parametrize("name", ["vit_b_16", "vit_b_32", "vit_l_16"])
@@ -278,18 +298,7 @@ def test_an_attention_row_s_field_is_what_torch_s_gradient_reaches():
 @pytest.mark.torch
 @torch_only
 def test_the_torch_export_of_the_vit_example_builds_torchvision_s_counts(tmp_path):
-    import importlib.util
-
-    target = tmp_path / "vit_export.py"
-    result = invoke("export", "--to", "torch", "-i", "224", "-c", "3", "-f", VIT, "-o", str(target))
-    assert result.exit_code == 0, result.output
-    spec = importlib.util.spec_from_file_location("vit_export", target)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model = module.model.to("meta")
-    reference = _torchvision().vit_b_16().to("meta")
-    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
-    assert _meta_macs(model, (224, 224)) == _meta_macs(reference, (224, 224))
+    _same_counts(_exported(tmp_path, VIT, "vit_export"), _torchvision().vit_b_16().to("meta"))
 
 
 # ----------------------------------------------------------------------------- Swin: windows and patch merging
@@ -448,19 +457,7 @@ def test_swin_t_runs_in_torch_exactly_where_fit_says():
 @pytest.mark.torch
 @torch_only
 def test_the_torch_export_of_swin_t_builds_torchvision_s_counts(tmp_path):
-    import importlib.util
-
-    models = _torchvision()
-    target = tmp_path / "swin_export.py"
-    assert invoke("export", "--to", "torch", "-i", "224", "-c", "3", "-f", SWIN, "-o", str(target)).exit_code == 0
-    spec = importlib.util.spec_from_file_location("swin_export", target)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model, reference = module.model.to("meta"), models.swin_t().to("meta")
-    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
-    assert sum(b.numel() for b in model.buffers()) == sum(b.numel() for b in reference.buffers())
-    for size in (224, 97):
-        assert _meta_macs(model, (size, size)) == _meta_macs(reference, (size, size))
+    _same_counts(_exported(tmp_path, SWIN, "swin_export"), _torchvision().swin_t().to("meta"), (224, 97))
 
 
 # ----------------------------------------------------------------------------- MaxViT: blocks and grids
@@ -578,18 +575,7 @@ def test_torchvision_s_maxvit_imports_live_with_torch_s_counts_and_failure():
 @pytest.mark.torch
 @torch_only
 def test_the_torch_export_of_maxvit_t_builds_torchvision_s_counts(tmp_path):
-    import importlib.util
-
-    models = _torchvision()
-    target = tmp_path / "maxvit_export.py"
-    assert invoke("export", "--to", "torch", "-i", "224", "-c", "3", "-f", MAXVIT, "-o", str(target)).exit_code == 0
-    spec = importlib.util.spec_from_file_location("maxvit_export", target)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model, reference = module.model.to("meta"), models.maxvit_t().to("meta")
-    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
-    assert sum(b.numel() for b in model.buffers()) == sum(b.numel() for b in reference.buffers())
-    assert _meta_macs(model, (224, 224)) == _meta_macs(reference, (224, 224))
+    _same_counts(_exported(tmp_path, MAXVIT, "maxvit_export"), _torchvision().maxvit_t().to("meta"))
 
 
 @pytest.mark.torch

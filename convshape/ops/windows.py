@@ -74,6 +74,17 @@ class PatchMerge(nn.Module):
 '''
 
 
+def _heads_on_a_map(word: str, layer, size, channels, flattened):
+    """What attention over a map needs first: a map, of two axes, its channels split by the heads."""
+    if size is None:
+        return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": word, "reason": flattened})
+    if len(size) != 2:
+        return Diagnostic(TWO_AXES, (), {"kind": word, "dims": len(size)})
+    if layer.groups < 1 or channels is not None and channels % layer.groups:
+        return Diagnostic(HEADS_SPLIT, (), {"channels": channels, "heads": layer.groups})
+    return None
+
+
 def padded(size: int, window: int) -> int:
     """The size torchvision pads a map to: the next multiple of the window.
 
@@ -121,13 +132,7 @@ class WindowAttention(Op):
         return layer.shift
 
     def structure_error(self, layer, size, channels, flattened, convention):
-        if size is None:
-            return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": self.word, "reason": flattened})
-        if len(size) != 2:
-            return Diagnostic(TWO_AXES, (), {"kind": self.word, "dims": len(size)})
-        if layer.groups < 1 or channels is not None and channels % layer.groups:
-            return Diagnostic(HEADS_SPLIT, (), {"channels": channels, "heads": layer.groups})
-        return None
+        return _heads_on_a_map(self.word, layer, size, channels, flattened)
 
     def axis_step(self, layer, axis, in_size, convention, target=None):
         """The windows as a step: non-overlapping (stride = window), tiling the map from
@@ -372,12 +377,9 @@ class PartitionAttention(Op):
         return built // layer.kernel[axis]  # 0 where the map is smaller than the grid
 
     def structure_error(self, layer, size, channels, flattened, convention):
-        if size is None:
-            return Diagnostic(Code.SPATIAL_AFTER_FLATTEN, (), {"kind": self.word, "reason": flattened})
-        if len(size) != 2:
-            return Diagnostic(TWO_AXES, (), {"kind": self.word, "dims": len(size)})
-        if layer.groups < 1 or channels is not None and channels % layer.groups:
-            return Diagnostic(HEADS_SPLIT, (), {"channels": channels, "heads": layer.groups})
+        found = _heads_on_a_map(self.word, layer, size, channels, flattened)
+        if found is not None:
+            return found
         if layer.out:  # torchvision asserts its own grid first, whatever the input
             built = [self.spacing(layer, axis, o) for axis, o in enumerate(layer.out)]
             if not all(built) or any(o % b for o, b in zip(layer.out, built)):
