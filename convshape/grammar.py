@@ -441,14 +441,11 @@ def _words_until_separator(tokens: list[Token | None], start: int) -> list[Token
     return words
 
 
-def _expand(tokens: list[Token | None], src: _Source, blocks: dict, written: set[int], depth: int = 0) -> list[Token | None]:
+def _expand(tokens: list[Token | None], src: _Source, blocks: dict, depth: int = 0) -> list[Token | None]:
     """Write out ``repeat N ... end`` groups and uses of blocks (``block NAME PARAM... ; body ; end``
     defines one; ``NAME value...`` uses it, each ``$PARAM`` in the body standing for its value).
 
-    ``written`` gathers the ids of the tokens written out more than once, whose layers the
-    parser builds once.
-
-    >>> [t.text if t else ',' for t in _expand(tokenize("repeat 2 conv k3 end"), _Source("", ""), {}, set()) if t]
+    >>> [t.text if t else ',' for t in _expand(tokenize("repeat 2 conv k3 end"), _Source("", ""), {}) if t]
     ['conv', 'k3', 'conv', 'k3']
     """
     if depth > MAX_NESTING:
@@ -486,11 +483,10 @@ def _expand(tokens: list[Token | None], src: _Source, blocks: dict, written: set
                 raise src.error(f"a group repeats at least once and at most 10^{MAX_DIGITS}, not {quoted(count_token.text)}",
                                 count_token)
             close = _closing(tokens, position + 1, token, src)
-            body = _expand(tokens[position + 1: close], src, blocks, written, depth + 1)
+            body = _expand(tokens[position + 1: close], src, blocks, depth + 1)
             count = int(count_token.text)
             if count * (len(body) + 1) + len(out) > MAX_TOKENS:
                 raise src.error(f"'repeat {count}' writes out more than {MAX_TOKENS:,} words: too large a stack", token)
-            written.update(id(t) for t in body if t is not None)
             for _ in range(count):
                 out.append(SEPARATOR)
                 out += body
@@ -522,8 +518,7 @@ def _expand(tokens: list[Token | None], src: _Source, blocks: dict, written: set
                         text = text.replace("$" + name, value)
                     item = item._replace(text=text)
                 substituted.append(item)
-            expanded = _expand(substituted, src, blocks, written, depth + 1)
-            written.update(id(t) for t in expanded if t is not None)
+            expanded = _expand(substituted, src, blocks, depth + 1)
             if len(out) + times * (len(expanded) + 1) + 1 > MAX_TOKENS:  # before writing it out, not after
                 raise src.error(f"the stack writes out more than {MAX_TOKENS:,} words: too large a stack", token)
             for _ in range(times):
@@ -830,13 +825,12 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
     one piece may be read in a later one."""
     items: list[_RawLayer | _Mark] = []
     blocks: dict[str, tuple[list[Token], list[Token | None]]] = {}  # defined in one piece, used in later ones
-    written: set[int] = set()  # ids of the tokens repeats and blocks wrote out (alive while items are)
     for text, source in pieces:
         src = _Source(text, source)
         if "(" in text:
             _refuse_framework_syntax(_without_comments(text), src)
         known = len(blocks)
-        grouped = _group(_expand(tokenize(text), src, blocks, written), src)
+        grouped = _group(_expand(tokenize(text), src, blocks), src)
         if not any(isinstance(item, _RawLayer) for item in grouped) and len(blocks) == known:
             raise ParseError("the stack is empty: give at least one layer, such as 'conv k3'", source=source)
         items += grouped
@@ -871,15 +865,13 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
             else:
                 reading = resolve(item.token, item.src)
             continue
-        # A repeat group or a block writes out the same layer many times: build it once (the
-        # rows share it, as x3's do, and so do the per-layer caches of calc and fit).
-        if id(item.kind_token) in written:
-            key = (id(item.kind_token), item.text, item.mode, tuple(t.text for t in item.operands or ()))
-            layer = built.get(key)
-            if layer is None:
-                layer = built[key] = _build(item, n)
-        else:
-            layer = _build(item, n)
+        # A repeat group, a block or the same line written many times makes the same layer: build
+        # it once (the rows share it, as x3's do, and so do the per-layer caches of calc and fit).
+        # The text holds every token but the repeat (kind, values, merge names, crop or pad, like).
+        key = (item.kind, item.text, item.kind_token.column)
+        layer = built.get(key)
+        if layer is None:
+            layer = built[key] = _build(item, n)
         count = int(item.values["x"][1] if "x" in item.values else 1)
         if len(layers) + count > MAX_LAYERS:
             token = item.values["x"][0] if "x" in item.values else item.kind_token

@@ -7,7 +7,7 @@ import json
 from ..calc import Result, Row, flat_features
 from ..diagnostics import Diagnostic
 from ..layers import layer_label
-from .common import number, stride_values
+from .common import number
 
 
 def _numbers(values):
@@ -26,25 +26,41 @@ def _costs(cost, flops: bool) -> dict:
             "output_bytes": cost.output_bytes}
 
 
-def _row(row: Row, result: Result, cost=None, flops: bool = False) -> dict:
+def _layer_values(layer) -> tuple:
+    """What a row's JSON says of its layer alone: the same for every row it makes."""
+    return (layer.kind.value, None if layer.mode is None else layer.mode.value, _numbers(layer.kernel),
+            _numbers(layer.kind.op.stride_values(layer)), _numbers(layer.dilation),
+            layer.bias if layer.kind.value in ("conv", "convt", "linear") else None,
+            _numbers(layer.output_padding), layer.ceil if layer.kind.is_pool else None)
+
+
+def _row(row: Row, result: Result, cost=None, flops: bool = False, known: dict | None = None) -> dict:
+    """One row as JSON; ``known`` keeps each layer's own values across the rows it makes."""
     layer = row.layer
     field = row.field if row.computed else None
+    if known is None:
+        values = _layer_values(layer)
+    else:
+        values = known.get(id(layer))
+        if values is None:
+            values = known[id(layer)] = _layer_values(layer)
+    kind, mode, kernel, stride, dilation, bias, output_padding, ceil = values
     return {
         "index": row.index,
         "spec": layer_label(layer, row.index),
-        "kind": layer.kind.value,
+        "kind": kind,
         "inputs": list(result.inputs(row.index)),
         "names": list(result.binds.get(row.index, ())),
-        "mode": None if layer.mode is None else layer.mode.value,
+        "mode": mode,
         "computed": row.computed,
-        "kernel": _numbers(layer.kernel),
-        "stride": _numbers(stride_values(row)),
+        "kernel": kernel,
+        "stride": stride,
         "padding": None if row.padding is None else [list(pair) for pair in row.padding],
-        "dilation": _numbers(layer.dilation),
+        "dilation": dilation,
         "groups": _groups(row),
-        "bias": layer.bias if layer.kind.value in ("conv", "convt", "linear") else None,
-        "output_padding": _numbers(layer.output_padding),
-        "ceil": layer.ceil if layer.kind.is_pool else None,
+        "bias": bias,
+        "output_padding": output_padding,
+        "ceil": ceil,
         "in_size": _numbers(row.in_size),
         "out_size": _numbers(row.out_size),
         "in_channels": row.in_channels,
@@ -137,8 +153,9 @@ def chunks(result: Result, costs=None):
         yield f"  {dump(key)}: {dump(value)},\n"
     yield '  "layers": [\n'
     last = len(result.rows) - 1
+    known: dict = {}  # the rows alive with the result keep their layers alive: ids stay theirs
     for position, row in enumerate(result.rows):
-        yield f"    {dump(_row(row, result, _cost_of(costs, row), flops))}{',' if position < last else ''}\n"
+        yield f"    {dump(_row(row, result, _cost_of(costs, row), flops, known))}{',' if position < last else ''}\n"
     yield "  ],\n"
     tail = list(_tail(result, costs).items())
     for position, (key, value) in enumerate(tail):
