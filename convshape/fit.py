@@ -389,14 +389,11 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
         finite = _finite(stack, convention, channels)
         if finite is not None:
             return finite
-    stop = next(((index, layer) for index, layer in enumerate(stack.layers, 1)
-                 if layer.kind.op.makes_tokens or layer.kind.op.unanswered), None)
-    if stop is not None:  # a count of tokens is a product over the axes, a fixed size no residue: no rule says them
-        from .ops.tokens import SEQUENCE_WHY, UNANSWERED
+    sequence = next((index for index, layer in enumerate(stack.layers, 1) if layer.kind.op.makes_tokens), None)
+    if sequence is not None:  # a count of tokens is a product over the axes: no rule per axis says it
+        from .ops.tokens import UNANSWERED
 
-        index, layer = stop
-        why = layer.kind.op.unanswered.format(size="×".join(map(str, layer.out or ()))) or SEQUENCE_WHY
-        return Fit(dims, (), (index, Diagnostic(UNANSWERED, (), {"why": why})))
+        return Fit(dims, (), (sequence, Diagnostic(UNANSWERED, (), {})))
     # Rows that keep the shape (norms, activations) are here too: a graph's rows may read them.
     indexed = [(index, layer) for index, layer in enumerate(stack.layers, 1)
                if layer.kind.is_spatial or layer.kind.is_merge or layer.kind.keeps_shape]

@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 from .diagnostics import factor_text
 from .layers import Convention, Layer, PaddingRule, drops_axes
-
-
 from .ops.tokens import UNANSWERED
+
+
 from .formula import VAR, Div, Expr, Lin, Step, X, coefficients, div, evaluate, formulas, lin, sizes_into, text, through  # noqa: F401
 
 
@@ -135,8 +135,8 @@ def symbolic_calc(stack, convention: Convention = Convention.TORCH, channels: in
             row = row._replace(error=fit.error[1])  # fit's words for it: formulas, not the huge input's sizes
         elif fit.error is not None and fit.error[1].code == UNANSWERED and index >= fit.error[0] or (
                 fit.error is None and row.error is not None and getattr(row.error.code, "about_size", False)):
-            # not followed without a size, or an error of the huge probe's size that fit found sizes avoiding
-            row = type(row)(index=index, layer=layer)  # not followed without a size: nothing to show, not a guess
+            # not followed without a size, or an error of the huge probe's size that fit found sizes avoiding:
+            row = type(row)(index=index, layer=layer)  # nothing to show, rather than a guess
         if step is not None:
             last_steps = step
         if layer.kind.op.reads_flat:

@@ -498,13 +498,20 @@ class _Writer:
         self.layout[node] = "nchw"
         self.current = node
 
+    def held_as_sequence(self, node, source) -> bool:
+        """``node`` is the N×C×H×W ``source`` as N×C×(H·W) (x.flatten(2), a reshape): no row yet, a
+        transpose makes it tokens."""
+        source = self.tensor(source)
+        before, after = self.shapes[source], self.shapes[node]
+        if self.layout[source] != "nchw" or len(after) != 3 or after[:2] != before[:2] or len(before) <= 3:
+            return False
+        self.sequence[node] = source
+        self.layout[node] = "sequence"
+        return True
+
     def flatten(self, node, source, comment) -> None:
         shape = self.shapes[node]
-        before = self.shapes[self.tensor(source)]
-        if self.layout[self.tensor(source)] == "nchw" and len(shape) == 3 and shape[:2] == before[:2] \
-                and len(before) > 3:
-            self.sequence[node] = self.tensor(source)  # x.flatten(2): a transpose makes it tokens
-            self.layout[node] = "sequence"
+        if self.held_as_sequence(node, source):
             return
         if len(shape) != 2:
             raise ImportFailure(f"{_where(node)}: a flatten to {list(shape)} has no row (flatten(x, 1) does)")
@@ -613,7 +620,7 @@ class _Writer:
 
     def positions(self, node, source, attr, comment) -> None:
         """A sequence plus a learned 1×N×C parameter: a position embedding."""
-        parameter = self.gm.get_parameter(attr.target) if _is_parameter(self.gm, attr.target) else None
+        parameter = _parameter(self.gm, attr)
         want = self.shapes[node]
         if parameter is None or tuple(parameter.shape) != (1, *want[1:]):
             raise ImportFailure(f"{_where(node)}: a sum with {attr.target} of shape "
@@ -634,7 +641,7 @@ class _Writer:
 
     def attribute(self, node, source, attr, comment) -> None:
         """x × a learned per-channel parameter: ConvNeXt's layer scale."""
-        parameter = self.gm.get_parameter(attr.target) if _is_parameter(self.gm, attr.target) else None
+        parameter = _parameter(self.gm, attr)
         shape = self.shapes[node]
         layout = self.layout[self.tensor(source)]
         channels = shape[1] if layout != "nhwc" else shape[-1]
@@ -649,7 +656,7 @@ class _Writer:
         dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
         if len(parts) == 2 and parts[0] in self.expanded and self.layout.get(self.tensor(parts[1])) == "tokens":
             attr = self.expanded[parts[0]]
-            parameter = self.gm.get_parameter(attr.target) if _is_parameter(self.gm, attr.target) else None
+            parameter = _parameter(self.gm, attr)
             if dim in (1, -2) and parameter is not None and tuple(parameter.shape)[:2] == (1, 1):
                 self.used_attrs.append(attr.target)
                 self.emit(node, [("cls", f"{comment}: {attr.target} before the sequence")], "tokens",
@@ -718,10 +725,7 @@ class _Writer:
             self.keep(node, source)
         elif len(after) == 2 and after[0] == before[0]:
             self.flatten(node, source, comment)
-        elif self.layout[source] == "nchw" and len(after) == 3 and after[:2] == before[:2] and len(before) > 3:
-            self.sequence[node] = source  # N×C×(H·W): a transpose makes it tokens
-            self.layout[node] = "sequence"
-        else:
+        elif not self.held_as_sequence(node, source):
             raise ImportFailure(f"{_where(node)}: a reshape of {list(before)} to {list(after)} has no row")
 
     def permute(self, node, comment) -> None:
@@ -843,12 +847,12 @@ def _flat(values) -> list:
     return out
 
 
-def _is_parameter(gm, target: str) -> bool:
+def _parameter(gm, attr):
+    """The parameter a get_attr node reads, or None where it reads something else (a buffer)."""
     try:
-        gm.get_parameter(target)
+        return gm.get_parameter(attr.target)
     except AttributeError:
-        return False
-    return True
+        return None
 
 
 def _per_channel(shape: tuple[int, ...], layout: str) -> bool:

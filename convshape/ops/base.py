@@ -68,7 +68,6 @@ class Op:
     mixes_tokens: ClassVar[bool] = False  # each token reads every other (attn): its field is the whole map
     attends: ClassVar[bool] = False  # attention within windows: a position's field is its window's (merges
     # after it do not say that fields fail to line up: they are off the position by design)
-    unanswered: ClassVar[str] = ""  # why fit (and calc without -i) cannot answer past it yet, {size} its o
     torch_name: ClassVar[str] = ""
     transposed: ClassVar[bool] = False  # a transposed conv: its kernel spreads each input over the output
     torch_classes: ClassVar[tuple[str, ...]] = ()  # the nn modules the print(model) reader reads as this kind

@@ -30,9 +30,8 @@ POSITIONS = KindCode(
     "of tensor a ({tokens}) must match the size of tensor b ({positions}) at non-singleton dimension 1'", True)
 UNANSWERED = KindCode(
     "sequence_needs_size", Level.ERROR,
-    "fit and calc without -i {why}: give -i")
-SEQUENCE_WHY = ("do not follow a sequence of tokens yet (its length is a product over the axes, and a position "
-                "embedding fixes it)")
+    "fit and calc without -i do not follow a sequence of tokens yet (its length is a product over the axes, and a "
+    "position embedding fixes it): give -i")
 TOKEN_INDEX = KindCode(
     "token_index", Level.ERROR,
     "the sequence has {tokens} tokens: there is no token {index} (PyTorch fails with 'index {index} is out of "
