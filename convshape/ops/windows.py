@@ -318,6 +318,8 @@ GRID_SEQUENCE = KindCode(
     "non-singleton dimension 4'", True)
 
 
+PARTITION_AXIS = KindCode(
+    "partition_shape", Level.ERROR, "{where}{kind} does not take {size}: it takes {why}", True)
 BUILT_GRID = KindCode(
     "built_grid", Level.ERROR,
     "built for {built}, whose side {partition} does not divide: torchvision fails with 'Grid size must be divisible "
@@ -415,15 +417,21 @@ class PartitionAttention(Op):
         return max(layer.kernel[axis], 1)  # only multiples of the partition run
 
     def refused_size(self, layer, step, axis, convention):
-        """On one axis, for fit: a size the partition's reshape cannot take (the message with
-        every axis and the channels is the structure's, which calc says first)."""
+        """On one axis, for fit: a size the partition does not take. calc meets the same sizes
+        first in ``structure_error``, which says which reshape fails, with every axis and the
+        channels; here one axis is known, and this says what it lacks."""
         index = ("H", "W").index(axis) if axis in ("H", "W") else 0
-        spacing = self.spacing(layer, index, step.in_size)
-        if not spacing or step.in_size % spacing or self.grid and step.in_size // spacing != layer.kernel[index] or \
-                layer.out is not None and step.in_size != layer.out[index]:
-            return Diagnostic(PARTITION_SHAPE, (axis,), {"what": f"{step.in_size} on {axis}", "shape": "...",
-                                                        "elements": "..."})
-        return None
+        size, k = step.in_size, layer.kernel[index]
+        spacing = self.spacing(layer, index, size)
+        if not spacing or size % spacing:
+            why = f"a multiple of {spacing or k}"
+        elif self.grid and size // spacing != k:
+            why = f"{k} grid cells of {spacing}"
+        elif layer.out is not None and size != layer.out[index]:
+            why = f"the {layer.out[index]} it is built for"
+        else:
+            return None
+        return Diagnostic(PARTITION_AXIS, (axis,), {"size": size, "kind": self.word, "why": why})
 
     def axis_step(self, layer, axis, in_size, convention, target=None):
         spacing = max(self.spacing(layer, axis, in_size), 1)
