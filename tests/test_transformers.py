@@ -153,6 +153,9 @@ def test_fit_answers_a_model_that_checks_its_size_with_the_sizes_that_pass():
     assert "│ H    │ H = 111, 112 only │ 111            │ 111            │" in stem.stdout
     none = invoke("fit", "-c", "3", "-q", "conv k2 s2, expect o56, conv k60")
     assert none.exit_code == 1
+    # 113 and 114 both give 56; 114's last pixel is never read: valid, not clean
+    rules = json.loads(invoke("fit", "-c", "3", "--format", "json", "conv k3 s2, expect o56").stdout)["rules"][0]
+    assert (rules["rule"], rules["valid_rule"]) == ("H = 113 only", "H = 113, 114 only")
 
 
 def test_keras_export_says_what_it_has_no_layer_for():
@@ -475,6 +478,15 @@ MAXVIT = str(ROOT / "examples" / "maxvit-t.stack")
 def test_a_partition_that_does_not_divide_the_map_is_torch_s_reshape_error(stack, message):
     result = invoke("calc", "-i", "57", "-c", "8", "-q", stack)
     assert result.exit_code == 1 and message in result.stderr
+
+
+def test_a_grid_whose_cells_make_other_sequences_than_its_bias_is_torch_s_broadcast_error():
+    """torchvision's grid layer built for 4×4 with k3: cells of 1, sequences of 16 against a 3×3 bias."""
+    result = invoke("calc", "-i", "4", "-c", "8", "-q", "gattn k3 h2 o4")
+    assert result.exit_code == 1
+    assert "layer 1 (gattn k3 h2 o4): 4×4 in a grid of 3×3 makes sequences of 16 positions, and its position bias " \
+           "is for 9: PyTorch fails with 'The size of tensor a (16) must match the size of tensor b (9) at " \
+           "non-singleton dimension 4'" in result.stderr
 
 
 def test_a_layer_built_for_one_map_refuses_another_at_its_departition():
