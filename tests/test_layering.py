@@ -10,7 +10,7 @@ CORE = ["convshape", "convshape.grammar", "convshape.layers", "convshape.arithme
         "convshape.symbolic", "convshape.completion", "convshape.render.json", "convshape.render.csv",
         "convshape.render.answers", "convshape.schemas", "convshape.framework", "convshape.export",
         "convshape.export.pytorch", "convshape.export.keras", "convshape.importers", "convshape.importers.torch_repr",
-        "convshape.importers.keras_json", "convshape.importers.onnx_graph", "convshape.draw", "convshape.draw.layer",
+        "convshape.importers.keras_json", "convshape.importers.onnx_graph", "convshape.importers.onnx_blocks", "convshape.draw", "convshape.draw.layer",
         "convshape.draw.svg", "convshape.draw.network", "convshape.draw.field"]
 EXTRAS = ("onnx", "cairosvg", "torch", "keras")
 

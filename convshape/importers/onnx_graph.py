@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from ..arithmetic import ceil_div
 from ..kinds import ONNX_OPS
-from .result import Imported, ImportFailure
+from .onnx_blocks import as_node, find as find_blocks
+from .result import Imported, ImportFailure, located
 
 # Operations that keep the shape and that convshape counts no parameters for: passed through.
 PASS_THROUGH = {"Identity", "Dropout", "Softmax", "LogSoftmax", "Erf", "Cast", "Elu", "Selu", "Softplus", "Softsign",
@@ -36,10 +37,11 @@ def _load(data: bytes):
         raise ImportFailure(f"not an ONNX model ({type(exc).__name__}: {str(exc)[:80]})") from None
     if not model.graph.node:
         raise ImportFailure("the ONNX model has no nodes")
-    try:
-        model = onnx.shape_inference.infer_shapes(model)
-    except Exception:  # shapes help (SAME_LOWER, Reshape); without them the reader still goes on
-        pass
+    for options in ({"data_prop": True}, {}):  # data_prop follows the shapes torch computes (attention)
+        try:
+            return onnx, onnx.shape_inference.infer_shapes(model, **options)
+        except Exception:  # shapes help (SAME_LOWER, Reshape); without them the reader still goes on
+            continue
     return onnx, model
 
 
@@ -79,6 +81,10 @@ class _Graph:
             if dims is not None:
                 self.shapes[info.name] = dims
         self.nodes = list(graph.node)
+        self.graph_outputs = list(graph.output)
+        inputs = [i for i in graph.input if i.name not in self.initializers]
+        first = self.shapes.get(inputs[0].name) if inputs else None
+        self.batch = first[0] if first else None
         self.producers = {output: node for node in graph.node for output in node.output}
 
     def integers(self, name: str, depth: int = 0) -> list[int | None] | None:
@@ -434,6 +440,78 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _to_sequence(graph: _Graph, node, source: str) -> bool:
+    """A Reshape (or Flatten on axis 2) of N×C×H×W to N×C×(H·W): ViT's patches, before the transpose."""
+    before, after = graph.shapes.get(source), graph.shapes.get(node.output[0])
+    if node.op_type == "Flatten" and graph.attributes(node).get("axis", 1) != 2:
+        return False
+    return (before is not None and after is not None and len(before) == 4 and len(after) == 3
+            and after[1] == before[1] is not None)
+
+
+def _enter(block, source: str, last: set, sequences: set) -> None:
+    """A block reads the layout it is made for: attention a sequence, Swin's a channels-last map."""
+    wanted = {"tokens": sequences, "last": last}.get(block.layout)
+    held = source in sequences or source in last
+    if (source not in wanted) if wanted is not None else held:
+        layout = "a sequence of tokens" if source in sequences else "a channels-last map" if source in last else "a map"
+        raise ImportFailure(f"node {block.scope.lstrip('/')}: a {block.what} reading {layout} has no convshape row")
+
+
+def _token_row(graph: _Graph, node, raw: list[str], computed: list[str]):
+    """A node on a sequence of tokens: (its rows, or None where it passes its input on; whether
+    its output is a sequence), or None for a node the general rules read (merges)."""
+    op, where = node.op_type, node.name or node.op_type
+    attrs = graph.attributes(node)
+    constant = next((t for t in node.input if graph.is_constant(t)), None)
+    if op == "Concat" and len(computed) == 1 and attrs.get("axis") in (1, -2):
+        other = next(t for t in node.input if t not in raw)
+        source = graph.producers.get(other)
+        if source is not None and source.op_type == "Expand":  # class_token.expand(n, -1, -1)
+            other = source.input[0]
+        shape = graph.weight_dims(other)
+        if not shape or len(shape) != 3 or shape[1] != 1 or node.input[0] not in (other, *(source.output if source else [])):
+            raise ImportFailure(f"node {where}: a Concat onto a sequence, other than one class token before it, has "
+                                "no convshape layer")
+        return ["cls"], True
+    if op == "Add" and len(computed) == 1 and constant is not None:
+        dims = graph.weight_dims(constant) or []
+        if len(dims) == 3 and dims[1] > 1:
+            return [f"posembed n{dims[1]}"], True
+        return None, True  # a bias
+    if op == "Gather" and attrs.get("axis", 0) == 1:
+        index = graph.values(node.input[1]) if node.input[1] not in raw else None
+        if index is None or len(index) != 1 or graph.weight_dims(node.input[1]) not in ([], None):
+            raise ImportFailure(f"node {where}: a Gather of tokens other than one (x[:, 0]) has no convshape layer")
+        return [f"token i{int(index[0])}"], False
+    if op == "LayerNormalization" and attrs.get("axis", -1) in (-1, 2):
+        return ["ln"], True
+    if op in ACTIVATIONS:
+        return [ACTIVATIONS[op]], True
+    if op in PASS_THROUGH:
+        return None, True
+    if op in ("MatMul", "Gemm") or op in ELEMENTWISE and len(computed) > 1:
+        return None  # a linear over the width, a residual: as on a map
+    raise ImportFailure(f"cannot go on past node {where} ({op}): convshape has no layer for it on a sequence of tokens")
+
+
+def _unshifted(stack: str, size: tuple[int, ...], channels: int | None, scopes: list[str]) -> list[str]:
+    """torchvision's Swin drops a block's shift where one window covers the map: the file, traced
+    at its size, has no roll there, and the row has none; at a larger input the model would shift."""
+    from ..api import calc
+    from ..kinds import Kind
+
+    result = calc(stack, size, channels, "onnx")
+    rows = [row for row in result.rows if row.layer.kind is Kind.WATTN and not any(row.layer.shift or ())]
+    covered = [scope for scope, row in zip(scopes, rows)
+               if row.in_size and all(s <= k for s, k in zip(row.in_size, row.layer.kernel))]
+    if not covered:
+        return []
+    return [f"{located(covered)}: a window covers the whole map at the file's size, so the export has no shift "
+            "there (torchvision drops it); written without one, these rows would not shift at a larger input as the "
+            "model may"]
+
+
 def read_onnx(data: bytes, name: str = "") -> Imported:
     """The stack of an ONNX model."""
     onnx, model = _load(data)
@@ -464,9 +542,21 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
             if other in matmuls and readers.get(other) == 1:
                 folded.add(other)
     passed = []
-    last = set()  # tensors in channels-last layout (between ConvNeXt's Transposes)
+    last = set()  # tensors in channels-last layout (between ConvNeXt's Transposes, in Swin)
+    sequences = set()  # tensors that are sequences of tokens: N×L×C
+    flat: set[str] = set()  # N×C×(H·W): a map about to be transposed to tokens
     grouped: dict[str, tuple[str, int, bool]] = {}  # a channel shuffle under way: (its input, groups, transposed)
-    for node in graph.nodes:
+    blocks = find_blocks(graph, entry) if any(n.op_type == "Softmax" for n in graph.nodes) else {}
+    for index, node in enumerate(graph.nodes):
+        if index in blocks:
+            block = blocks[index]
+            if block.exit in node.output:
+                _enter(block, alias.get(block.entry, block.entry), last, sequences)
+                data_tensors.add(block.exit)
+                (last if block.layout == "last" else sequences if block.layout == "tokens" else set()).add(block.exit)
+                kept.append((as_node(block), [alias.get(block.entry, block.entry)], list(block.rows)))
+                notes.extend([block.note] if block.note else [])
+            continue
         raw = [t for t in node.input if t in data_tensors]
         computed = [alias.get(t, t) for t in raw]
         if not computed or node.op_type in SHAPE_OPS:
@@ -475,6 +565,31 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         if not outputs:
             continue
         data_tensors.add(outputs[0])
+        if any(t in sequences for t in computed):
+            row = _token_row(graph, node, raw, computed)
+            if row is None:
+                sequences.add(outputs[0])
+            else:
+                if row[0]:
+                    kept.append((node, computed, row[0]))
+                else:
+                    alias[outputs[0]] = computed[0]
+                    passed.extend([] if computed[0] in folded else [node.op_type])
+                if row[1] and row[0]:
+                    sequences.add(outputs[0])
+                continue
+        if node.op_type in ("Reshape", "Flatten") and _to_sequence(graph, node, raw[0]):
+            alias[outputs[0]] = computed[0]
+            flat.add(outputs[0])
+            passed.append(node.op_type)
+            continue
+        if node.op_type == "Transpose" and raw[0] in flat:
+            if list(graph.attributes(node).get("perm") or []) != [0, 2, 1]:
+                raise ImportFailure(f"cannot go on past node {node.name or 'Transpose'}: a flattened map transposed "
+                                    "other than to N×(H·W)×C has no convshape layer")
+            kept.append((node, computed, ["tokens"]))
+            sequences.add(outputs[0])
+            continue
         if computed[0] in grouped or node.op_type == "Reshape" and _groups(graph, node, raw[0]):
             kept_row = _shuffle(graph, node, computed[0], outputs[0], grouped)
             if kept_row is not None:
@@ -502,7 +617,8 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
                 continue
             raise ImportFailure(f"cannot go on past node {node.name or 'Transpose'} (Transpose {perm}): convshape"
                                 " reads a move of the channels to the end and back, not other layouts")
-        if any(t in last for t in raw) and (len(raw) == 1 or node.op_type not in ELEMENTWISE):
+        if any(t in last for t in raw) and (len(raw) == 1 or node.op_type not in ELEMENTWISE) or raw and all(
+                t in last for t in raw):  # a residual of two channels-last tensors (Swin's) is one too
             last.add(outputs[0])
         if node.op_type == "Concat" and len(computed) == 1:  # a list of one tensor (DenseNet's first layer)
             alias[outputs[0]] = computed[0]
@@ -570,12 +686,20 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         elif computed[0] != current:
             lines.append(f"from {name_of(computed[0])}")
         for row in rows:
-            lines.append(f"{row:<36}# {where}: {node.op_type}")
+            lines.append(row if row.startswith("@") else f"{row:<36}# {where}: {node.op_type}")
         current = node.output[0]
         if current in named:
             lines.append(f"@{name_of(current)}")
+    stack = "\n".join(lines) + "\n"
+    unshifted = [node.name for node, _, rows in kept if node.op_type == "window attention" and " s" not in rows[0]]
+    if unshifted and input_size is not None:
+        notes.extend(_unshifted(stack, input_size, channels, unshifted))
+    elif unshifted and any(node.op_type == "window attention" and " s" in rows[0] for node, _, rows in kept):
+        notes.append(f"{located(unshifted)}: no shift in the file. torchvision drops a block's shift where one window "
+                     "covers the map at the size it was exported at, which this file leaves open: a row among them "
+                     "may lack the shift the model has at larger inputs")
     if passed:
         counts = {op: passed.count(op) for op in dict.fromkeys(passed)}
         notes.append("passed through, as they keep the shape: "
                      + ", ".join(f"{op} ×{n}" if n > 1 else op for op, n in counts.items()))
-    return Imported("\n".join(lines) + "\n", "ONNX", input_size, channels, (), tuple(notes), len(spatial), "onnx")
+    return Imported(stack, "ONNX", input_size, channels, (), tuple(notes), len(spatial), "onnx")
