@@ -66,7 +66,7 @@ def find(graph, entry: str) -> dict[int, Block]:
     for index, node in enumerate(nodes):
         if not is_data[index]:
             continue
-        if node.op_type == "Softmax" and _scope(node):
+        if node.op_type == "Softmax" and _scope(node) and _scores(graph, nodes, index, producer, data):
             scopes.append(_attention_scope(nodes, is_data, _scope(node)))
         elif node.op_type == "Concat" and _scope(node) and _merges_four_slices(graph, node, producer, nodes):
             scopes.append(_scope(node))
@@ -76,6 +76,22 @@ def find(graph, entry: str) -> dict[int, Block]:
         for index in block.members:
             blocks[index] = block
     return blocks
+
+
+def _scores(graph, nodes, index: int, producer: dict, data: set) -> bool:
+    """A softmax over attention scores: a product of two tensors, neither a weight (QKᵀ), before it,
+    through the scale, the bias and the mask; not a classifier's softmax over its logits."""
+    todo, seen = [index], set()
+    while todo and len(seen) < 16:
+        node = nodes[todo.pop()]
+        seen.add(id(node))
+        if node.op_type in ("MatMul", "Einsum") and any(t in data for t in node.input) and \
+                not any(graph.is_constant(t) for t in node.input):  # not a weight: queries by keys
+            return True
+        if node.op_type in ("MatMul", "Einsum", "Gemm", "Conv"):
+            continue
+        todo.extend(producer[t] for t in node.input if t in data and t in producer)
+    return False
 
 
 def _attention_scope(nodes, is_data, scope: str) -> str:
@@ -112,7 +128,7 @@ def _block(graph, nodes, is_data, producer, data, scope: str, number: int) -> Bl
     finals = {o.name for o in graph.graph_outputs}
     exits = [t for t in outputs if t in data and (readers.get(t, set()) - inside or t in finals)]
     entries = [t for i in inside for t in nodes[i].input if t in data and t not in outputs]
-    where = scope.lstrip("/")
+    where = scope
     if len(exits) != 1 or len(set(entries)) != 1:
         raise ImportFailure(f"node {where}: an attention module reading {len(set(entries))} tensors and giving "
                             f"{len(exits)} has no convshape row")
@@ -192,8 +208,8 @@ def _rows(graph, ordered, entry: str, where: str, scope: str, data, number: int)
         return _partition(graph, ordered, in_shape, projections, heads, length, where, scope, number)
     if len(projections) != 2 or projections[0][1][1] != 3 * projections[0][1][0] or \
             projections[1][1] != [projections[0][1][0]] * 2:
-        raise ImportFailure(f"node {where}: an attention whose projections are not one of width C to 3C and one of C"
-                            " to C has no convshape row")
+        raise ImportFailure(f"node {where}: an attention whose projections are not one of C to 3C (queries, keys and"
+                            " values of one tensor) and one of C to C has no convshape row: cross-attention has none")
     width = projections[0][1][0]
     bias = "" if projections[0][2] and projections[1][2] else " nobias"
     if projections[0][2] != projections[1][2]:

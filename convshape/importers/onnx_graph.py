@@ -455,7 +455,7 @@ def _enter(block, source: str, last: set, sequences: set) -> None:
     held = source in sequences or source in last
     if (source not in wanted) if wanted is not None else held:
         layout = "a sequence of tokens" if source in sequences else "a channels-last map" if source in last else "a map"
-        raise ImportFailure(f"node {block.scope.lstrip('/')}: a {block.what} reading {layout} has no convshape row")
+        raise ImportFailure(f"node {block.scope}: a {block.what} reading {layout} has no convshape row")
 
 
 def _token_row(graph: _Graph, node, raw: list[str], computed: list[str]):
