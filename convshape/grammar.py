@@ -827,8 +827,10 @@ def parse_pieces(pieces: list[tuple[str, str]], *, input_dims: int | None = None
     blocks: dict[str, tuple[list[Token], list[Token | None]]] = {}  # defined in one piece, used in later ones
     for text, source in pieces:
         src = _Source(text, source)
-        if "(" in text:
-            _refuse_framework_syntax(_without_comments(text), src)
+        if "(" in text:  # a comment's parenthesis does not load the framework tables
+            bare = _without_comments(text)
+            if "(" in bare:
+                _refuse_framework_syntax(bare, src)
         known = len(blocks)
         grouped = _group(_expand(tokenize(text), src, blocks), src)
         if not any(isinstance(item, _RawLayer) for item in grouped) and len(blocks) == known:
