@@ -70,9 +70,13 @@ def find(graph, entry: str) -> dict[int, Block]:
             scopes.append(_attention_scope(nodes, is_data, _scope(node)))
         elif node.op_type == "Concat" and _scope(node) and _merges_four_slices(graph, node, producer, nodes):
             scopes.append(_scope(node))
+    readers: dict[str, set] = {}
+    for i, node in enumerate(nodes):
+        for t in node.input if is_data[i] else ():  # a Shape of a tensor reads no data
+            readers.setdefault(t, set()).add(i)
     blocks: dict[int, Block] = {}
     for number, scope in enumerate(dict.fromkeys(scopes), 1):
-        block = _block(graph, nodes, is_data, producer, data, scope, number)
+        block = _block(graph, nodes, is_data, producer, readers, data, scope, number)
         for index in block.members:
             blocks[index] = block
     return blocks
@@ -118,13 +122,9 @@ def _merges_four_slices(graph, node, producer, nodes) -> bool:
     return True
 
 
-def _block(graph, nodes, is_data, producer, data, scope: str, number: int) -> Block:
+def _block(graph, nodes, is_data, producer, readers, data, scope: str, number: int) -> Block:
     inside = {i for i, node in enumerate(nodes) if is_data[i] and _under(node, scope)}
     outputs = {t for i in inside for t in nodes[i].output if t}
-    readers: dict[str, set] = {}
-    for i, node in enumerate(nodes):
-        for t in node.input if is_data[i] else ():  # a Shape of a tensor reads no data
-            readers.setdefault(t, set()).add(i)
     finals = {o.name for o in graph.graph_outputs}
     exits = [t for t in outputs if t in data and (readers.get(t, set()) - inside or t in finals)]
     entries = [t for i in inside for t in nodes[i].input if t in data and t not in outputs]
