@@ -203,18 +203,27 @@ def _typer(commands) -> typer.Typer:
     return made
 
 
-from .commands import calc as _calc, inverse as _inverse, models as _models, pictures as _pictures, schema as _schema  # noqa: E402
 from .commands.common import EXIT_INTERNAL, EXIT_INVALID, EXIT_PIPE, EXIT_USAGE, _fail, _write  # noqa: E402
 
-COMMANDS = [
-    ("calc", _calc.calc, _calc.CALC_EPILOG),
-    ("fit", _inverse.fit, _inverse.FIT_EPILOG),
-    ("solve", _inverse.solve, _inverse.SOLVE_EPILOG),
-    ("export", _models.export, _models.EXPORT_EPILOG),
-    ("import", _models.import_, _models.IMPORT_EPILOG),
-    ("draw", _pictures.draw, _pictures.DRAW_EPILOG),
-    ("schema", _schema.schema, _schema.SCHEMA_EPILOG),
+# Each command where it lives: (name, module in convshape.commands, function, epilog), in the
+# order --help lists them. A run imports only its own command's module (see main).
+SOURCES = [
+    ("calc", "calc", "calc", "CALC_EPILOG"),
+    ("fit", "inverse", "fit", "FIT_EPILOG"),
+    ("solve", "inverse", "solve", "SOLVE_EPILOG"),
+    ("export", "models", "export", "EXPORT_EPILOG"),
+    ("import", "models", "import_", "IMPORT_EPILOG"),
+    ("draw", "pictures", "draw", "DRAW_EPILOG"),
+    ("schema", "schema", "schema", "SCHEMA_EPILOG"),
 ]
+
+
+def _command(name: str, module: str, function: str, epilog: str) -> tuple:
+    """``(name, function, epilog)`` of one command, its module imported now."""
+    import importlib
+
+    found = importlib.import_module(f".commands.{module}", __package__)
+    return name, getattr(found, function), getattr(found, epilog)
 
 
 class Shell(str, Enum):
@@ -273,8 +282,20 @@ def completions(
         _write("add to ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)\n")
 
 
-COMMANDS.append(("completions", completions, COMPLETIONS_EPILOG))
-app = _typer(COMMANDS)  # every command: --help, the tests, the completion scripts
+_COMPLETIONS = ("completions", completions, COMPLETIONS_EPILOG)
+
+
+def __getattr__(name: str):
+    """``app`` (every command: --help, the tests, the completion scripts) and ``COMMANDS``,
+    made on first use: a run of one command needs neither."""
+    if name == "COMMANDS":
+        value = [*(_command(*source) for source in SOURCES), _COMPLETIONS]
+    elif name == "app":
+        value = _typer(__getattr__("COMMANDS"))
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def completion_script(shell: str) -> str:
@@ -282,7 +303,7 @@ def completion_script(shell: str) -> str:
     from .completion import SHELLS, spec_from_click
     from .diagnostics import WARNINGS
 
-    group = typer.main.get_command(app)
+    group = typer.main.get_command(__getattr__("app"))
     group.name = "convshape"
     from .kinds import Kind
     from .solve import KINDS
@@ -309,9 +330,10 @@ def main() -> None:
     gc.freeze()
     # Typer builds every command's options at each start; a run needs only its own command's
     # (the same options, help and errors): the app of that one command, where argv names one.
-    named = [command for command in COMMANDS if sys.argv[1:2] == [command[0]]]
+    named = [_command(*source) for source in SOURCES if sys.argv[1:2] == [source[0]]]
+    named += [_COMPLETIONS] if sys.argv[1:2] == ["completions"] else []
     try:
-        (_typer(named) if named else app)(prog_name="convshape")
+        (_typer(named) if named else __getattr__("app"))(prog_name="convshape")
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
