@@ -343,6 +343,19 @@ def _keras_shapes(code: str) -> dict:
 
 
 @needs_keras
+def test_a_crop_merge_reading_the_first_row_crops_that_row_s_output_in_keras():
+    """Row 1 gives 10×10, row 2 8×8: the merge crops row 1's output (not the 12×12 input) by one a side."""
+    stack = "conv k3 c4 @a, conv k3 c4, add a crop, cat a crop"
+    result = invoke("--to", "keras", "-i", "12", "-c", "3", stack)
+    assert result.exit_code == 0, result.output
+    assert "layers.Cropping2D(((1, 1), (1, 1)))(a)" in result.stdout
+    shapes = _keras_shapes(result.stdout)
+    want = CliRunner().invoke(app, ["calc", "-i", "12", "-c", "3", "--format", "json", stack])
+    rows = json.loads(want.stdout)["layers"]
+    assert [shapes[row["index"]] for row in rows] == [[row["out_channels"], *row["out_size"]] for row in rows]
+
+
+@needs_keras
 @pytest.mark.parametrize("name", ["keras_cases.json", "keras_graph_cases.json"])
 def test_exported_keras_code_has_keras_own_shapes(name):
     cases = _cases(name)
