@@ -356,6 +356,25 @@ def test_a_crop_merge_reading_the_first_row_crops_that_row_s_output_in_keras():
 
 
 @needs_keras
+@pytest.mark.parametrize("stack, printed", [
+    ("conv k3 s2 c8, relu", "(1, 6, 6, 8)"),
+    ("conv k3 c4 @a, conv k3 c4 @b, from a conv k1 c2", "[(1, 9, 9, 4), (1, 11, 11, 2)]"),
+])
+def test_the_exported_keras_file_run_as_a_script_prints_the_output_shapes(tmp_path, stack, printed):
+    """`python model.py` builds the model and pushes zeros through it: Keras' own shapes, channels last."""
+    import os
+    import subprocess
+
+    target = tmp_path / "model.py"
+    result = invoke("--to", "keras", "-i", "13", "-c", "3", "-o", str(target), stack)
+    assert result.exit_code == 0, result.output
+    run = subprocess.run([sys.executable, str(target)], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "KERAS_BACKEND": "torch", "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == printed
+
+
+@needs_keras
 @pytest.mark.parametrize("name", ["keras_cases.json", "keras_graph_cases.json"])
 def test_exported_keras_code_has_keras_own_shapes(name):
     cases = _cases(name)
