@@ -132,7 +132,8 @@ class _State(NamedTuple):
     min_fields: list[receptive.AxisField | None] | None = None  # smallest over the paths; None: ``fields``
     regrouped: bool = False  # the channels at a position read different pixels (nothing has mixed them since)
     tokens: int | None = None  # a sequence of this many tokens (size None, channels its width)
-    attended: bool = False  # a window attention ran: a position's field is its window's, not centred on it
+    attended: int = 0  # the last window attention row on this path (0: none): a position's field is its
+    # window's from there on, not centred on it
 
 
 def flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:
@@ -265,7 +266,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
         min_fields=None if min_fields is None else tuple(min_fields),
     )
     return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded, min_fields, regrouped, tokens,
-                       state.attended or op.attends)
+                       index if op.attends else state.attended)
 
 
 def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[_State], axes: tuple[str, ...],
@@ -312,11 +313,12 @@ def _run_merge(index: int, layer: Layer, sources: tuple[int, ...], states: list[
         min_fields=None if min_fields is None else tuple(min_fields),
     )
     regrouped = any(state.regrouped for state in states)
-    attended = any(state.attended for state in states)
-    if attended:  # a window's field is off its position by design: a residual around attention lines up
+    attended = {state.attended for state in states}
+    if len(attended) > 1:  # one input went through a window attention the other did not: its fields are off
+        # their positions by design (a residual around attention lines up); after the same one, they are compared
         row = row._replace(warnings=tuple(w for w in row.warnings if w.code is not Code.MERGE_MISALIGNED))
     return row, _State(merged.size, merged.channels, fields, current.last_spatial, flattened, exceeded, min_fields,
-                       regrouped, current.tokens, attended)
+                       regrouped, current.tokens, max(attended))
 
 
 def _sequence_merge_error(layer: Layer, sources: tuple[int, ...], states: list[_State]) -> Diagnostic | None:

@@ -383,6 +383,22 @@ def test_a_residual_around_window_attention_is_not_called_misaligned():
     assert attended.exit_code == 0 and "merge_misaligned" not in attended.stdout
 
 
+@pytest.mark.parametrize("before", ["conv k1 c8", "wattn k2 h2", "wattn k4 h2"])
+def test_after_the_same_window_attention_branches_are_checked_as_a_cnn_s_are(before):
+    """Both branches read the attention's output: k3 s2 p1 and k2 s2 centre their fields a pixel
+    apart, with or without the attention before the fork; only an attention on one branch alone
+    is exempt."""
+    stack = f"{before} @a, conv k3 s2 p1 c8 @b, from a conv k2 s2 c8, add b"
+    result = invoke("calc", "-i", "18", "-c", "8", "--format", "json", stack)
+    merge = json.loads(result.stdout)["layers"][-1]
+    assert [w["code"] for w in merge["warnings"]] == ["merge_misaligned"]
+    aligned = invoke("calc", "-i", "18", "-c", "8", "--format", "json", f"{before} @a, conv k4 s2 p1 c8 @b, from a"
+                     " conv k2 s2 c8, add b")
+    warned = [w["code"] for w in json.loads(aligned.stdout)["layers"][-1]["warnings"]]
+    # a window of 4 gives output 0 of k4 s2 p1 the windows at -4 and 0 (field -4..3), and of k2 s2 the one at 0
+    assert warned == (["merge_misaligned"] if before == "wattn k4 h2" else [])
+
+
 @pytest.mark.torch
 @torch_only
 @pytest.mark.parametrize("size, window, shift", [(10, 4, 2), (9, 3, 1), (8, 7, 3), (7, 7, 3), (13, 5, 2), (12, 4, 0)])
