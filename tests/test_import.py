@@ -352,3 +352,14 @@ def test_a_module_with_parameters_convshape_has_no_row_for_is_refused_not_skippe
     result = invoke("import", "-", stdin=stubs)
     assert result.exit_code == 0
     assert "QuantStub keeps the shape and has no parameters: skipped (0)" in result.stderr
+
+
+@needs_onnx
+def test_an_onnx_file_on_stdin_is_read_as_one():
+    """torch's files open with no zero byte in their first 64 (ir_version, 'pytorch', its version):
+    read from a pipe, with no name to go by, the file is still told from stack text."""
+    data = (GOLDEN / "models" / "alexnet.onnx").read_bytes()
+    assert b"\x00" not in data[:64]
+    result = invoke("calc", "-f", "-", "-i", "224", "-q", stdin=data)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "1000"
