@@ -46,3 +46,26 @@ def test_a_keras_application_is_exact_through_its_json(name, monkeypatch, tmp_pa
     assert payload["totals"]["params"] == trainable
     assert payload["totals"]["buffers"] == model.count_params() - trainable
     assert [payload["output"]["features"]] == list(model.output.shape[1:])
+
+
+def test_a_dilated_and_strided_keras_model_reads_with_keras_shapes(monkeypatch, tmp_path):
+    """Dilation and strides come from the JSON's config: each layer's output is Keras' own."""
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    import keras
+
+    from convshape.cli import app
+    from typer.testing import CliRunner
+
+    layers = keras.layers
+    inputs = keras.Input((31, 31, 3))
+    x = layers.Conv2D(8, 3, dilation_rate=2)(inputs)  # 31 - 2·2 = 27
+    x = layers.Conv2D(8, 3, dilation_rate=(3, 1), padding="valid")(x)  # 27 - 6 = 21, 27 - 2 = 25
+    x = layers.Conv2D(4, 3, strides=2, padding="same")(x)  # 11, 13
+    model = keras.Model(inputs, x)
+    path = tmp_path / "dilated.json"
+    path.write_text(model.to_json())
+    result = CliRunner().invoke(app, ["calc", "-f", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["layers"]
+    keras_shapes = [list(layer.output.shape[1:]) for layer in model.layers[1:]]
+    assert [[*row["out_size"], row["out_channels"]] for row in rows] == keras_shapes
