@@ -274,6 +274,26 @@ def test_a_users_small_vit_imports_with_its_own_patches_and_heads(tmp_path):
 
 @pytest.mark.torch
 @torch_only
+def test_an_assert_other_than_the_input_s_size_equal_to_n_is_no_row_and_the_import_says_so(tmp_path):
+    """`x.shape[2] > 8` is no `expect`: no row, and a note that calc does not check it; a rank
+    check (`x.dim() == 4`) holds for every stack and goes unsaid."""
+    (tmp_path / "checked.py").write_text(
+        "import torch\nfrom torch import nn\n\n\nclass Checked(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.conv = nn.Conv2d(3, 8, 3)\n\n"
+        "    def forward(self, x):\n        torch._assert(x.dim() == 4, 'a batch of maps')\n"
+        "        torch._assert(x.shape[2] > 8, 'too small')\n        return self.conv(x)\n")
+    result = invoke("import", f"{tmp_path / 'checked.py'}:Checked", "-i", "16", "-c", "3")
+    assert result.exit_code == 0, result.output
+    rows = [line.split("#")[0].split() for line in result.stdout.splitlines() if line and not line.startswith("#")]
+    assert rows == [["conv", "k3", "c8", "in3"]]
+    said = " ".join(result.stderr.split())
+    assert "torch._assert other than the input's x.shape[i] == n before any layer has no row (_assert (checked.py:12))" \
+        in said and "it held at 16x16" in said
+    assert said.count("torch._assert") == 1
+
+
+@pytest.mark.torch
+@torch_only
 def test_an_attention_row_s_field_is_what_torch_s_gradient_reaches():
     """18×18 in 4×4 patches: 16 tokens over pixels 0..15 (16 and 17 never read); after
     attention every token's gradient reaches all of 0..15, and no token reaches more."""

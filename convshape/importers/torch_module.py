@@ -285,6 +285,7 @@ class _Writer:
         self.sequence: dict = {}  # node -> the N×C×H×W tensor it holds as N×C×(H·W), before its transpose
         self.expanded: dict = {}  # node -> the parameter it expands over the batch (ViT's class token)
         self.expected: dict = {}  # spatial axis -> the size forward asserts the input has (ViT's image_size)
+        self.unread: list[str] = []  # torch._assert calls that are no size check of the input (no row)
 
     # the tensors
 
@@ -411,6 +412,8 @@ class _Writer:
         found = _asserted_size(node)
         placeholder = next((n for n in self.gm.graph.nodes if n.op == "placeholder"), None)
         if found is None or found[0] is not placeholder or self.entries:
+            if _reads_a_size(node.args[0] if node.args else None):  # a rank check holds for every stack
+                self.unread.append(_where(node))
             return
         rank = len(self.shapes[placeholder])
         self.expected[found[1] % rank] = found[2]
@@ -812,6 +815,16 @@ class _Writer:
             raise ImportFailure(f"{_where(node)}: an interpolate to a size computed in forward has no row")
 
 
+def _reads_a_size(value, depth: int = 0) -> bool:
+    """Whether a traced value reads a tensor's size: ``x.shape[i]`` or ``x.size(i)``."""
+    if not hasattr(value, "op") or depth > 6:
+        return False
+    if value.op == "call_function" and value.target is getattr and value.args[1:2] == ("shape",) or \
+            value.op == "call_method" and value.target == "size":
+        return True
+    return any(_reads_a_size(arg, depth + 1) for arg in value.args)
+
+
 def _asserted_size(node):
     """(tensor, axis, size) of ``torch._assert(x.shape[axis] == size, ...)``, or None."""
     condition = node.args[0] if node.args else None
@@ -976,6 +989,10 @@ def from_module(model, size: tuple[int, ...] | None = None, channels: int | None
     notes = []
     for cls, paths in writer.skipped.items():
         notes.append(f"{cls} keeps the shape and has no row: skipped ({located(paths)})")
+    if writer.unread:
+        notes.append(f"torch._assert other than the input's x.shape[i] == n before any layer has no row "
+                     f"({located(writer.unread)}): it held at {'x'.join(map(str, size))}; at another size the model "
+                     "may fail there, and calc would not say so")
     if writer.frozen:
         notes.append(f"FrozenBatchNorm2d ({located(writer.frozen)}) holds its scale and "
                      "shift as buffers: its rows (bn noscale nocenter) count its parameters (none) exactly, and 2·C + 1 "
