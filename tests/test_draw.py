@@ -454,6 +454,17 @@ def test_a_diagram_has_a_legend_of_its_shapes_lines_and_colours():
     assert dashes == [None, "5 3"]
 
 
+
+def test_a_short_stack_s_picture_holds_its_whole_legend():
+    """On two layers the legend is the widest thing drawn: rendered, its longest line ends
+    inside the picture, with a margin as wide as the left one (20 px) give or take a letter."""
+    picture, _ = render("-i", "32", "-c", "3", "conv k3 c8, conv k3")
+    width, height = picture.size
+    pixels = picture.load()
+    inked = [x for x in range(width) for y in range(height) if pixels[x, y] != (255, 255, 255)]
+    assert width - 1 - max(inked) >= 12
+
+
 def test_a_diagram_is_cropped_to_what_it_draws():
     root = svg_of("-i", "224", "-c", "3", "-f", str(ROOT / "examples" / "resnet50.stack"))
     boxes, texts, _ = geometry(root)

@@ -58,7 +58,6 @@ def layout(result) -> list[Block]:
     drawn: dict[int, int] = {0: 0}  # row -> the drawn row that stands for it (a kept-shape row: the one before)
     blocks = [Block(0, "input", short_shape(result.input_size, result.input_channels, None), 0, 0,
                     _width(result.input_channels), MAX_HEIGHT, None, (), "", ())]
-    levels = {0: 0.0}
     last_level = 0.0
     for row in rows:
         layer = row.layer
@@ -84,7 +83,6 @@ def layout(result) -> list[Block]:
             height, width = 40.0, 6.0
             level_value = last_level + 0.5 if row.computed else last_level
         last_level = level_value if size is not None else last_level
-        levels[row.index] = level_value
         merge = {"add": "+", "mul": "×", "cat": "‖"}.get(layer.kind.value)
         shape = short_shape(size, row.out_channels, row.features, row.tokens) if row.computed else "not computed"
         blocks.append(Block(row.index, layer_label(layer, row.index), shape, 0, level_value, width, height, merge,
