@@ -145,6 +145,7 @@ def main() -> int:
         "table": calc,
         "json, no gc.freeze": [python, str(no_freeze), *calc[len(tool):], "--format", "json"],
         "whole json": [*tool, "calc", "-i", "224", "-c", "3", "-f", str(WHOLE_RESNET), "--format", "json"],
+        "whole quiet": [*tool, "calc", "-i", "224", "-c", "3", "-f", str(WHOLE_RESNET), "-q"],
         "whole table": [*tool, "calc", "-i", "224", "-c", "3", "-f", str(WHOLE_RESNET)],
     }
     times = timing(commands, runs, warmup=3)
@@ -159,11 +160,12 @@ def main() -> int:
 
     whole = parse_stack(WHOLE_RESNET.read_text())
     merges = sum(layer.kind.is_merge for layer in whole.layers)
-    for name, baseline in [("whole json", "import typer"), ("whole table", "typer + rich table")]:
+    for name, baseline, limit in [("whole json", "import typer", 1.2), ("whole quiet", "import typer", 1.2),
+                                  ("whole table", "typer + rich table", 1.3)]:  # issue 21's targets
         ratio = median[name] / median[baseline]
-        record(f"(information) the whole ResNet-50 with its norms and activations ({len(whole.layers)} rows, "
-               f"{merges} merges), {name.split()[1]}", describe(times[name]),
-               f"{baseline}: {describe(times[baseline])}", ratio, None, True)
+        record(f"the whole ResNet-50 with its norms and activations ({len(whole.layers)} rows, "
+               f"{merges} merges), {name.split()[1]}: start-up", describe(times[name]),
+               f"{baseline}: {describe(times[baseline])}", ratio, limit, ratio <= limit)
     ratio = median["json, no gc.freeze"] / median["import typer"]
     record("(information) json without main()'s gc.freeze()", describe(times["json, no gc.freeze"]),
            f"import typer: {describe(times['import typer'])}", ratio, None, True)
@@ -196,9 +198,11 @@ def main() -> int:
                     base_times.append(_once(json_run(1)))
                 per_layer[n] = (statistics.median(stack_times) - statistics.median(base_times)) / n
                 memory[n] = max(megabytes - base_megabytes, 0) * 1024 / n
-                record(f"{n:,} layers of {layer}, json", f"{seconds:.2f} s, {megabytes:.0f} MB peak",
+                fast = n < 10000 or per_layer[n] < 50e-6  # under 50 µs a layer (issue 21), where start-up is noise
+                record(f"{n:,} layers of {layer}, json" + ("" if n < 10000 else ": under 50 µs a layer"),
+                       f"{seconds:.2f} s, {megabytes:.0f} MB peak",
                        f"{per_layer[n] * 1e6:.1f} µs and {memory[n]:.2f} KB per layer beyond start-up",
-                       None, None, True)
+                       None, None, fast)
                 if n == 100000:
                     record(f"100,000 layers of {layer} within 10 s and 500 MB", f"{seconds:.2f} s, {megabytes:.0f} MB",
                            "", None, None, seconds <= 10 and megabytes <= 500)
