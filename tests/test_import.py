@@ -363,3 +363,24 @@ def test_an_onnx_file_on_stdin_is_read_as_one():
     result = invoke("calc", "-f", "-", "-i", "224", "-q", stdin=data)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "1000"
+
+
+@needs_onnx
+@pytest.mark.parametrize("node", [("LRN", {"size": 3}), ("Softmax", {"axis": 1}), ("Erf", {})])
+def test_onnx_nodes_that_keep_the_shape_pass_it_on_and_the_import_says_which(tmp_path, node):
+    """AlexNet-era LRN, a softmax over the channels, Erf, before a conv: no row of their own."""
+    import numpy
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    op, attributes = node
+    nodes = [helper.make_node(op, ["x"], ["t"], name="kept", **attributes),
+             helper.make_node("Conv", ["t", "w"], ["y"], name="conv", kernel_shape=[3, 3])]
+    weight = numpy_helper.from_array(numpy.zeros((4, 3, 3, 3), dtype="float32"), "w")
+    graph = helper.make_graph(nodes, "two", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=[weight])
+    path = tmp_path / "two.onnx"
+    save(helper.make_model(graph), str(path))
+    result = invoke("calc", "-f", str(path), "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "4x6x6"
+    assert f"passed through, as they keep the shape: {op}" in " ".join(result.stderr.split())
