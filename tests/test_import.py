@@ -384,3 +384,26 @@ def test_onnx_nodes_that_keep_the_shape_pass_it_on_and_the_import_says_which(tmp
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "4x6x6"
     assert f"passed through, as they keep the shape: {op}" in " ".join(result.stderr.split())
+
+
+@needs_onnx
+@pytest.mark.parametrize("op", ["Mul", "Div"])
+def test_a_sequence_scaled_by_a_constant_keeps_its_tokens(tmp_path, op):
+    """Patches of 4 (a conv), flattened and transposed to 4 tokens of width 4, then scaled."""
+    import numpy
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    nodes = [helper.make_node("Conv", ["x", "w"], ["m"], name="patch", kernel_shape=[4, 4], strides=[4, 4]),
+             helper.make_node("Reshape", ["m", "flat"], ["f"], name="flatten"),
+             helper.make_node("Transpose", ["f"], ["t"], name="tokens", perm=[0, 2, 1]),
+             helper.make_node(op, ["t", "half"], ["y"], name="scale")]
+    constants = [numpy_helper.from_array(numpy.zeros((4, 3, 4, 4), dtype="float32"), "w"),
+                 numpy_helper.from_array(numpy.array([1, 4, 4], dtype="int64"), "flat"),
+                 numpy_helper.from_array(numpy.array(0.5, dtype="float32"), "half")]
+    graph = helper.make_graph(nodes, "scaled", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=constants)
+    path = tmp_path / "scaled.onnx"
+    save(helper.make_model(graph), str(path))
+    result = invoke("calc", "-f", str(path), "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "4x4"

@@ -490,8 +490,8 @@ def _token_row(graph: _Graph, node, raw: list[str], computed: list[str]):
         return [ACTIVATIONS[op]], True
     if op in PASS_THROUGH:
         return None, True
-    if op in ("MatMul", "Gemm") or op in ELEMENTWISE and len(computed) > 1:
-        return None  # a linear over the width, a residual: as on a map
+    if op in ("MatMul", "Gemm") or op in ELEMENTWISE:
+        return None  # a linear over the width, a residual, a scale: as on a map
     raise ImportFailure(f"cannot go on past node {where} ({op}): convshape has no layer for it on a sequence of tokens")
 
 
