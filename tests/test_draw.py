@@ -499,3 +499,13 @@ def test_a_scaled_png_has_the_scaled_size(tmp_path):
                     str(tmp_path / name), "--scale", scale).exit_code == 0
     full, half = (Image.open(tmp_path / name).size for name in ("a.png", "b.png"))
     assert all(abs(h - f / 2) <= 1 for h, f in zip(half, full))
+
+
+def test_a_row_not_computed_is_drawn_dashed_and_grey_and_an_error_red():
+    """After an error the rows are not computed: their blocks have the legend's dashed outline."""
+    groups = blocks(svg_of("-i", "8", "-c", "3", "conv k3 c8, conv k9 c8, conv k1"))
+    outline = {key: (group.find(SVG + "rect").get("stroke"), group.find(SVG + "rect").get("stroke-dasharray"))
+               for key, group in groups.items() if group.find(SVG + "rect") is not None}
+    assert outline["row2"][0] == "#d62f2f" and outline["row2"][1] is None
+    assert outline["row3"][1] == "4 3"
+    assert outline["row1"][1] is None
