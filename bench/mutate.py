@@ -16,6 +16,7 @@ is a floor. Prints each survivor and the score per area; exit 0.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import shutil
@@ -96,7 +97,7 @@ def run(area: str, mutants, copy: Path, timeout: int) -> list[tuple]:
         try:
             done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                                    *AREAS[area]], cwd=copy, capture_output=True, text=True, timeout=timeout,
-                                  env={**__import__("os").environ, "PYTHONPATH": str(copy)})
+                                  env={**os.environ, "PYTHONPATH": str(copy)})
             killed = done.returncode != 0
             how = "killed" if killed else "SURVIVED"
         except subprocess.TimeoutExpired:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .onnx_graph import SHAPE_OPS
 from .result import ImportFailure
 
-SHAPE_OPS = {"Shape", "Size"}
 INT_MAX = 2 ** 63 - 1
 
 
@@ -29,19 +29,14 @@ class Block(NamedTuple):
     rows: tuple[str, ...]  # '@name' lines among them
     layout: str  # of its output: 'tokens', 'last' (channels-last map) or 'map'
     what: str  # what it is, for the rows' comments
-    note: str | None = None
 
 
-class _Node:
+class BlockNode:
     """A block as one node of the graph, as the reader's loop keeps it."""
 
     def __init__(self, block: Block):
         self.name, self.op_type = block.scope, block.what
         self.output, self.input = [block.exit], [block.entry]
-
-
-def as_node(block: Block) -> _Node:
-    return _Node(block)
 
 
 def _scope(node) -> str | None:
@@ -128,9 +123,8 @@ def _block(graph, nodes, is_data, producer, readers, data, scope: str, number: i
     finals = {o.name for o in graph.graph_outputs}
     exits = [t for t in outputs if t in data and (readers.get(t, set()) - inside or t in finals)]
     entries = [t for i in inside for t in nodes[i].input if t in data and t not in outputs]
-    where = scope
     if len(exits) != 1 or len(set(entries)) != 1:
-        raise ImportFailure(f"node {where}: an attention module reading {len(set(entries))} tensors and giving "
+        raise ImportFailure(f"node {scope}: an attention module reading {len(set(entries))} tensors and giving "
                             f"{len(exits)} has no convshape row")
     entry, exit_ = entries[0], exits[0]
     members, todo = set(), [producer[exit_]]  # every node between the two, named under the scope or not
@@ -142,11 +136,11 @@ def _block(graph, nodes, is_data, producer, readers, data, scope: str, number: i
         for t in nodes[index].input:
             if t in data and t != entry:
                 if t not in producer:
-                    raise ImportFailure(f"node {where}: the module reads the model's input past its own input")
+                    raise ImportFailure(f"node {scope}: the module reads the model's input past its own input")
                 todo.append(producer[t])
     ordered = [nodes[i] for i in sorted(members)]
-    rows, layout, what, note = _rows(graph, ordered, entry, where, scope, data, number)
-    return Block(scope, entry, exit_, frozenset(members), tuple(rows), layout, what, note)
+    rows, layout, what = _rows(graph, ordered, entry, scope, data, number)
+    return Block(scope, entry, exit_, frozenset(members), tuple(rows), layout, what)
 
 
 def _heads_and_length(graph, ordered, where: str) -> tuple[int, int]:
@@ -197,28 +191,28 @@ def _weights(graph, ordered, data) -> list[tuple[object, list[int], bool]]:
     return found
 
 
-def _rows(graph, ordered, entry: str, where: str, scope: str, data, number: int):
+def _rows(graph, ordered, entry: str, scope: str, data, number: int):
     ops = {n.op_type for n in ordered}
     in_shape = graph.shapes.get(entry) or []
     projections = _weights(graph, ordered, data)
     if "Softmax" not in ops:  # patch merging
-        return _merging(graph, ordered, in_shape, projections, where)
-    heads, length = _heads_and_length(graph, ordered, where)
+        return _merging(graph, ordered, in_shape, projections, scope)
+    heads, length = _heads_and_length(graph, ordered, scope)
     if any(_under(n, scope + "/partition_op") for n in ordered):
-        return _partition(graph, ordered, in_shape, projections, heads, length, where, scope, number)
+        return _partition(graph, ordered, in_shape, projections, heads, length, scope, number)
     if len(projections) != 2 or projections[0][1][1] != 3 * projections[0][1][0] or \
             projections[1][1] != [projections[0][1][0]] * 2:
-        raise ImportFailure(f"node {where}: an attention whose projections are not one of C to 3C (queries, keys and"
+        raise ImportFailure(f"node {scope}: an attention whose projections are not one of C to 3C (queries, keys and"
                             " values of one tensor) and one of C to C has no convshape row: cross-attention has none")
     width = projections[0][1][0]
     bias = "" if projections[0][2] and projections[1][2] else " nobias"
     if projections[0][2] != projections[1][2]:
-        raise ImportFailure(f"node {where}: an attention with a bias on one projection only has no convshape row")
+        raise ImportFailure(f"node {scope}: an attention with a bias on one projection only has no convshape row")
     if len(in_shape) == 3:
-        return [f"attn h{heads}{bias} in{width}"], "tokens", "MultiheadAttention", None
+        return [f"attn h{heads}{bias} in{width}"], "tokens", "MultiheadAttention"
     if len(in_shape) != 4:
-        raise ImportFailure(f"node {where}: an attention over a tensor of rank {len(in_shape)} has no convshape row")
-    return _window_attention(graph, ordered, in_shape, heads, length, bias, where)
+        raise ImportFailure(f"node {scope}: an attention over a tensor of rank {len(in_shape)} has no convshape row")
+    return _window_attention(graph, ordered, in_shape, heads, length, bias, scope)
 
 
 def _window_attention(graph, ordered, in_shape, heads, length, bias, where):
@@ -239,7 +233,7 @@ def _window_attention(graph, ordered, in_shape, heads, length, bias, where):
     text = f"wattn k{'x'.join(map(str, dict.fromkeys(window)))} h{heads}"
     if any(shift):
         text += f" s{'x'.join(map(str, dict.fromkeys(shift)))}"
-    return [text + v2 + bias], "last", "window attention", None
+    return [text + v2 + bias], "last", "window attention"
 
 
 def _merging(graph, ordered, in_shape, projections, where):
@@ -248,24 +242,24 @@ def _merging(graph, ordered, in_shape, projections, where):
         raise ImportFailure(f"node {where}: a patch merging whose linear is not 4C to 2C without bias has no"
                             " convshape row")
     order = [n.op_type for n in ordered if n.op_type in ("MatMul", "LayerNormalization")]
-    return [f"patchmerge{' v2' if order[:1] == ['MatMul'] else ''}"], "last", "patch merging", None
+    return [f"patchmerge{' v2' if order[:1] == ['MatMul'] else ''}"], "last", "patch merging"
 
 
-def _partition(graph, ordered, in_shape, projections, heads, length, where, scope, number):
+def _partition(graph, ordered, in_shape, projections, heads, length, scope, number):
     """MaxViT's partition layer: ln, attention in blocks or grid, residual; ln, MLP, residual."""
     side = int(round(length ** 0.5))
     norms = [n for n in ordered if n.op_type == "LayerNormalization"]
     acts = [n.op_type for n in ordered if n.op_type in ("Gelu", "Relu", "Sigmoid", "Tanh")]
     if side * side != length or len(projections) != 4 or len(norms) != 2 or len(acts) != 1 \
             or not all(bias for _, _, bias in projections):
-        raise ImportFailure(f"node {where}: a partition attention other than torchvision MaxViT's (ln, attention, ln,"
+        raise ImportFailure(f"node {scope}: a partition attention other than torchvision MaxViT's (ln, attention, ln,"
                             " linear, activation, linear, two residuals) has no convshape rows")
     c, (_, expand, _), (_, reduce, _) = projections[0][1][0], projections[2], projections[3]
     kind = "gattn" if any(_under(n, scope + "/partition_swap") for n in ordered) else "battn"
     cut = next((s for s in (graph.shapes.get(n.output[0]) for n in ordered if n.op_type == "Reshape")
                 if s and len(s) == 6 and None not in (s[3], s[5])), None)  # N×C×(H/p)×p×(W/p)×p
     if cut is None:
-        raise ImportFailure(f"node {where}: a partition attention whose partition the file does not fix has no row")
+        raise ImportFailure(f"node {scope}: a partition attention whose partition the file does not fix has no row")
     if kind == "gattn":  # partitioned into g×g cells of the grid the layer is built for: g·p a side
         grid = "x".join(map(str, dict.fromkeys([cut[3] * side, cut[5] * side])))
     else:
@@ -275,4 +269,4 @@ def _partition(graph, ordered, in_shape, projections, heads, length, where, scop
     rows = [f"@{before}", f"ln in{c}", f"{kind} k{side} h{heads}" + (f" o{grid}" if grid else ""), f"add {before}", f"@{after}",
             f"ln in{c}", f"conv k1 c{expand[1]} in{expand[0]}", acts[0].lower(), f"conv k1 c{reduce[1]} in{reduce[0]}",
             f"add {after}"]
-    return rows, "map", f"{'grid' if kind == 'gattn' else 'block'} partition attention", None
+    return rows, "map", f"{'grid' if kind == 'gattn' else 'block'} partition attention"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from ..arithmetic import ceil_div
 from ..kinds import ONNX_OPS
-from .onnx_blocks import as_node, find as find_blocks
 from .result import Imported, ImportFailure, located
 
 # Operations that keep the shape and that convshape counts no parameters for: passed through.
@@ -452,8 +451,7 @@ def _to_sequence(graph: _Graph, node, source: str) -> bool:
 def _enter(block, source: str, last: set, sequences: set) -> None:
     """A block reads the layout it is made for: attention a sequence, Swin's a channels-last map."""
     wanted = {"tokens": sequences, "last": last}.get(block.layout)
-    held = source in sequences or source in last
-    if (source not in wanted) if wanted is not None else held:
+    if source not in wanted if wanted is not None else (source in sequences or source in last):  # a map: neither
         layout = "a sequence of tokens" if source in sequences else "a channels-last map" if source in last else "a map"
         raise ImportFailure(f"node {block.scope}: a {block.what} reading {layout} has no convshape row")
 
@@ -546,7 +544,11 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
     sequences = set()  # tensors that are sequences of tokens: N×L×C
     flat: set[str] = set()  # N×C×(H·W): a map about to be transposed to tokens
     grouped: dict[str, tuple[str, int, bool]] = {}  # a channel shuffle under way: (its input, groups, transposed)
-    blocks = find_blocks(graph, entry) if any(n.op_type == "Softmax" for n in graph.nodes) else {}
+    blocks = {}
+    if any(n.op_type == "Softmax" for n in graph.nodes):  # a CNN's file does not load the attention reader
+        from .onnx_blocks import BlockNode, find as find_blocks
+
+        blocks = find_blocks(graph, entry)
     for index, node in enumerate(graph.nodes):
         if index in blocks:
             block = blocks[index]
@@ -554,8 +556,7 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
                 _enter(block, alias.get(block.entry, block.entry), last, sequences)
                 data_tensors.add(block.exit)
                 (last if block.layout == "last" else sequences if block.layout == "tokens" else set()).add(block.exit)
-                kept.append((as_node(block), [alias.get(block.entry, block.entry)], list(block.rows)))
-                notes.extend([block.note] if block.note else [])
+                kept.append((BlockNode(block), [alias.get(block.entry, block.entry)], list(block.rows)))
             continue
         raw = [t for t in node.input if t in data_tensors]
         computed = [alias.get(t, t) for t in raw]
