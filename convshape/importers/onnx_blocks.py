@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .onnx_graph import SHAPE_OPS
 from .result import ImportFailure
 
+SHAPE_OPS = {"Shape", "Size"}  # they read a tensor, and give no tensor of the network (the graph reader's too)
 INT_MAX = 2 ** 63 - 1
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..arithmetic import ceil_div
 from ..kinds import ONNX_OPS
+from .onnx_blocks import SHAPE_OPS, BlockNode, find as find_blocks
 from .result import Imported, ImportFailure, located
 
 # Operations that keep the shape and that convshape counts no parameters for: passed through.
@@ -21,7 +22,6 @@ PASS_THROUGH = {"Identity", "Dropout", "Softmax", "LogSoftmax", "Erf", "Cast", "
                 "LRN", "Not"}
 ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "lrelu", "HardSwish": "hardswish",
                "Gelu": "gelu"}
-SHAPE_OPS = {"Shape", "Size"}  # they read a tensor, and give no tensor of the network
 ELEMENTWISE = {"Add": "add", "Mul": "mul", "Sub": "add", "Div": "mul", "Sum": "add", "Max": "add", "Min": "add"}
 
 
@@ -544,11 +544,7 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
     sequences = set()  # tensors that are sequences of tokens: N×L×C
     flat: set[str] = set()  # N×C×(H·W): a map about to be transposed to tokens
     grouped: dict[str, tuple[str, int, bool]] = {}  # a channel shuffle under way: (its input, groups, transposed)
-    blocks = {}
-    if any(n.op_type == "Softmax" for n in graph.nodes):  # a CNN's file does not load the attention reader
-        from .onnx_blocks import BlockNode, find as find_blocks
-
-        blocks = find_blocks(graph, entry)
+    blocks = find_blocks(graph, entry) if any(n.op_type == "Softmax" for n in graph.nodes) else {}
     for index, node in enumerate(graph.nodes):
         if index in blocks:
             block = blocks[index]
