@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ab.py 694cb6c            # start-up on the main path, 60 runs each
     .venv/bin/python bench/ab.py 694cb6c --layers   # and 100,000-layer JSON stacks, 3 runs each
+    .venv/bin/python bench/ab.py 694cb6c --stack examples/resnet50.stack   # the whole network
 
 The revision is checked out in a temporary git worktree, and each variant (the revision,
 this checkout, and `import typer` as a baseline) runs in turn inside one loop, with the
@@ -48,13 +49,16 @@ def main() -> None:
     parser.add_argument("revision", help="the git revision to compare with, such as a commit or a tag")
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--layers", action="store_true", help="also 100,000-layer JSON stacks, 3 runs each")
+    parser.add_argument("--stack", type=Path, default=STACK,
+                        help="the stack file timed (default: the ResNet-50 main path; examples/resnet50.stack "
+                             "is the whole network)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         before = Path(scratch) / "before"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(before), options.revision],
                        check=True)
         try:
-            main_path = ["calc", "-i", "224", "-c", "3", "-f", str(STACK)]
+            main_path = ["calc", "-i", "224", "-c", "3", "-f", str(options.stack.resolve())]
             variants = {"import typer": [sys.executable, "-c", "import typer"]}
             for name, root in (("before", before), ("now", ROOT)):
                 for label, extra in (("json", ["--format", "json"]), ("-q", ["-q"]), ("table", [])):

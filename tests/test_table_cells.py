@@ -1,6 +1,7 @@
-"""The table's one-line cells (render/table.py's Line) are a shortcut through Rich, not
-a layout of their own: the table must be the very one Rich draws from plain ``Text``
-cells with its own padding, colours included, at every width."""
+"""The table's one-line cells (render/fixed_table.py's Line) and the fixed-width table
+that draws a table that fits (FixedTable) are shortcuts through Rich, not a layout of
+their own: the table must be the very one Rich draws from plain ``Text`` cells with its
+own padding, colours and box included, at every width."""
 
 import io
 from pathlib import Path
@@ -13,7 +14,8 @@ from rich.text import Text
 
 from convshape import calc
 from convshape.counts import count
-from convshape.render.table import COLUMNS, HEADERS, _cells, build
+from convshape.render.fixed_table import FixedTable
+from convshape.render.table import COLUMNS, HEADERS, _cells, _drawn, build
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -36,7 +38,7 @@ def rich_table(result, explain, wrap, shown):
             table.add_column(HEADERS.get(name, name), justify=justify, no_wrap=not folds, overflow="fold", min_width=10 if layer else None)
     for row in result.rows:
         cells = _cells(result, row, explain, COSTS[name_of(result)])
-        table.add_row(*[cells.get(name, Text("")) for name in shown])
+        table.add_row(*[Text(cell) if isinstance(cell, str) else cell for cell in (cells.get(name, "") for name in shown)])
     return table
 
 
@@ -44,8 +46,12 @@ def name_of(result):
     return next(name for name, value in RESULTS.items() if value is result)
 
 
-def drawn(table, width, colour):
-    out = io.StringIO()
+class AsciiOut(io.StringIO):
+    encoding = "ascii"  # as a terminal whose locale is C: Rich draws an ASCII box
+
+
+def drawn(table, width, colour, ascii=False):
+    out = AsciiOut() if ascii else io.StringIO()
     console = Console(file=out, width=width, force_terminal=colour, color_system="truecolor" if colour else None,
                       highlight=False)
     console.print(table)
@@ -69,19 +75,29 @@ def test_the_table_is_the_one_rich_draws_from_text_cells(name, explain, wrap, wi
         natural = Measurement.get(console, console.options.update_width(100_000), table)
         if natural.minimum > width:
             width = natural.maximum  # render() draws it at its natural width, for the terminal to wrap
-        for colour in [False, True]:
-            ours = drawn(build(result, explain, wrap=wrap, shown=list(shown), costs=COSTS[name]), width, colour)
-            assert ours == drawn(rich_table(result, explain, wrap, shown), width, colour)
-            assert colour or max(map(len, ours.splitlines())) <= width
+        for colour, ascii in [(False, False), (True, False), (False, True)]:
+            ours = _drawn(build(result, explain, wrap=wrap, shown=list(shown), costs=COSTS[name]), width)
+            assert drawn(ours, width, colour, ascii) == drawn(rich_table(result, explain, wrap, shown), width, colour, ascii)
+            assert colour or max(map(len, drawn(ours, width, colour, ascii).splitlines())) <= width
             compared += 1
     assert compared
+
+
+def test_a_table_that_fits_is_drawn_at_fixed_widths_and_one_that_does_not_by_rich():
+    result = RESULTS["diagnostics"]
+    table = build(result, explain=True, wrap=True, shown=ALL, costs=COSTS["diagnostics"])
+    width = FixedTable(table).__rich_measure__(None, None).maximum
+    assert isinstance(_drawn(table, width), FixedTable)
+    assert _drawn(table, width - 1) is table  # the layer column folds: Rich lays it out
 
 
 def test_the_comparison_can_fail():
     result = RESULTS["diagnostics"]
     plain = rich_table(result, False, False, ALL)
     plain.columns[2].justify = "left"
-    assert drawn(build(result, costs=COSTS["diagnostics"], shown=ALL), 200, True) != drawn(plain, 200, True)
+    ours = _drawn(build(result, costs=COSTS["diagnostics"], shown=ALL), 200)
+    assert isinstance(ours, FixedTable)
+    assert drawn(ours, 200, True) != drawn(plain, 200, True)
 
 
 @pytest.mark.parametrize("justify", ["left", "right"])
@@ -89,10 +105,38 @@ def test_the_comparison_can_fail():
 def test_a_line_given_too_little_room_folds_as_text_does(justify, room):
     from rich.padding import Padding
 
-    from convshape.render.table import Line
+    from convshape.render.fixed_table import Line
 
     out, expected = (Console(file=io.StringIO(), width=room, force_terminal=True, color_system="truecolor")
                      for _ in range(2))
     out.print(Line("2048×28×28", "bold red"), justify=justify, overflow="fold")
     expected.print(Padding(Text("2048×28×28", "bold red"), (0, 1)), justify=justify, overflow="fold")
     assert out.file.getvalue() == expected.file.getvalue()
+
+
+def test_the_fixed_table_follows_rich_in_every_part_of_the_box_and_in_tall_cells():
+    """A box whose every part is its own character, a two-line header (Rich aligns it to the
+    bottom) and two-line body cells (to the top): drawn as Rich draws them."""
+    from rich import box
+    from rich.padding import Padding
+
+    from convshape.render.fixed_table import Line
+
+    every_part = box.Box("abcd\nefgh\nijkl\nmnop\nqrst\nuvwx\nyzAB\nCDEF\n")
+    for show_lines in (False, True):
+        tables = []
+        for fixed in (True, False):
+            table = Table(box=every_part, show_lines=show_lines, header_style="bold", padding=0)
+
+            def cell(text, style=""):
+                return Line(text, style) if fixed and "\n" not in text else Padding(Text(text, style), (0, 1))
+
+            for header, justify in (("#", "right"), ("two\nlines", "left"), ("out", "right")):
+                table.add_column(cell(header), justify=justify, no_wrap=True)
+            for number in range(1, 4):
+                table.add_row(cell(str(number)), cell("conv k3\nsecond line" if number == 2 else "relu"),
+                              cell("8×8", "bold red" if number == 3 else ""))
+            tables.append(table)
+        ours = FixedTable(tables[0])
+        width = ours.__rich_measure__(None, None).maximum
+        assert drawn(ours, width, True) == drawn(tables[1], width, True)

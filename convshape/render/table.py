@@ -5,17 +5,16 @@ would measure each of them, wrap it and pad it, which for a ResNet's 424 cells c
 more than all of convshape's own start-up. Such cells are ``Line``s instead: they know
 their width and draw their own padding, so the table is laid out with fixed column
 widths and Rich's padding off. Cells that do wrap or carry several styles stay Rich
-``Text`` in Rich's ``Padding``. The tests check that the output is the very table Rich
-draws from ``Text`` cells, colours included.
+``Text`` in Rich's ``Padding``. A table that fits its width is drawn by ``FixedTable``
+(see ``fixed_table``) rather than laid out by Rich. The tests check that the output is
+the very table Rich draws from ``Text`` cells, colours included.
 """
 
 from __future__ import annotations
 
-from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.padding import Padding
-from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -23,49 +22,23 @@ from ..calc import Result, Row
 from ..explain import explain_row
 from ..layers import layer_label
 from .common import axes_text, cost_lines, readable, size_text, structure_text, summary_lines
+from .fixed_table import PAD, FixedTable, Line, cell_width, fits
 
-PAD = 1  # blank cells each side of a cell's text, as Rich's default (0, 1) padding
-
-
-class Line:
-    """A one-line cell in Rich's console protocol: its text, one style, its padding.
-
-    Given less room than its width (which happens only in a table already too wide for
-    the terminal), it folds as a ``Text`` would.
-    """
-
-    __slots__ = ("text", "style", "width")
-
-    def __init__(self, text: str, style: str = "") -> None:
-        self.text = text
-        self.style = style
-        self.width = cell_len(text) + 2 * PAD
-
-    def __rich_measure__(self, console: Console, options) -> Measurement:
-        return Measurement(self.width, self.width)
-
-    def __rich_console__(self, console: Console, options):
-        space = options.max_width - self.width
-        if space < 0:
-            yield from console.render(Padding(Text(self.text, self.style), (0, PAD)), options)
-            return
-        fill = " " * space  # counted in cells, as the width is
-        text = fill + self.text if options.justify == "right" else self.text + fill
-        yield Segment(" " * PAD)
-        yield Segment(text, console.get_style(self.style) if self.style else None)
-        yield Segment(" " * PAD)
-
-
-def _cell(text: Text, folds: bool) -> Line | Padding:
+def _cell(text: str | Text, folds: bool) -> Line | Padding:
+    """A cell of the table: a plain string is one unstyled line (shapes and numbers)."""
+    if isinstance(text, str) and not folds:
+        return Line(text)
+    if isinstance(text, str):
+        text = Text(text)
     if not folds and not text.spans and "\n" not in text.plain:
         return Line(text.plain, str(text.style))
     return Padding(text, (0, PAD))
 
 
-def _width(cell: Line | Padding) -> int:
-    if isinstance(cell, Line):
-        return cell.width
-    return 2 * PAD + max(cell_len(line) for line in cell.renderable.plain.split("\n"))
+def _drawn(table: Table, width: int):
+    """What to print for ``table`` in ``width`` cells: where it fits, nothing folds and
+    ``FixedTable`` draws it; otherwise Rich lays it out."""
+    return FixedTable(table) if fits(table, width) else table
 
 
 STYLES = {"error": "bold red", "warning": "yellow", "note": "dim"}
@@ -75,8 +48,10 @@ def _items(row: Row) -> list:
     return ([row.error] if row.error else []) + list(row.warnings) + list(row.notes)
 
 
-def _codes(row: Row) -> Text:
+def _codes(row: Row) -> str | Text:
     """The row's diagnostic codes, coloured by level; the messages follow the table."""
+    if not (row.error or row.warnings or row.notes):
+        return ""
     text = Text()
     for number, diagnostic in enumerate(_items(row)):
         if number:
@@ -130,8 +105,7 @@ def _cost_cells(cost, flops: bool) -> dict:
     if cost.params is None and cost.output_bytes is None:
         return {}
     macs = None if cost.macs is None else cost.macs * (2 if flops else 1)
-    return {"params": Text(readable(cost.params)), "macs": Text(readable(macs)),
-            "memory": Text(readable(cost.output_bytes, "B"))}
+    return {"params": readable(cost.params), "macs": readable(macs), "memory": readable(cost.output_bytes, "B")}
 
 
 def draw_hint(row: Row, convention) -> str:
@@ -149,17 +123,17 @@ def draw_hint(row: Row, convention) -> str:
 
 
 def _cells(result: Result, row: Row, explain: bool, costs=None) -> dict:
-    """The row's cells by column; ``costs`` (from ``counts.count``) adds its counts."""
-    blank = Text("")
+    """The row's cells by column, plain strings or ``Text``; ``costs`` (from ``counts.count``) adds its counts."""
     label = layer_label(row.layer, row.index)
     structure = structure_text(result, row.index) if result.reads or result.binds else ""
     if structure:
         label += "  " + structure
     if not row.computed and row.error is None:
-        return {"#": Text(str(row.index)), "layer": Text(label), "out": Text("not computed", style="dim")}
+        return {"#": str(row.index), "layer": label, "out": Text("not computed", style="dim")}
     field = row.field
-    layer_cell = Text(label)
+    layer_cell = label
     if explain:
+        layer_cell = Text(label)
         for line in explain_row(row, result.convention):
             layer_cell.append("\n" + line, style="cyan")
         if costs is not None:
@@ -171,13 +145,13 @@ def _cells(result: Result, row: Row, explain: bool, costs=None) -> dict:
         if picture:
             layer_cell.append("\n" + picture, style="dim")
     return {
-        "#": Text(str(row.index)),
+        "#": str(row.index),
         "layer": layer_cell,
-        "in": Text(_shape(row.in_size, row.in_channels, row.in_tokens)),
-        "out": Text(_shape(row.out_size, row.out_channels, row.tokens)) if row.computed else Text("invalid", style="bold red"),
-        "rf": Text(_per_axis(field.size)) if field else blank,
-        "jump": Text(_per_axis(field.jump)) if field else blank,
-        "start": Text(_per_axis(field.start)) if field else blank,
+        "in": _shape(row.in_size, row.in_channels, row.in_tokens),
+        "out": _shape(row.out_size, row.out_channels, row.tokens) if row.computed else Text("invalid", style="bold red"),
+        "rf": _per_axis(field.size) if field else "",
+        "jump": _per_axis(field.jump) if field else "",
+        "start": _per_axis(field.start) if field else "",
         "diagnostics": _codes(row),
         **({} if costs is None else _cost_cells(costs.rows[row.index - 1], costs.flops)),
     }
@@ -203,12 +177,12 @@ def build(result: Result, explain: bool = False, wrap: bool = True, shown: list[
             layer = name == "layer"
             folds = layer and (wrap or explain)
             min_width = 10 + 2 * PAD if layer else None
-            cells = [_cell(texts.get(name, Text("")), folds) for texts in rows]
+            cells = [_cell(texts.get(name, ""), folds) for texts in rows]
             title = "FLOPs" if name == "macs" and flops else HEADERS.get(name, name)
             header = _cell(Text(title), folds)
             # A column that never folds is exactly as wide as its widest cell: say so,
             # rather than have Rich measure every cell to find out.
-            width = None if folds else max([_width(header), min_width or 0] + [_width(cell) for cell in cells])
+            width = None if folds else max([cell_width(header), min_width or 0] + [cell_width(cell) for cell in cells])
             table.add_column(header, justify=justify, no_wrap=not folds, overflow="fold",
                              min_width=min_width, width=width)
             columns.append(cells)
@@ -228,7 +202,7 @@ def print_fitted(console: Console, make_table, names: list[str], droppable: list
         table = make_table(shown)
         measured = Measurement.get(console, natural, table)
         if measured.minimum <= console.width:
-            console.print(table)
+            console.print(_drawn(table, console.width))
             break
         if name is None:
             console.print(table, width=measured.maximum, crop=False)
@@ -249,7 +223,8 @@ def render(result: Result, console: Console, explain: bool = False, piped: bool 
     piped = not console.is_terminal if piped is None else piped
     shown = shown or default_columns(costs)
     if piped:
-        console.print(build(result, explain, wrap=False, shown=shown, costs=costs, compact=compact))
+        console.print(_drawn(build(result, explain, wrap=False, shown=shown, costs=costs, compact=compact),
+                             console.width))
     else:
         print_fitted(console, lambda columns: build(result, explain, wrap=True, shown=columns, costs=costs,
                                                     compact=compact), shown, [n for n in DROPPABLE if n in shown])
