@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 from ..calc import Result, Row, flat_features
+from ..counts import groups_of
 from ..diagnostics import Diagnostic
 from ..layers import layer_label
 from .common import number
 
 
 def _numbers(values):
-    return None if values is None else [number(v) for v in values]
+    if values is None:
+        return None
+    return [v if type(v) is int else number(v) for v in values]  # ints, the common case, as they are
 
 
 def _diagnostic(diagnostic: Diagnostic) -> dict:
@@ -80,8 +83,6 @@ def _row(row: Row, result: Result, cost=None, flops: bool = False, known: dict |
 
 
 def _groups(row: Row):
-    from ..counts import groups_of  # loaded already: the JSON path counts
-
     return groups_of(row.layer, row.in_channels) if row.layer.kind.value in ("conv", "convt", "gn") else None
 
 
