@@ -69,3 +69,30 @@ def test_a_dilated_and_strided_keras_model_reads_with_keras_shapes(monkeypatch, 
     rows = json.loads(result.stdout)["layers"]
     keras_shapes = [list(layer.output.shape[1:]) for layer in model.layers[1:]]
     assert [[*row["out_size"], row["out_channels"]] for row in rows] == keras_shapes
+
+
+def test_a_keras_json_that_leaves_use_bias_out_gets_keras_default(monkeypatch, tmp_path):
+    """A config without "use_bias" (a hand-trimmed file) builds its bias in Keras: the
+    parameters are those of the model Keras rebuilds from that very JSON."""
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    import keras
+
+    from convshape.cli import app
+    from typer.testing import CliRunner
+
+    layers = keras.layers
+    inputs = keras.Input((12, 12, 3))
+    x = layers.Conv2D(8, 3, use_bias=False)(inputs)
+    x = layers.Conv2DTranspose(4, 3, strides=2, use_bias=False)(x)
+    x = layers.DepthwiseConv2D(3, use_bias=False)(x)
+    x = layers.Reshape((-1, 4))(x)
+    x = layers.MultiHeadAttention(num_heads=2, key_dim=2, use_bias=False)(x, x)
+    saved = json.loads(keras.Model(inputs, x).to_json())
+    for layer in saved["config"]["layers"]:
+        layer["config"].pop("use_bias", None)
+    path = tmp_path / "trimmed.json"
+    path.write_text(json.dumps(saved))
+    rebuilt = keras.models.model_from_json(path.read_text())
+    result = CliRunner().invoke(app, ["calc", "-f", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["totals"]["params"] == rebuilt.count_params()
