@@ -390,7 +390,9 @@ DIAGRAMS = [("28", "192", [INCEPTION]), ("224", "3", ["-f", str(ROOT / "examples
             ("224", "3", ["-f", str(ROOT / "examples" / "fpn-resnet50.stack")]),
             ("572", "1", ["-f", str(ROOT / "examples" / "unet.stack")]),
             ("224", "3", ["-f", str(ROOT / "examples" / "densenet121.stack")]),
-            ("8", "3", ["conv k3 c8, conv k9 c8, conv k1"])]  # an error, and a row not computed
+            ("8", "3", ["conv k3 c8, conv k9 c8, conv k1"]),  # an error, and a row not computed
+            # three branches from x: the third opens in the column where the second lane ends
+            ("16", "3", ["conv k3 p1 c8 @x conv k3 p1 c8 from x conv k3 p1 c8 from x conv k3 p1 c8"])]
 
 
 @pytest.mark.parametrize("size, channels, stack", DIAGRAMS, ids=lambda v: v[-1][-20:] if isinstance(v, list) else v)

@@ -366,6 +366,19 @@ def test_a_terminal_picture_fits_the_terminal_or_is_refused(monkeypatch, args, f
         assert "characters wide and the terminal 60: write a picture with -o (or widen the terminal)" in result.stderr
 
 
+def test_a_terminal_picture_s_text_lines_are_not_broken_by_the_picture_s_width_rule(monkeypatch):
+    """Only the grid must fit: the caption longer than the terminal stays one line, for the
+    terminal to wrap as it wraps any long line, rather than being cut into words by Rich."""
+    monkeypatch.setenv("COLUMNS", "30")
+    monkeypatch.setattr("convshape.commands.common._stdout_is_terminal", lambda: True)
+    result = invoke("draw", "--no-color", "-i", "6", "conv k3 s2")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "conv k3 s2: input (padding ·) → output"
+    assert lines[-1] == "4 window positions; ! 11 input pixels never read (-o picture.svg animates the window)"
+    assert max(len(line) for line in lines[1:-1]) <= 30
+
+
 # ----------------------------------------------------------------------------- PyTorch's spellings
 
 @pytest.mark.parametrize("stack, hint", [
