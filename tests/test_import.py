@@ -407,3 +407,46 @@ def test_a_sequence_scaled_by_a_constant_keeps_its_tokens(tmp_path, op):
     result = invoke("calc", "-f", str(path), "-q")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "4x4"
+
+
+def _clip_file(tmp_path, low, high):
+    """A conv, then Clip(low, high) with its bounds as constant inputs (opset 11 and later)."""
+    import numpy
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Clip", ["c", "low", "high"], ["y"], name="clip")]
+    constants = [numpy_helper.from_array(numpy.zeros((4, 3, 3, 3), dtype="float32"), "w"),
+                 numpy_helper.from_array(numpy.array(low, dtype="float32"), "low"),
+                 numpy_helper.from_array(numpy.array(high, dtype="float32"), "high")]
+    graph = helper.make_graph(nodes, "clip", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=constants)
+    path = tmp_path / "clip.onnx"
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return str(path)
+
+
+@needs_onnx
+@pytest.mark.parametrize("low, high, relu6", [(0, 6, True), (0, 1, False), (-1, 6, False), (0, 7, False)])
+def test_an_onnx_clip_is_relu6_only_between_0_and_6(tmp_path, low, high, relu6):
+    """ReLU6 exports as Clip(0, 6); Hardtanh and other bounds keep the shape and pass through."""
+    result = invoke("import", _clip_file(tmp_path, low, high))
+    assert result.exit_code == 0, result.output
+    rows = [line.split("#")[0].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert rows == ["conv k3 s1 c4 nobias in3"] + (["relu6"] if relu6 else [])
+    assert relu6 or "passed through, as they keep the shape: Clip" in " ".join(result.stderr.split())
+
+
+@needs_onnx
+def test_an_onnx_matmul_of_two_computed_tensors_is_refused_by_name(tmp_path):
+    from onnx import TensorProto, helper, save
+
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], name="swap", perm=[0, 2, 1]),
+             helper.make_node("MatMul", ["x", "t"], ["y"], name="gram")]
+    graph = helper.make_graph(nodes, "gram", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    path = tmp_path / "gram.onnx"
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    result = invoke("calc", "-f", str(path))
+    assert result.exit_code == 1, result.output
+    assert "no convshape layer" in result.stderr and "gram" in result.stderr and "internal error" not in result.stderr
