@@ -106,6 +106,16 @@ def test_pasting_print_model_into_import_gives_a_stack_calc_accepts():
     assert calc.exit_code == 0 and calc.stdout == "1000\n"
 
 
+def test_a_flatten_the_model_has_is_the_only_one_and_the_linear_after_it_gets_no_note():
+    text = ("Sequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (1): Flatten(start_dim=1, end_dim=-1)\n"
+            "  (2): Linear(in_features=288, out_features=10, bias=True)\n)\n")
+    result = invoke("import", "-", stdin=text)
+    assert result.exit_code == 0, result.output
+    rows = [line.split("#")[0].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert rows == ["conv k3 c8 in3", "flatten", "linear c10 in288"]
+    assert "flatten is put before it" not in result.stderr
+
+
 def test_unknown_modules_are_skipped_when_they_keep_the_shape_and_stop_the_import_otherwise():
     keeps = "Net(\n  (a): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (b): Mish()\n  (c): Softmax(dim=1)\n)\n"
     result = invoke("import", "-", stdin=keeps.replace("Net(", "Sequential(", 1))

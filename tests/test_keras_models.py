@@ -96,3 +96,23 @@ def test_a_keras_json_that_leaves_use_bias_out_gets_keras_default(monkeypatch, t
     result = CliRunner().invoke(app, ["calc", "-f", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["totals"]["params"] == rebuilt.count_params()
+
+
+def test_a_keras_relu_capped_at_6_is_relu6_and_any_other_relu_is_relu(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    import keras
+
+    from convshape.cli import app
+    from typer.testing import CliRunner
+
+    layers = keras.layers
+    inputs = keras.Input((8, 8, 3))
+    x = layers.ReLU(max_value=6.0)(layers.Conv2D(4, 3)(inputs))
+    x = layers.ReLU(max_value=7.0)(x)
+    x = layers.ReLU()(x)
+    path = tmp_path / "relus.json"
+    path.write_text(keras.Model(inputs, x).to_json())
+    result = CliRunner().invoke(app, ["import", str(path)])
+    assert result.exit_code == 0, result.output
+    rows = [line.split("#")[0].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert rows[1:] == ["relu6", "relu", "relu"]
