@@ -460,3 +460,39 @@ def test_an_onnx_matmul_of_two_computed_tensors_is_refused_by_name(tmp_path):
     result = invoke("calc", "-f", str(path))
     assert result.exit_code == 1, result.output
     assert "no convshape layer" in result.stderr and "gram" in result.stderr and "internal error" not in result.stderr
+
+
+def _tokens_then_concat_file(tmp_path, constant_shape, before=True):
+    """Patches of 4 as 4 tokens of width 4, then a Concat with a constant along the tokens."""
+    import numpy
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    pair = ["token", "t"] if before else ["t", "token"]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["m"], name="patch", kernel_shape=[4, 4], strides=[4, 4]),
+             helper.make_node("Reshape", ["m", "flat"], ["f"], name="flatten"),
+             helper.make_node("Transpose", ["f"], ["t"], name="tokens", perm=[0, 2, 1]),
+             helper.make_node("Concat", pair, ["y"], name="join", axis=1)]
+    constants = [numpy_helper.from_array(numpy.zeros((4, 3, 4, 4), dtype="float32"), "w"),
+                 numpy_helper.from_array(numpy.array([1, 4, 4], dtype="int64"), "flat"),
+                 numpy_helper.from_array(numpy.zeros(constant_shape, dtype="float32"), "token")]
+    graph = helper.make_graph(nodes, "cls", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=constants)
+    path = tmp_path / "cls.onnx"
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return str(path)
+
+
+@needs_onnx
+def test_an_onnx_class_token_before_the_sequence_is_cls(tmp_path):
+    result = invoke("calc", "-f", _tokens_then_concat_file(tmp_path, (1, 1, 4)), "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "5x4"  # 4 tokens and the class token, of width 4
+
+
+@needs_onnx
+@pytest.mark.parametrize("shape, before", [((1, 2, 4), True), ((1, 1, 4), False)])
+def test_an_onnx_concat_onto_a_sequence_other_than_one_class_token_before_it_is_refused(tmp_path, shape, before):
+    result = invoke("calc", "-f", _tokens_then_concat_file(tmp_path, shape, before))
+    assert result.exit_code == 1, result.output
+    assert ("node join: a Concat onto a sequence, other than one class token before it, has no convshape "
+            "layer") in " ".join(result.stderr.split())
