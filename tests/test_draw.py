@@ -8,6 +8,7 @@ compared with the ones PyTorch's gradients gave for the graph golden cases.
 import io
 import json
 import re
+from math import log2
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -294,6 +295,20 @@ def test_a_field_with_few_paths_shows_each_path_apart():
     assert titles == ["all paths", "path 1: rows 4 ← 2 ← 1 ← 0", "path 2: rows 4 ← 3 ← 0"]
     reached = [len([r for r in g.iter(SVG + "rect") if "reached" in r.get("class").split()]) for g in panels]
     assert reached == [25, 25, 1]  # two 3×3 convs: 5×5; the 1×1 shortcut: the pixel itself
+
+
+@pytest.mark.parametrize("stack, paths", [
+    ("conv k2, conv k2", [1, 2, 1]),  # the middle pixel: two paths
+    ("conv k2, conv k2, conv k2", [1, 3, 3, 1]),
+])
+def test_a_field_s_pixels_are_darker_the_more_paths_reach_them(stack, paths):
+    """The most-reached pixels are opaque; those fewer paths reach are lighter, on a log scale."""
+    root = svg_of("-i", "4", "--dims", "1", stack, "--unit", "0")
+    panel = next(g for g in root.iter(SVG + "g") if g.get("class") == "panel")
+    cells = [r for r in panel.iter(SVG + "rect") if "reached" in r.get("class").split()]
+    most = max(paths)
+    assert [float(r.get("fill-opacity")) for r in cells] == [
+        round(0.35 + 0.65 * log2(n + 1) / log2(most + 1), 3) for n in paths]
 
 
 def test_the_field_in_the_terminal():
