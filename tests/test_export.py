@@ -454,3 +454,18 @@ def test_norms_without_channels_are_lazy_where_torch_has_a_lazy_module_and_refus
     assert "row 2: nn.LazyInstanceNorm2d will take its input size from the first forward: give -c" in result.stderr
     refused = runner.invoke(app, ["export", "--to", "torch", "-i", "8", "gn g2"])
     assert refused.exit_code != 0 and "row 1 (gn g2): its channels are unknown: give -c" in refused.stderr
+
+
+def test_a_norm_after_a_flatten_without_the_input_size_asks_for_it_not_for_the_channels_given():
+    """-c is there; the features after the flatten are C·H·W, so it is -i that is missing."""
+    refused = runner.invoke(app, ["export", "--to", "torch", "-c", "3", "conv k3 c8, flatten, ln"])
+    assert refused.exit_code == 1
+    assert refused.stderr == ("convshape: cannot export to torch: row 3 (ln): its channels are unknown: give -c and -i "
+                              "(after a flatten the features depend on the input size)\n")
+    done = runner.invoke(app, ["export", "--to", "torch", "-c", "3", "-i", "6", "conv k3 c8, flatten, ln"])
+    assert done.exit_code == 0, done.output
+    assert "nn.LayerNorm(128),  # 3: ln -> 128" in done.stdout  # 8·4·4
+    sized = runner.invoke(app, ["export", "--to", "torch", "-i", "6", "conv k3 c8, flatten, gn g2"])
+    assert sized.exit_code == 0 and "nn.GroupNorm(2, 128),  # 3: gn g2 -> 128" in sized.stdout  # c8 fixes them
+    assert "row 1 (gn g2): its channels are unknown: give -c\n" in runner.invoke(
+        app, ["export", "--to", "torch", "-i", "8", "gn g2"]).stderr

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from ..receptive import AxisField
 
 
+def give(row) -> str:
+    """What the user gives for an exported row's width to be known: the input channels,
+    and after a flatten the input size too (the features there are C·H·W)."""
+    return "give -c and -i (after a flatten the features depend on the input size)" if row.flat_in else "give -c"
+
+
 class TokenError(Exception):
     """A layer's tokens that do not go together: the message, and the token to point at."""
 

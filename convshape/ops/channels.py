@@ -12,7 +12,7 @@ part as Python does, from the end when negative.
 from __future__ import annotations
 
 from ..diagnostics import Code, Diagnostic, KindCode, Level
-from .base import Op
+from .base import Op, give
 
 CHUNKS_BELOW_1 = KindCode(
     "chunks_below_1", Level.ERROR,
@@ -100,7 +100,7 @@ class Chunk(Op):
 
     def keras_layers(self, row, w):
         if row.in_channels is None:
-            raise w.error("its channels are unknown: give -c", row)
+            raise w.error(f"its channels are unknown: {give(row)}", row)
         found = parts(row.in_channels, row.layer.groups)
         index = row.layer.part % len(found)
         start = sum(found[:index])

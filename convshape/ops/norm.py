@@ -7,7 +7,7 @@ from math import prod
 
 from ..diagnostics import Code, Diagnostic
 from ..layers import Convention
-from .base import Op
+from .base import Op, give
 
 _LAYER_NORM = '''
 
@@ -57,7 +57,7 @@ class Norm(Op):
         if row.in_channels is None and self.lazy_torch is not None:
             return w.lazy(row, f"nn.{self.lazy_torch}{dims}d") + "()"
         if row.in_channels is None:
-            raise w.error("its channels are unknown: give -c", row)
+            raise w.error(f"its channels are unknown: {give(row)}", row)
         return self.torch_text(row, dims, w)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .. import receptive
 from ..diagnostics import KindCode, Level
-from .base import Op
+from .base import Op, give
 
 NEEDS_TOKENS = KindCode(
     "needs_tokens", Level.ERROR,
@@ -114,7 +114,7 @@ class Tokens(Op):
 
     def keras_layers(self, row, w):
         if row.out_channels is None:
-            raise w.error("its channels are unknown: give -c", row)
+            raise w.error(f"its channels are unknown: {give(row)}", row)
         return [f"layers.Reshape((-1, {row.out_channels}))"]
 
 
@@ -134,7 +134,7 @@ class ClassToken(TokenOp):
 
     def torch_module(self, row, w):
         if row.in_channels is None:
-            raise w.error("its width is unknown: give -c", row)
+            raise w.error(f"its width is unknown: {give(row)}", row)
         w.helper(_CLASS_TOKEN)
         return f"ClassToken({row.in_channels})"
 
@@ -167,7 +167,7 @@ class PositionEmbedding(TokenOp):
 
     def torch_module(self, row, w):
         if row.in_channels is None:
-            raise w.error("its width is unknown: give -c", row)
+            raise w.error(f"its width is unknown: {give(row)}", row)
         w.helper(_POSITIONS)
         return f"PositionEmbedding({row.layer.positions}, {row.in_channels})"
 
@@ -224,7 +224,7 @@ class Attention(TokenOp):
 
     def torch_module(self, row, w):
         if row.in_channels is None:
-            raise w.error("its width is unknown: give -c", row)
+            raise w.error(f"its width is unknown: {give(row)}", row)
         w.helper(_ATTENTION)
         bias = "" if row.layer.bias else ", bias=False"
         return f"SelfAttention({row.in_channels}, {row.layer.groups}{bias})"
@@ -232,7 +232,7 @@ class Attention(TokenOp):
     def keras_layers(self, row, w):
         c, h = row.in_channels, row.layer.groups
         if c is None:
-            raise w.error("its width is unknown: give -c", row)
+            raise w.error(f"its width is unknown: {give(row)}", row)
         bias = "" if row.layer.bias else ", use_bias=False"
         # Self-attention is the layer called on its input twice (query, value): a function, not a layer
         return [f"(lambda t, attention=layers.MultiHeadAttention({h}, {c // h}{bias}): attention(t, t))"]

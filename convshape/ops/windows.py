@@ -27,7 +27,7 @@ from __future__ import annotations
 from .. import receptive
 from ..arithmetic import AxisStep
 from ..diagnostics import Code, Diagnostic, KindCode, Level
-from .base import Op
+from .base import Op, give
 
 HEADS_SPLIT = KindCode(
     "heads_split", Level.ERROR,
@@ -194,7 +194,7 @@ class WindowAttention(Op):
     def torch_module(self, row, w):
         layer = row.layer
         if row.in_channels is None:
-            raise w.error("its channels are unknown: give -c", row)
+            raise w.error(f"its channels are unknown: {give(row)}", row)
         w.helper(_WINDOW_ATTENTION)
         extra = (", v2=True" if layer.v2 else "") + ("" if layer.bias else ", bias=False")
         return f"WindowAttention({row.in_channels}, {layer.kernel}, {layer.shift}, {layer.groups}{extra})"
@@ -286,7 +286,7 @@ class PatchMerge(Op):
 
     def torch_module(self, row, w):
         if row.in_channels is None:
-            raise w.error("its channels are unknown: give -c", row)
+            raise w.error(f"its channels are unknown: {give(row)}", row)
         w.helper(_PATCH_MERGE)
         return f"PatchMerge({row.in_channels}{', v2=True' if row.layer.v2 else ''})"
 
@@ -478,7 +478,7 @@ class PartitionAttention(Op):
 
     def torch_module(self, row, w):
         if row.in_channels is None:
-            raise w.error("its channels are unknown: give -c", row)
+            raise w.error(f"its channels are unknown: {give(row)}", row)
         w.helper(_PARTITION_ATTENTION)
         grid = ", grid=True" if self.grid else ""
         return f"PartitionAttention({row.in_channels}, {row.layer.groups}, {row.layer.kernel[0]}{grid})"
