@@ -493,6 +493,13 @@ def _token_row(graph: _Graph, node, raw: list[str], computed: list[str]):
     raise ImportFailure(f"cannot go on past node {where} ({op}): convshape has no layer for it on a sequence of tokens")
 
 
+def _shifts(row: str) -> bool:
+    """Whether a window-attention row the reader wrote shifts its windows, read back by the grammar."""
+    from ..grammar import parse_stack
+
+    return any(parse_stack(row).layers[0].shift or ())
+
+
 def _unshifted(stack: str, size: tuple[int, ...], channels: int | None, scopes: list[str]) -> list[str]:
     """torchvision's Swin drops a block's shift where one window covers the map: the file, traced
     at its size, has no roll there, and the row has none; at a larger input the model would shift."""
@@ -688,10 +695,10 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         if current in named:
             lines.append(f"@{name_of(current)}")
     stack = "\n".join(lines) + "\n"
-    unshifted = [node.name for node, _, rows in kept if node.op_type == "window attention" and " s" not in rows[0]]
+    unshifted = [node.name for node, _, rows in kept if node.op_type == "window attention" and not _shifts(rows[0])]
     if unshifted and input_size is not None:
         notes.extend(_unshifted(stack, input_size, channels, unshifted))
-    elif unshifted and any(node.op_type == "window attention" and " s" in rows[0] for node, _, rows in kept):
+    elif unshifted and any(node.op_type == "window attention" and _shifts(rows[0]) for node, _, rows in kept):
         notes.append(f"{located(unshifted)}: no shift in the file. torchvision drops a block's shift where one window "
                      "covers the map at the size it was exported at, which this file leaves open: a row among them "
                      "may lack the shift the model has at larger inputs")
