@@ -386,6 +386,12 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     dims = stack.dims
     names = axis_names(dims)
     if any(layer.kind.op.fixed_size(layer) for layer in stack.layers):
+        checked: dict[int, Diagnostic | None] = {}  # a layer's own parameters first: no formula has a kernel of 0
+        for index, layer in enumerate(stack.layers, 1):
+            if id(layer) not in checked:
+                checked[id(layer)] = parameter_error(layer, convention, names)
+            if checked[id(layer)] is not None:
+                return Fit(dims, (), (index, checked[id(layer)]))
         finite = _finite(stack, convention, channels)
         if finite is not None:
             return finite

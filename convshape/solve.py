@@ -141,14 +141,35 @@ def _candidates(kind: Kind, fixed: Fixed, convention: Convention):
                         yield k, s, d, op, ceil
 
 
-def _paddings(kind: Kind, k: int, d: int, fixed: Fixed):
+MAX_PADDING_LOOP = 4096  # up to this many total paddings, every one is tried
+
+
+def _totals(kind: Kind, k: int, s: int, d: int, in_size: int, out_size: int):
+    """The total paddings (0 to 2k) worth trying. For a kernel of a few thousand, all of them;
+    for a larger one (k2147483648: billions), those near the one that gives ``out_size`` and
+    the two ends: the output moves one way as the padding grows, so the nearest outputs when
+    none fits are at the ends or beside the target."""
+    top = 2 * k
+    if top <= MAX_PADDING_LOOP:
+        return range(top + 1)
+    reach = d * (k - 1) + 1
+    if kind.op.transposed:  # out = (in − 1)·s − total + reach + op
+        centre, step = (in_size - 1) * s + reach - out_size, max(s, d)
+    else:  # out = ⌊(in + total − reach) / s⌋ + 1, ceil mode at most one more
+        centre, step = (out_size - 1) * s + reach - in_size, s
+    near = range(centre - 2 * step, centre + 2 * step + 1) if step <= MAX_PADDING_LOOP else (
+        centre + offset * step + shift for offset in (-2, -1, 0, 1, 2) for shift in (-1, 0, 1))
+    return sorted({0, top} | {total for total in near if 0 <= total <= top})
+
+
+def _paddings(kind: Kind, k: int, s: int, d: int, fixed: Fixed, in_size: int, out_size: int):
     if fixed.rule is not None:
         yield None, fixed.rule
         return
     if fixed.padding is not None:
         yield fixed.padding, None
         return
-    for total in range(0, 2 * k + 1):
+    for total in _totals(kind, k, s, d, in_size, out_size):
         before = total // 2
         yield (before, total - before), None
     yield None, PaddingRule.SAME
@@ -191,7 +212,7 @@ def solve_axis(kind: Kind, in_size: int, out_size: int, fixed: Fixed, convention
     solutions: list[Solution] = []
     reachable: set[int] = set()
     for k, s, d, free, ceil in _candidates(kind, fixed, convention):
-        for padding, rule in _paddings(kind, k, d, fixed):
+        for padding, rule in _paddings(kind, k, s, d, fixed, in_size, out_size):
             if padding is not None and max(padding) > k:
                 continue
             ops = [free]

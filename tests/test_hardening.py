@@ -126,6 +126,36 @@ def test_solve_still_finds_a_transposed_conv_s_output_padding():
     assert result.exit_code == 0 and result.stdout == "k2 s2 op1\n"
 
 
+@pytest.mark.parametrize("args, status, said", [
+    (["-i", "32", "-o", "224", "-q", "maxpool", "k2147483648", "d3"], 1,
+     "no maxpool takes 32 to 224 on L; nearest reachable outputs: nothing"),  # 3·(2³¹ − 1) + 1 needs more padding
+    (["-i", "1", "-o", "1", "-q", "avgpool", "k2147483648", "ceil"], 1,
+     "no avgpool takes 1 to 1 on L; nearest reachable outputs: 2"),
+    (["-i", "64", "-o", "8", "-q", "conv", "k1000000000000000", "s2"], 0, ""),  # p = (7·2 + 10¹⁵ − 1 − 64) / 2
+])
+def test_solve_with_a_huge_fixed_kernel_answers_at_once(args, status, said):
+    """It tried every padding from 0 to 2k: billions of them."""
+    result = invoke("solve", *args)
+    assert result.exit_code == status, result.output
+    assert said in result.stderr
+    if status == 0:
+        assert result.stdout == "k1000000000000000 s2 p499999999999975\n"
+
+
+@pytest.mark.parametrize("stack, message", [
+    ("expect o5 maxpool k0", "layer 2: on H and W: kernel 0 is below 1"),
+    ("expect o5 conv k3 s0", "layer 2: on H and W: stride 0 is below 1"),
+    ("expect o0", "layer 1: on H and W: output size 0 is below 1"),
+])
+def test_a_stack_with_a_fixed_size_and_a_bad_parameter_is_refused_without_an_input_size(stack, message):
+    """calc without -i and fit answer such a stack by trying sizes, and divided by a kernel of 0."""
+    for command in (["calc", "-q"], ["fit"]):
+        result = invoke(*command, stack)
+        assert "internal error" not in result.output
+        assert message in result.output
+    assert invoke("calc", "-q", stack).exit_code == 1
+
+
 @pytest.mark.parametrize("command", [["export", "--to", "torch", "-c", "3"], ["export", "--to", "keras", "-c", "3"],
                                      ["fit"], ["calc"], ["calc", "-i", "8", "-q"]])
 def test_a_chain_of_1200_merges_does_not_recurse(tmp_path, command):
