@@ -419,21 +419,28 @@ def test_a_sequence_scaled_by_a_constant_keeps_its_tokens(tmp_path, op):
     assert result.stdout.strip() == "4x4"
 
 
+def _saved(tmp_path, name, nodes, constants, shape=(1, 3, 8, 8)) -> str:
+    """An ONNX file (opset 13) of ``nodes`` from an input x of ``shape`` to an output y."""
+    from onnx import TensorProto, helper, save
+
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=constants)
+    path = tmp_path / f"{name}.onnx"
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return str(path)
+
+
 def _clip_file(tmp_path, low, high):
     """A conv, then Clip(low, high) with its bounds as constant inputs (opset 11 and later)."""
     import numpy
-    from onnx import TensorProto, helper, numpy_helper, save
+    from onnx import helper, numpy_helper
 
     nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
              helper.make_node("Clip", ["c", "low", "high"], ["y"], name="clip")]
     constants = [numpy_helper.from_array(numpy.zeros((4, 3, 3, 3), dtype="float32"), "w"),
                  numpy_helper.from_array(numpy.array(low, dtype="float32"), "low"),
                  numpy_helper.from_array(numpy.array(high, dtype="float32"), "high")]
-    graph = helper.make_graph(nodes, "clip", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=constants)
-    path = tmp_path / "clip.onnx"
-    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
-    return str(path)
+    return _saved(tmp_path, "clip", nodes, constants)
 
 
 @needs_onnx
@@ -449,15 +456,11 @@ def test_an_onnx_clip_is_relu6_only_between_0_and_6(tmp_path, low, high, relu6):
 
 @needs_onnx
 def test_an_onnx_matmul_of_two_computed_tensors_is_refused_by_name(tmp_path):
-    from onnx import TensorProto, helper, save
+    from onnx import helper
 
     nodes = [helper.make_node("Transpose", ["x"], ["t"], name="swap", perm=[0, 2, 1]),
              helper.make_node("MatMul", ["x", "t"], ["y"], name="gram")]
-    graph = helper.make_graph(nodes, "gram", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
-    path = tmp_path / "gram.onnx"
-    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
-    result = invoke("calc", "-f", str(path))
+    result = invoke("calc", "-f", _saved(tmp_path, "gram", nodes, [], shape=(1, 4, 6)))
     assert result.exit_code == 1, result.output
     assert "no convshape layer" in result.stderr and "gram" in result.stderr and "internal error" not in result.stderr
 
@@ -465,7 +468,7 @@ def test_an_onnx_matmul_of_two_computed_tensors_is_refused_by_name(tmp_path):
 def _tokens_then_concat_file(tmp_path, constant_shape, before=True):
     """Patches of 4 as 4 tokens of width 4, then a Concat with a constant along the tokens."""
     import numpy
-    from onnx import TensorProto, helper, numpy_helper, save
+    from onnx import helper, numpy_helper
 
     pair = ["token", "t"] if before else ["t", "token"]
     nodes = [helper.make_node("Conv", ["x", "w"], ["m"], name="patch", kernel_shape=[4, 4], strides=[4, 4]),
@@ -475,11 +478,7 @@ def _tokens_then_concat_file(tmp_path, constant_shape, before=True):
     constants = [numpy_helper.from_array(numpy.zeros((4, 3, 4, 4), dtype="float32"), "w"),
                  numpy_helper.from_array(numpy.array([1, 4, 4], dtype="int64"), "flat"),
                  numpy_helper.from_array(numpy.zeros(constant_shape, dtype="float32"), "token")]
-    graph = helper.make_graph(nodes, "cls", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=constants)
-    path = tmp_path / "cls.onnx"
-    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
-    return str(path)
+    return _saved(tmp_path, "cls", nodes, constants)
 
 
 @needs_onnx
