@@ -371,6 +371,18 @@ def _estimate(layer: Layer, axis: int, needed_out: int) -> int:
     return layer.kind.op.estimate(layer, axis, needed_out)
 
 
+def _first_parameter_error(stack: Stack, convention: Convention, names) -> tuple[int, Diagnostic] | None:
+    """(row, diagnostic) of the first layer whose own parameters are wrong (a kernel of 0),
+    each layer written once checked once (x10000 is one layer)."""
+    checked: dict[int, Diagnostic | None] = {}
+    for index, layer in enumerate(stack.layers, 1):
+        if id(layer) not in checked:
+            checked[id(layer)] = parameter_error(layer, convention, names)
+        if checked[id(layer)] is not None:
+            return index, checked[id(layer)]
+    return None
+
+
 def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: int | None = None, probe=None) -> Fit:
     """The clean-input rule of ``stack`` on every axis.
 
@@ -386,12 +398,9 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     dims = stack.dims
     names = axis_names(dims)
     if any(layer.kind.op.fixed_size(layer) for layer in stack.layers):
-        checked: dict[int, Diagnostic | None] = {}  # a layer's own parameters first: no formula has a kernel of 0
-        for index, layer in enumerate(stack.layers, 1):
-            if id(layer) not in checked:
-                checked[id(layer)] = parameter_error(layer, convention, names)
-            if checked[id(layer)] is not None:
-                return Fit(dims, (), (index, checked[id(layer)]))
+        error = _first_parameter_error(stack, convention, names)  # first: no formula has a kernel of 0
+        if error is not None:
+            return Fit(dims, (), error)
         finite = _finite(stack, convention, channels)
         if finite is not None:
             return finite
@@ -414,12 +423,9 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
             error = _stack_error(stack, cropped, convention, None, graph)
             if error is not None and not _about_size(error[1].code):
                 return Fit(dims, (), error, probe=cropped)
-            checked: dict[int, Diagnostic | None] = {}  # a layer's own parameters, before any size
-            for index, layer in enumerate(stack.layers, 1):
-                if id(layer) not in checked:
-                    checked[id(layer)] = parameter_error(layer, convention, names)
-                if checked[id(layer)] is not None:
-                    return Fit(dims, (), (index, checked[id(layer)]), probe=cropped)
+            error = _first_parameter_error(stack, convention, names)  # a layer's own parameters, before any size
+            if error is not None:
+                return Fit(dims, (), error, probe=cropped)
             sizes, error = _probe_sizes(stack, indexed, graph, convention, sizes[0])
             if error is not None:
                 return Fit(dims, (), error)
