@@ -74,16 +74,14 @@ def natural_widths(table: Table) -> list[int]:
     return widths
 
 
-def fits(table: Table, width: int) -> bool:
-    """Whether ``FixedTable`` draws ``table`` as Rich would in ``width`` cells: a table laid
-    out as convshape's are (cells that pad themselves, a header and edges, no title,
-    footer, caption or row styles) whose natural widths fit, borders included."""
+def _laid_out_as_ours(table: Table) -> bool:
+    """A table laid out as convshape's are: cells that pad themselves (``Line`` or ``Text``
+    in ``Padding``), a header and edges, no title, footer, caption or row styles."""
     plain = (not any(table.padding) and table.show_header and table.show_edge and not table.show_footer
              and not table.title and not table.caption and not table.row_styles and not table.leading)
     cells = (cell for column in table.columns for cell in (column.header, *column.cells))
-    return (plain and all(isinstance(cell, Line) or (isinstance(cell, Padding) and isinstance(cell.renderable, Text))
-                          for cell in cells)
-            and sum(natural_widths(table)) + len(table.columns) + 1 <= width)
+    return plain and all(isinstance(cell, Line) or (isinstance(cell, Padding) and isinstance(cell.renderable, Text))
+                         for cell in cells)
 
 
 class FixedTable:
@@ -97,10 +95,19 @@ class FixedTable:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.widths = natural_widths(table)
+        self.width = sum(self.widths) + len(self.widths) + 1  # and the borders
+
+    @classmethod
+    def fitting(cls, table: Table, width: int) -> FixedTable | None:
+        """``table`` drawn at fixed widths, where that is the very table Rich draws in
+        ``width`` cells: laid out as convshape's are, and no wider; else None."""
+        if not _laid_out_as_ours(table):
+            return None
+        fixed = cls(table)
+        return fixed if fixed.width <= width else None
 
     def __rich_measure__(self, console: Console, options) -> Measurement:
-        width = sum(self.widths) + len(self.widths) + 1
-        return Measurement(width, width)
+        return Measurement(self.width, self.width)
 
     def _lines(self, console: Console, options, cells: list, styles: list[Style], vertical: str) -> list[list]:
         """One row's cells, each as lines of segments, all as high as the highest."""

@@ -22,7 +22,7 @@ from ..calc import Result, Row
 from ..explain import explain_row
 from ..layers import layer_label
 from .common import axes_text, cost_lines, readable, size_text, structure_text, summary_lines
-from .fixed_table import PAD, FixedTable, Line, cell_width, fits
+from .fixed_table import PAD, FixedTable, Line, cell_width
 
 def _cell(text: str | Text, folds: bool) -> Line | Padding:
     """A cell of the table: a plain string is one unstyled line (shapes and numbers)."""
@@ -33,12 +33,6 @@ def _cell(text: str | Text, folds: bool) -> Line | Padding:
     if not folds and not text.spans and "\n" not in text.plain:
         return Line(text.plain, str(text.style))
     return Padding(text, (0, PAD))
-
-
-def _drawn(table: Table, width: int):
-    """What to print for ``table`` in ``width`` cells: where it fits, nothing folds and
-    ``FixedTable`` draws it; otherwise Rich lays it out."""
-    return FixedTable(table) if fits(table, width) else table
 
 
 STYLES = {"error": "bold red", "warning": "yellow", "note": "dim"}
@@ -200,9 +194,13 @@ def print_fitted(console: Console, make_table, names: list[str], droppable: list
     natural = console.options.update_width(100_000)
     for name in [*droppable, None]:
         table = make_table(shown)
+        fixed = FixedTable.fitting(table, console.width)  # it fits as it is: nothing for Rich to measure
+        if fixed is not None:
+            console.print(fixed)
+            break
         measured = Measurement.get(console, natural, table)
-        if measured.minimum <= console.width:
-            console.print(_drawn(table, console.width))
+        if measured.minimum <= console.width:  # it fits by folding the layer column
+            console.print(table)
             break
         if name is None:
             console.print(table, width=measured.maximum, crop=False)
@@ -223,8 +221,8 @@ def render(result: Result, console: Console, explain: bool = False, piped: bool 
     piped = not console.is_terminal if piped is None else piped
     shown = shown or default_columns(costs)
     if piped:
-        console.print(_drawn(build(result, explain, wrap=False, shown=shown, costs=costs, compact=compact),
-                             console.width))
+        table = build(result, explain, wrap=False, shown=shown, costs=costs, compact=compact)
+        console.print(FixedTable.fitting(table, console.width) or table)
     else:
         print_fitted(console, lambda columns: build(result, explain, wrap=True, shown=columns, costs=costs,
                                                     compact=compact), shown, [n for n in DROPPABLE if n in shown])
