@@ -695,10 +695,11 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
         if current in named:
             lines.append(f"@{name_of(current)}")
     stack = "\n".join(lines) + "\n"
-    unshifted = [node.name for node, _, rows in kept if node.op_type == "window attention" and not _shifts(rows[0])]
+    shifts = {node.name: _shifts(rows[0]) for node, _, rows in kept if node.op_type == "window attention"}
+    unshifted = [name for name, shifted in shifts.items() if not shifted]
     if unshifted and input_size is not None:
         notes.extend(_unshifted(stack, input_size, channels, unshifted))
-    elif unshifted and any(node.op_type == "window attention" and _shifts(rows[0]) for node, _, rows in kept):
+    elif unshifted and any(shifts.values()):
         notes.append(f"{located(unshifted)}: no shift in the file. torchvision drops a block's shift where one window "
                      "covers the map at the size it was exported at, which this file leaves open: a row among them "
                      "may lack the shift the model has at larger inputs")
