@@ -142,6 +142,19 @@ def test_solve_with_a_huge_fixed_kernel_answers_at_once(args, status, said):
         assert result.stdout == "k1000000000000000 s2 p499999999999975\n"
 
 
+@pytest.mark.parametrize("out, answer", [
+    ("16", "k10000 s2 p4999"),  # (8 − 1)·2 − 2·4999 + 10000 = 16
+    ("17", "k10000 s2 p9998 d2"),  # (8 − 1)·2 − 2·9998 + 2·9999 + 1 = 17
+    ("3", "k10000 s2 p5006 op1"),  # (8 − 1)·2 − 2·5006 + 10000 + 1 = 3
+])
+def test_solve_finds_a_huge_transposed_kernel_s_padding_without_trying_every_one(out, answer):
+    """20,001 total paddings: past 4096 only those near the target are tried (the answers are
+    those of trying all of them)."""
+    result = invoke("solve", "-i", "8", "-o", out, "-q", "convt", "k10000", "s2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == answer + "\n"
+
+
 @pytest.mark.parametrize("stack, message", [
     ("expect o5 maxpool k0", "layer 2: on H and W: kernel 0 is below 1"),
     ("expect o5 conv k3 s0", "layer 2: on H and W: stride 0 is below 1"),
