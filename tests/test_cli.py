@@ -1,6 +1,7 @@
 """The command line, through Typer's runner and as a real subprocess."""
 
 import json
+import os
 import re
 import subprocess
 
@@ -220,6 +221,32 @@ def test_a_reader_that_stops_early_gives_141_never_1(command, shell_env):
         result = subprocess.run(f"{command} >/dev/null; echo ${{PIPESTATUS[0]}}", shell=True, capture_output=True,
                                 text=True, env=shell_env, timeout=120, executable="bash", cwd=ROOT)
         assert (result.stdout, result.stderr) == ("141\n", "")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [
+    "calc -i 224 -c 3 --format json -f examples/resnet50.stack",
+    "calc -i 32 conv k3 s2",
+    "calc -i 32 -q conv k3 s2",
+    "calc --help",
+])
+def test_output_that_cannot_be_written_is_said_and_exits_1(args, shell_env):
+    """A full disk and a closed stdout are the user's to fix, not an internal error (70)."""
+    for redirect, reason in ((">/dev/full", "No space left on device"), (">&-", "standard output is closed")):
+        result = subprocess.run(f"convshape {args} {redirect}; echo $?", shell=True, capture_output=True, text=True,
+                                env=shell_env, timeout=60, executable="bash", cwd=ROOT)
+        assert (result.stdout, result.stderr) == ("1\n", f"convshape: cannot write the output: {reason}\n")
+
+
+def test_a_long_output_arrives_whole_with_its_status(run):
+    """The process ends without Python's teardown once the output is flushed: all of it."""
+    result = run("calc", "-i", "32", "-c", "3", "--format", "json", "conv k3 p1 x3000, conv k99")
+    assert (result.returncode, result.stderr) == (1, "")
+    layers = json.loads(result.stdout)["layers"]
+    assert (len(layers), layers[-1]["error"]["code"]) == (3001, "kernel_too_large")
+    quiet = run("calc", "-i", "32", "-q", "conv k3 p1 x3000, conv k99")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (
+        1, "", "convshape: layer 3001 (conv k99): on H and W: the padded input (32 + 0 + 0 = 32) is smaller than the kernel 99\n")
 
 
 def test_python_dash_m(run):
