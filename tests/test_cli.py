@@ -146,6 +146,17 @@ def test_stack_from_stdin_with_comments_bom_and_crlf():
     assert result.stdout == "64x56x56\n"
 
 
+def test_a_file_that_is_not_utf8_names_the_byte(run, tmp_path):
+    """The byte's place in the file, a byte-order mark counted; a model file's sniffing too."""
+    for data, byte in ((b"conv k3 \xff\n", 8), (b"\xef\xbb\xbfconv k3 \xff\n", 11),
+                       (b"\xef\xbb\xbfSequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3)\xe9)\n)\n", 53)):
+        path = tmp_path / "net.stack"
+        path.write_bytes(data)
+        result = run("calc", "-i", "8", "-q", "-f", str(path))
+        assert (result.returncode, result.stdout, result.stderr) == (
+            2, "", f"convshape: {path} is not UTF-8 text (byte {byte})\n")
+
+
 def test_file_parse_error_names_file_line_and_column(tmp_path):
     path = tmp_path / "resnet.stack"
     path.write_text("conv k7 s2 p3\n\nconv kk3 s2\n")

@@ -123,20 +123,22 @@ def _read_bytes(file: str) -> tuple[bytes, str]:
 
 
 def _text(data: bytes, name: str) -> str:
+    from ..importers import text_of
+
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        _fail(f"{name} is not UTF-8 text (byte {exc.start})")
+        return text_of(data)
+    except UnicodeDecodeError as exc:  # the byte's place in the file, counting a byte-order mark
+        _fail(f"{name} is not UTF-8 text (byte {exc.start + len(data) - len(exc.object)})")
     raise AssertionError("unreachable")
 
 
 def _import(data: bytes, name: str):
     """The import of a model file, its warnings and notes written to stderr; None for stack text."""
-    from ..importers import ImportFailure, read
+    from .. import importers
 
     try:
-        imported = read(data, name)
-    except ImportFailure as exc:
+        imported = importers.read(data, name)
+    except importers.ImportFailure as exc:  # named (and imported) only when a reader fails
         _fail(f"{name}: {exc}", EXIT_INVALID)
     if imported is not None:
         _report(imported, name)

@@ -9,10 +9,28 @@ work as ``calc -f net.stack`` does.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-from .result import Imported, ImportFailure  # noqa: F401  (the readers' results, named here as before)
+if TYPE_CHECKING:
+    from .result import Imported
 
 ONNX_MAGIC = b"\x08"  # a ModelProto starts with field 1 (ir_version), a varint
+BOM = b"\xef\xbb\xbf"
+
+
+def __getattr__(name: str):
+    """``Imported`` and ``ImportFailure``, the readers' results, imported when first named:
+    reading a stack file only asks ``read`` whether it is a model, and it is not."""
+    if name in ("Imported", "ImportFailure"):
+        from . import result
+
+        return getattr(result, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def text_of(data: bytes) -> str:
+    """``data`` as UTF-8 text, without a byte-order mark: the utf-8-sig codec, without its import."""
+    return (data[len(BOM):] if data.startswith(BOM) else data).decode("utf-8")
 
 
 def kind_of(data: bytes, name: str = "") -> str | None:
@@ -26,7 +44,7 @@ def kind_of(data: bytes, name: str = "") -> str | None:
     if name.lower().endswith(".onnx") or (data[:1] == ONNX_MAGIC and b"\x00" in data[:64]):
         return "onnx"
     try:
-        text = data.decode("utf-8-sig").lstrip()
+        text = text_of(data).lstrip()
     except UnicodeDecodeError:
         return "onnx" if data[:1] == ONNX_MAGIC else None
     if text.startswith("{") and '"class_name"' in text[:4000]:
@@ -48,7 +66,7 @@ def read(data: bytes, name: str = "") -> Imported | None:
         from .onnx_graph import read_onnx
 
         return read_onnx(data, name)
-    text = data.decode("utf-8-sig")
+    text = text_of(data)
     if kind == "keras":
         from .keras_json import read_keras
 
