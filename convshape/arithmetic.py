@@ -5,8 +5,7 @@ The names follow Dumoulin & Visin's *A guide to convolution arithmetic*: input s
 ``I``, kernel ``k``, stride ``s``, dilation ``d``, effective kernel ``kₑ = d·(k−1)+1``.
 """
 
-from __future__ import annotations
-
+# Annotations evaluated, not strings: see the note in layers.py (a NamedTuple's string fields cost start-up).
 from typing import TYPE_CHECKING, NamedTuple
 
 from .layers import Convention, Layer, Pair
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 
-def exact_ratio(numerator: int, denominator: int = 1) -> int | Fraction:
+def exact_ratio(numerator: int, denominator: int = 1) -> "int | Fraction":
     """numerator / denominator exactly: an int when it is whole, else a Fraction.
 
     Most values in a stack are whole, so ``fractions`` is imported only when one is not.
@@ -53,7 +52,7 @@ class AxisStep(NamedTuple):
     effective_kernel: int | None = None
     stride: int | None = None
     dilation: int | None = None
-    scale: Fraction | None = None
+    scale: "Fraction | None" = None
     output_padding: int = 0
     ceil: bool = False
     ceil_dropped: bool = False  # ceil mode's extra window was dropped by PyTorch's rule
@@ -99,7 +98,7 @@ def transposed_output_size(
     return (in_size - 1) * stride - padding[0] - padding[1] + dilation * (kernel - 1) + output_padding + 1
 
 
-def upsampled_size(in_size: int, scale: Fraction) -> int:
+def upsampled_size(in_size: int, scale: "Fraction") -> int:
     """floor(I · s), exactly.
 
     >>> upsampled_size(7, exact_ratio(3, 2))

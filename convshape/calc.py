@@ -1,7 +1,6 @@
 """The public entry: run a stack over an input size and return plain per-layer rows."""
 
-from __future__ import annotations
-
+# Annotations evaluated, not strings: see the note in layers.py (a NamedTuple's string fields cost start-up).
 from math import prod
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -28,8 +27,8 @@ class Field(NamedTuple):
     """Receptive field per axis: size, jump and start (see ``receptive``)."""
 
     size: tuple[int, ...]
-    jump: tuple[Fraction, ...]
-    start: tuple[Fraction | None, ...]
+    jump: tuple["Fraction", ...]
+    start: tuple["Fraction | None", ...]
 
 
 class Row(NamedTuple):

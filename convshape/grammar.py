@@ -5,8 +5,7 @@ tokens (``conv k3 s2 p1 c64 x2``). Commas, semicolons and newlines end a layer, 
 are optional since every kind keyword starts a new one. ``#`` starts a comment.
 """
 
-from __future__ import annotations
-
+# Annotations evaluated, not strings: see the note in layers.py (a NamedTuple's string fields cost start-up).
 import re
 from functools import lru_cache
 from typing import NamedTuple

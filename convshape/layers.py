@@ -6,8 +6,10 @@ same fields (kernel, stride, padding, ...) for each row, and a field a kind does
 take is simply ``None``. Which tokens a kind accepts is the grammar's business.
 """
 
-from __future__ import annotations
-
+# Annotations here are evaluated, not kept as strings (no `from __future__ import annotations`):
+# typing compiles every string annotation of a NamedTuple's fields, and with some 30 fields
+# in each of the records a run makes that is a millisecond of every start. A name that only
+# type checking imports is written as a string.
 from enum import Enum
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -61,12 +63,12 @@ class Layer(NamedTuple):
     'conv'
     """
 
-    kind: Kind  # noqa: F821  (convshape.kinds.Kind, the registry's: layers stands below it)
+    kind: "Kind"  # noqa: F821  (convshape.kinds.Kind, the registry's: layers stands below it)
     text: str
     dims: int
     kernel: tuple[int, ...] | None = None
     stride: tuple[int, ...] | None = None
-    scale: tuple[Fraction, ...] | None = None  # `up` only: the scale factor per axis
+    scale: tuple["Fraction", ...] | None = None  # `up` only: the scale factor per axis
     padding: tuple[Pair, ...] | None = None
     padding_rule: PaddingRule | None = None
     dilation: tuple[int, ...] | None = None

@@ -7,8 +7,7 @@ one. Sizes are per spatial axis; a flat tensor (after flatten or linear) has non
 feature count stands where the channels would be.
 """
 
-from __future__ import annotations
-
+# Annotations evaluated, not strings: see the note in layers.py (a NamedTuple's string fields cost start-up).
 from math import lcm
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -75,7 +74,7 @@ def _shape_text(size, channels) -> str:
     return "×".join(map(str, size))
 
 
-def _torch_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
+def _torch_message(kind: "Kind", shapes: list[tuple[int, ...]]) -> str:
     """The message PyTorch raises for the first pair of inputs that does not fit; a shape is
     (channels, *sizes), the tensor's dimensions from 1 on (NCHW)."""
     if kind.op.joins_channels:
@@ -97,7 +96,7 @@ def _torch_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
     return ""
 
 
-def _keras_message(kind: Kind, shapes: list[tuple[int, ...]]) -> str:
+def _keras_message(kind: "Kind", shapes: list[tuple[int, ...]]) -> str:
     """The message Keras 3 raises building the merge in a functional model; a shape is
     (*sizes, channels), channels last, without the batch."""
     if kind.op.joins_channels:
@@ -213,7 +212,7 @@ def _adjust(mode: MergeMode, incoming: list[Incoming], axes: tuple[str, ...]):
     return [target] * len(incoming), adjusted_fields, notes
 
 
-def _framework_message(kind: Kind, incoming: list[Incoming], sizes, convention: Convention) -> str:
+def _framework_message(kind: "Kind", incoming: list[Incoming], sizes, convention: Convention) -> str:
     channels = [item.channels for item in incoming]
     if any(c is None for c in channels):  # channels unknown (no -c): the message would name them
         return ""
@@ -226,7 +225,7 @@ def _framework_message(kind: Kind, incoming: list[Incoming], sizes, convention: 
     return f"; PyTorch: '{_torch_message(kind, shapes)}'"
 
 
-def _size_mismatch(kind: Kind, incoming: list[Incoming], sizes, axes, convention: Convention) -> Diagnostic:
+def _size_mismatch(kind: "Kind", incoming: list[Incoming], sizes, axes, convention: Convention) -> Diagnostic:
     shapes = ", ".join(f"{row_name(item.row)} gives {_shape_text(size, None)}" for item, size in zip(incoming, sizes))
     bad = [axes[axis] for axis in range(len(axes)) if len({s[axis] for s in sizes} - ({1} if not kind.op.joins_channels else set())) > 1]
     framework = _framework_message(kind, incoming, sizes, convention)
