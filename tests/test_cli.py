@@ -77,6 +77,42 @@ def test_json_writes_fractions_as_numbers():
     assert data["layers"][0]["rf"]["start"] == [0.5, 0.5]
 
 
+@pytest.mark.parametrize("args", [
+    ["-i", "224", "-c", "3", "-f", "examples/resnet50.stack", "--flops"],
+    ["-i", "9", "-c", "3", "@x conv k2 s3 c4 up s1.5 conv k3 add x crop conv k99"],  # fractions, an error
+])
+def test_json_text_is_what_pythons_json_writes(args, monkeypatch):
+    """Each line of the JSON is json.dumps of its value (non-ASCII kept, fractions as floats),
+    one layer a line: written by the C encoder json uses, without importing json."""
+    monkeypatch.chdir(ROOT)
+    text = invoke("calc", "--format", "json", *args).stdout
+    data = json.loads(text)
+
+    def dump(value):
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = ["{"] + [f"  {dump(key)}: {dump(value)}," for key, value in data.items() if key != "layers"][:5]
+    lines += ['  "layers": ['] + [f"    {dump(layer)}," for layer in data["layers"]]
+    lines[-1] = lines[-1][:-1]
+    tail = [f"  {dump(key)}: {dump(value)}," for key, value in list(data.items())[6:]]
+    lines += ["  ],"] + tail[:-1] + [tail[-1][:-1], "}"]
+    assert list(data)[5] == "layers"
+    assert text == "\n".join(lines) + "\n"
+    assert "−" in text and "\\u" not in text
+
+
+def test_json_encoder_without_c_is_pythons(monkeypatch):
+    """Where Python has no C encoder, json's own writes the same text."""
+    import importlib
+    import sys
+
+    render = importlib.import_module("convshape.render.json")
+    monkeypatch.setitem(sys.modules, "_json", None)  # an import of it fails
+    fallback = render._encoder()
+    value = {"spec": 'a "b" \\ c\n\x01 é − ×', "jump": [0.5, 2 / 3, 10**20], "none": None, "flag": True}
+    assert fallback(value) == render.dump(value) == json.dumps(value, ensure_ascii=False)
+
+
 def test_invalid_stack_in_json_is_data_with_exit_1():
     result = invoke("calc", "--format", "json", "-i", "5", "conv k3, conv k9, conv k1")
     assert result.exit_code == 1
