@@ -338,10 +338,11 @@ def main() -> None:
 
     The process is one short run, and the cyclic garbage collector is told so. The run
     makes no reference cycles, so a collection during it would only re-scan every row
-    again and again as a long stack grows: it is off. And everything the imports built
-    lives until exit: frozen, it is skipped by the full collections Python makes while
-    it shuts down, which otherwise walk all of it (about 5 ms of every start). Here and
-    not in the commands, so that calling the app in-process leaves the collector alone.
+    again and again as a long stack grows: it is off. The run ends in ``_leave``, without
+    Python's teardown; where it ends otherwise (an internal error, Ctrl-C), everything the
+    imports built is frozen, skipped by the full collections Python makes while it shuts
+    down. Here and not in the commands, so that calling the app in-process leaves the
+    collector and the process alone.
     """
     gc.disable()
     gc.freeze()
