@@ -83,6 +83,42 @@ def test_an_invalid_stack_is_refused_unless_forced():
     assert "nn.Conv2d(3, 8, kernel_size=5)" in forced.stdout
 
 
+def test_a_forced_export_says_which_layer_leaves_the_rows_after_it_unknown():
+    """-c and -i given, a layer that cannot run: "give -c" would be no help."""
+    stop = "layer 1 (conv k5 c8) cannot run at this input size, and no row from it on is computed"
+    torch = invoke("--to", "torch", "-i", "4", "-c", "3", "--force", "conv k5 c8, bn, linear c10")
+    assert torch.exit_code == 0
+    assert f"row 2: nn.LazyBatchNorm2d will take its input size from the first forward: {stop}\n" in torch.stderr
+    assert f"row 3: nn.LazyLinear will take its input size from the first forward: {stop}\n" in torch.stderr
+    keras = invoke("--to", "keras", "-i", "4", "-c", "3", "--force", "conv k5 c8, tokens")
+    assert (keras.exit_code, keras.stdout) == (1, "")
+    assert keras.stderr == f"convshape: cannot export to keras: row 2 (tokens): its channels are unknown: {stop}\n"
+    # without -i: a layer that fails at every size; the rows after it are not taken for flat
+    formulas = invoke("--to", "torch", "-c", "3", "--force", "conv k3 c8, gap, conv k3 c4, bn")
+    assert "nn.Conv2d(8, 4, kernel_size=3),  # 3: conv k3 c4 -> ?" in formulas.stdout
+    assert "nn.LazyBatchNorm2d(),  # 4: bn -> ?" in formulas.stdout
+    assert ("row 4: nn.LazyBatchNorm2d will take its input size from the first forward: layer 3 (conv k3 c4) "
+            "cannot run at any input size, and no row from it on is computed\n") in formulas.stderr
+
+
+def test_a_forced_export_of_tokens_without_an_input_size():
+    """No rule says which sizes a sequence runs at: the self-test runs at 32 × 32, and a width
+    past the tokens asks for -i, not for the -c that was given."""
+    tokens = invoke("--to", "torch", "-c", "3", "--force", "conv k16 s16 c64, tokens")
+    assert tokens.exit_code == 0
+    assert "print(tuple(model(torch.zeros(1, 3, 32, 32)).shape))" in tokens.stdout
+    keras = invoke("--to", "keras", "-c", "3", "--force", "conv k16 s16 c64, tokens, attn h4")
+    assert keras.stderr == ("convshape: cannot export to keras: row 2 (tokens): its channels are unknown: without -i, "
+                            "no row from layer 2 (tokens) on is computed (a sequence of tokens): give -i\n")
+    width = invoke("--to", "torch", "-c", "3", "--force", "conv k16 s16 c64, tokens, ln")
+    assert width.stderr.endswith("row 3 (ln): its channels are unknown: without -i, no row from layer 2 (tokens) on "
+                                 "is computed (a sequence of tokens): give -i\n")
+    plain = invoke("--to", "torch", "conv k3 c8, flatten, linear c10")
+    assert ("row 3: nn.LazyLinear will take its input size from the first forward: give -c and -i (after a flatten "
+            "the features depend on the input size) to write it\n") in plain.stderr
+    assert "row 1: nn.LazyConv2d will take its input size from the first forward: give -c to write it\n" in plain.stderr
+
+
 def test_a_stack_that_only_warns_is_written_and_the_warning_shown():
     result = invoke("--to", "torch", "-i", "7", "-c", "1", "conv k2 s2 c4")
     assert result.exit_code == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..layers import Convention, Layer
+from ..layers import Convention, Layer, layer_label
 
 
 class ExportError(Exception):
@@ -32,6 +32,7 @@ class RowPlan(NamedTuple):
     flat_in: bool  # its input has no spatial axes
     shape: str  # the output, for the comment: 64×112×112, 1000, 64 × (H − 2) × (W − 2)
     in_sizes: tuple[tuple[int, ...] | None, ...] = ()  # the spatial size of each input, where known
+    unknown: str = ""  # why its numbers are unknown whatever the options (a forced export): an earlier layer
 
 
 class Plan(NamedTuple):
@@ -60,6 +61,9 @@ def plan_from_result(result, stack, command: str) -> Plan:
     """The plan of a stack run on a given input size (calc's ``Result``)."""
     from ..render.common import short_shape
 
+    failed = next((row for row in result.rows if row.error is not None), None)
+    unknown = "" if failed is None else (f"layer {failed.index} ({layer_label(failed.layer, failed.index)}) cannot "
+                                         "run at this input size, and no row from it on is computed")
     rows = []
     for row in result.rows:
         sources = result.inputs(row.index)
@@ -69,7 +73,7 @@ def plan_from_result(result, stack, command: str) -> Plan:
         rows.append(RowPlan(row.index, row.layer, sources, row.in_channels, row.out_channels if row.computed else None,
                             flat_in,
                             short_shape(row.out_size, row.out_channels, row.features, row.tokens) if row.computed else "?",
-                            in_sizes))
+                            in_sizes, unknown if failed is not None and row.index >= failed.index else ""))
     return Plan(tuple(rows), result.dims, result.convention, result.input_channels, result.input_size,
                 result.input_size, dict(stack.binds), command)
 
@@ -78,12 +82,15 @@ def plan_from_formulas(symbolic, stack, command: str) -> Plan:
     """The plan of a stack whose input size is left free (``symbolic.symbolic_calc``)."""
     from ..render.answers import formula_shape
 
+    stop = symbolic.fit.error[0] if symbolic.fit.error else len(symbolic.rows) + 1
+    unknown = "" if stop > len(symbolic.rows) else _stopped(symbolic.rows[stop - 1], symbolic.fit.error[1])
     rows = []
     for row in symbolic.rows:
         sources = symbolic.inputs(row.index)
         before = symbolic.rows[sources[-1] - 1] if sources[-1] else None
-        flat_in = before is not None and before.steps is None
-        in_channels = row.row.in_channels if row.row.computed else None
+        # Past the layer where the formulas stop, an input without steps is unknown, not flat.
+        flat_in = (before is not None and before.steps is None) if row.index <= stop else row.layer.kind.op.reads_flat
+        in_channels = row.row.in_channels  # None where the run did not reach the row
         if flat_in:  # calc ran on a huge size: the features are the formula's, a number only if no size moves it
             in_channels = int(before.features) if before.features and before.features.isdigit() else None
         if row.steps is None:
@@ -93,11 +100,20 @@ def plan_from_formulas(symbolic, stack, command: str) -> Plan:
         out_channels = row.row.out_channels if row.row.computed and row.steps is not None else None
         if row.steps is None and row.features and row.features.isdigit():
             out_channels = int(row.features)
-        rows.append(RowPlan(row.index, row.layer, sources, in_channels, out_channels, flat_in, shape))
+        rows.append(RowPlan(row.index, row.layer, sources, in_channels, out_channels, flat_in, shape,
+                            unknown="" if row.index < stop else unknown))
     sample = tuple(rule.smallest_clean or rule.minimum_valid for rule in symbolic.fit.rules) \
         if symbolic.fit.rules else (32,) * symbolic.dims
     return Plan(tuple(rows), symbolic.dims, symbolic.convention, symbolic.input_channels, None, sample,
                 dict(stack.binds), command)
+
+
+def _stopped(row, diagnostic) -> str:
+    """Why no row from ``row`` on has numbers, without an input size."""
+    label = f"layer {row.index} ({layer_label(row.layer, row.index)})"
+    if diagnostic.code.value == "sequence_needs_size":
+        return f"without -i, no row from {label} on is computed (a sequence of tokens): give -i"
+    return f"{label} cannot run at any input size, and no row from it on is computed"
 
 
 def full_padding(layer: Layer) -> tuple[int, ...]:

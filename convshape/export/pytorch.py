@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ..layers import PaddingRule
+from ..ops.base import give
 from . import ExportError, Plan, RowPlan, docstring_text, full_padding, number_text, per_axis, variable_names
 
 _CROP = '''
@@ -71,7 +72,7 @@ class _Writer:
 
     def lazy(self, row: RowPlan, name: str) -> str:
         """A module torch sizes at its first call: said in a note."""
-        self.lazy_notes.append((row.index, name))
+        self.lazy_notes.append((row.index, name, row.unknown or f"{give(row)} to write it"))
         return name
 
     def helper(self, text: str) -> None:
@@ -144,8 +145,8 @@ def write(plan: Plan, class_name: str = "Net") -> tuple[str, list[str]]:
             *forward,
         ])
         model_line = f"\n\n\nmodel = {class_name}()"
-    notes = [f"row {index}: {module} will take its input size from the first forward: give -c (and -i) to write it"
-             for index, module in lazy_notes]
+    notes = [f"row {index}: {module} will take its input size from the first forward: {advice}"
+             for index, module, advice in lazy_notes]
     return _module(plan, body + model_line, helpers, "F." in body or _PAD in helpers), notes
 
 

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 def give(row) -> str:
     """What the user gives for an exported row's width to be known: the input channels,
-    and after a flatten the input size too (the features there are C·H·W)."""
+    and after a flatten the input size too (the features there are C·H·W); or, in a forced
+    export, why no option would (an earlier layer that does not run)."""
+    if row.unknown:
+        return row.unknown
     return "give -c and -i (after a flatten the features depend on the input size)" if row.flat_in else "give -c"
 
 
