@@ -465,6 +465,38 @@ def test_an_onnx_matmul_of_two_computed_tensors_is_refused_by_name(tmp_path):
     assert "no convshape layer" in result.stderr and "gram" in result.stderr and "internal error" not in result.stderr
 
 
+@needs_onnx
+@pytest.mark.parametrize("op", ["Conv", "ConvTranspose", "MaxPool", "AveragePool", "Pad", "Resize",
+                                "GlobalAveragePool", "Flatten", "Gemm"])
+def test_an_onnx_map_op_after_a_transpose_to_channels_last_is_refused_by_name(tmp_path, op):
+    """After Transpose [0, 2, 3, 1] the last axis is the channels: these ops would read W as
+    channels (ConvNeXt's LayerNormalization and MatMul are read: tests/test_onnx_models.py)."""
+    import numpy
+    from onnx import helper, numpy_helper
+
+    def zeros(name, shape, dtype="float32"):
+        return numpy_helper.from_array(numpy.zeros(shape, dtype=dtype), name)
+
+    inputs, attributes, constants = {
+        "Conv": (["t", "v"], {"kernel_shape": [1, 1]}, [zeros("v", (4, 4, 1, 1))]),
+        "ConvTranspose": (["t", "v"], {"kernel_shape": [1, 1]}, [zeros("v", (4, 4, 1, 1))]),
+        "MaxPool": (["t"], {"kernel_shape": [2, 2]}, []),
+        "AveragePool": (["t"], {"kernel_shape": [2, 2]}, []),
+        "Pad": (["t", "pads"], {}, [zeros("pads", 8, "int64")]),
+        "Resize": (["t", "", "scales"], {}, [numpy_helper.from_array(numpy.ones(4, dtype="float32"), "scales")]),
+        "GlobalAveragePool": (["t"], {}, []),
+        "Flatten": (["t"], {}, []),
+        "Gemm": (["t", "v"], {}, [zeros("v", (4, 4))]),
+    }[op]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Transpose", ["c"], ["t"], name="tolast", perm=[0, 2, 3, 1]),
+             helper.make_node(op, inputs, ["y"], name="late", **attributes)]
+    path = _saved(tmp_path, "last", nodes, [zeros("w", (4, 3, 3, 3)), *constants])
+    result = invoke("import", path)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"convshape: {path}: node late: {op} on a channels-last tensor has no convshape layer\n"
+
+
 def _tokens_then_concat_file(tmp_path, constant_shape, before=True):
     """Patches of 4 as 4 tokens of width 4, then a Concat with a constant along the tokens."""
     import numpy
