@@ -497,6 +497,44 @@ def test_an_onnx_map_op_after_a_transpose_to_channels_last_is_refused_by_name(tm
     assert result.stderr == f"convshape: {path}: node late: {op} on a channels-last tensor has no convshape layer\n"
 
 
+@needs_onnx
+@pytest.mark.parametrize("start, end, row", [(-3, 6, "chunk g2 i1"), (0, -3, "chunk g2 i0"), (3, 2**63 - 1, "chunk g2 i1"),
+                                             (-4, -2, "chunk g3 i1"), (-99, 2, "chunk g3 i0")])
+def test_an_onnx_slice_of_the_channels_counts_negative_bounds_from_the_end(tmp_path, start, end, row):
+    """x[:, -3:] exports as Slice(-3, INT64_MAX): bounds count from the end and are clamped, as numpy's."""
+    import numpy
+    from onnx import helper, numpy_helper
+
+    def ints(name, value):
+        return numpy_helper.from_array(numpy.array([value], dtype="int64"), name)
+
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Slice", ["c", "starts", "ends", "axes"], ["y"], name="part")]
+    constants = [numpy_helper.from_array(numpy.zeros((6, 3, 3, 3), dtype="float32"), "w"), ints("starts", start),
+                 ints("ends", end), ints("axes", 1)]
+    result = invoke("import", _saved(tmp_path, "slice", nodes, constants))
+    assert result.exit_code == 0, result.output
+    rows = [line.split("#")[0].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert rows == ["conv k3 s1 c6 nobias in3", row]
+
+
+@needs_onnx
+@pytest.mark.parametrize("op", ["Add", "Mul", "Concat"])
+def test_an_onnx_merge_of_a_channels_last_and_a_channels_first_tensor_is_refused(tmp_path, op):
+    """x.permute(0, 2, 3, 1) + x runs only where H, W and C agree (6 × 6 × 6 here): no stack says that."""
+    import numpy
+    from onnx import helper, numpy_helper
+
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Transpose", ["c"], ["t"], name="tolast", perm=[0, 2, 3, 1]),
+             helper.make_node(op, ["t", "c"], ["y"], name="mixed", **({"axis": 1} if op == "Concat" else {}))]
+    path = _saved(tmp_path, "mixed", nodes, [numpy_helper.from_array(numpy.zeros((6, 3, 3, 3), dtype="float32"), "w")])
+    result = invoke("import", path)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"convshape: {path}: node mixed: {op} of a channels-last tensor and a channels-first one "
+                             "has no convshape row\n")
+
+
 def _tokens_then_concat_file(tmp_path, constant_shape, before=True):
     """Patches of 4 as 4 tokens of width 4, then a Concat with a constant along the tokens."""
     import numpy

@@ -621,8 +621,11 @@ def read_onnx(data: bytes, name: str = "") -> Imported:
                 continue
             raise ImportFailure(f"cannot go on past node {node.name or 'Transpose'} (Transpose {perm}): convshape"
                                 " reads a move of the channels to the end and back, not other layouts")
-        if any(t in last for t in raw) and (len(raw) == 1 or node.op_type not in ELEMENTWISE) or raw and all(
-                t in last for t in raw):  # a residual of two channels-last tensors (Swin's) is one too
+        if any(t in last for t in raw):  # a residual of two channels-last tensors (Swin's) is one too
+            if (node.op_type in ELEMENTWISE or node.op_type == "Concat") and not all(t in last for t in raw):
+                # a merge of the two layouts: their sizes agree only where H, W and C happen to
+                raise ImportFailure(f"node {node.name or node.op_type}: {node.op_type} of a channels-last tensor and a "
+                                    "channels-first one has no convshape row")
             last.add(outputs[0])
         if node.op_type == "Concat" and len(computed) == 1:  # a list of one tensor (DenseNet's first layer)
             alias[outputs[0]] = computed[0]
