@@ -436,6 +436,22 @@ def test_a_squeeze_that_drops_a_real_axis_is_refused(tmp_path):
         read_module(f"{tmp_path / 'bad.py'}:Bad", (16, 16))
 
 
+@pytest.mark.parametrize("module, name", [("nn.Linear(14, 10)", "Linear"), ("nn.LayerNorm(14)", "LayerNorm")])
+def test_a_linear_or_layernorm_over_the_last_spatial_axis_says_so(tmp_path, module, name):
+    """On N×C×H×W, nn.Linear and nn.LayerNorm work on W alone: no row does that, and the
+    message says why (the shape check behind every import would only see the shapes differ)."""
+    from convshape.importers import ImportFailure
+    from convshape.importers.torch_module import read_module
+
+    (tmp_path / "onw.py").write_text(
+        "import torch\nfrom torch import nn\n\nclass OnW(nn.Module):\n    def __init__(self):\n"
+        f"        super().__init__()\n        self.c, self.last = nn.Conv2d(3, 8, 3), {module}\n\n"
+        "    def forward(self, x):\n        return self.last(self.c(x))\n")
+    hint = ": flatten first" if name == "Linear" else ""
+    with pytest.raises(ImportFailure, match=rf"^last \(onw\.py:10\): a {name} over the last spatial axis has no row{hint}$"):
+        read_module(f"{tmp_path / 'onw.py'}:OnW", (16, 16))
+
+
 def test_a_row_whose_shape_differs_from_torch_s_stops_the_import(tmp_path):
     """The check behind every import: here x.squeeze(-1) leaves N×C×1, which torch then
     upsamples in 1-D while the rows would upsample a 2-D map."""
