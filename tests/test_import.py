@@ -535,6 +535,21 @@ def test_an_onnx_merge_of_a_channels_last_and_a_channels_first_tensor_is_refused
                              "has no convshape row\n")
 
 
+@needs_onnx
+def test_an_onnx_resize_to_constant_sizes_is_up_to_that_size_without_a_note(tmp_path):
+    """F.interpolate(x, size=(16, 12)) exports as Resize with constant sizes: the row says them,
+    and no note says the size was read from the file's shapes (that is for computed sizes)."""
+    import numpy
+    from onnx import helper, numpy_helper
+
+    nodes = [helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], name="resize", mode="nearest")]
+    sizes = numpy_helper.from_array(numpy.array([1, 3, 16, 12], dtype="int64"), "sizes")
+    result = invoke("import", _saved(tmp_path, "resize", nodes, [sizes]))
+    assert result.exit_code == 0, result.output
+    rows = [line.split("#")[0].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert (rows, result.stderr) == (["up o16x12"], "")
+
+
 def _tokens_then_concat_file(tmp_path, constant_shape, before=True):
     """Patches of 4 as 4 tokens of width 4, then a Concat with a constant along the tokens."""
     import numpy
