@@ -526,3 +526,17 @@ def test_a_row_not_computed_is_drawn_dashed_and_grey_and_an_error_red():
     assert outline["row2"][0] == "#d62f2f" and outline["row2"][1] is None
     assert outline["row3"][1] == "4 3"
     assert outline["row1"][1] is None
+
+
+@pytest.mark.parametrize("size, widest", [("7", False), ("30", True), ("3x40", True)])
+def test_a_layer_picture_s_cells_lie_inside_the_picture(size, widest):
+    """Read back from the SVG: every cell, input and output, within the width and height
+    (the output grid is the widest part of a big picture: the legend and subtitle are not)."""
+    root = svg_of("-i", size, "conv k3")
+    width, height = float(root.get("width")), float(root.get("height"))
+    cells = [rect for rect in root.iter("{http://www.w3.org/2000/svg}rect") if "cell" in (rect.get("class") or "")]
+    assert cells
+    right = max(float(r.get("x")) + float(r.get("width")) for r in cells)
+    bottom = max(float(r.get("y")) + float(r.get("height")) for r in cells)
+    assert bottom < height and right + 20 <= width  # the margin, 20, after the rightmost cell
+    assert (right + 20 == width) is widest  # where the grids are wider than the legend and the subtitle

@@ -397,6 +397,8 @@ def test_a_png_of_one_layer_shows_its_first_window(tmp_path, stack, taps, gaps):
     (["-i", "12", "conv k3 s2"], True),  # 24 + 3 + 10 = 37
     (["-i", "30", "--unit", "3,3", "conv k3"], True),  # 60: exactly the terminal
     (["-i", "31", "--unit", "3,3", "conv k3"], False),  # 62
+    (["-i", "3x16", "conv k3"], False),  # 62, on the first grid line alone: the one output row
+    (["-i", "3x15", "conv k3"], True),  # 58
 ])
 def test_a_terminal_picture_fits_the_terminal_or_is_refused(monkeypatch, args, fits):
     monkeypatch.setenv("COLUMNS", "60")
@@ -407,6 +409,12 @@ def test_a_terminal_picture_fits_the_terminal_or_is_refused(monkeypatch, args, f
     else:
         assert result.exit_code == 1
         assert "characters wide and the terminal 60: write a picture with -o (or widen the terminal)" in result.stderr
+
+
+def test_a_layer_picture_of_three_axes_is_refused_naming_them():
+    result = invoke("draw", "-i", "8x8x8", "conv k3")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "convshape: a layer picture is drawn on 1 or 2 axes, not 3\n"
 
 
 def test_a_terminal_picture_s_text_lines_are_not_broken_by_the_picture_s_width_rule(monkeypatch):

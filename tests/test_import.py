@@ -550,6 +550,20 @@ def test_an_onnx_resize_to_constant_sizes_is_up_to_that_size_without_a_note(tmp_
     assert (rows, result.stderr) == (["up o16x12"], "")
 
 
+@needs_onnx
+@pytest.mark.parametrize("scales, row", [([1, 1, 2, 2], "up s2"), ([1, 1, 1.5, 2], "up s1.5x2")])
+def test_an_onnx_resize_by_constant_scales_is_up_by_them_without_a_note(tmp_path, scales, row):
+    import numpy
+    from onnx import helper, numpy_helper
+
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], ["y"], name="resize", mode="nearest")]
+    constant = numpy_helper.from_array(numpy.array(scales, dtype="float32"), "scales")
+    result = invoke("import", _saved(tmp_path, "resize", nodes, [constant]))
+    assert result.exit_code == 0, result.output
+    rows = [line.split("#")[0].strip() for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert (rows, result.stderr) == ([row], "")
+
+
 def _tokens_then_concat_file(tmp_path, constant_shape, before=True):
     """Patches of 4 as 4 tokens of width 4, then a Concat with a constant along the tokens."""
     import numpy
