@@ -242,12 +242,15 @@ def test_force_color_and_no_color(run):
     assert not ANSI.search(run("calc", "-i", "6", "conv k3 s2", "--no-color", env={"FORCE_COLOR": "1"}).stdout)
 
 
+def bash(command: str, env: dict):
+    """``command`` run by bash in the project's folder, its output captured as text."""
+    return subprocess.run(command, shell=True, capture_output=True, text=True, env=env, timeout=120, executable="bash",
+                          cwd=ROOT)
+
+
 def test_head_ends_quietly(shell_env):
     stack = "conv k3 p1 x2000"
-    result = subprocess.run(
-        f"convshape calc -i 32 --format csv '{stack}' | head -1; echo \"status ${{PIPESTATUS[0]}}\"", shell=True,
-        capture_output=True, text=True, env=shell_env, timeout=60, executable="bash",
-    )
+    result = bash(f"convshape calc -i 32 --format csv '{stack}' | head -1; echo \"status ${{PIPESTATUS[0]}}\"", shell_env)
     assert result.stdout == ("index,spec,kind,in_size,out_size,in_channels,out_channels,features,tokens,kernel,stride,"
                              "padding,dilation,rf_size,rf_jump,rf_start,error,warnings,notes,inputs,names,rf_min_size,"
                              "params,buffers,macs,output_bytes\nstatus 141\n")
@@ -265,8 +268,7 @@ def test_a_reader_that_stops_early_gives_141_never_1(command, shell_env):
     (Each output is larger than a pipe holds: a smaller one may be written whole before head
     stops, and then 0 is the right status, as for `echo hi | head -c 1`.)"""
     for _ in range(3):
-        result = subprocess.run(f"{command} >/dev/null; echo ${{PIPESTATUS[0]}}", shell=True, capture_output=True,
-                                text=True, env=shell_env, timeout=120, executable="bash", cwd=ROOT)
+        result = bash(f"{command} >/dev/null; echo ${{PIPESTATUS[0]}}", shell_env)
         assert (result.stdout, result.stderr) == ("141\n", "")
 
 
@@ -280,8 +282,7 @@ def test_a_reader_that_stops_early_gives_141_never_1(command, shell_env):
 def test_output_that_cannot_be_written_is_said_and_exits_1(args, shell_env):
     """A full disk and a closed stdout are the user's to fix, not an internal error (70)."""
     for redirect, reason in ((">/dev/full", "No space left on device"), (">&-", "standard output is closed")):
-        result = subprocess.run(f"convshape {args} {redirect}; echo $?", shell=True, capture_output=True, text=True,
-                                env=shell_env, timeout=60, executable="bash", cwd=ROOT)
+        result = bash(f"convshape {args} {redirect}; echo $?", shell_env)
         assert (result.stdout, result.stderr) == ("1\n", f"convshape: cannot write the output: {reason}\n")
 
 
