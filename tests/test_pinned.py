@@ -171,6 +171,19 @@ def test_an_internal_error_exits_70_without_a_traceback():
     assert result.stderr == "convshape: internal error, please report it: RuntimeError: boom\n"
 
 
+def test_a_code_said_on_each_axis_with_its_own_numbers_is_listed_once_in_the_table(run):
+    """On 32×48 the two axes' numbers differ, so there are two messages; the row names the code once."""
+    lines = run("calc", "-i", "32x48", "-c", "3", "conv k3 s2 p1 c16, conv k3 s2, conv k3 s2 p1").stdout.splitlines()
+    assert lines[3:6] == [  # H: (32 + 2 − 3) mod 2 = 1, W: (48 + 2 − 3) mod 2 = 1; row 3 is clean on both
+        "│ 1 │ conv k3 s2 p1 c16 │  3×32×48 │ 16×16×24 │  3 │    2 │     0 │    448 │  166 K │ padding_trimmed │",
+        "│ 2 │ conv k3 s2        │ 16×16×24 │  16×7×11 │  7 │    4 │     2 │ 2.32 K │  177 K │ floor_rounding  │",
+        "│ 3 │ conv k3 s2 p1     │  16×7×11 │   16×4×6 │ 15 │    8 │     2 │ 2.32 K │ 55.3 K │                 │"]
+    assert lines[6].startswith("└")
+    assert [line[:40] for line in lines[7:10]] == ["1: note padding_trimmed: on H: (32 + 1 +",
+                                                  "1: note padding_trimmed: on W: (48 + 1 +",
+                                                  "2: warning floor_rounding: on H: the las"]
+
+
 def test_table_colours_say_the_level(run):
     env = {"FORCE_COLOR": "1", "TERM": "xterm-256color"}
     warned = run("calc", "-i", "6", "conv", "k3", "s2", "conv", "k3", "s2", "p1", env=env).stdout

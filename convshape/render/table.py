@@ -43,13 +43,17 @@ def _items(row: Row) -> list:
 
 
 def _codes(row: Row) -> str | Text:
-    """The row's diagnostic codes, coloured by level; the messages follow the table."""
+    """The row's diagnostic codes, coloured by level, each once (a code said on H and on W
+    with different numbers is two messages, one code); the messages follow the table."""
     if not (row.error or row.warnings or row.notes):
         return ""
-    text = Text()
-    for number, diagnostic in enumerate(_items(row)):
-        if number:
+    text, shown = Text(), set()
+    for diagnostic in _items(row):
+        if diagnostic.code in shown:
+            continue
+        if shown:
             text.append("\n")
+        shown.add(diagnostic.code)
         text.append(diagnostic.code.value, style=STYLES[diagnostic.level.value])
     return text
 
