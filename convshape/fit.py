@@ -406,6 +406,9 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
             return finite
     sequence = next((index for index, layer in enumerate(stack.layers, 1) if layer.kind.op.makes_tokens), None)
     if sequence is not None:  # a count of tokens is a product over the axes: no rule per axis says it
+        error = _first_parameter_error(stack, convention, names)
+        if error is not None and error[0] < sequence:  # a stride of 0 before it has no formula either
+            return Fit(dims, (), error)
         from .ops.tokens import UNANSWERED
 
         return Fit(dims, (), (sequence, Diagnostic(UNANSWERED, (), {})))

@@ -169,6 +169,18 @@ def test_a_stack_with_a_fixed_size_and_a_bad_parameter_is_refused_without_an_inp
     assert invoke("calc", "-q", stack).exit_code == 1
 
 
+@pytest.mark.parametrize("command", [["calc", "-q"], ["fit"], ["export", "--to", "torch", "-c", "3"],
+                                     ["export", "--to", "keras", "-c", "3"]])
+def test_a_bad_parameter_before_a_sequence_of_tokens_is_refused_without_an_input_size(command):
+    """Found by bench/fuzz.py: the formulas stop at the tokens, and the pool before them divided by its stride of 0."""
+    result = invoke(*command, "conv k3 c8, maxpool k2 s0, tokens")
+    assert result.exit_code == 1
+    assert "internal error" not in result.output
+    assert "layer 2" in result.output and "on H and W: stride 0 is below 1" in result.output
+    later = invoke(*command, "conv k3 c8, tokens, maxpool k2 s0")  # after it: the sequence is what stops them
+    assert later.exit_code == 1 and "internal error" not in later.output
+
+
 @pytest.mark.parametrize("command", [["export", "--to", "torch", "-c", "3"], ["export", "--to", "keras", "-c", "3"],
                                      ["fit"], ["calc"], ["calc", "-i", "8", "-q"]])
 def test_a_chain_of_1200_merges_does_not_recurse(tmp_path, command):
