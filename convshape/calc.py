@@ -177,7 +177,7 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
             "in_tokens": state.tokens}
     if id(layer) not in checked:  # a layer's own parameters, once per layer written (x10000 is one layer)
         checked[id(layer)] = parameter_error(layer, convention, axes)
-    error = _structure_error(layer, state, convention) or checked[id(layer)]
+    error = checked[id(layer)] or _structure_error(layer, state, convention)  # its own parameters first: a kernel of 0 divides
     op = layer.kind.op
     out_channels = op.out_channels(layer, state.channels, state.size)
     tokens = op.out_tokens(layer, state.tokens, state.size)

@@ -235,10 +235,20 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
                 continue
             q = wanted // common * inverse % (outputs // common)
             residues.update((base + j + (q + t * (outputs // common)) * period) % modulus for t in range(common))
+        if len(residues) > MAX_RESIDUES:
+            from .limits import BeyondReach
+
+            raise BeyondReach(f"{layer.text!r}: the sizes that are clean on {name} from it on fall in more than "
+                              f"{MAX_RESIDUES:,} classes modulo {modulus:,}, more than fit and the formulas list: "
+                              "check a size with calc -i")
     return _shortest(_Allowed(modulus, frozenset(residues), 0), primes)
 
 
 MAX_READ_PERIOD = 1 << 14  # one layer's period, read input by input (a stride; a kernel for a pool)
+# The clean residues a rule lists. Each layer that lets several of its inputs' residues
+# through multiplies them (11 of every 210 for `maxpool k210 p10`: 11^6 after six), at about
+# 2 µs each: past this, half a second, the rule is refused rather than built.
+MAX_RESIDUES = 300_000
 
 
 @lru_cache(maxsize=256)  # a repeated layer (x10000) is read once

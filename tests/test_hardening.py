@@ -181,6 +181,39 @@ def test_a_bad_parameter_before_a_sequence_of_tokens_is_refused_without_an_input
     assert later.exit_code == 1 and "internal error" not in later.output
 
 
+@pytest.mark.parametrize("command, message", [
+    (["calc", "-i", "8", "-c", "4", "-q"], "convshape: layer 1 (gattn k0 h2): on H and W: kernel 0 is below 1\n"),
+    (["calc", "-c", "4", "-q"], "convshape: layer 1: on H and W: kernel 0 is below 1\n"),
+])
+def test_a_grid_attention_with_a_grid_of_0_is_refused_by_its_parameter(command, message):
+    """Found by bench/fuzz.py: the structure check (is the map as big as the grid?) ran before
+    the parameters and divided by the grid of 0."""
+    result = invoke(*command, "gattn k0 h2")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", message)
+
+
+@pytest.mark.parametrize("repeat, answer", [(9, "1\n"), (10, None)])
+def test_a_rule_of_too_many_residue_classes_is_refused_at_once(repeat, answer):
+    """Each conv k7 s7 p3 lets 4 of its 7 inputs' residues through (floor rounding skips only
+    padding): 4^9 = 262,144 classes are listed, 4^10 = 1,048,576 are more than the 300,000
+    fit lists (that took seconds, and minutes for a few more layers)."""
+    result = invoke("fit", "--dims", "1", "-q", f"conv k7 s7 p3 x{repeat}")
+    if answer is not None:
+        assert (result.exit_code, result.stdout) == (0, answer)
+    else:
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr == ("convshape: 'conv k7 s7 p3': the sizes that are clean on L from it on fall in more "
+                                 "than 300,000 classes modulo 282,475,249, more than fit and the formulas list: "
+                                 "check a size with calc -i\n")
+
+
+def test_the_fuzzer_s_slow_tf_pool_graph_is_refused_at_once():
+    result = invoke("calc", "--convention", "tf", "maxpool k210 p210x1x10 x50, @a, @a")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("convshape: 'maxpool k210 p210x1x10': the sizes that are clean on H from it on "
+                                    "fall in more than 300,000 classes modulo ")
+
+
 @pytest.mark.parametrize("command", [["export", "--to", "torch", "-c", "3"], ["export", "--to", "keras", "-c", "3"],
                                      ["fit"], ["calc"], ["calc", "-i", "8", "-q"]])
 def test_a_chain_of_1200_merges_does_not_recurse(tmp_path, command):
