@@ -444,8 +444,8 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
                 return Fit(dims, (), error)
         probe = run(stack, sizes, channels, convention)
     gap = next((index for index, layer in enumerate(stack.layers, 1) if _global(layer)), None)
-    error = _stack_error(stack, probe, convention, gap, graph)
-    if error is not None:
+    error = _stack_error(stack, probe, convention, gap, graph) or _first_parameter_error(stack, convention, names)
+    if error is not None:  # the second: a row the probe did not reach (a kernel of 0 would divide below)
         return Fit(dims, (), error, probe=probe)
     rules, steps = [], []
     done: dict[tuple, int] = {}  # an axis's numbers -> the axis already analysed with them

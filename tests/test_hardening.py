@@ -207,6 +207,16 @@ def test_a_rule_of_too_many_residue_classes_is_refused_at_once(repeat, answer):
                                  "check a size with calc -i\n")
 
 
+@pytest.mark.parametrize("stack", ["gattn k9 h9, maxpool k0", "@a, gattn k9 h9, from a maxpool k0 x3, @a, @a, @b"])
+def test_a_bad_parameter_past_a_row_the_size_probe_stops_at_is_refused(stack):
+    """Found by bench/fuzz.py: without channels the grid attention stops fit's probe at a huge
+    size, and the pool's kernel of 0 after it went unchecked into the minimum's search."""
+    for command in (["calc", "-q"], ["fit"]):
+        result = invoke(*command, "--convention", "tf", stack)
+        assert result.exit_code == 1
+        assert "internal error" not in result.output and "on H and W: kernel 0 is below 1" in result.output
+
+
 def test_the_fuzzer_s_slow_tf_pool_graph_is_refused_at_once():
     result = invoke("calc", "--convention", "tf", "maxpool k210 p210x1x10 x50, @a, @a")
     assert result.exit_code == 1
