@@ -407,18 +407,19 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
     convention = Convention(convention)
     dims = stack.dims
     names = axis_names(dims)
+    # The first layer whose own parameters are wrong, whatever the size: no formula, search or
+    # rule below may divide by its kernel or stride of 0, and each path below says it in turn.
+    bad = _first_parameter_error(stack, convention, names)
     if any(layer.kind.op.fixed_size(layer) for layer in stack.layers):
-        error = _first_parameter_error(stack, convention, names)  # first: no formula has a kernel of 0
-        if error is not None:
-            return Fit(dims, (), error)
+        if bad is not None:  # first: the sizes it tries run through every layer
+            return Fit(dims, (), bad)
         finite = _finite(stack, convention, channels)
         if finite is not None:
             return finite
     sequence = next((index for index, layer in enumerate(stack.layers, 1) if layer.kind.op.makes_tokens), None)
     if sequence is not None:  # a count of tokens is a product over the axes: no rule per axis says it
-        error = _first_parameter_error(stack, convention, names)
-        if error is not None and error[0] < sequence:  # a stride of 0 before it has no formula either
-            return Fit(dims, (), error)
+        if bad is not None and bad[0] < sequence:  # a stride of 0 before it has no formula either
+            return Fit(dims, (), bad)
         from .ops.tokens import UNANSWERED
 
         return Fit(dims, (), (sequence, Diagnostic(UNANSWERED, (), {})))
@@ -436,16 +437,15 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
             error = _stack_error(stack, cropped, convention, None, graph)
             if error is not None and not _about_size(error[1].code):
                 return Fit(dims, (), error, probe=cropped)
-            error = _first_parameter_error(stack, convention, names)  # a layer's own parameters, before any size
-            if error is not None:
-                return Fit(dims, (), error, probe=cropped)
+            if bad is not None:  # a layer's own parameters, before any size
+                return Fit(dims, (), bad, probe=cropped)
             sizes, error = _probe_sizes(stack, indexed, graph, convention, sizes[0])
             if error is not None:
                 return Fit(dims, (), error)
         probe = run(stack, sizes, channels, convention)
     gap = next((index for index, layer in enumerate(stack.layers, 1) if _global(layer)), None)
-    error = _stack_error(stack, probe, convention, gap, graph) or _first_parameter_error(stack, convention, names)
-    if error is not None:  # the second: a row the probe did not reach (a kernel of 0 would divide below)
+    error = _stack_error(stack, probe, convention, gap, graph) or bad
+    if error is not None:  # ``bad``: a row the probe did not reach (a kernel of 0 would divide below)
         return Fit(dims, (), error, probe=probe)
     rules, steps = [], []
     done: dict[tuple, int] = {}  # an axis's numbers -> the axis already analysed with them

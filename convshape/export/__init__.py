@@ -110,8 +110,10 @@ def plan_from_formulas(symbolic, stack, command: str) -> Plan:
 
 def _stopped(row, diagnostic) -> str:
     """Why no row from ``row`` on has numbers, without an input size."""
+    from ..ops.tokens import UNANSWERED
+
     label = f"layer {row.index} ({layer_label(row.layer, row.index)})"
-    if diagnostic.code.value == "sequence_needs_size":
+    if diagnostic.code == UNANSWERED:  # fit's answer at a sequence of tokens, as symbolic and answers read it
         return f"without -i, no row from {label} on is computed (a sequence of tokens): give -i"
     return f"{label} cannot run at any input size, and no row from it on is computed"
 
