@@ -101,6 +101,17 @@ def test_json_text_is_what_pythons_json_writes(args, monkeypatch):
     assert "−" in text and "\\u" not in text
 
 
+def test_json_field_gives_each_axis_and_the_narrowest_path():
+    """rf's size is the widest path into a row and min_size the narrowest (the identity
+    shortcut's 1 pixel, then 1 + 2 and 1 + 4 through the 3x5 kernel); a layer that differs
+    per axis gives each axis its own size, jump (stride 2 on W) and start ((k - 1) / 2)."""
+    text = invoke("calc", "--format", "json", "-i", "9x12", "@x conv k3 p1, conv k3 p1, add x, conv k3x5 s1x2").stdout
+    fields = [layer["rf"] for layer in json.loads(text)["layers"]]
+    assert fields[1] == {"size": [5, 5], "jump": [1, 1], "start": [0, 0], "min_size": [5, 5]}
+    assert fields[2] == {"size": [5, 5], "jump": [1, 1], "start": [0, 0], "min_size": [1, 1]}
+    assert fields[3] == {"size": [7, 9], "jump": [1, 2], "start": [1, 2], "min_size": [3, 5]}
+
+
 def test_json_encoder_without_c_is_pythons(monkeypatch):
     """Where Python has no C encoder, json's own writes the same text."""
     import importlib

@@ -19,14 +19,6 @@ def _diagnostic(diagnostic: Diagnostic) -> dict:
     return {"code": diagnostic.code.value, "message": diagnostic.message, "axes": list(diagnostic.axes)}
 
 
-def _costs(cost, flops: bool) -> dict:
-    if cost is None:
-        return {}
-    extra = {"flops": None if cost.macs is None else 2 * cost.macs} if flops else {}
-    return {"params": cost.params, "buffers": cost.buffers, "macs": cost.macs, **extra,
-            "output_bytes": cost.output_bytes}
-
-
 def _layer_values(layer) -> tuple:
     """What a row's JSON says of its layer alone: the same for every row it makes."""
     return (layer.kind.value, None if layer.mode is None else layer.mode.value, _numbers(layer.kernel),
@@ -38,7 +30,6 @@ def _layer_values(layer) -> tuple:
 def _row(row: Row, result: Result, cost=None, flops: bool = False, known: dict | None = None) -> dict:
     """One row as JSON; ``known`` keeps each layer's own values across the rows it makes."""
     layer = row.layer
-    field = row.field if row.computed else None
     if known is None:
         values = _layer_values(layer)
     else:
@@ -46,19 +37,23 @@ def _row(row: Row, result: Result, cost=None, flops: bool = False, known: dict |
         if values is None:
             values = known[id(layer)] = _layer_values(layer)
     kind, mode, kernel, stride, dilation, bias, output_padding, ceil = values
-    return {
-        "index": row.index,
-        "spec": layer_label(layer, row.index),
+    index = row.index
+    padding = row.padding
+    tokens = row.tokens
+    warnings, notes, error = row.warnings, row.notes, row.error
+    value = {
+        "index": index,
+        "spec": layer.text if layer.repeat == 1 else layer_label(layer, index),
         "kind": kind,
-        "inputs": list(result.inputs(row.index)),
-        "names": list(result.binds.get(row.index, ())),
+        "inputs": list(result.reads.get(index) or (index - 1,)),
+        "names": list(result.binds.get(index, ())),
         "mode": mode,
         "computed": row.computed,
         "kernel": kernel,
         "stride": stride,
-        "padding": None if row.padding is None else [list(pair) for pair in row.padding],
+        "padding": None if padding is None else [list(pair) for pair in padding],
         "dilation": dilation,
-        "groups": _groups(row),
+        "groups": groups_of(layer, row.in_channels) if kind in ("conv", "convt", "gn") else None,
         "bias": bias,
         "output_padding": output_padding,
         "ceil": ceil,
@@ -67,21 +62,41 @@ def _row(row: Row, result: Result, cost=None, flops: bool = False, known: dict |
         "in_channels": row.in_channels,
         "out_channels": row.out_channels,
         "features": row.features,
-        "tokens": row.tokens,
-        "width": None if row.tokens is None else row.out_channels,
-        "rf": None
-        if field is None
-        else {"size": _numbers(field.size), "jump": _numbers(field.jump), "start": _numbers(field.start),
-              "min_size": _numbers(row.min_size or field.size)},
-        "warnings": [_diagnostic(d) for d in row.warnings],
-        "notes": [_diagnostic(d) for d in row.notes],
-        "error": None if row.error is None else _diagnostic(row.error),
-        **_costs(cost, flops),
+        "tokens": tokens,
+        "width": None if tokens is None else row.out_channels,
+        "rf": _field(row) if row.computed else None,
+        "warnings": [_diagnostic(d) for d in warnings] if warnings else [],
+        "notes": [_diagnostic(d) for d in notes] if notes else [],
+        "error": None if error is None else _diagnostic(error),
     }
+    if cost is not None:
+        value["params"] = cost.params
+        value["buffers"] = cost.buffers
+        value["macs"] = cost.macs
+        if flops:
+            value["flops"] = None if cost.macs is None else 2 * cost.macs
+        value["output_bytes"] = cost.output_bytes
+    return value
 
 
-def _groups(row: Row):
-    return groups_of(row.layer, row.in_channels) if row.layer.kind.value in ("conv", "convt", "gn") else None
+def _field(row: Row) -> dict | None:
+    """A row's receptive field, as ``Row.field`` and ``Row.min_size`` say it, each axis's
+    numbers worked out once where the axes share one field (a square layer on a square map)."""
+    fields = row.axis_fields
+    if not fields or None in fields:
+        return None
+    sizes, jumps, starts = [], [], []
+    previous = None
+    for field in fields:
+        if field is not previous:
+            previous = field
+            size, jump, start = field.size, number(field.jump), number(field.start)
+        sizes.append(size)
+        jumps.append(jump)
+        starts.append(start)
+    smallest = row.min_fields
+    min_size = [field.size for field in smallest] if smallest and None not in smallest else sizes
+    return {"size": sizes, "jump": jumps, "start": starts, "min_size": min_size}
 
 
 def _not_json(value):
