@@ -50,25 +50,49 @@ TOKEN_HELP: dict[str, str] = {
 
 # Values are read with their sign: a kernel of -3 is text the grammar reads and the
 # framework refuses (an error diagnostic, exit 1), as a kernel of 0 is.
-_NAT = r"-?\d+"
-_DEC = r"-?\d+(?:\.\d+)?"
-_PAD = r"-?\d+(?::-?\d+)?"
 MAX_DIGITS = 18  # every value fits PyTorch's int64; more digits is a typo, not a size
-# The value after each prefix; one alternation of them all is compiled, once.
-TOKEN_PATTERNS: dict[str, str] = {
-    "k": rf"{_NAT}(?:x{_NAT})*",
-    "s": rf"{_DEC}(?:x{_DEC})*",
-    "p": rf"{_PAD}(?:x{_PAD})*|same|valid|full",
-    "d": rf"{_NAT}(?:x{_NAT})*",
-    "op": rf"{_NAT}(?:x{_NAT})*",
-    "c": _NAT,
-    "g": _NAT,
-    "o": rf"{_NAT}(?:x{_NAT})*",
-    "x": _NAT,
-    "in": _NAT,
-    "i": _NAT,
-    "h": _NAT,
-    "n": _NAT,
+
+
+def _integer(text: str) -> bool:
+    """``-?[0-9]+``: ASCII digits only, since a fullwidth ３ reads as 3 but is two cells wide."""
+    digits = text[1:] if text[:1] == "-" else text
+    return digits.isascii() and digits.isdigit()
+
+
+def _decimal_text(text: str) -> bool:
+    """``-?[0-9]+(.[0-9]+)?``"""
+    whole, dot, decimals = text.partition(".")
+    return _integer(whole) and (not dot or (decimals.isascii() and decimals.isdigit()))
+
+
+def _padding_text(text: str) -> bool:
+    """``-?[0-9]+(:-?[0-9]+)?``: one amount for both sides, or before:after."""
+    before, colon, after = text.partition(":")
+    return _integer(before) and (not colon or _integer(after))
+
+
+def _per_axis(one):
+    """Values of ``one``'s form, one per axis, joined by ``x`` (``3x5``)."""
+    return lambda text: all(one(part) for part in text.split("x"))
+
+
+PADDING_RULES = ("same", "valid", "full")
+# The value each prefix takes. Read by hand, not by one regular expression of them all: its
+# compilation cost every start more than half a millisecond.
+TOKEN_VALUES = {
+    "k": _per_axis(_integer),
+    "s": _per_axis(_decimal_text),
+    "p": _per_axis(_padding_text),
+    "d": _per_axis(_integer),
+    "op": _per_axis(_integer),
+    "c": _integer,
+    "g": _integer,
+    "o": _per_axis(_integer),
+    "x": _integer,
+    "in": _integer,
+    "i": _integer,
+    "h": _integer,
+    "n": _integer,
 }
 _WORD = re.compile(r"[^\s,;#]+|[,;]")
 
@@ -332,19 +356,26 @@ class _Mark(NamedTuple):
 
 
 FLAGS = ("ceil", "nobias", "dw", "keep", "noscale", "nocenter", "v2")  # tokens that are words alone, without a value
-_PARAM = re.compile("|".join([f"{prefix}(?P<{prefix}>{value})" for prefix, value in TOKEN_PATTERNS.items()]
-                             + [f"(?P<{flag}>{flag})" for flag in FLAGS]),
-                    re.ASCII)  # digits are 0-9: a fullwidth ３ reads as 3 but is two cells wide
 
 
 @lru_cache(maxsize=4096)
 def _classify(word: str) -> tuple[str, str] | None:
-    """(prefix, value text) of a parameter token, or None: ``k3x5`` -> ('k', '3x5')."""
-    match = _PARAM.fullmatch(word.lower())
-    if match is None:
-        return None
-    prefix = match.lastgroup
-    return prefix, "" if prefix in FLAGS else match.group(prefix)
+    """(prefix, value text) of a parameter token, or None: ``k3x5`` -> ('k', '3x5').
+
+    >>> _classify("K3x5"), _classify("psame"), _classify("nobias"), _classify("k3y")
+    (('k', '3x5'), ('p', 'same'), ('nobias', ''), None)
+    """
+    word = word.lower()
+    if word in FLAGS:
+        return word, ""
+    split = 0
+    while split < len(word) and "a" <= word[split] <= "z":
+        split += 1
+    prefix, value = word[:split], word[split:]
+    if prefix[:1] == "p" and not value and prefix[1:] in PADDING_RULES:
+        return "p", prefix[1:]
+    takes = TOKEN_VALUES.get(prefix)
+    return (prefix, value) if takes is not None and takes(value) else None
 
 
 def _decimal(text: str):

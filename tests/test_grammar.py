@@ -1,5 +1,6 @@
 """The layer grammar: what parses, what it means, and how bad text is reported."""
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -253,3 +254,43 @@ def test_the_python_api_checks_sizes_as_the_command_line_does():
         calc("conv kk3", 7)
     assert str(caught.value) == "<stack>:1:6: unknown token 'kk3' (did you mean 'k3'?)"
     assert calc("conv k3", (7, 9)).output.size == (5, 7) == calc("conv k3", "7x9").output.size
+
+
+# The parameter tokens' forms, as one regular expression: the specification the grammar's
+# hand-written reader (compiled at no start-up cost) must agree with on every word.
+_NAT, _DEC, _PAD = r"-?\d+", r"-?\d+(?:\.\d+)?", r"-?\d+(?::-?\d+)?"
+_FORMS = {"k": rf"{_NAT}(?:x{_NAT})*", "s": rf"{_DEC}(?:x{_DEC})*", "p": rf"{_PAD}(?:x{_PAD})*|same|valid|full",
+          "d": rf"{_NAT}(?:x{_NAT})*", "op": rf"{_NAT}(?:x{_NAT})*", "c": _NAT, "g": _NAT,
+          "o": rf"{_NAT}(?:x{_NAT})*", "x": _NAT, "in": _NAT, "i": _NAT, "h": _NAT, "n": _NAT}
+_FLAG_WORDS = ("ceil", "nobias", "dw", "keep", "noscale", "nocenter", "v2")
+_SPEC = re.compile("|".join([f"{prefix}(?P<{prefix}>{value})" for prefix, value in _FORMS.items()]
+                            + [f"(?P<{flag}>{flag})" for flag in _FLAG_WORDS]), re.ASCII)
+
+
+def _by_spec(word: str):
+    match = _SPEC.fullmatch(word.lower())
+    if match is None:
+        return None
+    return match.lastgroup, "" if match.lastgroup in _FLAG_WORDS else match.group(match.lastgroup)
+
+
+_TOKEN_PIECES = st.sampled_from(["k", "s", "p", "d", "op", "o", "c", "g", "x", "in", "i", "h", "n", "K", "P", "X",
+                                 "same", "valid", "full", "ceil", "dw", "v2", "nobias", "keep", "0", "3", "12", "-",
+                                 ".", ":", "x", "5", "e", "３", "³", "\u212a", " ", ""])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_TOKEN_PIECES, max_size=7).map("".join))
+def test_parameter_words_are_read_as_their_specification_says(word):
+    from convshape.grammar import _classify
+
+    assert _classify(word) == _by_spec(word)
+
+
+@pytest.mark.parametrize("word", ["k3", "k-3x5", "s1.5x2", "s1.", "p1:2x0", "p1:", "psame", "pSame", "op1", "in64",
+                                  "i0", "x10", "k３", "k³", "\u212a3", "dw", "ceil", "keep", "kx3", "o", "", "s-0.5",
+                                  "p-1:-2", "pvalidx", "h2", "n4", "g2", "c64"])
+def test_parameter_words_at_their_edges(word):
+    from convshape.grammar import _classify
+
+    assert _classify(word) == _by_spec(word)
