@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .grammar import parse_kind
-from .kinds import ACCEPTS, KIND_WORDS, SPECS
+from .kinds import KIND_WORDS
 from .kinds import Kind
 
 # Parameter tokens: the word offered, and what it means. Words ending in a prefix
@@ -76,11 +76,11 @@ def kind_tokens(kind: Kind, convention: str = "tf") -> list[tuple[str, str]]:
     >>> "psame" in dict(kind_tokens(Kind.MAXPOOL, "torch")), "psame" in dict(kind_tokens(Kind.MAXPOOL, "tf"))
     (False, True)
     """
-    spec = SPECS[kind]
+    spec = kind.op
     refused = tuple("p" + rule for rule in spec.refused_rules) + (spec.torch_refused if convention == "torch" else ())
     meanings = dict(spec.token_help)
     words = []
-    for prefix in ACCEPTS[kind]:
+    for prefix in kind.op.takes:
         for word, meaning in TOKEN_WORDS[prefix]:
             if word not in refused:
                 words.append((word, meanings.get(prefix, meaning) if word == prefix else meaning))
@@ -88,7 +88,7 @@ def kind_tokens(kind: Kind, convention: str = "tf") -> list[tuple[str, str]]:
 
 
 def kinds() -> list[tuple[str, str]]:
-    return [(kind.value, SPECS[kind].help) for kind in Kind]
+    return [(kind.value, kind.op.help) for kind in Kind]
 
 
 def current_kind(words: list[str]) -> Kind | None:

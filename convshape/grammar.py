@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .arithmetic import exact_ratio
-from .kinds import ACCEPTS, KIND_WORDS, SPECS, Kind
+from .kinds import KIND_WORDS, Kind
 from .ops.base import TokenError
 from .layers import Layer, MergeMode, PaddingRule, layer_label
 
@@ -314,7 +314,7 @@ def _token_shapes(kind: Kind, word: str) -> list[str]:
     tail = re.sub(r"^[a-z]*", "", word)
     candidates = [re.sub(r"[^0-9a-z]+$|x$", "", word)]  # a stray separator at the end: 'p1:', 's2x'
 
-    for prefix in ACCEPTS[kind]:
+    for prefix in kind.op.takes:
         if prefix in FLAGS:
             candidates.append(prefix)
         elif prefix == "p":
@@ -435,7 +435,7 @@ _WHAT = {
 
 
 def _refuse(kind: Kind, prefix: str, token: Token, src: _Source) -> ParseError:
-    users = [k.value for k in Kind if prefix in ACCEPTS[k]]
+    users = [k.value for k in Kind if prefix in k.op.takes]
     return src.error(
         f"{kind.value} does not take '{token.text}' ({_WHAT[prefix]} is for {', '.join(users)})", token
     )
@@ -567,7 +567,7 @@ def _name_token(token: Token, name: str, src: _Source, what: str) -> None:
                         "then letters, digits or _ (such as @x or @skip1)", token)
     kind = parse_kind(name)
     if kind is not None:
-        raise src.error(f"{quoted(name)} is a layer kind ({SPECS[kind[0]].help}), not a name: pick another, "
+        raise src.error(f"{quoted(name)} is a layer kind ({kind[0].op.help}), not a name: pick another, "
                         f"such as '{name}1'", token)
     if name.lower() in KEYWORDS:
         raise src.error(f"{quoted(name)} is a keyword of stacks, not a name: pick another, such as '{name}1'", token)
@@ -645,9 +645,9 @@ def _group(tokens: list[Token | None], src: _Source) -> list[_RawLayer | _Mark]:
             raise src.error(f"{quoted(word)} has a number of {longest:,} digits; values have at most {MAX_DIGITS}",
                             token)
         prefix, body = classified
-        if prefix not in ACCEPTS[current.kind]:
+        if prefix not in current.kind.op.takes:
             raise _refuse(current.kind, prefix, token, src)
-        if prefix == "p" and body in SPECS[current.kind].refused_rules:
+        if prefix == "p" and body in current.kind.op.refused_rules:
             raise src.error(f"{current.kind.value} does not take '{word}'", token)
         if prefix in current.values:
             raise src.error(f"{_WHAT[prefix]} given twice in one layer", token)
@@ -686,7 +686,7 @@ def _unknown_token(token: Token, kind: Kind, src: _Source) -> ParseError:
     value = word[len(letters):]
     if not letters and value.isdigit() and int(value) > 11 and kind.op.sets_channels:  # conv 64 3: Conv2D(64, 3)
         return src.error(f"unknown token {text}", token, f"c{value}")
-    bare = SPECS[kind].bare  # a bare number after a kind most likely means this token
+    bare = kind.op.bare  # a bare number after a kind most likely means this token
     if not letters and bare and _classify(bare + value):
         return src.error(f"unknown token {text}", token, bare + value)
     if letters in _WHAT and letters != "s" and re.fullmatch(r"-?\d+(\.\d+)?(x-?\d+(\.\d+)?)*", value) and "." in value:
@@ -786,7 +786,7 @@ def _broadcast(values: list, dims: int) -> tuple:
 
 def _build(layer: _RawLayer, dims: int) -> Layer:
     src = layer.src
-    spec = SPECS[layer.kind]
+    spec = layer.kind.op
     for required in spec.required:
         if required not in layer.values:
             raise src.error(f"{layer.kind.value} needs {spec.needs}", layer.kind_token)

@@ -1,52 +1,89 @@
-"""The registry: every layer kind, from the family modules of ``convshape.ops``.
+"""The registry: every layer kind's words, and the family module of ``convshape.ops`` that
+holds all the rest of its behaviour.
 
 A new kind is one module under ``ops/`` (a subclass of ``ops.base.Op`` in a tuple ``OPS``)
-and one line in ``FAMILIES`` below. ``Kind`` is made from the registered words, and each
+and its words in ``FAMILIES`` below. ``Kind`` is made from the registered words, and each
 member carries its op (``Kind.CONV.op``), which the parser, the engines, the writers and
 the pictures ask; none of them lists kinds.
+
+A family's module is imported the first time one of its kinds is asked for its op (or one
+of the op's flags below): a stack of convs, norms and activations never loads the token,
+window or shuffle kinds, which is a millisecond and a half of every start. What asks for
+every kind (the completions, the model readers, a message that lists kinds) loads them all.
+``tests/test_kinds.py`` checks this table against the modules' ``OPS``.
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from importlib import import_module
 
-from .ops import (activation, adaptive, channels, conv, expect, merge, norm, pad, pool, resize, shuffle, tokens,
-                  whole, windows)
+# Each family module, and its kinds in the order they are listed everywhere: a kind's own
+# word (its op's ``word``), then the other words that name it in a stack.
+FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "conv": {"conv": (), "convt": ("deconv", "convtranspose")},
+    "pool": {"maxpool": ("pool",), "avgpool": ()},
+    "resize": {"up": ("upsample",)},
+    "pad": {"pad": ()},
+    "whole": {"gap": (), "flatten": (), "linear": ("fc",)},
+    "adaptive": {"adaptiveavgpool": (), "adaptivemaxpool": ()},
+    "merge": {"add": (), "mul": (), "cat": ("concat",)},
+    "norm": {"bn": ("batchnorm",), "ln": ("layernorm",), "gn": ("groupnorm",), "in": ("instancenorm",),
+             "layerscale": (), "normalize": ()},
+    "activation": {"relu": (), "relu6": (), "gelu": (), "silu": ("swish",), "sigmoid": (), "tanh": (),
+                   "hardswish": (), "lrelu": ("leakyrelu",), "dropout": ()},
+    "shuffle": {"pixelshuffle": ("depthtospace",), "pixelunshuffle": ("spacetodepth",)},
+    "channels": {"chunk": ("split",), "channelshuffle": ("shuffle",)},
+    "tokens": {"tokens": ("patches",), "cls": ("classtoken",), "posembed": ("positions",),
+               "attn": ("attention", "mha"), "token": ()},
+    "expect": {"expect": ()},
+    "windows": {"wattn": ("windowattention",), "patchmerge": ("patchmerging",), "battn": ("blockattention",),
+                "gattn": ("gridattention",)},
+}
 
-FAMILIES = (
-    conv,  # conv, convt
-    pool,  # maxpool, avgpool
-    resize,  # up
-    pad,  # pad
-    whole,  # gap, flatten, linear
-    adaptive,  # adaptiveavgpool, adaptivemaxpool
-    merge,  # add, mul, cat
-    norm,  # bn, ln, gn, in, layerscale
-    activation,  # relu ... dropout
-    shuffle,  # pixelshuffle, pixelunshuffle
-    channels,  # chunk, channelshuffle
-    tokens,  # tokens, cls, posembed, attn, token
-    expect,  # expect
-    windows,  # wattn, patchmerge
-)
+_FAMILY_OF = {word: family for family, words in FAMILIES.items() for word in words}
+# Read for every layer of every stack: plain attributes of each member once its family is loaded.
+_FLAGS = ("is_pool", "is_windowed", "is_spatial", "is_adaptive", "is_merge", "keeps_shape")
+_FROM_FAMILY = frozenset(("op", *_FLAGS))
 
-OPS = {op.word: op for family in FAMILIES for op in family.OPS}
 
-Kind = Enum("Kind", [(word.upper(), word) for word in OPS], type=str, module=__name__)
+class _Word(str):
+    """A kind's word, whose op and flags arrive with its family's module, on first use."""
+
+    def __getattr__(self, name: str):
+        if name not in _FROM_FAMILY:
+            raise AttributeError(name)
+        _load(_FAMILY_OF[self._value_])
+        return self.__dict__[name]
+
+
+Kind = Enum("Kind", [(word.upper(), word) for word in _FAMILY_OF], type=_Word, module=__name__)
 Kind.__doc__ = "A layer kind: its word, and its op (``Kind.CONV.op``)."
 
-_FLAGS = ("is_pool", "is_windowed", "is_spatial", "is_adaptive", "is_merge", "keeps_shape")
-for _kind in Kind:
-    _kind.op = OPS[_kind.value]
-    for _flag in _FLAGS:  # plain attributes: read for every layer of every stack
-        setattr(_kind, _flag, getattr(_kind.op, _flag))
-del _kind, _flag
-
-SPECS = {kind: kind.op for kind in Kind}  # a kind's words and tokens: its op's class attributes
 # Every word that starts a layer, to its kind (``conv2d``-style names are read apart).
-KIND_WORDS: dict[str, Kind] = {word: kind for kind in Kind for word in (kind.value, *kind.op.aliases)}
-ACCEPTS: dict[Kind, tuple[str, ...]] = {kind: kind.op.takes for kind in Kind}
+KIND_WORDS: dict[str, Kind] = {word: Kind(own) for words in FAMILIES.values() for own, others in words.items()
+                               for word in (own, *others)}
 
-# The readers' lookups: a framework's name to the op that reads it (print(model), ONNX).
-TORCH_CLASSES = {name: op for op in OPS.values() for name in op.torch_classes}
-ONNX_OPS = {name: op for op in OPS.values() for name in op.onnx_ops}
+
+def _load(family: str) -> None:
+    """Import a family's module and give each of its kinds its op and the op's flags."""
+    for op in import_module(f".ops.{family}", __package__).OPS:
+        kind = Kind(op.word)
+        kind.op = op
+        for flag in _FLAGS:
+            setattr(kind, flag, getattr(op, flag))
+
+
+def __getattr__(name: str):
+    """The tables over every kind, made (and every family loaded) on first use: ``OPS``
+    (word to op) and the model readers' ``TORCH_CLASSES`` (print(model)) and ``ONNX_OPS``."""
+    if name == "OPS":
+        value = {kind.value: kind.op for kind in Kind}
+    elif name == "TORCH_CLASSES":
+        value = {class_name: op for op in __getattr__("OPS").values() for class_name in op.torch_classes}
+    elif name == "ONNX_OPS":
+        value = {op_type: op for op in __getattr__("OPS").values() for op_type in op.onnx_ops}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

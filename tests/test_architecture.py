@@ -92,3 +92,22 @@ def test_at_most_three_files_name_three_kinds_or_more():
 def test_cli_is_thin():
     """The commands live in convshape/commands/; cli.py registers them and guards the run."""
     assert len((PACKAGE / "cli.py").read_text(encoding="utf-8").splitlines()) < 400
+
+
+def test_no_family_of_kinds_imports_the_registry():
+    """The registry imports its families by name, when a stack first names one of their kinds
+    (an edge the cycle check above cannot see): none of them may import it back."""
+    modules = _modules()
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+
+    def reaches(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    families = [name for name in modules if name.startswith("convshape.ops.")]
+    assert len(families) > 10
+    assert [name for name in families if "convshape.kinds" in reaches(name)] == []

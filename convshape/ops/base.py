@@ -40,7 +40,6 @@ class Op:
 
     word: ClassVar[str]
     help: ClassVar[str]
-    aliases: ClassVar[tuple[str, ...]] = ()
     takes: ClassVar[tuple[str, ...]] = ("x",)  # the parameter-token prefixes it accepts (p covers psame/pvalid/pfull)
     required: ClassVar[tuple[str, ...]] = ()  # the ones it cannot do without, and
     needs: ClassVar[str] = ""  # how its error says so

@@ -57,7 +57,6 @@ def parts(channels: int, chunks: int) -> tuple[int, ...]:
 class Chunk(Op):
     word = "chunk"
     help = "a part of the channels: x.chunk(g, dim=1)[i]"
-    aliases = ("split",)
     takes = ("g", "i", "x")
     required = ("g", "i")
     needs = "the number of parts and the part, such as g2 i0 (x.chunk(2, dim=1)[0])"
@@ -110,7 +109,6 @@ class Chunk(Op):
 class ChannelShuffle(Op):
     word = "channelshuffle"
     help = "channel shuffle in g groups, as ShuffleNet's"
-    aliases = ("shuffle",)
     takes = ("g", "in", "x")
     required = ("g",)
     needs = "its groups, such as g2"

@@ -171,7 +171,6 @@ class ConvT(_Convolution, Op):
 
     word = "convt"
     help = "transposed convolution"
-    aliases = ("deconv", "convtranspose")
     takes = ("k", "s", "p", "d", "c", "g", "dw", "op", "nobias", "in", "x")
     required = ("k",)
     needs = "a kernel size, such as k4 or k3x5"

@@ -47,7 +47,6 @@ class Mul(Merge):
 class Cat(Merge):
     word = "cat"
     help = "concatenate named tensors and the current one on channels"
-    aliases = ("concat",)
     verb = "joins to the current one"
     joins_channels = True
     keras_name = "Concatenate"

@@ -65,7 +65,6 @@ class BatchNorm(Norm):
     lazy_torch = "LazyBatchNorm"
     word = "bn"
     help = "batch normalization"
-    aliases = ("batchnorm",)
     takes = ("noscale", "nocenter", "in", "x")
 
     def batch_counters(self, convention):
@@ -105,7 +104,6 @@ class BatchNorm(Norm):
 class LayerNorm(Norm):
     word = "ln"
     help = "layer normalization over channels, as ConvNeXt's"
-    aliases = ("layernorm",)
 
     def torch_text(self, row, dims, w):
         if row.flat_in:
@@ -120,7 +118,6 @@ class LayerNorm(Norm):
 class GroupNorm(Norm):
     word = "gn"
     help = "group normalization"
-    aliases = ("groupnorm",)
     takes = ("g", "in", "x")
     required = ("g",)
     needs = "its number of groups, such as g32"
@@ -155,7 +152,6 @@ class InstanceNorm(Norm):
     lazy_torch = "LazyInstanceNorm"
     word = "in"
     help = "instance normalization without affine parameters, PyTorch's default"
-    aliases = ("instancenorm",)
 
     def weights(self, layer, in_channels, out_channels, convention):
         return 0, 0

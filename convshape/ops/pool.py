@@ -85,7 +85,6 @@ class Pool(Window):
 class MaxPool(Pool):
     word = "maxpool"
     help = "max pooling"
-    aliases = ("pool",)
     takes = ("k", "s", "p", "d", "ceil", "x")
     torch_name = "MaxPool"
     keras_name = "MaxPooling"

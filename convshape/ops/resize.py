@@ -14,7 +14,6 @@ from .window import broadcast
 class Up(Op):
     word = "up"
     help = "nearest-neighbour upsampling by a scale factor"
-    aliases = ("upsample",)
     takes = ("s", "o", "x")
     bare = "s"
     token_help = (("s", "scale factor: s2, s1.5"),)

@@ -77,7 +77,6 @@ class _Shuffle(Op):
 class PixelShuffle(_Shuffle):
     word = "pixelshuffle"
     help = "channels into space: C·s² × H × W to C × H·s × W·s"
-    aliases = ("depthtospace",)
     module = "PixelShuffle"
     keras_op = "depth_to_space"
     torch_argument = "upscale_factor"
@@ -128,7 +127,6 @@ class PixelShuffle(_Shuffle):
 class PixelUnshuffle(_Shuffle):
     word = "pixelunshuffle"
     help = "space into channels: C × H × W to C·s² × H/s × W/s"
-    aliases = ("spacetodepth",)
     module = "PixelUnshuffle"
     keras_op = "space_to_depth"
     torch_argument = "downscale_factor"

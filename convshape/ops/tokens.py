@@ -93,7 +93,6 @@ class TokenOp(Op):
 class Tokens(Op):
     word = "tokens"
     help = "a map as a sequence of tokens"
-    aliases = ("patches",)
     keeps_shape = False
     makes_tokens = True
 
@@ -121,7 +120,6 @@ class Tokens(Op):
 class ClassToken(TokenOp):
     word = "cls"
     help = "a class token before the sequence"
-    aliases = ("classtoken",)
 
     def out_tokens(self, layer, tokens, size):
         return None if tokens is None else tokens + 1
@@ -142,7 +140,6 @@ class ClassToken(TokenOp):
 class PositionEmbedding(TokenOp):
     word = "posembed"
     help = "a learned position embedding, added"
-    aliases = ("positions",)
     takes = ("n", "in", "x")
     required = ("n",)
     needs = "the number of tokens it is learned for, such as n197 (ViT-B/16 at 224: 14·14 + 1)"
@@ -175,7 +172,6 @@ class PositionEmbedding(TokenOp):
 class Attention(TokenOp):
     word = "attn"
     help = "multi-head self-attention"
-    aliases = ("attention", "mha")
     takes = ("h", "nobias", "in", "x")
     required = ("h",)
     needs = "its number of heads, such as h12"

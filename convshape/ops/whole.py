@@ -79,7 +79,6 @@ class Flatten(Op):
 class Linear(Op):
     word = "linear"
     help = "fully connected layer"
-    aliases = ("fc",)
     takes = ("c", "nobias", "in", "x")
     required = ("c",)
     needs = "its number of output features, such as c10"

@@ -103,7 +103,6 @@ def shift_of(layer, axis: int, size: int) -> int:
 class WindowAttention(Op):
     word = "wattn"
     help = "attention in (shifted) windows, Swin's"
-    aliases = ("windowattention",)
     takes = ("k", "h", "s", "nobias", "v2", "in", "x")
     required = ("k", "h")
     needs = "its window and heads, such as k7 h3 (and s3 for the shifted windows)"
@@ -213,7 +212,6 @@ class WindowAttention(Op):
 class PatchMerge(Op):
     word = "patchmerge"
     help = "Swin's patch merging: 2×2 to 2C"
-    aliases = ("patchmerging",)
     takes = ("v2", "in", "x")
     is_spatial = True
     keeps_shape = False
@@ -496,13 +494,11 @@ class PartitionAttention(Op):
 class BlockAttention(PartitionAttention):
     word = "battn"
     help = "attention within k×k blocks, MaxViT's"
-    aliases = ("blockattention",)
 
 
 class GridAttention(PartitionAttention):
     word = "gattn"
     help = "attention over a k×k grid, MaxViT's"
-    aliases = ("gridattention",)
     grid = True
 
 
