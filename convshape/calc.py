@@ -156,13 +156,15 @@ def _structure_error(layer: Layer, state: _State, convention: Convention) -> Dia
     return op.structure_error(layer, state.size, state.channels, state.flattened, convention)
 
 
-def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool) -> list[receptive.AxisField | None]:
+def _next_fields(layer: Layer, state: _State, steps: list[AxisStep], alike: bool,
+                 before: list[receptive.AxisField | None]) -> list[receptive.AxisField | None]:
+    """The fields after ``layer`` of ``before`` (the state's fields, or its smallest ones)."""
     if state.tokens is not None and not layer.kind.op.mixes_tokens:  # token-wise: each token reads its own
-        return list(state.fields)
-    if alike and len(set(state.fields)) == 1:  # the same layer on the same field: once
-        return _next_fields(layer, state._replace(fields=state.fields[:1]), steps, False) * len(state.fields)
+        return list(before)
+    if alike and len(set(before)) == 1:  # the same layer on the same field: once
+        return _next_fields(layer, state, steps, False, before[:1]) * len(before)
     fields = []
-    for axis, current in enumerate(state.fields):
+    for axis, current in enumerate(before):
         if current is None:
             fields.append(None)
             continue
@@ -228,42 +230,38 @@ def _run_layer(index: int, layer: Layer, state: _State, convention: Convention, 
     elif op.makes_tokens:
         size, flattened = None, f"{kind.value} at layer {index} made the map a sequence of tokens"
 
-    fields = _next_fields(layer, state, steps, alike)
-    min_fields = None if state.min_fields is None else _next_fields(layer, state._replace(fields=state.min_fields), steps, alike)
+    fields = _next_fields(layer, state, steps, alike, state.fields)
+    min_fields = None if state.min_fields is None else _next_fields(layer, state, steps, alike, state.min_fields)
     regrouped = (state.regrouped or op.regroups_channels) and not op.mixes_channels(layer)
-    if state.regrouped and op.reads_channel_groups and not any(f is None for f in state.fields):
+    if state.regrouped and op.reads_channel_groups and None not in state.fields:
         # One field per position says what all its channels read together: here channels that
         # read different pixels go to different positions, each with only part of that field.
         fields, min_fields = [None] * len(fields), None
         notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"reason": (
             f"{kind.value} spreads channels that read different pixels, and no layer without groups mixed them")}))
-    elif any(f is None for f in fields) and not any(f is None for f in state.fields):
+    elif None in fields and None not in state.fields:
         axis = next(axis for axis, f in enumerate(fields) if f is None)
         growth = op.growth(layer, steps[axis] if steps else None, axis)
         reason = receptive.untracked_reason(state.fields[axis], growth)
         notes.append(Diagnostic(Code.FIELD_NOT_TRACKED, (), {"reason": reason}))
-    exceeded = list(state.field_exceeded)
-    for axis, f in enumerate(fields):
-        # Not said of a linear layer: every feature sees the whole map by construction.
-        if f is not None and not exceeded[axis] and f.size > input_size[axis] and not (
-                op.reads_flat or op.mixes_tokens):
-            exceeded[axis] = True
-            notes.append(Diagnostic(Code.FIELD_EXCEEDS_INPUT, (axes[axis],), {"field": f.size, "input": input_size[axis]}))
+    exceeded = state.field_exceeded
+    if not (op.reads_flat or op.mixes_tokens) and False in exceeded:  # not said of a linear layer: every
+        exceeded = list(exceeded)  # feature sees the whole map by construction
+        for axis, f in enumerate(fields):
+            if f is not None and not exceeded[axis] and f.size > input_size[axis]:
+                exceeded[axis] = True
+                notes.append(Diagnostic(Code.FIELD_EXCEEDS_INPUT, (axes[axis],),
+                                        {"field": f.size, "input": input_size[axis]}))
 
-    row = Row(
-        **base,
-        computed=True,
-        out_size=size,
-        out_channels=out_channels,
-        features=out_channels if size is None and tokens is None else None,
-        tokens=tokens,
-        padding=tuple(step.padding for step in steps) if op.shows_padding else None,
-        steps=tuple(steps),
-        axis_fields=tuple(fields),
-        warnings=tuple(merge_axes(warnings)),
-        notes=tuple(merge_axes(notes)),
-        min_fields=None if min_fields is None else tuple(min_fields),
-    )
+    # Row's fields in order (index, layer, computed, in_size, out_size, in_channels, out_channels,
+    # features, padding, steps, axis_fields, error, warnings, notes, min_fields, in_tokens, tokens).
+    row = Row(index, layer, True, state.size, size, state.channels, out_channels,
+              out_channels if size is None and tokens is None else None,
+              tuple([step.padding for step in steps]) if op.shows_padding else None,
+              tuple(steps), tuple(fields), None,
+              tuple(merge_axes(warnings)) if warnings else (),
+              tuple(merge_axes(notes)) if notes else (),
+              None if min_fields is None else tuple(min_fields), state.tokens, tokens)
     return row, _State(size, out_channels, fields, last_spatial, flattened, exceeded, min_fields, regrouped, tokens,
                        index if op.attends else state.attended)
 

@@ -37,6 +37,10 @@ class _Record:
     _defaults: dict = {}
 
     def __init__(self, *values, **named) -> None:
+        if not named and len(values) == len(self.__slots__):  # every field in order: a row's, the common case
+            for field, value in zip(self.__slots__, values):
+                object.__setattr__(self, field, value)
+            return
         given = dict(zip(self.__slots__, values), **named)
         for field in self.__slots__:
             object.__setattr__(self, field, given[field] if field in given else self._defaults[field])
