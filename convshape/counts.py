@@ -19,11 +19,11 @@ start between them.
 
 from __future__ import annotations
 
-from enum import Enum
 from math import prod
 from typing import TYPE_CHECKING
 
 from .layers import Convention, Layer
+from .named import Named, named
 
 if TYPE_CHECKING:
     from .calc import Result, Row
@@ -53,7 +53,8 @@ class _Record:
         return type(other) is type(self) and all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
 
 
-class Profile(str, Enum):
+@named
+class Profile(Named):
     TORCH = "torch"  # FlopCounterMode / 2
     TORCHINFO = "torchinfo"  # torchinfo's "Total mult-adds"
 

@@ -6,17 +6,20 @@ The message a person reads is derived from those numbers, so a script can rely o
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import NamedTuple
 
+from .named import Named, named
 
-class Level(str, Enum):
+
+@named
+class Level(Named):
     ERROR = "error"  # the stack cannot run from this layer on
     WARNING = "warning"  # it runs, but probably not as intended
     NOTE = "note"  # worth knowing, usually intended
 
 
-class Code(str, Enum):
+@named
+class Code(Named):
     # warnings
     FLOOR_ROUNDING = "floor_rounding"
     STRIDE_GAP = "stride_gap"

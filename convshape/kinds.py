@@ -15,8 +15,9 @@ every kind (the completions, the model readers, a message that lists kinds) load
 
 from __future__ import annotations
 
-from enum import Enum
 from importlib import import_module
+
+from .named import Named, with_members
 
 # Each family module, and its kinds in the order they are listed everywhere: a kind's own
 # word (its op's ``word``), then the other words that name it in a stack.
@@ -47,18 +48,18 @@ _FLAGS = ("is_pool", "is_windowed", "is_spatial", "is_adaptive", "is_merge", "ke
 _FROM_FAMILY = frozenset(("op", *_FLAGS))
 
 
-class _Word(str):
-    """A kind's word, whose op and flags arrive with its family's module, on first use."""
+class Kind(Named):
+    """A layer kind: its word, and its op (``Kind.CONV.op``), which arrives with its family's
+    module, with the op's flags, the first time one of them is asked for."""
 
     def __getattr__(self, name: str):
         if name not in _FROM_FAMILY:
             raise AttributeError(name)
-        _load(_FAMILY_OF[self._value_])
+        _load(_FAMILY_OF[self.value])
         return self.__dict__[name]
 
 
-Kind = Enum("Kind", [(word.upper(), word) for word in _FAMILY_OF], type=_Word, module=__name__)
-Kind.__doc__ = "A layer kind: its word, and its op (``Kind.CONV.op``)."
+with_members(Kind, [(word.upper(), word) for word in _FAMILY_OF])
 
 # Every word that starts a layer, to its kind (``conv2d``-style names are read apart).
 KIND_WORDS: dict[str, Kind] = {word: Kind(own) for words in FAMILIES.values() for own, others in words.items()

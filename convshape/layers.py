@@ -10,27 +10,31 @@ take is simply ``None``. Which tokens a kind accepts is the grammar's business.
 # typing compiles every string annotation of a NamedTuple's fields, and with some 30 fields
 # in each of the records a run makes that is a millisecond of every start. A name that only
 # type checking imports is written as a string.
-from enum import Enum
 from typing import TYPE_CHECKING, NamedTuple
+
+from .named import Named, named
 
 if TYPE_CHECKING:
     from fractions import Fraction
 
 
-class MergeMode(str, Enum):
+@named
+class MergeMode(Named):
     """How a merge makes its inputs' spatial sizes agree, if it does."""
 
     CROP = "crop"  # centre-crop every larger input to the smallest (torchvision's center_crop)
     PAD = "pad"  # zero-pad every smaller input to the largest, floor half before
 
 
-class PaddingRule(str, Enum):
+@named
+class PaddingRule(Named):
     SAME = "same"
     VALID = "valid"
     FULL = "full"
 
 
-class Convention(str, Enum):
+@named
+class Convention(Named):
     """Whose semantics: PyTorch's, TensorFlow/Keras', or ONNX's (pads per side, auto_pad, ceil_mode).
 
     ONNX computes sizes as PyTorch does (ceil mode with PyTorch's rule for the last window),

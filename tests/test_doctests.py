@@ -17,6 +17,7 @@ MODULES = [
     "convshape.completion",
     "convshape.grammar",
     "convshape.layers",
+    "convshape.named",
     "convshape.receptive",
     "convshape.render.common",
     "convshape.schemas",
