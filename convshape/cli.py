@@ -10,7 +10,6 @@ keeps what every run needs: usage errors in convshape's words, exit statuses, no
 import gc
 import os
 import sys
-from enum import Enum
 from typing import Optional
 
 import typer
@@ -220,7 +219,7 @@ def _typer(commands) -> typer.Typer:
     return made
 
 
-from .commands.common import EXIT_INTERNAL, EXIT_INVALID, EXIT_PIPE, EXIT_USAGE, _fail, _write  # noqa: E402
+from .commands.common import EXIT_INTERNAL, EXIT_INVALID, EXIT_PIPE, EXIT_USAGE  # noqa: E402
 
 # Each command where it lives: (name, module in convshape.commands, function, epilog), in the
 # order --help lists them. A run imports only its own command's module (see main).
@@ -232,6 +231,7 @@ SOURCES = [
     ("import", "models", "import_", "IMPORT_EPILOG"),
     ("draw", "pictures", "draw", "DRAW_EPILOG"),
     ("schema", "schema", "schema", "SCHEMA_EPILOG"),
+    ("completions", "completions", "completions", "COMPLETIONS_EPILOG"),
 ]
 
 
@@ -243,70 +243,13 @@ def _command(name: str, module: str, function: str, epilog: str) -> tuple:
     return name, getattr(found, function), getattr(found, epilog)
 
 
-class Shell(str, Enum):
-    bash = "bash"
-    zsh = "zsh"
-    fish = "fish"
-
-
-COMPLETIONS_EPILOG = """\
-Examples:
-
-\b
-  convshape completions bash --install
-  convshape completions zsh --install
-  convshape completions fish > ~/.config/fish/completions/convshape.fish
-
-\b
---install writes the script where the shell looks for it, creating the folder:
-  bash  ${XDG_DATA_HOME:-~/.local/share}/bash-completion/completions/convshape
-  zsh   ~/.zfunc/_convshape  (then, in ~/.zshrc before compinit: fpath=(~/.zfunc $fpath))
-  fish  ${XDG_CONFIG_HOME:-~/.config}/fish/completions/convshape.fish
-The same scripts ship in the repository's completions/ folder.
-"""
-
-
-def completion_path(shell: str) -> str:
-    """Where ``--install`` puts the script for ``shell``: where the shell looks by itself."""
-    home = os.path.expanduser("~")
-    data = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    return {
-        "bash": os.path.join(data, "bash-completion", "completions", "convshape"),
-        "zsh": os.path.join(home, ".zfunc", "_convshape"),
-        "fish": os.path.join(config, "fish", "completions", "convshape.fish"),
-    }[shell]
-
-
-def completions(
-    shell: Shell = typer.Argument(..., metavar="SHELL", case_sensitive=False, help="bash, zsh or fish."),
-    install: bool = typer.Option(False, "--install", help="Write the script where the shell finds it, not to stdout."),
-) -> None:
-    """Print (or install) a static completion script for a shell."""
-    script = completion_script(shell.value)
-    if not install:
-        _write(script)
-        return
-    path = completion_path(shell.value)
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(script)
-    except OSError as exc:
-        _fail(f"cannot write {path}: {exc.strerror or exc}", EXIT_INVALID)
-    _write(f"installed {path}\n")
-    if shell.value == "zsh":
-        _write("add to ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)\n")
-
-
-_COMPLETIONS = ("completions", completions, COMPLETIONS_EPILOG)
 
 
 def __getattr__(name: str):
     """``app`` (every command: --help, the tests, the completion scripts) and ``COMMANDS``,
     made on first use: a run of one command needs neither."""
     if name == "COMMANDS":
-        value = [*(_command(*source) for source in SOURCES), _COMPLETIONS]
+        value = [_command(*source) for source in SOURCES]
     elif name == "app":
         value = _typer(__getattr__("COMMANDS"))
     else:
@@ -349,7 +292,6 @@ def main() -> None:
     # Typer builds every command's options at each start; a run needs only its own command's
     # (the same options, help and errors): the app of that one command, where argv names one.
     named = [_command(*source) for source in SOURCES if sys.argv[1:2] == [source[0]]]
-    named += [_COMPLETIONS] if sys.argv[1:2] == ["completions"] else []
     try:
         (_typer(named) if named else __getattr__("app"))(prog_name="convshape")
     except SystemExit as exc:
