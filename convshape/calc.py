@@ -119,20 +119,29 @@ class Result(NamedTuple):
         return {w.code for row in self.rows for w in row.warnings}
 
 
-class _State(NamedTuple):
-    """What flows from one layer to the next. Once flat, ``channels`` is the feature count."""
+class _State:
+    """What flows from one layer to the next. Once flat, ``channels`` is the feature count.
 
-    size: tuple[int, ...] | None
-    channels: int | None
-    fields: list[receptive.AxisField | None]
-    last_spatial: tuple[int, ...]  # the last spatial size seen, for a linear layer's field
-    flattened: str | None  # why there are no spatial axes any more
-    field_exceeded: list[bool]  # per axis: has the field outgrown the input yet
-    min_fields: list[receptive.AxisField | None] | None = None  # smallest over the paths; None: ``fields``
-    regrouped: bool = False  # the channels at a position read different pixels (nothing has mixed them since)
-    tokens: int | None = None  # a sequence of this many tokens (size None, channels its width)
-    attended: int = 0  # the last window attention row on this path (0: none): a position's field is its
-    # window's from there on, not centred on it
+    A slotted class, not a NamedTuple: it never leaves this module, and a NamedTuple's
+    definition costs start-up time (see layers.py).
+    """
+
+    __slots__ = ("size", "channels", "fields", "last_spatial", "flattened", "field_exceeded", "min_fields",
+                 "regrouped", "tokens", "attended")
+
+    def __init__(self, size: tuple[int, ...] | None, channels: int | None,
+                 fields: list[receptive.AxisField | None],
+                 last_spatial: tuple[int, ...],  # the last spatial size seen, for a linear layer's field
+                 flattened: str | None,  # why there are no spatial axes any more
+                 field_exceeded: list[bool],  # per axis: has the field outgrown the input yet
+                 min_fields: list[receptive.AxisField | None] | None = None,  # smallest over the paths; None: ``fields``
+                 regrouped: bool = False,  # the channels at a position read different pixels (nothing has mixed them since)
+                 tokens: int | None = None,  # a sequence of this many tokens (size None, channels its width)
+                 attended: int = 0) -> None:  # the last window attention row on this path (0: none): a position's
+        # field is its window's from there on, not centred on it
+        self.size, self.channels, self.fields, self.last_spatial = size, channels, fields, last_spatial
+        self.flattened, self.field_exceeded, self.min_fields = flattened, field_exceeded, min_fields
+        self.regrouped, self.tokens, self.attended = regrouped, tokens, attended
 
 
 def flat_features(channels: int | None, size: tuple[int, ...] | None) -> int | None:

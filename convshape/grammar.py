@@ -346,13 +346,13 @@ class _RawLayer:
         self.like: Token | None = None  # `up like NAME`
 
 
-class _Mark(NamedTuple):
+class _Mark:
     """``@name`` (what = "bind") or ``from name`` (what = "from"), where it was written."""
 
-    what: str
-    name: str
-    token: Token
-    src: _Source
+    __slots__ = ("what", "name", "token", "src")
+
+    def __init__(self, what: str, name: str, token: Token, src: _Source) -> None:
+        self.what, self.name, self.token, self.src = what, name, token, src
 
 
 FLAGS = ("ceil", "nobias", "dw", "keep", "noscale", "nocenter", "v2")  # tokens that are words alone, without a value
