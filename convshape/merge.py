@@ -7,9 +7,9 @@ one. Sizes are per spatial axis; a flat tensor (after flatten or linear) has non
 feature count stands where the channels would be.
 """
 
-# Annotations evaluated, not strings: see the note in layers.py (a NamedTuple's string fields cost start-up).
+# Annotations evaluated, not strings: see the note in layers.py (string annotations cost start-up).
 from math import lcm
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from . import receptive
 from .diagnostics import Code, Diagnostic, number_text
@@ -19,24 +19,31 @@ if TYPE_CHECKING:
     from .kinds import Kind
 
 
-class Incoming(NamedTuple):
-    """One tensor a merge reads: the row that made it (0: the input) and its shape."""
+class Incoming:
+    """One tensor a merge reads: the row that made it (0: the input) and its shape; ``layer``:
+    the layer of the row that made it (None: the input), for suggestions.
 
-    row: int
-    size: tuple[int, ...] | None
-    channels: int | None
-    fields: tuple[receptive.AxisField | None, ...]
-    layer: Layer | None = None  # the layer of the row that made it (None: the input), for suggestions
+    This record and ``Merged`` are slotted classes: they stay between calc and this module,
+    and a NamedTuple's definition costs start-up time (see layers.py)."""
+
+    __slots__ = ("row", "size", "channels", "fields", "layer")
+
+    def __init__(self, row: int, size: tuple[int, ...] | None, channels: int | None,
+                 fields: tuple[receptive.AxisField | None, ...], layer: Layer | None = None) -> None:
+        self.row, self.size, self.channels, self.fields, self.layer = row, size, channels, fields, layer
 
 
-class Merged(NamedTuple):
-    size: tuple[int, ...] | None
-    channels: int | None
-    fields: tuple[receptive.AxisField | None, ...]
-    error: Diagnostic | None = None
-    warnings: tuple[Diagnostic, ...] = ()
-    notes: tuple[Diagnostic, ...] = ()
-    untracked: str | None = None  # why the field stops being tracked here, if it does
+class Merged:
+    """What a merge makes of its inputs; ``untracked``: why the field stops being tracked here, if it does."""
+
+    __slots__ = ("size", "channels", "fields", "error", "warnings", "notes", "untracked")
+
+    def __init__(self, size: tuple[int, ...] | None, channels: int | None,
+                 fields: tuple[receptive.AxisField | None, ...], error: Diagnostic | None = None,
+                 warnings: tuple[Diagnostic, ...] = (), notes: tuple[Diagnostic, ...] = (),
+                 untracked: str | None = None) -> None:
+        self.size, self.channels, self.fields, self.error = size, channels, fields, error
+        self.warnings, self.notes, self.untracked = warnings, notes, untracked
 
 
 def centre_crop_offset(excess: int) -> int:
