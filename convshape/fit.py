@@ -29,7 +29,7 @@ from math import gcd
 from typing import Iterator, NamedTuple
 
 from .arithmetic import axis_step
-from .diagnostics import Code, Diagnostic, axis_findings, linear_needs_flat, parameter_error, size_error
+from .diagnostics import Code, Diagnostic, axis_findings, factor_text, linear_needs_flat, parameter_error, size_error
 from .grammar import Stack
 from .layers import Convention, Layer, axis_names, layer_label
 
@@ -443,6 +443,12 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
             if error is not None:
                 return Fit(dims, (), error)
         probe = run(stack, sizes, channels, convention)
+        stop = probe.error_row
+        if (bad is None and stop is not None and stop.layer.kind.op.refuses_some_sizes
+                and _about_size(stop.error.code) and not (graph is not None and graph.strict_merges)):
+            # Only some sizes pass such a layer (a block attention takes multiples of its block): the
+            # probe stopped there, before the rows after it were checked. Again, at a size it takes.
+            probe = run(stack, _running_sizes(stack, indexed, graph, convention, sizes), channels, convention)
     gap = next((index for index, layer in enumerate(stack.layers, 1) if _global(layer)), None)
     error = _stack_error(stack, probe, convention, gap, graph) or bad
     if error is not None:  # ``bad``: a row the probe did not reach (a kernel of 0 would divide below)
@@ -581,6 +587,25 @@ def _probe_sizes(stack: Stack, indexed, graph: _Graph, convention: Convention, h
         base = huge - huge % valid.modulus
         sizes.append(min(base + r + (valid.modulus if base + r < huge else 0) for r in valid.residues))
     return tuple(sizes), None
+
+
+def _running_sizes(stack: Stack, indexed, graph: _Graph | None, convention: Convention,
+                   huge: tuple[int, ...]) -> tuple[int, ...]:
+    """Per axis, the first size from ``huge`` on that every layer takes, where some size does
+    (where none does, the rule's search says so)."""
+    sizes = []
+    for axis, name in enumerate(axis_names(stack.dims)):
+        minimum, minimums = _minimum(stack, indexed, graph, axis, convention, name)
+        primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
+        found = None if minimum is None else _requirement(stack, indexed, graph, axis, convention, name, primes,
+                                                          False, minimums)[0]
+        valid = None if found is None else _normal(found, primes)
+        if valid is None or not valid.residues:
+            sizes.append(huge[axis])
+            continue
+        base = huge[axis] - huge[axis] % valid.modulus
+        sizes.append(min(base + r + (valid.modulus if base + r < huge[axis] else 0) for r in valid.residues))
+    return tuple(sizes)
 
 
 def _sizes_that_run(stack: Stack, indexed, graph: _Graph, axis: int, convention: Convention, name: str,
@@ -1085,10 +1110,15 @@ def _stack_error(stack: Stack, probe, convention: Convention, gap: int | None,
         fixed = any(_constant_output(layer, 0) is not None for layer in stack.layers[: row.index - 1])
     if about_size and not fixed:
         return None
-    if row.error.code is Code.LINEAR_NEEDS_FLAT:  # its sizes are the huge input's: formulas instead
-        from .formula import sizes_into
+    from .ops.tokens import NEEDS_TOKENS
+
+    if row.error.code is Code.LINEAR_NEEDS_FLAT or (row.error.code is NEEDS_TOKENS and row.in_size is not None):
+        from .formula import sizes_into  # its sizes are the huge input's: formulas instead
 
         sizes = sizes_into(list(stack.layers), row.index, stack.dims, convention, graph.parent if graph else None)
+        if row.error.code is NEEDS_TOKENS:
+            shape = "×".join(map(factor_text, sizes))
+            return row.index, row.error._replace(numbers={**row.error.numbers, "what": f"it gets a {shape} map"})
         return row.index, linear_needs_flat(row.in_channels, sizes)
     return row.index, row.error
 

@@ -637,3 +637,25 @@ def test_the_pixels_an_output_reads_are_those_of_its_taps(kind):
             else:
                 taps = [o * s - p + j * d for j in range(k) if 0 <= o * s - p + j * d < size]
             assert row.layer.kind.op.sources(row.layer, step, o, size) == taps, (kind, k, s, d, p, size, o)
+
+
+# ----------------------------------------------------------------------------- found by bench/fuzz.py, this stop
+
+@pytest.mark.parametrize("stack, row, shape", [
+    ("battn k3 h3, cls", 2, "H×W"),  # the probe's huge size was no multiple of 3: it stopped at battn
+    ("battn k3 h300, @x, cls", 2, "H×W"),
+    ("gattn k2 h2, cls", 2, "H×W"),
+    ("conv k3, cls", 2, "(H − 2)×(W − 2)"),  # it named the probe's size, 18446744073709551614
+    ("conv k3 s2, @x, conv k3 p1, cls", 3, "⌊(H − 1)/2⌋×⌊(W − 1)/2⌋"),
+])
+def test_a_token_layer_on_a_map_is_invalid_at_any_size_without_an_input_size(stack, row, shape):
+    """Without -i, a cls on a map fails at every size: calc -q said nothing and exited 70 after
+    a block attention (the table called such a stack valid), and the message named a 20-digit map."""
+    message = (f"layer {row}: cls works on a sequence of tokens, but it gets a {shape} map: make the map a "
+               "sequence with 'tokens' first")
+    quiet = invoke("calc", "-q", stack)
+    assert quiet.exit_code == 1 and quiet.stderr == f"convshape: {message}\n"
+    table = invoke("calc", stack)
+    assert table.exit_code == 1 and f"invalid at any size: {message}" in table.stdout
+    fitted = invoke("fit", stack)
+    assert fitted.exit_code == 1 and f"no input size works: {message}" in fitted.stdout
