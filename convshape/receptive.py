@@ -174,7 +174,17 @@ def _build(field: AxisField, num: int, den: int, sources_of) -> AxisField | None
     """Tabulate one period ``den`` of outputs (over which the field advances ``num`` pixels)."""
     if den > MAX_PERIOD:
         return None
-    pairs = [_gather(field, sources_of(o)) for o in range(den)]
+    gathered: dict = {}  # outputs that read the same inputs (a window attention's whole window): once
+    pairs = []
+    for o in range(den):
+        sources = sources_of(o)
+        key = sources if isinstance(sources, range) else None
+        pair = gathered.get(key) if key is not None else None
+        if pair is None:
+            pair = _gather(field, sources)
+            if key is not None:
+                gathered[key] = pair
+        pairs.append(pair)
     lo = [p[0] for p in pairs]
     hi = [p[1] for p in pairs]
     num, period = shortest_period(num, den, lo, hi)

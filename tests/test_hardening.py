@@ -659,3 +659,21 @@ def test_a_token_layer_on_a_map_is_invalid_at_any_size_without_an_input_size(sta
     assert table.exit_code == 1 and f"invalid at any size: {message}" in table.stdout
     fitted = invoke("fit", stack)
     assert fitted.exit_code == 1 and f"no input size works: {message}" in fitted.stdout
+
+
+def test_a_window_attention_gathers_each_window_once(monkeypatch):
+    """Found by bench/fuzz.py: 50 window attentions of 64 took seconds without -i. The field of a
+    window attention after another has a period of 64 × 64 outputs, and every output of a window
+    reads the same 64 inputs: they are gathered once per window (64 a layer), not once per output
+    (4,096 a layer). The fields themselves are pinned by the examples' golden files and below."""
+    from convshape import calc, receptive
+
+    gathered = []
+    original = receptive._gather
+    monkeypatch.setattr(receptive, "_gather", lambda field, sources: gathered.append(1) or original(field, sources))
+    rows = calc("wattn k64 h9 x10, wattn k64 h9 s32", 128, 18).rows
+    assert len(gathered) <= 64 * 11
+    assert [(row.field.size, row.field.start) for row in rows[9:]] == [((64, 64), (31.5, 31.5)),
+                                                                        ((128, 128), (-0.5, -0.5))]
+    quiet = invoke("calc", "-q", "--convention", "tf", "@a, wattn k64 h9 in2147483648 x50, repeat 3 @a in x50 in x2 end")
+    assert quiet.exit_code == 0 and quiet.stdout == "HxW\n"
