@@ -677,3 +677,27 @@ def test_a_window_attention_gathers_each_window_once(monkeypatch):
                                                                         ((128, 128), (-0.5, -0.5))]
     quiet = invoke("calc", "-q", "--convention", "tf", "@a, wattn k64 h9 in2147483648 x50, repeat 3 @a in x50 in x2 end")
     assert quiet.exit_code == 0 and quiet.stdout == "HxW\n"
+
+
+@pytest.mark.parametrize("stack, cells", [
+    ("avgpool k1000000000000000 ceil", "1,000,000,000,000,000"),  # ceil mode's one window: a tuple of 10^15 taps
+    ("repeat 1 @a avgpool k1000000000000000 ceil end", "1,000,000,000,000,000"),
+    ("conv k3 p100000000000", "200,000,000,064"),  # its padding cells, each made before the width was checked
+    ("convt k3 s100000000000", "6,300,000,000,005"),  # the input spread out (MemoryError, exit 70)
+])
+def test_a_layer_picture_wider_than_readable_is_refused_before_it_is_built(stack, cells):
+    """Found by bench/fuzz.py: these ran out of memory or for minutes (draw -o - printed nothing
+    and exited 0). The width is now worked out before a cell is made."""
+    result = invoke("draw", "-i", "64", "-c", "1", "-o", "-", stack)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (f"convshape: {cells} cells on an axis (padding included): a layer picture is readable "
+                             "up to 48; draw it on a smaller input (-i)\n")
+
+
+def test_a_layer_picture_of_48_cells_is_drawn_and_49_are_refused():
+    assert invoke("draw", "-i", "46", "conv", "k3", "p1").exit_code == 0
+    assert "see it: convshape draw -i 46x46" in invoke("calc", "-i", "46", "--explain", "conv k3 p1").stdout
+    refused = invoke("draw", "-i", "47", "conv", "k3", "p1")
+    assert refused.exit_code == 1 and refused.stderr.startswith("convshape: 49 cells on an axis")
+    assert "see it" not in invoke("calc", "-i", "47", "--explain", "conv k3 p1").stdout
+    assert "see it" not in invoke("calc", "-i", "8", "--explain", "conv k3 p100000000000").stdout

@@ -94,6 +94,11 @@ def axis_picture(layer: Layer, axis: int, in_size: int, convention: Convention) 
     """
     step = axis_step(layer, axis, in_size, convention)
     k, d = step.kernel, step.dilation
+    count, stride = layer.kind.op.picture_extent(layer, step, in_size)
+    reach = (step.out_size - 1) * stride + (k - 1) * d + 1 if step.out_size > 0 else 0  # ceil mode's overhang
+    if max(count, reach) > MAX_CELLS:  # said before a cell is made: a kernel of 10^15 is no list of 10^15
+        raise DrawError(f"{max(count, reach):,} cells on an axis (padding included): a layer picture is readable up"
+                        f" to {MAX_CELLS}; draw it on a smaller input (-i)")
     cells, stride = layer.kind.op.picture_cells(layer, step, in_size)  # a transposed conv's input is spread out
     windows = tuple(tuple(o * stride + j * d for j in range(k)) for o in range(step.out_size))
     reach = max((w[-1] for w in windows), default=-1) + 1
@@ -112,8 +117,4 @@ def layer_picture(layer: Layer, in_size: tuple[int, ...], convention: Convention
     if len(in_size) > 2:
         raise DrawError(f"a layer picture is drawn on 1 or 2 axes, not {len(in_size)}")
     axes = tuple(axis_picture(layer, axis, size, convention) for axis, size in enumerate(in_size))
-    for axis in axes:
-        if len(axis.cells) > MAX_CELLS:
-            raise DrawError(f"{len(axis.cells)} cells on an axis (padding included): a layer picture is readable up"
-                            f" to {MAX_CELLS}; draw it on a smaller input (-i)")
     return LayerPicture(layer, axes, convention)

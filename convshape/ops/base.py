@@ -207,6 +207,11 @@ class Op:
         """The positions on one axis of its input that output position ``o`` reads."""
         return [o]
 
+    def picture_extent(self, layer: Layer, step, in_size: int) -> tuple[int, int]:
+        """How many cells ``picture_cells`` draws on one axis and the stride of its windows, before
+        any is made: a picture past the readable width is refused without building it."""
+        return 0, 1
+
     def picture_cells(self, layer: Layer, step, in_size: int):
         """The cells a layer picture draws on one axis and the stride of its windows (slides only)."""
         return None

@@ -300,12 +300,21 @@ class ConvT(_Convolution, Op):
             return [(total - j * d) // s for j in range(taps[0], taps[1] + 1) if (total - j * d) % s == 0]
         return [i for i in range(inputs[1], inputs[0] - 1, -1) if (total - i * s) % d == 0]
 
+    def _spread(self, step, in_size):
+        """The picture's padding before and after the spread-out input, and that input's length."""
+        ke = effective_kernel(step.kernel, step.dilation)
+        before, after = step.padding
+        return ke - 1 - before, ke - 1 - after + step.output_padding, (in_size - 1) * step.stride + 1
+
+    def picture_extent(self, layer, step, in_size):
+        pad_before, pad_after, spread = self._spread(step, in_size)
+        kept = max(spread - max(-pad_before, 0) - max(-pad_after, 0), 0)
+        return max(pad_before, 0) + kept + max(pad_after, 0), 1
+
     def picture_cells(self, layer, step, in_size):
         # The stride-1 conv over the input spread out by s − 1 zeros, padded by kₑ − 1 − p (conv_arithmetic).
-        s, ke = step.stride, effective_kernel(step.kernel, step.dilation)
-        before, after = step.padding
-        spaced = ["real" if i % s == 0 else "zero" for i in range((in_size - 1) * s + 1)]
-        pad_before, pad_after = ke - 1 - before, ke - 1 - after + step.output_padding
+        pad_before, pad_after, spread = self._spread(step, in_size)
+        spaced = ["real" if i % step.stride == 0 else "zero" for i in range(spread)]
         cells = ["pad"] * max(pad_before, 0) + spaced[max(-pad_before, 0): len(spaced) - max(-pad_after, 0)] \
             + ["pad"] * max(pad_after, 0)
         return cells, 1

@@ -195,6 +195,11 @@ class Window(Op):
         first, last = max(0, -(start // d)), min(step.kernel - 1, (in_size - 1 - start) // d)
         return [start + j * d for j in range(first, last + 1)]
 
+    def picture_extent(self, layer: Layer, step: AxisStep, in_size: int) -> tuple[int, int]:
+        """How many cells ``picture_cells`` draws on one axis, and the stride of its windows over them."""
+        before, after = step.padding
+        return before + in_size + after, step.stride
+
     def picture_cells(self, layer: Layer, step: AxisStep, in_size: int):
         """The cells a layer picture draws on one axis, and the stride of its windows over them."""
         before, after = step.padding

@@ -111,10 +111,12 @@ def draw_hint(row: Row, convention) -> str:
     if not row.layer.kind.op.slides or not row.in_size \
             or len(row.in_size) > 2 or row.error is not None or row.layer.repeat > 1 or max(row.in_size) > 48:
         return ""
-    from ..draw.layer import MAX_CELLS, axis_picture
+    from ..draw.layer import DrawError, axis_picture
 
-    if any(len(axis_picture(row.layer, axis, size, convention).cells) > MAX_CELLS
-           for axis, size in enumerate(row.in_size)):
+    try:
+        for axis, size in enumerate(row.in_size):
+            axis_picture(row.layer, axis, size, convention)
+    except DrawError:  # wider than a picture is readable
         return ""
     option = "" if convention.value == "torch" else f" --convention {convention.value}"
     return f"see it: convshape draw -i {'x'.join(map(str, row.in_size))}{option} \"{row.layer.text}\""
