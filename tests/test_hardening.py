@@ -701,3 +701,35 @@ def test_a_layer_picture_of_48_cells_is_drawn_and_49_are_refused():
     assert refused.exit_code == 1 and refused.stderr.startswith("convshape: 49 cells on an axis")
     assert "see it" not in invoke("calc", "-i", "47", "--explain", "conv k3 p1").stdout
     assert "see it" not in invoke("calc", "-i", "8", "--explain", "conv k3 p100000000000").stdout
+
+
+@pytest.mark.parametrize("target", ["keras", "torch"])
+def test_an_export_without_input_size_of_a_row_past_the_stop_that_reads_the_input(target):
+    """Found by bench/fuzz.py: a linear that reads the input by name, after the layer where the
+    formulas stop, looked for the features of a row before the input (AttributeError, exit 70)."""
+    result = invoke("export", "--to", target, "@a, linear c255, from a linear c255, linear c10")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("convshape: layer 1 (linear c255): linear needs flat input but gets ?×H×W")
+
+
+@pytest.mark.parametrize("stack, row, reads", [
+    ("@a, adaptivemaxpool o1000000000000000, hardswish, adaptiveavgpool o2x3, pixelshuffle s6",
+     "3 (adaptiveavgpool o2x3)", "500,000,000,000,001"),  # its outputs each listed half of a 10^15 map
+    ("up o1000000000000000, avgpool k1000000000000000 s6 pvalid", "2 (avgpool k1000000000000000 s6 pvalid)",
+     "1,000,000,000,000,000"),  # minutes
+    ("up o65537, adaptiveavgpool o1", "2 (adaptiveavgpool o1)", "65,537"),
+])
+def test_a_field_is_not_traced_through_an_output_that_reads_too_many_pixels(stack, row, reads):
+    """Found by bench/fuzz.py: tracing a unit back through a pool over a huge map listed every
+    pixel one output reads (MemoryError, exit 70, or minutes). Up to 65,536 a side are traced
+    (a transposed conv's kernel of 2^31 too: its sources are the taps that can meet)."""
+    result = invoke("draw", "-i", "8", "--unit", "0,0", "--no-color", stack)
+    assert result.exit_code == 1
+    assert result.stderr == (f"convshape: row {row} reads up to {reads} pixels of its input per output on an axis: "
+                             "a receptive field is traced pixel by pixel through up to 65,536\n")
+    traced = invoke("draw", "-i", "8", "--unit", "0,0", "--no-color", "up o65536, adaptiveavgpool o1")
+    assert traced.exit_code == 0
+    assert traced.stdout.startswith("unit (0, 0) of row 2 (adaptiveavgpool o1): 64 input pixels reached\n")
+    single = invoke("draw", "-i", "8", "--unit", "0,0", "--no-color", "conv k1")
+    assert single.stdout.startswith("unit (0, 0) of row 1 (conv k1): 1 input pixel reached\n")
+    assert "1 input pixel reached<" in invoke("draw", "-i", "8", "--unit", "0,0", "-o", "-", "conv k1").stdout

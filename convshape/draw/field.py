@@ -20,6 +20,7 @@ from . import DrawError
 
 MAX_SIDE = 96  # per axis: beyond it a pixel grid is no longer a picture
 MAX_PATHS = 6
+MAX_READS = 1 << 16  # per axis, the input pixels one output may read for its field to be traced pixel by pixel
 
 
 class FieldPicture(NamedTuple):
@@ -42,11 +43,30 @@ class FieldPicture(NamedTuple):
     def reached(self) -> frozenset:
         return frozenset(self.paths_through)
 
+    @property
+    def reached_text(self) -> str:
+        """``9 input pixels reached``, ``1 input pixel reached``."""
+        count = len(self.paths_through)
+        return f"{count} input pixel{'' if count == 1 else 's'} reached"
+
 
 def _axis_sources(row, axis: int, o: int, in_size: int) -> list[int]:
     """The positions on one axis of a row's input that its output position ``o`` reads."""
     layer, step = row.layer, row.steps[axis] if row.steps else None
     return layer.kind.op.sources(layer, step, o, in_size)
+
+
+def _most_reads(row) -> int:
+    """At least as many input pixels as any one output of the row reads on an axis: its window
+    (never more than its input), or its input over its output (a pool to a given size), and 1
+    where that is no bound."""
+    if row.layer.kind.is_merge or row.layer.kind.op.transposed or not row.in_size or not row.out_size:
+        return 1  # a transposed conv's sources are found from the taps that can meet, however wide its kernel
+    most = 1
+    for axis, (have, made) in enumerate(zip(row.in_size, row.out_size)):
+        window = (row.steps[axis].effective_kernel or 1) if row.steps else 1
+        most = max(most, min(have, max(window, -(-have // max(made, 1)) + 1)))
+    return most
 
 
 def _merge_sources(row, source_size, out_size, axis: int, o: int) -> list[int]:
@@ -162,6 +182,12 @@ def field_picture(result, index: int, unit: tuple[int, ...]) -> FieldPicture:
     if len(result.input_size) > 2 or max(result.input_size) > MAX_SIDE:
         raise DrawError(f"a receptive field is drawn on inputs of 1 or 2 axes up to {MAX_SIDE} per axis, not "
                         f"{'×'.join(map(str, result.input_size))}")
+    for earlier in result.rows[:index]:  # an output that reads 10^14 pixels is no walk, pixel by pixel
+        reads = _most_reads(earlier)
+        if reads > MAX_READS:
+            raise DrawError(f"row {earlier.index} ({earlier.layer.text}) reads up to {reads:,} pixels of its input "
+                            f"per output on an axis: a receptive field is traced pixel by pixel through up to "
+                            f"{MAX_READS:,}")
     paths = _row_paths(result, index, MAX_PATHS)
     if paths is not None and len(paths) == 1:  # one path: each axis alone, then their product
         through = _back_by_axis(result, index, unit)

@@ -188,7 +188,7 @@ def field_svg(picture) -> str:
     unit = ", ".join(map(str, picture.unit))
     most = max(picture.paths_through.values(), default=1)
     title = f"the receptive field of unit ({unit}) of row {picture.row}: {picture.label}"
-    subtitle = f"{len(picture.reached)} input pixels reached" + (
+    subtitle = picture.reached_text + (
         f", the most-reached one {ways_text(most)} ways" if most > 1 else "")
     width = max(width, 2 * margin + 9.5 * len(title), 2 * margin + 7 * len(subtitle))  # no text cut off
     body = [_text(margin, 26, title, 16, extra=' font-weight="bold"'),

@@ -73,7 +73,7 @@ def field_text(picture: FieldPicture) -> Text:
         return ("█", WINDOW) if position in picture.paths_through else ("·", "dim")
 
     text = Text(f"unit ({', '.join(map(str, picture.unit))}) of row {picture.row} ({picture.label}): "
-                f"{len(picture.reached)} input pixels reached\n", style="bold")
+                f"{picture.reached_text}\n", style="bold")
     for line in _grid(rows, columns, cell):
         text.append_text(line)
         text.append("\n")

@@ -91,7 +91,8 @@ def plan_from_formulas(symbolic, stack, command: str) -> Plan:
         # Past the layer where the formulas stop, an input without steps is unknown, not flat.
         flat_in = (before is not None and before.steps is None) if row.index <= stop else row.layer.kind.op.reads_flat
         in_channels = row.row.in_channels  # None where the run did not reach the row
-        if flat_in:  # calc ran on a huge size: the features are the formula's, a number only if no size moves it
+        if flat_in and before is not None:  # calc ran on a huge size: the features are the formula's, a
+            # number only if no size moves it (a row past the stop that reads the input keeps the input's channels)
             in_channels = int(before.features) if before.features and before.features.isdigit() else None
         if row.steps is None:
             shape = f"{row.features}" if row.features else "?"
