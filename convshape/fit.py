@@ -25,7 +25,7 @@ runs the same arithmetic and diagnostics as ``calc``; there is no second copy of
 from __future__ import annotations
 
 from functools import lru_cache
-from math import gcd
+from math import gcd, prod
 from typing import Iterator, NamedTuple
 
 from .arithmetic import axis_step
@@ -503,52 +503,64 @@ MAX_FINITE = 4096  # candidate sizes fit runs one by one where rows take one siz
 
 
 def _finite(stack: Stack, convention: Convention, channels: int | None) -> Fit | None:
-    """Where rows take one input size each (``expect o224``, MaxViT's partition layers built
-    for their map): the few input sizes that give every such row its size, each run through
-    calc to say whether it runs and whether it is clean. None where that cannot be said so:
-    axes with other layers, a size no formula follows, too many candidates."""
+    """Where rows take one input size each (``expect o224``, ``expect o4x1``, MaxViT's partition
+    layers built for their map): on each axis, the few input sizes that give every such row its
+    size; each combination is run through calc to say whether it runs and whether it is clean.
+    None where that cannot be said so: a size no formula follows, too many candidates, or
+    sizes that run on one axis only with some sizes of another."""
+    from itertools import product
+
     from .calc import run
     from .formula import evaluate, formulas
 
     dims = stack.dims
     names = axis_names(dims)
     layers = list(stack.layers)
-    if len({_axis_signature(layers, axis) for axis in range(dims)}) != 1:
-        return None
     graph = _Graph(stack) if stack.reads else None
     steps = formulas(layers, dims, convention, graph.parent if graph else None)
-    low, high = 1, None
+    lows, highs = [1] * dims, [None] * dims
     for index, layer in enumerate(layers, 1):
         wanted = layer.kind.op.fixed_size(layer)
         if not wanted:
             continue
         source = (graph.parent(index) if graph else index - 1)
-        if len(set(wanted)) != 1:
+        before = steps[source - 1] if source else None
+        if source and before is None:
             return None
-        if source == 0:
-            first, last = wanted[0], wanted[0]
-        else:
-            before = steps[source - 1]
-            if before is None:
-                return None
-            expr = before[0].expr
-            first = _first_at_least(lambda x: evaluate(expr, x), wanted[0])
-            last = _first_at_least(lambda x: evaluate(expr, x), wanted[0] + 1) - 1
-        low, high = max(low, first), last if high is None else min(high, last)
-    if high is None or high - low + 1 > MAX_FINITE:
+        for axis in range(dims):
+            if source == 0:
+                first, last = wanted[axis], wanted[axis]
+            else:
+                expr = before[axis].expr
+                first = _first_at_least(lambda x: evaluate(expr, x), wanted[axis])
+                last = _first_at_least(lambda x: evaluate(expr, x), wanted[axis] + 1) - 1
+            lows[axis] = max(lows[axis], first)
+            highs[axis] = last if highs[axis] is None else min(highs[axis], last)
+    if any(high is None for high in highs):
         return None
-    valid, clean = [], []
-    for size in range(low, high + 1):
-        result = run(stack, (size,) * dims, channels, convention)
+    ranges = [range(low, high + 1) for low, high in zip(lows, highs)]
+    if prod(len(sizes) for sizes in ranges) > MAX_FINITE:
+        return None
+    valid, clean, failed = set(), set(), None
+    for sizes in product(*ranges):
+        result = run(stack, sizes, channels, convention)
         if result.valid:
-            valid.append(size)
+            valid.add(sizes)
             if not any(w.code is Code.FLOOR_ROUNDING for row in result.rows for w in row.warnings):
-                clean.append(size)
+                clean.add(sizes)
+        elif failed is None:
+            failed = result.error_row
     if not valid:
+        if failed is not None:  # the only sizes the fixed rows take fail further on: say where and why
+            return Fit(dims, (), (failed.index, failed.error))
         index = next(i for i, layer in enumerate(layers, 1) if layer.kind.op.fixed_size(layer))
         return Fit(dims, (), (index, Diagnostic(Code.OUTPUT_TOO_SMALL, (names[0],), {"out_size": 0})))
-    rules = tuple(AxisRule(name, 1, (), valid[0], clean[0] if clean else None, 1, (), high + 1, tuple(clean),
-                           tuple(valid)) for name in names)
+    per_axis = [sorted({sizes[axis] for sizes in valid}) for axis in range(dims)]
+    clean_axis = [sorted({sizes[axis] for sizes in clean}) for axis in range(dims)]
+    if valid != set(product(*per_axis)) or clean != set(product(*clean_axis)):
+        return None  # one axis's sizes depend on another's: no rule per axis says it
+    rules = tuple(AxisRule(name, 1, (), sizes[0], cleans[0] if cleans else None, 1, (), high + 1, tuple(cleans),
+                           tuple(sizes)) for name, sizes, cleans, high in zip(names, per_axis, clean_axis, highs))
     return Fit(dims, rules, None)
 
 

@@ -733,3 +733,30 @@ def test_a_field_is_not_traced_through_an_output_that_reads_too_many_pixels(stac
     single = invoke("draw", "-i", "8", "--unit", "0,0", "--no-color", "conv k1")
     assert single.stdout.startswith("unit (0, 0) of row 1 (conv k1): 1 input pixel reached\n")
     assert "1 input pixel reached<" in invoke("draw", "-i", "8", "--unit", "0,0", "-o", "-", "conv k1").stdout
+
+
+@pytest.mark.parametrize("stack, message", [
+    # A non-square expect was left to the rules of any size: the token layer after it went unchecked
+    # (calc -q exited 70), and a conv it starved was called valid.
+    ("expect o4x1, attn h2", "layer 2: attn works on a sequence of tokens, but it gets a 4×1 map: make the map a "
+                             "sequence with 'tokens' first"),
+    ("conv k3, expect o6x5, cls", "layer 3: cls works on a sequence of tokens, but it gets a 6×5 map: make the map "
+                                  "a sequence with 'tokens' first"),
+    ("expect o4x1, conv k3", "layer 2: on W: the padded input (1 + 0 + 0 = 1) is smaller than the kernel 3"),
+    # A square one named the expect row with an output of 0, not the row that fails at its size.
+    ("expect o4, attn h2", "layer 2: attn works on a sequence of tokens, but it gets a 4×4 map: make the map a "
+                           "sequence with 'tokens' first"),
+    ("expect o2, conv k3", "layer 2: on H and W: the padded input (2 + 0 + 0 = 2) is smaller than the kernel 3"),
+])
+def test_a_stack_that_fails_at_the_only_size_its_expect_takes_says_where(stack, message):
+    """Found by bench/fuzz.py ('expect o4x1, sigmoid x3, sigmoid x2, @a, attn h2147483648 nobias x2')."""
+    quiet = invoke("calc", "-q", stack)
+    assert quiet.exit_code == 1 and quiet.stderr.endswith(f"convshape: {message}\n")
+    fitted = invoke("fit", stack)
+    assert fitted.exit_code == 1 and f"no input size works: {message}" in fitted.stdout
+
+
+def test_a_non_square_expect_gives_each_axis_its_one_size():
+    result = invoke("fit", "expect o4x1, conv k1")
+    assert result.exit_code == 0
+    assert "H = 4 only" in result.stdout and "W = 1 only" in result.stdout
