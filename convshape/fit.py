@@ -234,14 +234,20 @@ def _backward(layer: Layer, axis: int, allowed: _Allowed, convention: Convention
             if wanted % common:
                 continue
             q = wanted // common * inverse % (outputs // common)
+            if common > MAX_RESIDUES:  # as many distinct residues as common: said before they are listed
+                _too_many_residues(layer, name, modulus)
             residues.update((base + j + (q + t * (outputs // common)) * period) % modulus for t in range(common))
         if len(residues) > MAX_RESIDUES:
-            from .limits import BeyondReach
-
-            raise BeyondReach(f"{layer.text!r}: the sizes that are clean on {name} from it on fall in more than "
-                              f"{MAX_RESIDUES:,} classes modulo {modulus:,}, more than fit and the formulas list: "
-                              "check a size with calc -i")
+            _too_many_residues(layer, name, modulus)
     return _shortest(_Allowed(modulus, frozenset(residues), 0), primes)
+
+
+def _too_many_residues(layer: Layer, name: str, modulus: int):
+    from .limits import BeyondReach
+
+    raise BeyondReach(f"{layer.text!r}: the sizes that are clean on {name} from it on fall in more than "
+                      f"{MAX_RESIDUES:,} classes modulo {modulus:,}, more than fit and the formulas list: "
+                      "check a size with calc -i")
 
 
 MAX_READ_PERIOD = 1 << 14  # one layer's period, read input by input (a stride; a kernel for a pool)

@@ -760,3 +760,13 @@ def test_a_non_square_expect_gives_each_axis_its_one_size():
     result = invoke("fit", "expect o4x1, conv k1")
     assert result.exit_code == 0
     assert "H = 4 only" in result.stdout and "W = 1 only" in result.stdout
+
+
+def test_a_rule_of_more_residue_classes_than_listed_is_refused_before_they_are_listed():
+    """Found by bench/fuzz.py: after a pixel shuffle of 10^15, one residue of the pool's input let
+    10^15 of its output's through, listed one by one (no end) before the count was checked."""
+    result = invoke("calc", "--convention", "tf",
+                    "@a, repeat 1 @b pixelshuffle s10 pixelshuffle s1000000000000000 end, avgpool k10 x50, relu6, @a, @x")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("convshape: 'pixelshuffle s1000000000000000': the sizes that are clean on H from "
+                                    "it on fall in more than 300,000 classes modulo ")
