@@ -545,7 +545,7 @@ def _finite(stack: Stack, convention: Convention, channels: int | None) -> Fit |
     if any(high is None for high in highs):
         return None
     ranges = [range(low, high + 1) for low, high in zip(lows, highs)]
-    if prod(len(sizes) for sizes in ranges) > MAX_FINITE:
+    if not all(ranges) or prod(len(sizes) for sizes in ranges) > MAX_FINITE:  # (product() lists each range)
         return None
     valid, clean, failed = set(), set(), None
     for sizes in product(*ranges):

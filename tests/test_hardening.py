@@ -770,3 +770,14 @@ def test_a_rule_of_more_residue_classes_than_listed_is_refused_before_they_are_l
     assert result.exit_code == 1
     assert result.stderr.startswith("convshape: 'pixelshuffle s1000000000000000': the sizes that are clean on H from "
                                     "it on fall in more than 300,000 classes modulo ")
+
+
+def test_an_expect_no_input_reaches_is_no_list_of_candidates():
+    """Found by bench/fuzz.py, on this stop's per-axis candidates: after a pool to 4, an expect of
+    10^15 on H has no candidate, and listing the other axes' against none ran out of memory."""
+    stack = "@a, normalize in3, patchmerge in4, adaptiveavgpool o4, relu, expect o1000000000000000x4, normalize in4"
+    quiet = invoke("calc", "-q", stack)
+    assert quiet.exit_code == 1 and quiet.stderr.endswith(
+        "convshape: layer 5: the model takes only 1000000000000000×4, and gets 4×4: torchvision's ViT fails with "
+        "'Wrong image height! Expected 1000000000000000 but got 4!'\n")
+    assert "internal error" not in invoke("fit", "-c", "1", stack).stderr
