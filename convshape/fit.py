@@ -450,10 +450,11 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
                 return Fit(dims, (), error)
         probe = run(stack, sizes, channels, convention)
         stop = probe.error_row
-        if (bad is None and stop is not None and stop.layer.kind.op.refuses_some_sizes
-                and _about_size(stop.error.code) and not (graph is not None and graph.strict_merges)):
-            # Only some sizes pass such a layer (a block attention takes multiples of its block): the
-            # probe stopped there, before the rows after it were checked. Again, at a size it takes.
+        if (bad is None and stop is not None and _about_size(stop.error.code)
+                and not (graph is not None and graph.strict_merges)):
+            # The probe stopped at a size the layer refuses (a block attention takes multiples of its
+            # block; a kernel of 2^31 dilated by 10^15 wants more than 2^64): the rows after it were
+            # not checked. Again, at a size every layer takes.
             probe = run(stack, _running_sizes(stack, indexed, graph, convention, sizes), channels, convention)
     gap = next((index for index, layer in enumerate(stack.layers, 1) if _global(layer)), None)
     error = _stack_error(stack, probe, convention, gap, graph) or bad
@@ -609,20 +610,21 @@ def _probe_sizes(stack: Stack, indexed, graph: _Graph, convention: Convention, h
 
 def _running_sizes(stack: Stack, indexed, graph: _Graph | None, convention: Convention,
                    huge: tuple[int, ...]) -> tuple[int, ...]:
-    """Per axis, the first size from ``huge`` on that every layer takes, where some size does
-    (where none does, the rule's search says so)."""
+    """Per axis, the first size from ``huge`` (or the axis's minimum, if larger) on that every
+    layer takes, where some size does (where none does, the rule's search says so)."""
     sizes = []
     for axis, name in enumerate(axis_names(stack.dims)):
         minimum, minimums = _minimum(stack, indexed, graph, axis, convention, name)
+        start = max(huge[axis], minimum or 0)
         primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
         found = None if minimum is None else _requirement(stack, indexed, graph, axis, convention, name, primes,
                                                           False, minimums)[0]
         valid = None if found is None else _normal(found, primes)
         if valid is None or not valid.residues:
-            sizes.append(huge[axis])
+            sizes.append(start)
             continue
-        base = huge[axis] - huge[axis] % valid.modulus
-        sizes.append(min(base + r + (valid.modulus if base + r < huge[axis] else 0) for r in valid.residues))
+        base = start - start % valid.modulus
+        sizes.append(min(base + r + (valid.modulus if base + r < start else 0) for r in valid.residues))
     return tuple(sizes)
 
 

@@ -781,3 +781,13 @@ def test_an_expect_no_input_reaches_is_no_list_of_candidates():
         "convshape: layer 5: the model takes only 1000000000000000×4, and gets 4×4: torchvision's ViT fails with "
         "'Wrong image height! Expected 1000000000000000 but got 4!'\n")
     assert "internal error" not in invoke("fit", "-c", "1", stack).stderr
+
+
+def test_a_probe_below_a_layer_s_minimum_is_made_again_above_it():
+    """Found by bench/fuzz.py: a kernel of 2^31 dilated by 10^15 needs more than the probe's 2^64,
+    so the probe stopped there, the token layer after it went unchecked and calc -q exited 70."""
+    result = invoke("calc", "-q", "--convention", "onnx", "@a, conv k2147483648 d1000000000000000x1000000000000000x4 "
+                    "dw nobias in2147483648, from a posembed n2147483648 in2147483648, @b")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("convshape: layer 2: posembed works on a sequence of tokens, but it gets a D×H×W "
+                                  "map: make the map a sequence with 'tokens' first\n")
