@@ -791,10 +791,10 @@ def _intersect(a: _Allowed | None, b: _Allowed) -> _Allowed:
     step = modulus // a.modulus
     for r in a.residues:  # the sizes a allows over one period of both, kept where b allows them
         base = (r + a.shift) % a.modulus
-        if step <= 4096 or len(b.residues) * b.modulus > 4096:
+        if step <= 4096 or step <= len(b.residues):  # the shorter walk: a's sizes over the period, or
             residues.update(v for v in (base + t * a.modulus for t in range(step)) if b.allows(v))
             continue
-        for q in b.residues:  # the Chinese remainder theorem, for a long period of a
+        for q in b.residues:  # the Chinese remainder theorem, one per residue of b, for a long period of a
             target = (q + b.shift) % b.modulus
             g = gcd(a.modulus, b.modulus)
             if (target - base) % g:

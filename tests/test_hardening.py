@@ -791,3 +791,19 @@ def test_a_probe_below_a_layer_s_minimum_is_made_again_above_it():
     assert result.exit_code == 1
     assert result.stderr.endswith("convshape: layer 2: posembed works on a sequence of tokens, but it gets a D×H×W "
                                   "map: make the map a sequence with 'tokens' first\n")
+
+
+@pytest.mark.parametrize("stack, convention, modulus", [
+    ("@a, lrelu x3, layerscale, repeat 1 @a bn pixelunshuffle s125 x50 end, from a pad p1 x50, layerscale in1, "
+     "channelshuffle g1, @a", "tf", 125 ** 50),
+    ("@a, repeat 1 @a avgpool k10 x50 maxpool k1 end, from a avgpool k1 x50, repeat 1 @x avgpool k10 x2 maxpool k1 "
+     "end, @a, @a, @a", "torch", 10 ** 50),
+])
+def test_two_rules_of_long_periods_meet_by_their_residues(stack, convention, modulus):
+    """Found by bench/fuzz.py: where two branches' rules met, the sizes of one over the other's
+    period were walked one by one (125^50 of them, without end) although the other had a single
+    residue: the Chinese remainder theorem over its residues is now taken when it is the shorter."""
+    result = invoke("calc", "--convention", convention, stack)
+    assert result.exit_code == 0
+    for axis in "HW":
+        assert f"clean (no floor rounding): {axis} ≡ 0 (mod {modulus}), {axis} ≥ {modulus}" in result.stdout
