@@ -243,8 +243,6 @@ def _command(name: str, module: str, function: str, epilog: str) -> tuple:
     return name, getattr(found, function), getattr(found, epilog)
 
 
-
-
 def __getattr__(name: str):
     """``app`` (every command: --help, the tests, the completion scripts) and ``COMMANDS``,
     made on first use: a run of one command needs neither."""

@@ -80,7 +80,7 @@ def kind_tokens(kind: Kind, convention: str = "tf") -> list[tuple[str, str]]:
     refused = tuple("p" + rule for rule in spec.refused_rules) + (spec.torch_refused if convention == "torch" else ())
     meanings = dict(spec.token_help)
     words = []
-    for prefix in kind.op.takes:
+    for prefix in spec.takes:
         for word, meaning in TOKEN_WORDS[prefix]:
             if word not in refused:
                 words.append((word, meanings.get(prefix, meaning) if word == prefix else meaning))

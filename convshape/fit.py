@@ -474,7 +474,7 @@ def analyse(stack: Stack, convention: Convention = Convention.TORCH, channels: i
         minimum, minimums = _minimum(stack, indexed, graph, axis, convention, name)
         if minimum is None:
             return Fit(dims, (), (minimums, Diagnostic(Code.OUTPUT_TOO_SMALL, (name,), {"out_size": 0})))
-        primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
+        primes = _primes(indexed, axis)
         allowed, axis_steps, error = _requirement(stack, indexed, graph, axis, convention, name, primes, True, minimums)
         if error is not None:
             return Fit(dims, (), error)
@@ -557,11 +557,8 @@ def _finite(stack: Stack, convention: Convention, channels: int | None) -> Fit |
                 clean.add(sizes)
         elif failed is None:
             failed = result.error_row
-    if not valid:
-        if failed is not None:  # the only sizes the fixed rows take fail further on: say where and why
-            return Fit(dims, (), (failed.index, failed.error))
-        index = next(i for i, layer in enumerate(layers, 1) if layer.kind.op.fixed_size(layer))
-        return Fit(dims, (), (index, Diagnostic(Code.OUTPUT_TOO_SMALL, (names[0],), {"out_size": 0})))
+    if not valid:  # the only sizes the fixed rows take fail further on: say where and why
+        return Fit(dims, (), (failed.index, failed.error))
     per_axis = [sorted({sizes[axis] for sizes in valid}) for axis in range(dims)]
     clean_axis = [sorted({sizes[axis] for sizes in clean}) for axis in range(dims)]
     if valid != set(product(*per_axis)) or clean != set(product(*clean_axis)):
@@ -596,16 +593,26 @@ def _probe_sizes(stack: Stack, indexed, graph: _Graph, convention: Convention, h
         minimum, minimums = _minimum(stack, indexed, graph, axis, convention, name)
         if minimum is None:
             return None, (minimums, Diagnostic(Code.OUTPUT_TOO_SMALL, (name,), {"out_size": 0}))
-        primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
+        primes = _primes(indexed, axis)
         valid, first, error = _sizes_that_run(stack, indexed, graph, axis, convention, name, minimum, minimums, primes)
         if error is not None:
             return None, error
         if not valid.residues:
             sizes.append(first)
             continue
-        base = huge - huge % valid.modulus
-        sizes.append(min(base + r + (valid.modulus if base + r < huge else 0) for r in valid.residues))
+        sizes.append(_first_from(huge, valid))
     return tuple(sizes), None
+
+
+def _primes(indexed, axis: int) -> list[int]:
+    """The primes of the layers' periods on one axis: the moduli a rule is made of."""
+    return sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
+
+
+def _first_from(start: int, valid: _Allowed) -> int:
+    """The first size from ``start`` on in one of ``valid``'s residue classes (it has some)."""
+    base = start - start % valid.modulus
+    return min(base + r + (valid.modulus if base + r < start else 0) for r in valid.residues)
 
 
 def _running_sizes(stack: Stack, indexed, graph: _Graph | None, convention: Convention,
@@ -616,15 +623,14 @@ def _running_sizes(stack: Stack, indexed, graph: _Graph | None, convention: Conv
     for axis, name in enumerate(axis_names(stack.dims)):
         minimum, minimums = _minimum(stack, indexed, graph, axis, convention, name)
         start = max(huge[axis], minimum or 0)
-        primes = sorted({p for _, layer in indexed for p in _prime_factors(_period(layer, axis))})
+        primes = _primes(indexed, axis)
         found = None if minimum is None else _requirement(stack, indexed, graph, axis, convention, name, primes,
                                                           False, minimums)[0]
         valid = None if found is None else _normal(found, primes)
         if valid is None or not valid.residues:
             sizes.append(start)
             continue
-        base = start - start % valid.modulus
-        sizes.append(min(base + r + (valid.modulus if base + r < start else 0) for r in valid.residues))
+        sizes.append(_first_from(start, valid))
     return tuple(sizes)
 
 

@@ -53,16 +53,20 @@ TOKEN_HELP: dict[str, str] = {
 MAX_DIGITS = 18  # every value fits PyTorch's int64; more digits is a typo, not a size
 
 
+def _digits(text: str) -> bool:
+    """``[0-9]+``: ASCII digits only, since a fullwidth ３ reads as 3 but is two cells wide."""
+    return text.isascii() and text.isdigit()
+
+
 def _integer(text: str) -> bool:
-    """``-?[0-9]+``: ASCII digits only, since a fullwidth ３ reads as 3 but is two cells wide."""
-    digits = text[1:] if text[:1] == "-" else text
-    return digits.isascii() and digits.isdigit()
+    """``-?[0-9]+``"""
+    return _digits(text[1:] if text[:1] == "-" else text)
 
 
 def _decimal_text(text: str) -> bool:
     """``-?[0-9]+(.[0-9]+)?``"""
     whole, dot, decimals = text.partition(".")
-    return _integer(whole) and (not dot or (decimals.isascii() and decimals.isdigit()))
+    return _integer(whole) and (not dot or _digits(decimals))
 
 
 def _padding_text(text: str) -> bool:
@@ -318,7 +322,7 @@ def _token_shapes(kind: Kind, word: str) -> list[str]:
         if prefix in FLAGS:
             candidates.append(prefix)
         elif prefix == "p":
-            candidates += ["psame", "pvalid", "pfull"] + ([f"p{tail}"] if tail else [])
+            candidates += ["p" + rule for rule in PADDING_RULES] + ([f"p{tail}"] if tail else [])
         elif tail:
             candidates.append(prefix + tail)
     return candidates

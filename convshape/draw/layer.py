@@ -101,7 +101,6 @@ def axis_picture(layer: Layer, axis: int, in_size: int, convention: Convention) 
                         f" to {MAX_CELLS}; draw it on a smaller input (-i)")
     cells, stride = layer.kind.op.picture_cells(layer, step, in_size)  # a transposed conv's input is spread out
     windows = tuple(tuple(o * stride + j * d for j in range(k)) for o in range(step.out_size))
-    reach = max((w[-1] for w in windows), default=-1) + 1
     cells += ["ceil"] * max(reach - len(cells), 0)  # ceil mode's last window overhangs input and padding
     read = {tap for window in windows for tap in window}
     unread = frozenset(i for i, kind in enumerate(cells) if kind == "real" and i not in read)

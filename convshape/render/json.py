@@ -43,9 +43,9 @@ def _row(row: Row, result: Result, cost=None, flops: bool = False, known: dict |
     warnings, notes, error = row.warnings, row.notes, row.error
     value = {
         "index": index,
-        "spec": layer.text if layer.repeat == 1 else layer_label(layer, index),
+        "spec": layer_label(layer, index),
         "kind": kind,
-        "inputs": list(result.reads.get(index) or (index - 1,)),
+        "inputs": list(result.inputs(index)),
         "names": list(result.binds.get(index, ())),
         "mode": mode,
         "computed": row.computed,
@@ -94,9 +94,7 @@ def _field(row: Row) -> dict | None:
         sizes.append(size)
         jumps.append(jump)
         starts.append(start)
-    smallest = row.min_fields
-    min_size = [field.size for field in smallest] if smallest and None not in smallest else sizes
-    return {"size": sizes, "jump": jumps, "start": starts, "min_size": min_size}
+    return {"size": sizes, "jump": jumps, "start": starts, "min_size": list(row.min_size or sizes)}
 
 
 def _not_json(value):
