@@ -718,6 +718,8 @@ def test_an_export_without_input_size_of_a_row_past_the_stop_that_reads_the_inpu
     ("up o1000000000000000, avgpool k1000000000000000 s6 pvalid", "2 (avgpool k1000000000000000 s6 pvalid)",
      "1,000,000,000,000,000"),  # minutes
     ("up o65537, adaptiveavgpool o1", "2 (adaptiveavgpool o1)", "65,537"),
+    # 196,607 / 3 rounds up to 65,536, but the middle window straddles: [65,535, 131,072) is 65,537
+    ("up o196607, adaptiveavgpool o3", "2 (adaptiveavgpool o3)", "65,537"),
 ])
 def test_a_field_is_not_traced_through_an_output_that_reads_too_many_pixels(stack, row, reads):
     """Found by bench/fuzz.py: tracing a unit back through a pool over a huge map listed every
